@@ -1,0 +1,128 @@
+"""Accounts, roles and each account's scope (DOMAIN.md, roles)."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from blueprints.orgs.models import Organization
+from blueprints.regions.models import Region
+from core.extensions import db, str_enum
+from core.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    CITY_ADMIN = "city_admin"
+    DISTRICT_STAFF = "district_staff"
+    ORG_LEADER = "org_leader"
+    LEADER = "leader"
+    REVIEWER = "reviewer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.CITY_ADMIN: "市文明办管理员",
+    Role.DISTRICT_STAFF: "县区文明办工作人员",
+    Role.ORG_LEADER: "组织负责人",
+    Role.LEADER: "领导",
+    Role.REVIEWER: "评审专家",
+}
+
+
+class UserStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"  # an applicant whose organization is not approved yet (issue #4)
+    DISABLED = "disabled"
+
+    @property
+    def label(self) -> str:
+        return {"active": "正常", "pending": "待激活", "disabled": "已停用"}[self.value]
+
+
+user_organization = Table(
+    "user_organization",
+    db.Model.metadata,
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+    __audit__ = True
+    __audit_exclude__ = {"password_hash", "session_token", "failed_logins", "last_login_at", "updated_at"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 20), index=True)
+    # Scope: a region for district staff and leaders (the city region = whole city).
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    status: Mapped[UserStatus] = mapped_column(str_enum(UserStatus, 16), default=UserStatus.ACTIVE)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    # Rotated on password change/reset and deactivation: every open session of the account ends.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region | None] = relationship()
+    organizations: Mapped[list[Organization]] = relationship(
+        secondary=user_organization, order_by=Organization.id
+    )
+
+    # Flask-Login: the id carries the token, so a rotated token logs every session out.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != UserStatus.DISABLED
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.session_token = secrets.token_hex(16)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def is_city_wide(self) -> bool:
+        return self.role == Role.CITY_ADMIN or (
+            self.role == Role.LEADER and (self.region is None or self.region.level == "city")
+        )
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
+
+    @property
+    def scope_label(self) -> str:
+        if self.role == Role.ORG_LEADER:
+            return "、".join(o.name for o in self.organizations) or "（未关联组织）"
+        if self.role == Role.REVIEWER:
+            return "评审任务"
+        if self.is_city_wide:
+            return "全市"
+        return self.region.name if self.region else "（未设置）"
+
+    @property
+    def audit_label(self) -> str:
+        return self.username
+
+    def __str__(self) -> str:
+        return self.display_name or self.username

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from blueprints.accounts import services
+from blueprints.accounts.forms import ChangePasswordForm, LoginForm, NewUserForm, UserForm
+from blueprints.accounts.models import ROLE_LABELS, Role, User, UserStatus
+from core import scope
+from core.audit import record_event
+from core.auth import end_session, roles_required, safe_next, start_session
+from core.extensions import db
+from core.forms import EmptyForm
+from core.nav import register_nav
+from core.pagination import paginate
+
+bp = Blueprint("accounts", __name__)
+MANAGERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
+register_nav("账户管理", "accounts.index", MANAGERS, order=900, group="系统")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    status = 200
+    error = None
+    if request.method == "POST":
+        if form.validate():
+            result = services.authenticate(form.username.data, form.password.data)
+            db.session.commit()  # failed attempts and locks must be kept too
+            if result.user is not None:
+                start_session(result.user)
+                return redirect(safe_next(request.args.get("next")), 303)
+            error, status = result.error, result.status
+        else:
+            status = 422
+    return render_template("accounts/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if not form.validate():
+        abort(400)
+    record_event("logout", "user", current_user.id, current_user.username, "退出登录", region_id=current_user.region_id)
+    db.session.commit()
+    end_session()
+    flash("您已安全退出。", "success")
+    return redirect(url_for("accounts.login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        error = services.change_password(current_user, form.current.data, form.new.data)
+        if error is None:
+            db.session.commit()
+            start_session(current_user._get_current_object())  # the token rotated: keep this session, end the others
+            flash("密码已修改。", "success")
+            return redirect(url_for("home.index"), 303)
+        form.current.errors.append(error)
+    status = 422 if form.errors else 200
+    return render_template("accounts/password.html", form=form), status
+
+
+# ---- account management --------------------------------------------------------------------
+
+def _visible_users():
+    return scope.scoped(select(User), User, current_user)
+
+
+def _managed_user_or_404(user_id: int) -> User:
+    user = scope.get_scoped_or_404(User, user_id, current_user)
+    if user.role not in services.assignable_roles(current_user) or user.id == current_user.id:
+        abort(403)
+    return user
+
+
+@bp.get("/accounts")
+@roles_required(*MANAGERS)
+def index():
+    q = request.args.get("q", "").strip()[:64]
+    role = request.args.get("role", "")
+    status = request.args.get("status", "")
+    stmt = _visible_users().order_by(User.role, User.username)
+    if q:
+        stmt = stmt.where(or_(User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)))
+    if role in [r.value for r in Role]:
+        stmt = stmt.where(User.role == role)
+    if status in [s.value for s in UserStatus]:
+        stmt = stmt.where(User.status == status)
+    page = paginate(stmt, request.args.get("page"))
+    ctx = dict(page=page, q=q, role=role, status=status, roles=ROLE_LABELS, statuses=list(UserStatus),
+               can_create=bool(services.assignable_roles(current_user)), action_form=EmptyForm())
+    if request.headers.get("HX-Request") == "true":
+        return render_template("accounts/_rows.html", **ctx)
+    return render_template("accounts/index.html", **ctx)
+
+
+def _fill_choices(form: UserForm) -> None:
+    form.role.choices = [(r.value, ROLE_LABELS[r]) for r in services.assignable_roles(current_user)]
+    form.region_id.choices = [(0, "—")] + [(r.id, r.name) for r in services.assignable_regions(current_user)]
+    form.organizations.choices = [(o.id, f"{o.name}（{o.region.name}）") for o in services.assignable_orgs(current_user)]
+
+
+def _check_assignment(form: UserForm, exclude_id: int | None = None) -> bool:
+    ok = form.validate_on_submit()
+    if request.method != "POST":
+        return False
+    if services.username_taken(form.username.data or "", exclude_id):
+        form.username.errors = list(form.username.errors) + ["该用户名已被使用"]
+        ok = False
+    for field, message in services.validate_assignment(
+        current_user, form.role.data, form.region_id.data, form.organizations.data or []
+    ).items():
+        getattr(form, field).errors = list(getattr(form, field).errors) + [message]
+        ok = False
+    return ok
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def create():
+    form = NewUserForm()
+    _fill_choices(form)
+    if _check_assignment(form):
+        user = services.create_user(
+            current_user, username=form.username.data, display_name=form.display_name.data,
+            password=form.password.data, role=form.role.data, region_id=form.region_id.data,
+            org_ids=form.organizations.data or [],
+        )
+        db.session.commit()
+        flash(f"已创建账户 {user.username}，首次登录须修改密码。", "success")
+        return redirect(url_for("accounts.index"), 303)
+    status = 422 if form.errors else 200
+    return render_template("accounts/form.html", form=form, user=None), status
+
+
+@bp.route("/accounts/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit(user_id: int):
+    user = _managed_user_or_404(user_id)
+    form = UserForm(obj=user)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.region_id.data = user.region_id or 0
+        form.organizations.data = [o.id for o in user.organizations]
+    if _check_assignment(form, exclude_id=user.id):
+        user.username = form.username.data
+        user.display_name = form.display_name.data
+        services.apply_assignment(user, form.role.data, form.region_id.data, form.organizations.data or [])
+        db.session.commit()
+        flash("账户已保存。", "success")
+        return redirect(url_for("accounts.index"), 303)
+    status = 422 if form.errors else 200
+    return render_template("accounts/form.html", form=form, user=user), status
+
+
+@bp.post("/accounts/<int:user_id>/active")
+@roles_required(*MANAGERS)
+def toggle_active(user_id: int):
+    user = _managed_user_or_404(user_id)
+    if not EmptyForm().validate():
+        abort(400)
+    activate = request.form.get("active") == "1"
+    services.set_active(user, activate)
+    db.session.commit()
+    flash(f"账户 {user.username} 已{'启用' if activate else '停用'}。", "success")
+    return redirect(url_for("accounts.index"), 303)
+
+
+@bp.post("/accounts/<int:user_id>/reset")
+@roles_required(*MANAGERS)
+def reset(user_id: int):
+    user = _managed_user_or_404(user_id)
+    if not EmptyForm().validate():
+        abort(400)
+    password = services.reset_password(user)
+    db.session.commit()
+    # Shown once on this response, never put in a flash message (the session cookie is not secret).
+    return render_template("accounts/reset_done.html", user=user, password=password)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.accounts.models import Role
+from core import scope
+from core.audit import ACTION_LABELS, AuditEntry
+from core.auth import roles_required
+from core.nav import register_nav
+from core.pagination import paginate
+from core.timeutil import LOCAL_TZ
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+AUDITORS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
+register_nav("操作日志", "audit.index", AUDITORS, order=950, group="系统")
+
+
+def _day(value: str, end: bool = False):
+    try:
+        d = datetime.strptime(value, "%Y-%m-%d")
+    except (TypeError, ValueError):
+        return None
+    if end:
+        d += timedelta(days=1)
+    # Local midnight → naive UTC, as stored.
+    return d.replace(tzinfo=LOCAL_TZ).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def recent_entries(user, limit: int = 8) -> list[AuditEntry]:
+    from core.extensions import db
+
+    stmt = scope.scoped(select(AuditEntry), AuditEntry, user).order_by(AuditEntry.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+@bp.get("/")
+@roles_required(*AUDITORS)
+def index():
+    args = request.args
+    stmt = scope.scoped(select(AuditEntry), AuditEntry, current_user).order_by(AuditEntry.id.desc())
+    action = args.get("action", "")
+    if action in ACTION_LABELS:
+        stmt = stmt.where(AuditEntry.action == action)
+    entity = args.get("entity", "").strip()[:64]
+    if entity:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    who = args.get("user", "").strip()[:64]
+    if who:
+        stmt = stmt.where(AuditEntry.username.contains(who, autoescape=True))
+    q = args.get("q", "").strip()[:64]
+    if q:
+        stmt = stmt.where(AuditEntry.entity_label.contains(q, autoescape=True) | AuditEntry.summary.contains(q, autoescape=True))
+    start, end = _day(args.get("from", "")), _day(args.get("to", ""), end=True)
+    if start:
+        stmt = stmt.where(AuditEntry.at >= start)
+    if end:
+        stmt = stmt.where(AuditEntry.at < end)
+    page = paginate(stmt, args.get("page"), per_page=50)
+    ctx = dict(page=page, actions=ACTION_LABELS, args=args)
+    if request.headers.get("HX-Request") == "true":
+        return render_template("audit/_rows.html", **ctx)
+    return render_template("audit/index.html", **ctx)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+CODE_RE = r"^(\d{6}|\d{9}|\d{12})$"
+
+
+class RegionForm(FlaskForm):
+    name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=64, message="名称最多 64 个字")])
+    code = StringField("行政区划代码", validators=[
+        Optional(), Regexp(CODE_RE, message="行政区划代码应为 6、9 或 12 位数字")],
+        description="可选。县(市、区) 6 位，乡镇(街道) 9 位，村(社区) 12 位。")
+    sort = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, 9999, "排序应为 0–9999 的整数")])
+
+
+class MoveForm(FlaskForm):
+    parent_id = SelectField("新的上级区域", coerce=int, validators=[DataRequired("请选择新的上级区域")])
+
+
+def _count(label):
+    return IntegerField(label, validators=[Optional(), NumberRange(0, 100_000_000, "请填写 0 到 1 亿之间的整数")])
+
+
+class FiguresForm(FlaskForm):
+    year = IntegerField("年度", validators=[DataRequired("请填写年度"), NumberRange(2000, 2100, "年度应在 2000–2100 之间")])
+    population = _count("常住人口")
+    urban_population = _count("城市建成区常住人口")
+    party_members = _count("党员人数")
+    league_members = _count("团员人数")
+
+
+class ImportForm(FlaskForm):
+    file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要导入的文件")])

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from blueprints.accounts.models import Role
+from blueprints.regions import services
+from blueprints.regions.forms import FiguresForm, ImportForm, MoveForm, RegionForm
+from blueprints.regions.models import Region
+from core import scope
+from core.extensions import db
+from core.forms import EmptyForm
+from core.nav import register_nav
+from core.auth import roles_required
+from core.pdf import pdf_response, render_pdf
+from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.timeutil import local_today
+
+bp = Blueprint("regions", __name__, url_prefix="/regions")
+READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER, Role.ORG_LEADER)
+EDITORS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
+register_nav("区域管理", "regions.index", (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER), order=800, group="系统")
+
+
+def _year() -> int:
+    try:
+        year = int(request.args.get("year", ""))
+    except ValueError:
+        return local_today().year
+    return year if 2000 <= year <= 2100 else local_today().year
+
+
+def _region(region_id: int) -> Region:
+    return scope.get_scoped_or_404(Region, region_id, current_user)
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index():
+    year = _year()
+    roots = [(r, len(r.children)) for r in services.roots_for(current_user)]
+    return render_template("regions/index.html", roots=roots, year=year,
+                           summaries=services.district_summaries(current_user, year),
+                           can_import=current_user.role in EDITORS)
+
+
+@bp.get("/<int:region_id>/children")
+@roles_required(*READERS)
+def children(region_id: int):
+    region = _region(region_id)
+    return render_template("regions/_children.html", region=region,
+                           children=services.children_of(region, current_user))
+
+
+@bp.get("/<int:region_id>")
+@roles_required(*READERS)
+def detail(region_id: int):
+    region = _region(region_id)
+    return render_template(
+        "regions/detail.html", region=region, children=services.children_of(region, current_user),
+        can_edit=services.can_edit(current_user, region), can_add=services.can_add_child(current_user, region),
+        can_figures=services.can_edit_figures(current_user, region), references=services.references_to(region),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/<int:parent_id>/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create(parent_id: int):
+    parent = _region(parent_id)
+    if not services.can_add_child(current_user, parent):
+        abort(403)
+    form = RegionForm()
+    if form.validate_on_submit():
+        try:
+            region = services.create_region(parent, form.name.data, form.code.data, form.sort.data)
+        except services.RegionError as e:
+            getattr(form, e.field or "name").errors.append(e.message)
+        else:
+            db.session.commit()
+            flash(f"已新增{region.level.label}：{region.name}", "success")
+            return redirect(url_for("regions.detail", region_id=region.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("regions/form.html", form=form, parent=parent, region=None), status
+
+
+@bp.route("/<int:region_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(region_id: int):
+    region = _region(region_id)
+    if not services.can_edit(current_user, region):
+        abort(403)
+    form = RegionForm(obj=region)
+    if form.validate_on_submit():
+        try:
+            services.update_region(region, form.name.data, form.code.data, form.sort.data)
+        except services.RegionError as e:
+            getattr(form, e.field or "name").errors.append(e.message)
+        else:
+            db.session.commit()
+            flash("已保存。", "success")
+            return redirect(url_for("regions.detail", region_id=region.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("regions/form.html", form=form, parent=region.parent, region=region), status
+
+
+@bp.route("/<int:region_id>/move", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def move(region_id: int):
+    region = _region(region_id)
+    if not services.can_edit(current_user, region) or region.parent is None:
+        abort(403)
+    form = MoveForm()
+    form.parent_id.choices = [(r.id, f"{r.parent.name + ' / ' if r.parent else ''}{r.name}")
+                              for r in services.move_targets(current_user, region)]
+    if form.validate_on_submit():
+        target = _region(form.parent_id.data)
+        try:
+            services.move_region(current_user, region, target)
+        except services.RegionError as e:
+            form.parent_id.errors.append(e.message)
+        else:
+            db.session.commit()
+            flash(f"已将 {region.name} 移至 {target.name}。", "success")
+            return redirect(url_for("regions.detail", region_id=region.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("regions/move.html", form=form, region=region), status
+
+
+@bp.post("/<int:region_id>/active")
+@roles_required(*EDITORS)
+def toggle_active(region_id: int):
+    region = _region(region_id)
+    if not services.can_edit(current_user, region) or not EmptyForm().validate():
+        abort(403)
+    services.set_active(region, request.form.get("active") == "1")
+    db.session.commit()
+    flash(f"{region.name} 已{'启用' if region.active else '停用（含下级区域）'}。", "success")
+    return redirect(url_for("regions.detail", region_id=region.id), 303)
+
+
+@bp.post("/<int:region_id>/delete")
+@roles_required(*EDITORS)
+def delete(region_id: int):
+    region = _region(region_id)
+    if not services.can_edit(current_user, region) or not EmptyForm().validate():
+        abort(403)
+    parent_id = region.parent_id
+    try:
+        services.delete_region(region)
+    except services.RegionError as e:
+        flash(e.message, "error")
+        return redirect(url_for("regions.detail", region_id=region.id), 303)
+    db.session.commit()
+    flash("区域已删除。", "success")
+    return redirect(url_for("regions.detail", region_id=parent_id) if parent_id else url_for("regions.index"), 303)
+
+
+@bp.route("/<int:region_id>/figures", methods=["GET", "POST"])
+@roles_required(*READERS)
+def figures(region_id: int):
+    region = _region(region_id)
+    editable = services.can_edit_figures(current_user, region)
+    year = _year()
+    fig = services.figures_for(region, year)
+    form = FiguresForm(obj=fig, year=year) if request.method == "GET" else FiguresForm()
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        if form.validate():
+            try:
+                services.save_figures(region, form.year.data, population=form.population.data,
+                                      urban_population=form.urban_population.data,
+                                      party_members=form.party_members.data, league_members=form.league_members.data)
+            except services.RegionError as e:
+                db.session.rollback()
+                getattr(form, e.field).errors.append(e.message)
+            else:
+                db.session.commit()
+                flash(f"{region.name} {form.year.data} 年度数据已保存。", "success")
+                return redirect(url_for("regions.detail", region_id=region.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("regions/figures.html", form=form, region=region, editable=editable, year=year), status
+
+
+@bp.get("/import/template")
+@roles_required(*EDITORS)
+def import_template():
+    data = xlsx_bytes("区域", services.IMPORT_COLUMNS, [
+        ["示例街道", "乡镇(街道)", "440802001", "440802"],
+        ["示例社区", "村(社区)", "440802001001", "440802001"],
+    ], widths=[20, 14, 18, 18])
+    return xlsx_response(data, "区域导入模板.xlsx")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def import_upload():
+    form = ImportForm()
+    rows, token, error = None, None, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = services.validate_import(current_user, read_table(upload.filename, upload.read(), services.IMPORT_COLUMNS))
+        except TableError as e:
+            form.file.errors.append(str(e))
+            rows = None
+        else:
+            if not any(r.errors for r in rows):
+                token = stash_rows(current_user.id, "regions", [{"line": r.line, "values": r.values} for r in rows])
+    status = 422 if form.errors or (rows and any(r.errors for r in rows)) else 200
+    return render_template("regions/import.html", form=form, rows=rows, token=token,
+                           confirm_form=EmptyForm(), error=error), status
+
+
+@bp.post("/import/confirm")
+@roles_required(*EDITORS)
+def import_confirm():
+    if not EmptyForm().validate():
+        abort(400)
+    rows = take_rows(request.form.get("token", ""), current_user.id, "regions")
+    if rows is None:
+        flash("预览已过期，请重新上传文件。", "error")
+        return redirect(url_for("regions.import_upload"), 303)
+    try:
+        n = services.apply_import(current_user, rows)
+    except services.RegionError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+        return redirect(url_for("regions.import_upload"), 303)
+    db.session.commit()
+    flash(f"已导入 {n} 个区域。", "success")
+    return redirect(url_for("regions.index"), 303)
+
+
+@bp.get("/report.pdf")
+@roles_required(*READERS)
+def report_pdf():
+    year = _year()
+    summaries = services.district_summaries(current_user, year)
+    data = render_pdf("regions/pdf/tree.html", summaries=summaries, year=year, title=f"{year} 年度区域及人口数据")
+    return pdf_response(data, f"区域及人口数据_{year}.pdf")

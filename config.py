@@ -1,0 +1,63 @@
+"""Settings read from the environment. Nothing secret is a constant in the code."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _instance_secret(name: str, nbytes: int = 32) -> str:
+    """Read a secret kept in instance/, generating it once on first use."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        value = secrets.token_urlsafe(nbytes)
+        # O_EXCL: two workers starting at once must agree on one key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(value)
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Config:
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret("secret_key")
+        # Key for the encrypted personal data columns (ID numbers); kept apart from SECRET_KEY
+        # so that rotating sessions does not make stored data unreadable.
+        self.PII_KEY = os.environ.get("PII_KEY") or _instance_secret("pii_key")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'zhiyuan.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+        self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 20) * 1024 * 1024
+        self.MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+        # Sessions: idle timeout and absolute lifetime (minutes).
+        self.IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)
+        self.SESSION_LIFETIME_MINUTES = _int("SESSION_LIFETIME_MINUTES", 12 * 60)
+        self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 5)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+        self.SESSION_COOKIE_NAME = "zhiyuan_session"
+        self.WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+        self.OFFICE_NAME = os.environ.get("OFFICE_NAME", "湛江市文明办")
+        self.SMTP_HOST = os.environ.get("SMTP_HOST", "")
+        self.SMTP_PORT = _int("SMTP_PORT", 25)
+        self.SMTP_FROM = os.environ.get("SMTP_FROM", "")
+        self.PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
+        self.TESTING = False

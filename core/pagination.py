@@ -1,0 +1,52 @@
+"""Pagination of a select() with a count; page size fixed per list."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import Select, func, select
+
+from core.extensions import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def window(self, size: int = 2) -> list[int | None]:
+        """Page numbers to show, None for a gap: 1 … 4 5 [6] 7 8 … 20."""
+        out: list[int | None] = []
+        for n in range(1, self.pages + 1):
+            if n in (1, self.pages) or abs(n - self.page) <= size:
+                out.append(n)
+            elif out and out[-1] is not None:
+                out.append(None)
+        return out
+
+
+def paginate(stmt: Select, page, per_page: int = 30, scalars: bool = True) -> Page:
+    try:
+        page = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        page = 1
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, ceil(total / per_page))
+    page = min(page, pages)
+    q = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = list(db.session.scalars(q)) if scalars else list(db.session.execute(q))
+    return Page(items, page, per_page, total)

@@ -1,0 +1,182 @@
+"""THE one place that decides which rows a user may see or change (DOMAIN.md, roles and scope).
+
+Every feature registers, once, how its model is tied to the administrative tree and to
+organizations (`register(Model, region=..., org=...)`); routes and services then only call
+`scoped()`, `get_scoped_or_404()`, `require_write()`. No route filters by district by hand.
+
+Rules:
+- city_admin, and a leader whose scope is the city: every row.
+- district_staff and a district leader: rows whose region lies in their district's subtree.
+- org_leader: rows of their organizations (for region-only tables: their organizations' districts).
+- reviewer: only what a feature grants explicitly through a `reviewer=` rule.
+- leader and reviewer never write (a feature may grant a reviewer a specific write itself).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import abort
+from sqlalchemy import ColumnElement, Select, false, select, true
+
+from core.extensions import db
+
+
+@dataclass
+class ScopeRule:
+    region: Any = None  # column expression: the region id a row belongs to
+    org: Any = None  # column expression: the organization id a row belongs to
+    # Optional per-role overrides, each `fn(user) -> ColumnElement`.
+    reviewer: Callable | None = None
+    custom: Callable | None = None  # replaces the whole rule: fn(user) -> ColumnElement
+
+
+_RULES: dict[type, ScopeRule] = {}
+_FOUNDATION: list[bool] = []  # registered lazily: models modules may import this one
+
+
+def register(model: type, **kwargs) -> None:
+    _RULES[model] = ScopeRule(**kwargs)
+
+
+def _rule(model: type) -> ScopeRule:
+    if not _FOUNDATION:
+        _register_foundation()
+    try:
+        return _RULES[model]
+    except KeyError:  # a programming error, not a user's: fail loudly in tests
+        raise LookupError(f"no scope rule registered for {model.__name__}") from None
+
+
+# ---- building blocks -------------------------------------------------------------------------
+
+def region_subtree_ids(region_id: int) -> Select:
+    """Ids of a region and everything below it."""
+    from blueprints.regions.models import Region
+
+    path = select(Region.path).where(Region.id == region_id).scalar_subquery()
+    return select(Region.id).where(Region.path.startswith(path, autoescape=False))
+
+
+def user_org_ids(user) -> Select:
+    from blueprints.accounts.models import user_organization
+
+    return select(user_organization.c.organization_id).where(user_organization.c.user_id == user.id)
+
+
+def org_ids_in_scope(user) -> Select:
+    """Organizations the user may see, as a subquery of ids."""
+    from blueprints.orgs.models import Organization
+
+    return select(Organization.id).where(scope_filter(Organization, user))
+
+
+def region_ids_in_scope(user) -> Select:
+    from blueprints.regions.models import Region
+
+    return select(Region.id).where(scope_filter(Region, user))
+
+
+def _org_leader_district_ids(user) -> Select:
+    from blueprints.orgs.models import Organization
+    from blueprints.regions.models import Region
+
+    return select(Region.district_id).where(
+        Region.id.in_(select(Organization.region_id).where(Organization.id.in_(user_org_ids(user))))
+    )
+
+
+# ---- the decision ------------------------------------------------------------------------------
+
+def scope_filter(model: type, user) -> ColumnElement[bool]:
+    from blueprints.accounts.models import Role
+    from blueprints.regions.models import Region
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    rule = _rule(model)
+    if rule.custom is not None:
+        return rule.custom(user)
+    if user.is_city_wide:
+        return true()
+    role = user.role
+    if role in (Role.DISTRICT_STAFF, Role.LEADER):
+        if user.region_id is None or rule.region is None:
+            return false()
+        return rule.region.in_(region_subtree_ids(user.region_id))
+    if role == Role.ORG_LEADER:
+        if rule.org is not None:
+            return rule.org.in_(user_org_ids(user))
+        if rule.region is not None:
+            districts = select(Region.id).where(Region.district_id.in_(_org_leader_district_ids(user)))
+            return rule.region.in_(districts)
+        return false()
+    if role == Role.REVIEWER and rule.reviewer is not None:
+        return rule.reviewer(user)
+    return false()
+
+
+def scoped(stmt: Select, model: type, user) -> Select:
+    return stmt.where(scope_filter(model, user))
+
+
+def get_scoped_or_404(model: type, obj_id: Any, user, *, write: bool = False):
+    """Load one row the user may see; 404 when it does not exist *or* lies outside the scope
+    (an outsider cannot even learn that it exists); 403 when it is visible but read-only."""
+    try:
+        obj_id = int(obj_id)
+    except (TypeError, ValueError):
+        abort(404)
+    obj = db.session.scalar(select(model).where(model.id == obj_id, scope_filter(model, user)))
+    if obj is None:
+        abort(404)
+    if write:
+        require_write(user)
+    return obj
+
+
+def in_scope(user, obj) -> bool:
+    model = type(obj)
+    return db.session.scalar(
+        select(model.id).where(model.id == obj.id, scope_filter(model, user))
+    ) is not None
+
+
+def require_write(user) -> None:
+    if not getattr(user, "can_write", False):
+        abort(403)
+
+
+def require_roles(user, *roles) -> None:
+    if not user.is_authenticated or user.role not in roles:
+        abort(403)
+
+
+# ---- rules of the foundation's own models ------------------------------------------------------
+
+def _register_foundation() -> None:
+    from blueprints.accounts.models import Role, User, user_organization
+    from blueprints.orgs.models import Organization
+    from blueprints.regions.models import Region, RegionYearFigure
+
+    register(Region, region=Region.id)
+    register(RegionYearFigure, region=RegionYearFigure.region_id)
+    register(Organization, region=Organization.region_id, org=Organization.id)
+
+    def users(user) -> ColumnElement[bool]:
+        # Accounts: city admins see all; district staff their district's staff/leaders and the
+        # org leaders of organizations in their district; everyone else only themselves.
+        if user.role == Role.CITY_ADMIN:
+            return true()
+        if user.role == Role.DISTRICT_STAFF and user.region_id:
+            subtree = region_subtree_ids(user.region_id)
+            leads_here = select(user_organization.c.user_id).where(
+                user_organization.c.organization_id.in_(
+                    select(Organization.id).where(Organization.region_id.in_(subtree))
+                )
+            )
+            return User.region_id.in_(subtree) | User.id.in_(leads_here)
+        return User.id == user.id
+
+    register(User, custom=users)
+    _FOUNDATION.append(True)

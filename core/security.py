@@ -1,0 +1,80 @@
+"""Security headers and the Chinese error pages."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core.extensions import db
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+ERROR_TEXT = {
+    400: ("请求无效", "请求的内容无法处理。请返回上一页重试。"),
+    401: ("需要登录", "请先登录。"),
+    403: ("没有权限", "您的账户无权访问此页面或执行此操作。"),
+    404: ("页面不存在", "您要找的页面或记录不存在，或不在您的管理范围内。"),
+    405: ("操作方式不正确", "此地址不支持该请求方式。"),
+    413: ("文件过大", "上传的内容超过了允许的大小。"),
+    422: ("填写有误", "提交的内容有误，请检查后重试。"),
+    429: ("操作过于频繁", "请稍后再试。"),
+    500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试或联系管理员。"),
+}
+
+log = logging.getLogger("zhiyuan")
+
+
+def _error_page(code: int, message: str | None = None):
+    title, text = ERROR_TEXT.get(code, ERROR_TEXT[400])
+    return render_template("errors/error.html", code=code, title=title, text=message or text), code
+
+
+def init_security(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.headers.get("HX-Request") is not None or "Vary" in response.headers:
+            response.vary.add("HX-Request")
+        # Pages of logged-in users may show personal data: never cache them anywhere.
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+            from flask_login import current_user
+
+            if current_user.is_authenticated:
+                response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        message = "页面已过期或请求无效（安全校验失败）。请刷新页面后重试。"
+        if request.endpoint == "accounts.login":
+            # Show the login form again (what the user typed stays), with the reason on top.
+            from blueprints.accounts.forms import LoginForm
+
+            form = LoginForm(meta={"csrf": False})
+            form.password.data = ""
+            return render_template("accounts/login.html", form=form, error=message), 400
+        return _error_page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        if e.code in (301, 302, 303, 307, 308):
+            return e
+        return _error_page(e.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(e: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_page(500)

@@ -1,0 +1,73 @@
+"""Jinja filters and globals shared by every template."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import Flask, request
+from flask_login import current_user
+
+from core.nav import nav_for
+from core.timeutil import to_local, utcnow
+
+
+def fmt_datetime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = to_local(value)
+    return local.strftime(fmt) if local else ""
+
+
+def fmt_date(value, fmt: str = "%Y-%m-%d") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def fmt_money(value) -> str:
+    """¥1,234.56 from a Decimal; never through float."""
+    if value is None:
+        return ""
+    d = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if d < 0 else ""
+    return f"{sign}¥{abs(d):,.2f}"
+
+
+def fmt_number(value, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    if digits == 0:
+        return f"{int(round(value)):,}"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_percent(value, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+def mask_id(value) -> str:
+    from core.validators import mask_id_number
+
+    return mask_id_number(value or "")
+
+
+def mask_phone_filter(value) -> str:
+    from core.validators import mask_phone
+
+    return mask_phone(value or "")
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        datetime=fmt_datetime, date=fmt_date, money=fmt_money, number=fmt_number,
+        percent=fmt_percent, mask_id=mask_id, mask_phone=mask_phone_filter,
+        reject_page=lambda d: {k: v for k, v in d.items() if k != "page"},
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def globals_():
+        return {
+            "nav_groups": nav_for(current_user),
+            "office_name": app.config["OFFICE_NAME"],
+            "is_htmx": request.headers.get("HX-Request") == "true",
+            "now_utc": utcnow(),
+        }

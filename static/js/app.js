@@ -1,0 +1,30 @@
+// Small behaviours without inline script (the CSP forbids it).
+(function () {
+  "use strict";
+  // <form data-confirm="…">: ask before submitting a destructive one-button form.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      ev.preventDefault();
+    }
+  }, true);
+  // htmx: confirm via the same attribute on buttons, and show server errors instead of silence.
+  document.addEventListener("htmx:responseError", function (ev) {
+    var xhr = ev.detail.xhr;
+    if (xhr && xhr.status >= 500) {
+      window.alert("服务器处理请求时出错，请稍后重试。");
+    }
+  });
+  // Tree toggles: <button data-toggle="#id"> collapses an already loaded branch.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-toggle]");
+    if (!btn) return;
+    var target = document.querySelector(btn.dataset.toggle);
+    if (target && target.childElementCount) {
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      target.hidden = !target.hidden;
+      btn.setAttribute("aria-expanded", String(!target.hidden));
+    }
+  }, true);
+})();
