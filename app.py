@@ -8,7 +8,20 @@ import os
 from flask import Flask
 
 # One entry per feature folder under blueprints/, in dependency order (demo data is seeded in this order).
-FEATURES = ["home", "regions", "orgs", "accounts", "audit"]
+FEATURES = [
+    "home", "regions", "orgs", "stations", "accounts", "volunteers", "activities", "themes", "reports",
+    "insurance", "funding", "awards", "assessment", "audit",
+]
+
+
+def _optional(module: str):
+    """Import a feature's module if the feature has it (not every feature has models or a seed)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
 
 
 def import_models() -> None:
@@ -16,11 +29,7 @@ def import_models() -> None:
     import core.audit  # noqa: F401  (AuditEntry)
 
     for name in FEATURES:
-        try:
-            importlib.import_module(f"blueprints.{name}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"blueprints.{name}.models":
-                raise
+        _optional(f"blueprints.{name}.models")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -47,13 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     import_models()
     for name in FEATURES:
-        try:
-            module = importlib.import_module(f"blueprints.{name}.routes")
-        except ModuleNotFoundError as exc:  # a feature that so far has only models
-            if exc.name != f"blueprints.{name}.routes":
-                raise
-            continue
-        app.register_blueprint(module.bp)
+        module = _optional(f"blueprints.{name}.routes")
+        if module is not None:
+            app.register_blueprint(module.bp)
 
     app.before_request(enforce_session_limits)
     init_security(app)

@@ -1,7 +1,6 @@
 """Command-line tasks: flask seed-demo, create-user, demo-accounts, backup."""
 from __future__ import annotations
 
-import importlib
 import os
 import sqlite3
 from datetime import datetime
@@ -18,16 +17,12 @@ DEMO_PASSWORD = "Demo@2026"
 
 def feature_seeders():
     """Each feature may ship blueprints/<name>/seed.py with seed(ctx); run in FEATURES order."""
-    from app import FEATURES
+    from app import FEATURES, _optional
 
     for name in FEATURES:
-        try:
-            module = importlib.import_module(f"blueprints.{name}.seed")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"blueprints.{name}.seed":
-                raise
-            continue
-        yield name, module
+        module = _optional(f"blueprints.{name}.seed")
+        if module is not None:
+            yield name, module
 
 
 def run_seed(verbose: bool = True) -> dict:
