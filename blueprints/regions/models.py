@@ -42,6 +42,7 @@ LEVEL_LABELS = {
 class Region(db.Model):
     __tablename__ = "region"
     __audit__ = True
+    __audit_exclude__ = {"district_id"}  # derived from the parent, like path
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
@@ -74,6 +75,10 @@ class Region(db.Model):
     @property
     def audit_label(self) -> str:
         return f"{self.level.label} {self.name}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.id, None
 
 
 class RegionYearFigure(db.Model):

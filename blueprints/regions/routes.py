@@ -39,7 +39,9 @@ def _region(region_id: int) -> Region:
 def index():
     year = _year()
     roots = [(r, len(r.children)) for r in services.roots_for(current_user)]
-    return render_template("regions/index.html", roots=roots, year=year,
+    # The top level opens by itself: one click less for everyone.
+    open_children = {r.id: services.children_of(r, current_user) for r, _ in roots}
+    return render_template("regions/index.html", roots=roots, year=year, open_children=open_children,
                            summaries=services.district_summaries(current_user, year),
                            can_import=current_user.role in EDITORS)
 

@@ -15,6 +15,14 @@
       window.alert("服务器处理请求时出错，请稍后重试。");
     }
   });
+  // A lazily loaded tree branch marks its toggle as open.
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var target = ev.detail.target;
+    if (target && target.id) {
+      var btn = document.querySelector('[data-toggle="#' + target.id + '"]');
+      if (btn) btn.setAttribute("aria-expanded", "true");
+    }
+  });
   // Tree toggles: <button data-toggle="#id"> collapses an already loaded branch.
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-toggle]");
