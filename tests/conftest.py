@@ -78,6 +78,9 @@ def app():
         db.drop_all()
         db.create_all()  # tests only: the real schema comes from migrations (see test_migrations)
     yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # close pooled connections before the interpreter does (psycopg warns)
 
 
 def _wipe() -> None:
