@@ -63,6 +63,10 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    from core.panels import render_panels
+
+    app.jinja_env.globals["render_panels"] = render_panels
+
     @app.context_processor
     def globals_():
         return {
