@@ -17,6 +17,25 @@ login_manager.login_message = "请先登录。"
 login_manager.session_protection = None  # our own idle/absolute limits below replace it
 
 
+def _to_login(next_url: str | None = None):
+    """Redirect to the login page; an HTMX request is told to navigate (not to swap the login page
+    into a table cell)."""
+    from flask import Response
+
+    target = url_for("accounts.login", next=next_url)
+    if request.headers.get("HX-Request") == "true":
+        resp = Response(status=401)
+        resp.headers["HX-Redirect"] = target
+        return resp
+    return redirect(target)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    flash("请先登录。", "warning")
+    return _to_login(request.full_path if request.method == "GET" else None)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str):
     from blueprints.accounts.models import User
@@ -59,7 +78,7 @@ def enforce_session_limits():
     if now - seen > idle or now - started > lifetime:
         end_session()
         flash("登录已超时，请重新登录。", "warning")
-        return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+        return _to_login(request.full_path if request.method == "GET" else None)
     # Writing the cookie on every request is wasteful; a minute's resolution is plenty.
     if now - seen > 60:
         session["seen"] = now
@@ -68,7 +87,26 @@ def enforce_session_limits():
     ):
         flash("请先修改初始密码。", "warning")
         return redirect(url_for("accounts.change_password"))
+    if current_user.status == "pending" and request.endpoint not in PENDING_ENDPOINTS:
+        # An account waiting for approval (an organization's applicant, issue #4) reaches only the
+        # pages a feature opened to it; everything else leads to its status page.
+        if PENDING_HOME:
+            return redirect(url_for(PENDING_HOME[0]), 303 if request.method != "GET" else 302)
+        abort(403)
     return None
+
+
+# Endpoints a pending account may use, and where it is sent otherwise (registered by the feature
+# that creates pending accounts: blueprints/orgs).
+PENDING_ENDPOINTS: set[str] = {"accounts.logout", "accounts.change_password"}
+PENDING_HOME: list[str] = []
+
+
+def allow_pending(*endpoints: str, home: str | None = None) -> None:
+    PENDING_ENDPOINTS.update(endpoints)
+    if home and home not in PENDING_HOME:
+        PENDING_HOME.insert(0, home)
+        PENDING_ENDPOINTS.add(home)
 
 
 def roles_required(*roles: str):

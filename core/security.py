@@ -45,8 +45,8 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.headers.get("HX-Request") is not None or "Vary" in response.headers:
-            response.vary.add("HX-Request")
+        if response.mimetype == "text/html":
+            response.vary.add("HX-Request")  # a URL may answer a page or an HTMX partial
         # Pages of logged-in users may show personal data: never cache them anywhere.
         if request.endpoint != "static" and "Cache-Control" not in response.headers:
             from flask_login import current_user

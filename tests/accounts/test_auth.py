@@ -187,3 +187,12 @@ def test_oversized_request_is_refused_with_413(client):
 def test_unknown_page_is_a_chinese_404(client):
     resp = client.get("/no-such-page")
     assert resp.status_code == 404 and "页面不存在" in resp.get_data(as_text=True)
+
+
+def test_htmx_request_without_a_session_is_told_to_navigate_to_login(client, world):
+    resp = client.htmx_get("/accounts?q=x")
+    assert resp.status_code == 401 and resp.headers["HX-Redirect"].startswith("/login")
+
+
+def test_html_answers_vary_on_hx_request(as_role):
+    assert "HX-Request" in as_role("city_admin").get("/accounts").headers["Vary"]
