@@ -27,6 +27,7 @@ def _optional(module: str):
 def import_models() -> None:
     """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
     import core.audit  # noqa: F401  (AuditEntry)
+    import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
 
     for name in FEATURES:
         _optional(f"blueprints.{name}.models")

@@ -10,3 +10,31 @@ class EmptyForm(FlaskForm):
 
 def form_errors_status(form) -> int:
     return 422 if form.errors else 200
+
+
+# ---- fields whose parse errors speak Chinese (WTForms' own messages are English) ---------------
+
+from wtforms import DateField as _DateField  # noqa: E402
+from wtforms import IntegerField as _IntegerField  # noqa: E402
+
+
+class DateField(_DateField):
+    """A YYYY-MM-DD date; an unreadable value gets a Chinese message next to the field."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("日期格式应为 YYYY-MM-DD（如 2026-05-04）") from None
+
+
+class IntegerField(_IntegerField):
+    """An integer; an unreadable value gets a Chinese message next to the field."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("请填写整数") from None

@@ -23,8 +23,8 @@ def register_nav(label: str, endpoint: str, roles, order: int = 100, group: str 
 
 
 def nav_for(user) -> list[tuple[str, list[NavItem]]]:
-    if not getattr(user, "is_authenticated", False):
-        return []
+    if not getattr(user, "is_authenticated", False) or getattr(user, "status", None) == "pending":
+        return []  # a pending account (issue #4) only sees its application
     groups: dict[str, list[NavItem]] = {}
     for item in sorted(_ITEMS, key=lambda i: i.order):
         if user.role in item.roles:

@@ -29,6 +29,10 @@ class ScopeRule:
     # Optional per-role overrides, each `fn(user) -> ColumnElement`.
     reviewer: Callable | None = None
     custom: Callable | None = None  # replaces the whole rule: fn(user) -> ColumnElement
+    # Membership-style link for rows tied to organizations through another table:
+    # (link.row_id column, link.organization_id column), e.g. volunteers ↔ organizations via
+    # memberships. A row is in scope when any link ties it to an organization in scope.
+    org_via: tuple | None = None
 
 
 _RULES: dict[type, ScopeRule] = {}
@@ -86,6 +90,19 @@ def _org_leader_district_ids(user) -> Select:
     )
 
 
+def _district_org_ids(region_id: int) -> Select:
+    from blueprints.orgs.models import Organization
+
+    return select(Organization.id).where(Organization.region_id.in_(region_subtree_ids(region_id)))
+
+
+def _org_match(model: type, rule: ScopeRule, org_ids: Select) -> ColumnElement[bool]:
+    if rule.org is not None:
+        return rule.org.in_(org_ids)
+    link_key, link_org = rule.org_via
+    return model.id.in_(select(link_key).where(link_org.in_(org_ids)))
+
+
 # ---- the decision ------------------------------------------------------------------------------
 
 def scope_filter(model: type, user) -> ColumnElement[bool]:
@@ -101,12 +118,17 @@ def scope_filter(model: type, user) -> ColumnElement[bool]:
         return true()
     role = user.role
     if role in (Role.DISTRICT_STAFF, Role.LEADER):
-        if user.region_id is None or rule.region is None:
+        if user.region_id is None:
             return false()
-        return rule.region.in_(region_subtree_ids(user.region_id))
+        if rule.region is not None:
+            return rule.region.in_(region_subtree_ids(user.region_id))
+        if rule.org is not None or rule.org_via is not None:
+            # Tables tied only to organizations: the organizations of the district's subtree.
+            return _org_match(model, rule, _district_org_ids(user.region_id))
+        return false()
     if role == Role.ORG_LEADER:
-        if rule.org is not None:
-            return rule.org.in_(user_org_ids(user))
+        if rule.org is not None or rule.org_via is not None:
+            return _org_match(model, rule, user_org_ids(user))
         if rule.region is not None:
             districts = select(Region.id).where(Region.district_id.in_(_org_leader_district_ids(user)))
             return rule.region.in_(districts)

@@ -1,0 +1,95 @@
+"""Configurable values (policy targets, option lists) kept in the database, editable by city admins.
+
+One generic key/value table; each feature names its keys ("stations.city_min", "orgs.kinds") and
+reads them through the typed getters below, giving the policy's value as the default: a key that
+was never saved simply answers its default (DOMAIN.md: "where a number is a policy target it must be
+configurable, with the cited value as the default").
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+
+class Setting(db.Model):
+    __tablename__ = "setting"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    @property
+    def audit_label(self) -> str:
+        return f"设置 {self.key}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return None, None  # city-wide configuration
+
+
+def get_value(key: str, default: Any = None) -> Any:
+    row = db.session.scalar(select(Setting.value).where(Setting.key == key))
+    return default if row is None else row
+
+
+def get_values(keys: list[str]) -> dict[str, Any]:
+    """Several keys in one query (only the saved ones appear)."""
+    return dict(db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
+
+
+def get_int(key: str, default: int) -> int:
+    value = get_value(key)
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else default
+    except (TypeError, ValueError):
+        return default
+
+
+def get_decimal(key: str, default: Decimal | str | int) -> Decimal:
+    value = get_value(key)
+    try:
+        # Stored as a string: JSON numbers would pass through float.
+        return Decimal(str(value)) if value is not None else Decimal(str(default))
+    except (InvalidOperation, ValueError):
+        return Decimal(str(default))
+
+
+def get_bool(key: str, default: bool) -> bool:
+    value = get_value(key)
+    return value if isinstance(value, bool) else default
+
+
+def get_str(key: str, default: str = "") -> str:
+    value = get_value(key)
+    return value if isinstance(value, str) else default
+
+
+def get_list(key: str, default: list[str]) -> list[str]:
+    value = get_value(key)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return list(default)
+
+
+def set_value(key: str, value: Any, user=None) -> Setting:
+    """Save one value (Decimal is stored as its string). Flushes; the route commits."""
+    if isinstance(value, Decimal):
+        value = str(value)
+    row = db.session.scalar(select(Setting).where(Setting.key == key))
+    if row is None:
+        row = Setting(key=key)
+        db.session.add(row)
+    row.value = value
+    row.updated_by_id = getattr(user, "id", None)
+    db.session.flush()
+    return row

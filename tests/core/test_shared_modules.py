@@ -1,0 +1,142 @@
+"""Shared core modules: encrypted personal data, configurable settings, checked uploads."""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+
+from core import pii, settings, uploads
+from core.extensions import db
+
+
+def _png(size=(4, 4)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _file(data: bytes, name: str) -> FileStorage:
+    return FileStorage(stream=io.BytesIO(data), filename=name)
+
+
+# ---- pii ----------------------------------------------------------------------------------------
+
+def test_id_number_round_trips_encrypted_and_never_stored_in_clear(app):
+    with app.app_context():
+        token = pii.encrypt(" 11010519491231002x ")
+        assert "11010519491231002" not in token
+        assert pii.decrypt(token) == "11010519491231002X"
+
+
+def test_lookup_hash_is_stable_case_insensitive_and_not_the_number(app):
+    with app.app_context():
+        h = pii.lookup_hash("11010519491231002x")
+        assert h == pii.lookup_hash("11010519491231002X ")
+        assert h != pii.lookup_hash("110105194912310037")
+        assert "1101051949" not in h and len(h) == 64
+
+
+def test_decrypt_with_another_key_is_a_clear_error(app):
+    with app.app_context():
+        token = pii.encrypt("110105194912310037")
+        old = app.config["PII_KEY"]
+        app.config["PII_KEY"] = "another-key"
+        try:
+            with pytest.raises(pii.PiiError):
+                pii.decrypt(token)
+        finally:
+            app.config["PII_KEY"] = old
+
+
+def test_last4_is_the_only_searchable_part():
+    assert pii.last4("11010519491231002x") == "002X"
+    assert pii.last4(None) == ""
+
+
+# ---- settings -----------------------------------------------------------------------------------
+
+def test_unsaved_setting_answers_the_policy_default(app):
+    with app.app_context():
+        assert settings.get_int("stations.city_min", 30) == 30
+        assert settings.get_decimal("x.rate", "0.13") == Decimal("0.13")
+        assert settings.get_list("orgs.kinds", ["a"]) == ["a"]
+
+
+def test_saved_setting_is_read_back_typed_and_audited(app):
+    from sqlalchemy import select
+
+    from core.audit import AuditEntry
+
+    with app.app_context():
+        settings.set_value("stations.city_min", 40)
+        settings.set_value("x.rate", Decimal("0.15"))
+        settings.set_value("orgs.kinds", ["社区志愿服务队", "青年志愿服务队"])
+        db.session.commit()
+        assert settings.get_int("stations.city_min", 30) == 40
+        assert settings.get_decimal("x.rate", "0.13") == Decimal("0.15")
+        assert settings.get_list("orgs.kinds", []) == ["社区志愿服务队", "青年志愿服务队"]
+        labels = db.session.scalars(select(AuditEntry.entity_label)).all()
+        assert "设置 stations.city_min" in labels
+
+
+def test_wrongly_typed_setting_falls_back_to_default(app):
+    with app.app_context():
+        settings.set_value("stations.city_min", "many")
+        settings.set_value("flag", "yes")
+        db.session.commit()
+        assert settings.get_int("stations.city_min", 30) == 30
+        assert settings.get_bool("flag", False) is False
+
+
+# ---- uploads ------------------------------------------------------------------------------------
+
+def test_image_is_stored_under_a_random_name_and_served_back(app, tmp_path):
+    with app.test_request_context():
+        app.config["UPLOAD_DIR"] = str(tmp_path)
+        stored = uploads.save(_file(_png(), "../../etc/passwd.png"), "stations")
+        assert stored.name.startswith("stations/") and stored.name.endswith(".png")
+        assert ".." not in stored.name and stored.original_name == "passwd.png"
+        resp = uploads.send_stored(stored.name)
+        resp.direct_passthrough = False
+        assert resp.status_code == 200 and resp.mimetype == "image/png"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
+        resp.close()
+
+
+@pytest.mark.parametrize("data,name,message", [
+    (b"MZ\x90\x00 not an image", "photo.png", "文件类型不支持"),
+    (b"%PDF-1.7 fake", "scan.jpg", "文件类型不支持"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "broken.png", "图片文件已损坏"),
+    (b"", "empty.png", "文件是空的"),
+])
+def test_refused_uploads_say_why(app, tmp_path, data, name, message):
+    with app.test_request_context():
+        app.config["UPLOAD_DIR"] = str(tmp_path)
+        with pytest.raises(uploads.UploadError) as err:
+            uploads.save(_file(data, name), "stations")
+        assert message in err.value.message
+        assert not any(tmp_path.rglob("*.png"))
+
+
+def test_oversized_upload_is_refused(app, tmp_path):
+    with app.test_request_context():
+        app.config["UPLOAD_DIR"] = str(tmp_path)
+        with pytest.raises(uploads.UploadError) as err:
+            uploads.save(_file(_png((600, 600)), "big.png"), "stations", max_bytes=1024)
+        assert "文件过大" in err.value.message
+
+
+@pytest.mark.parametrize("name", ["../instance/secret_key", "stations/../../x.png", "/etc/passwd",
+                                  "stations/abc.png", "stations/" + "0" * 32 + ".exe", None, ""])
+def test_names_we_could_not_have_made_are_not_served(app, tmp_path, name):
+    from werkzeug.exceptions import NotFound
+
+    with app.test_request_context():
+        app.config["UPLOAD_DIR"] = str(tmp_path)
+        assert uploads.stored_path(name) is None
+        with pytest.raises(NotFound):
+            uploads.send_stored(name)
