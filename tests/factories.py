@@ -76,3 +76,125 @@ def world() -> dict:
     w["reviewer"] = user(Role.REVIEWER, "reviewer")
     db.session.commit()
     return w
+
+
+# ---- organizations (issue #4) ---------------------------------------------------------------------
+
+def credit_code(n: int | None = None) -> str:
+    """A valid 统一社会信用代码 (GB 32100 check character) that differs for every call."""
+    from core.validators import credit_code_check_char
+
+    body = f"51440800MJ{(next(_seq) if n is None else n) % 10_000_000:07d}"
+    return body + credit_code_check_char(body)
+
+
+def org_with_leader(region_: Region, status: OrgStatus = OrgStatus.SUBMITTED, username: str | None = None,
+                    user_status: UserStatus = UserStatus.PENDING, **kw) -> tuple[Organization, User]:
+    """An organization (as the public application makes it) and its org_leader account."""
+    o = org(region_, status=status, contact_name=kw.pop("contact_name", "王芳"),
+            contact_phone=kw.pop("contact_phone", "13812345678"), **kw)
+    u = user(Role.ORG_LEADER, username, orgs=[o], status=user_status)
+    return o, u
+
+
+# ---- stations (issue 4) ---------------------------------------------------------------------------
+
+def station(region_: Region, name: str | None = None, station_type: str = "community",
+            organization: Organization | None = None, active: bool = True, **kw):
+    """A 志愿服务站 in a community (or a public place in any region of a district)."""
+    from blueprints.stations.models import Station, StationType
+
+    s = Station(name=name or f"{region_.name}志愿服务站{next(_seq)}", station_type=StationType(station_type),
+                region=region_, district_id=region_.district_id, organization=organization, active=active,
+                address=kw.pop("address", ""), opening_hours=kw.pop("opening_hours", "周一至周五 08:30–17:30"),
+                contact_name=kw.pop("contact_name", "李敏"), contact_phone=kw.pop("contact_phone", "13800138000"), **kw)
+    db.session.add(s)
+    db.session.flush()
+    return s
+
+
+def station_assessment(station_, met=True, on=None, assessor: User | None = None):
+    """A "五有" assessment: met=True (all five), False (none) or a set of the item keys that are met."""
+    from datetime import date
+
+    from blueprints.stations.models import WUYOU_KEYS, StationAssessment, StationAssessmentItem
+
+    ok = set(WUYOU_KEYS) if met is True else set() if met is False else set(met)
+    a = StationAssessment(station=station_, assessed_on=on or date(2026, 5, 1),
+                          assessor_id=assessor.id if assessor else None,
+                          assessor_name=assessor.display_name if assessor else "测试评估人",
+                          all_met=ok >= set(WUYOU_KEYS))
+    for pos, key in enumerate(WUYOU_KEYS):
+        a.items.append(StationAssessmentItem(item=key, position=pos, ok=key in ok, note="", photo=None, photo_name=""))
+    db.session.add(a)
+    db.session.flush()
+    return a
+
+
+# ---- volunteers (issue 5) -------------------------------------------------------------------------
+
+def id_number(birth=None, sex: str = "男", area: str = "440802") -> str:
+    """A valid GB 11643 身份证号 (check character computed) that differs for every call."""
+    from datetime import date
+
+    from core.validators import id_check_char
+
+    birth = birth or date(1990, 5, 17)
+    seq = (next(_seq) * 2) % 1000 + (1 if sex == "男" else 0)  # the 17th digit is odd for men
+    body = f"{area}{birth:%Y%m%d}{seq:03d}"
+    return body + id_check_char(body)
+
+
+def volunteer(org_: Organization, name: str = "张伟", number: str | None = None, by: User | None = None, **kw):
+    """A volunteer registered in an organization through the service (the real rules apply)."""
+    from blueprints.volunteers import services
+
+    data = services.VolunteerData(name=name, phone=kw.pop("phone", "13800138000"), **kw)
+    by = by or db.session.scalar(db.select(User).where(User.role == Role.CITY_ADMIN)) or user(Role.CITY_ADMIN)
+    result = services.register(by, org_, number or id_number(), data)
+    db.session.flush()
+    return result.volunteer
+
+
+# ---- activities (issue 5) ---------------------------------------------------------------------------
+
+def synthetic_id_number(n: int, birth: str = "19900101", area: str = "440802") -> str:
+    """A valid (check character per GB 11643) but invented 身份证号; n makes it unique."""
+    from core.validators import id_check_char
+
+    first17 = f"{area}{birth}{n % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+def activity_volunteer(org_: Organization, name: str | None = None, registered_on=None, birth: str = "19900101",
+                       **kw):
+    """A volunteer who is a member of org_ (built directly: fast, no sequence table)."""
+    from datetime import date
+
+    from blueprints.volunteers.models import Membership, Volunteer
+    from core import pii
+    from core.validators import mask_id_number, parse_id_number
+
+    n = next(_seq)
+    number = synthetic_id_number(n, birth=birth, area=f"4408{n // 1000 % 100:02d}")
+    info = parse_id_number(number)
+    v = Volunteer(number=f"AV{n:08d}", name=name or f"志愿者{n}", sex=info.sex, birth_date=info.birth_date,
+                  id_number_enc=pii.encrypt(number), id_hash=pii.lookup_hash(number), id_last4=pii.last4(number),
+                  id_masked=mask_id_number(number), region_id=org_.region_id, primary_org_id=org_.id,
+                  registered_on=registered_on or date(2020, 1, 1), **kw)
+    v.memberships.append(Membership(organization=org_, is_primary=True, joined_on=v.registered_on))
+    db.session.add(v)
+    db.session.flush()
+    return v
+
+
+def activity(org_: Organization, title: str = "海滨公园清洁行动", held_on=None, **kw):
+    from blueprints.activities.models import Activity, Category
+    from core.timeutil import local_today
+
+    a = Activity(title=title, organization=org_, organization_id=org_.id, region_id=kw.pop("region_id", org_.region_id),
+                 held_on=held_on or local_today(), place=kw.pop("place", "海滨公园"),
+                 category=kw.pop("category", Category.NATURE), participant_count=0, **kw)
+    db.session.add(a)
+    db.session.flush()
+    return a

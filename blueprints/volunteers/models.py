@@ -1,0 +1,486 @@
+"""Volunteers and the service-hour ledger (DOMAIN.md "Volunteers and the service ledger"; seeds 001, 004).
+
+One person, one record city-wide (keyed by the ID number, stored encrypted with a keyed hash for
+look-up); memberships tie a person to the organizations they serve in. Service records are the ledger
+every figure comes from; only verified records count. Derived figures (cumulative and per-year
+verified hours) are kept in `Volunteer.total_hours` and `VolunteerYearHours`, maintained by
+blueprints/volunteers/ledger.py whenever a record is verified, corrected or voided.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text,
+                        UniqueConstraint, select)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blueprints.orgs.models import Organization
+from blueprints.regions.models import Region
+from core import scope
+from core.extensions import db, str_enum
+from core.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from blueprints.accounts.models import User
+    from blueprints.activities.models import Activity
+
+HOURS = Numeric(6, 1)  # one record's hours
+TOTAL = Numeric(8, 1)  # sums of hours
+
+
+class PoliticalStatus(enum.StrEnum):
+    PARTY_MEMBER = "party_member"
+    PROBATIONARY = "probationary"
+    LEAGUE_MEMBER = "league_member"
+    DEMOCRATIC = "democratic"
+    MASSES = "masses"
+
+    @property
+    def label(self) -> str:
+        return POLITICAL_LABELS[self]
+
+    @property
+    def is_party(self) -> bool:
+        return self in (PoliticalStatus.PARTY_MEMBER, PoliticalStatus.PROBATIONARY)
+
+
+POLITICAL_LABELS = {
+    PoliticalStatus.PARTY_MEMBER: "中共党员",
+    PoliticalStatus.PROBATIONARY: "中共预备党员",
+    PoliticalStatus.LEAGUE_MEMBER: "共青团员",
+    PoliticalStatus.DEMOCRATIC: "民主党派",
+    PoliticalStatus.MASSES: "群众",
+}
+
+
+class VolunteerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISMISSED = "dismissed"  # 劝退 (001 附件4 第五条); the record and its hours stay
+
+    @property
+    def label(self) -> str:
+        return {"active": "在册", "dismissed": "劝退"}[self.value]
+
+
+class DismissReason(enum.StrEnum):
+    """The four grounds of 001 附件4 第五条."""
+
+    DISOBEDIENCE = "disobedience"
+    VIOLATION = "violation"
+    HARM = "harm"
+    PROFIT = "profit"
+
+    @property
+    def label(self) -> str:
+        return DISMISS_LABELS[self]
+
+
+DISMISS_LABELS = {
+    DismissReason.DISOBEDIENCE: "无正当理由多次不服从社区志愿服务工作安排",
+    DismissReason.VIOLATION: "严重违反社区志愿服务站管理规定",
+    DismissReason.HARM: "造成服务对象损失且其行为给社会、服务对象造成严重不良影响",
+    DismissReason.PROFIT: "利用志愿者的名义从事营利性活动或非法活动",
+}
+
+# 服务技能 (DOMAIN.md service fields and the professional skills of 001/004).
+SKILLS = [
+    "扶老", "助残", "助学", "济困", "救孤", "恤病", "助医", "科普", "法律援助", "心理疏导", "应急救援",
+    "环境保护", "文明劝导", "社区服务", "医疗护理", "文艺表演", "体育健身", "驾驶", "外语翻译",
+    "摄影宣传", "信息技术", "家电维修",
+]
+# 服务时间 (when a volunteer is available).
+AVAILABILITY = ["工作日白天", "工作日晚上", "周末", "节假日", "时间不限"]
+
+
+class Volunteer(db.Model):
+    __tablename__ = "volunteer"
+    __audit__ = True
+    __audit_mask__ = {"phone": "phone", "guardian_phone": "phone"}
+    # The encrypted number, its hash and search keys never enter the log; the masked form does.
+    __audit_exclude__ = {"id_number_enc", "id_hash", "id_last4", "phone_last4", "birth_date", "total_hours",
+                         "updated_at"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # 志愿者编号: region code + sequence
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    sex: Mapped[str] = mapped_column(String(2))  # from the ID number
+    birth_date: Mapped[date] = mapped_column(Date)  # from the ID number
+    id_number_enc: Mapped[str] = mapped_column(Text)  # Fernet token (core/pii.py)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)  # keyed HMAC: one person, one record
+    id_last4: Mapped[str] = mapped_column(String(4), index=True)
+    id_masked: Mapped[str] = mapped_column(String(18))  # 4408**********1234, for lists and exports
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
+    political_status: Mapped[PoliticalStatus] = mapped_column(
+        str_enum(PoliticalStatus, 16), default=PoliticalStatus.MASSES, index=True)
+    public_servant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    availability: Mapped[str] = mapped_column(String(100), default="")
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)  # 居住区域
+    primary_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    registered_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[VolunteerStatus] = mapped_column(str_enum(VolunteerStatus, 16), default=VolunteerStatus.ACTIVE,
+                                                    index=True)
+    dismiss_reason: Mapped[DismissReason | None] = mapped_column(str_enum(DismissReason, 16))
+    dismissed_on: Mapped[date | None] = mapped_column(Date)
+    dismiss_note: Mapped[str] = mapped_column(String(500), default="")
+    # Under 18 (001 附件4 第二条): guardian's consent recorded.
+    guardian_name: Mapped[str] = mapped_column(String(64), default="")
+    guardian_phone: Mapped[str] = mapped_column(String(32), default="")
+    guardian_relation: Mapped[str] = mapped_column(String(16), default="")
+    guardian_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Maintained by ledger.refresh_figures(): cumulative verified hours (stars are read from it).
+    total_hours: Mapped[Decimal] = mapped_column(TOTAL, default=Decimal("0"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region | None] = relationship()
+    primary_org: Mapped[Organization | None] = relationship()
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="volunteer", order_by="(Membership.is_primary.desc(), Membership.id)",
+        cascade="all, delete-orphan")
+    skill_rows: Mapped[list["VolunteerSkill"]] = relationship(cascade="all, delete-orphan",
+                                                              order_by="VolunteerSkill.skill")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.number}）"
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.name} {self.number}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.region_id, self.primary_org_id
+
+    @property
+    def skills(self) -> list[str]:
+        return [s.skill for s in self.skill_rows]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == VolunteerStatus.ACTIVE
+
+    def age_on(self, day: date) -> int:
+        before = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - int(before)
+
+
+class VolunteerSkill(db.Model):
+    __tablename__ = "volunteer_skill"
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+
+class Membership(db.Model):
+    """A person serving in an organization; exactly one membership of a person is primary."""
+
+    __tablename__ = "volunteer_membership"
+    __table_args__ = (UniqueConstraint("volunteer_id", "organization_id"),)
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="memberships")
+    organization: Mapped[Organization] = relationship()
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.volunteer.name} @ {self.organization.name}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.organization.region_id, self.organization_id
+
+
+class VolunteerYearHours(db.Model):
+    """Verified hours per volunteer and calendar year, maintained with the ledger (never typed)."""
+
+    __tablename__ = "volunteer_year_hours"
+    __table_args__ = (Index("ix_volunteer_year_hours_year_hours", "year", "hours"),)
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hours: Mapped[Decimal] = mapped_column(TOTAL, default=Decimal("0"))
+
+
+class VolunteerSequence(db.Model):
+    """Last number handed out per prefix (the district's administrative code)."""
+
+    __tablename__ = "volunteer_sequence"
+
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---- the ledger -------------------------------------------------------------------------------------
+
+class RecordStatus(enum.StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    VOID = "void"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "verified": "已审核", "void": "已作废"}[self.value]
+
+    @property
+    def tone(self) -> str:
+        return {"pending": "amber", "verified": "green", "void": "neutral"}[self.value]
+
+
+class Quality(enum.StrEnum):
+    """服务质量 (001 第三条（五）: 注明服务时长、服务内容和服务质量)."""
+
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+
+    @property
+    def label(self) -> str:
+        return {"excellent": "优秀", "good": "良好", "fair": "合格", "poor": "待改进"}[self.value]
+
+
+class RecordSource(enum.StrEnum):
+    MANUAL = "manual"
+    ATTENDANCE = "attendance"
+    TRANSFER = "transfer"
+
+    @property
+    def label(self) -> str:
+        return {"manual": "手工录入", "attendance": "活动考勤", "transfer": "转入接续"}[self.value]
+
+
+class ServiceRecord(db.Model):
+    __tablename__ = "service_record"
+    __table_args__ = (
+        Index("ix_service_record_volunteer_day", "volunteer_id", "service_date"),
+        Index("ix_service_record_org_status", "organization_id", "status"),
+        UniqueConstraint("volunteer_id", "external_uid"),
+    )
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))  # 记录单位
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"), index=True)
+    service_date: Mapped[date] = mapped_column(Date, index=True)
+    hours: Mapped[Decimal] = mapped_column(HOURS)
+    content: Mapped[str] = mapped_column(String(500))
+    quality: Mapped[Quality] = mapped_column(str_enum(Quality, 16), default=Quality.GOOD)
+    status: Mapped[RecordStatus] = mapped_column(str_enum(RecordStatus, 16), default=RecordStatus.PENDING,
+                                                 index=True)
+    source: Mapped[RecordSource] = mapped_column(str_enum(RecordSource, 16), default=RecordSource.MANUAL)
+    # Entered more than N working days after the service (《志愿服务记录与证明出具办法》§11).
+    late_entry: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column()
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Records carried over from another installation (异地转移和接续): the original unit and id.
+    origin_unit: Mapped[str] = mapped_column(String(128), default="")
+    external_uid: Mapped[str | None] = mapped_column(String(120))
+
+    volunteer: Mapped[Volunteer] = relationship()
+    organization: Mapped[Organization] = relationship()
+    activity: Mapped["Activity | None"] = relationship()
+    recorded_by: Mapped["User | None"] = relationship(foreign_keys=[recorded_by_id])
+    verified_by: Mapped["User | None"] = relationship(foreign_keys=[verified_by_id])
+    corrections: Mapped[list["RecordCorrection"]] = relationship(
+        back_populates="record", order_by="RecordCorrection.id", cascade="all, delete-orphan")
+
+    @property
+    def audit_label(self) -> str:
+        return f"服务记录 {self.service_date.isoformat()} {self.hours} 小时"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.organization.region_id, self.organization_id
+
+    @property
+    def recording_unit(self) -> str:
+        return self.origin_unit or self.organization.name
+
+
+class RecordCorrection(db.Model):
+    """A correction of a verified record: what it said before, what it says now, and why."""
+
+    __tablename__ = "service_record_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("service_record.id", ondelete="CASCADE"), index=True)
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("correction_request.id", ondelete="SET NULL"))
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    corrected_by_name: Mapped[str] = mapped_column(String(64), default="")
+    corrected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    record: Mapped[ServiceRecord] = relationship(back_populates="corrections")
+
+
+class RequestStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"open": "待答复", "accepted": "已采纳", "rejected": "不予更正"}[self.value]
+
+    @property
+    def tone(self) -> str:
+        return {"open": "amber", "accepted": "green", "rejected": "neutral"}[self.value]
+
+
+class CorrectionRequest(db.Model):
+    """A volunteer's request to correct their records (《办法》§13), logged and answered by the org."""
+
+    __tablename__ = "correction_request"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("service_record.id", ondelete="SET NULL"))
+    received_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16), default="现场")
+    content: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[RequestStatus] = mapped_column(str_enum(RequestStatus, 16), default=RequestStatus.OPEN,
+                                                  index=True)
+    answer: Mapped[str] = mapped_column(String(1000), default="")
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    logged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+    volunteer: Mapped[Volunteer] = relationship()
+    organization: Mapped[Organization] = relationship()
+    record: Mapped[ServiceRecord | None] = relationship()
+    logged_by: Mapped["User | None"] = relationship(foreign_keys=[logged_by_id])
+    answered_by: Mapped["User | None"] = relationship(foreign_keys=[answered_by_id])
+
+    @property
+    def audit_label(self) -> str:
+        return f"更正申请 {self.volunteer.name}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.organization.region_id, self.organization_id
+
+
+class TrainingRecord(db.Model):
+    """Training (《办法》§8), kept apart from service hours: it never counts as service."""
+
+    __tablename__ = "training_record"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    content: Mapped[str] = mapped_column(String(500), default="")
+    hours: Mapped[Decimal] = mapped_column(HOURS)
+    host_unit: Mapped[str] = mapped_column(String(128))
+    held_on: Mapped[date] = mapped_column(Date)
+    external_uid: Mapped[str | None] = mapped_column(String(120))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return f"培训 {self.name}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return None, self.organization_id
+
+
+class AwardReceived(db.Model):
+    """Awards a volunteer received (《办法》§9); commendation (issue #11) adds rows through ledger.add_award."""
+
+    __tablename__ = "award_received"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    awarded_on: Mapped[date] = mapped_column(Date)
+    granting_unit: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(16), default="manual")  # manual | commendation | transfer
+    source_ref: Mapped[str | None] = mapped_column(String(120))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return f"获奖 {self.name}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return None, self.organization_id
+
+
+class Certificate(db.Model):
+    """志愿服务记录证明 (《办法》§15): the facts as issued, for the PDF and the public check."""
+
+    __tablename__ = "volunteer_certificate"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # verification code for /verify/<code>
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)  # 出具单位
+    person_in_charge: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    total_hours: Mapped[Decimal] = mapped_column(TOTAL)
+    record_count: Mapped[int] = mapped_column(Integer)
+    facts: Mapped[dict] = mapped_column(JSON)  # snapshot rendered into the PDF (masked ID only)
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    volunteer: Mapped[Volunteer] = relationship()
+    organization: Mapped[Organization] = relationship()
+
+    @property
+    def audit_label(self) -> str:
+        return f"记录证明 {self.serial}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.organization.region_id, self.organization_id
+
+
+# ---- scope (core/scope.py decides; these say how each table hangs on organizations) ----------------
+
+def _via_volunteer(column):
+    def rule(user):
+        return column.in_(select(Volunteer.id).where(scope.scope_filter(Volunteer, user)))
+    return rule
+
+
+scope.register(Volunteer, org_via=(Membership.volunteer_id, Membership.organization_id))
+scope.register(Membership, org=Membership.organization_id)
+scope.register(ServiceRecord, org=ServiceRecord.organization_id)
+scope.register(CorrectionRequest, org=CorrectionRequest.organization_id)
+scope.register(Certificate, org=Certificate.organization_id)
+# Training and awards belong to the person: visible with the volunteer.
+scope.register(TrainingRecord, custom=_via_volunteer(TrainingRecord.volunteer_id))
+scope.register(AwardReceived, custom=_via_volunteer(AwardReceived.volunteer_id))

@@ -1,0 +1,377 @@
+"""Volunteers registry: list with filters, registration, the volunteer's page, personal data (audited
+显示), status (劝退), memberships, XLSX export and import. The ledger's pages (records, verification,
+corrections, training, awards, certificates, transfer) live in routes_ledger.py on the "ledger"
+blueprint and add their boxes to the volunteer's page through core/panels.py; the public certificate
+check is the "verify" blueprint."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from blueprints.accounts.models import Role
+from blueprints.orgs.models import Organization
+from blueprints.volunteers import ledger, services
+from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm, ReinstateForm, VolunteerEditForm, VolunteerForm
+from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus,
+                                          VolunteerYearHours)
+from core import scope
+from core.audit import record_event
+from core.auth import roles_required
+from core.dashboard import Tile, register_tile
+from core.extensions import db
+from core.forms import EmptyForm
+from core.nav import register_nav
+from core.pagination import paginate
+from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.timeutil import local_today
+
+bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
+ledger_bp = Blueprint("ledger", __name__, url_prefix="/volunteers/records")
+public_bp = Blueprint("verify", __name__, url_prefix="/verify")
+
+
+@bp.record_once
+def _register_companions(state) -> None:
+    # app.py registers one `bp` per feature; the ledger and the public check are their own blueprints
+    # (own nav entry, no login) and come along with it.
+    state.app.register_blueprint(ledger_bp)
+    state.app.register_blueprint(public_bp)
+
+
+READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
+WRITERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
+register_nav("志愿者", "volunteers.index", READERS, order=200, group="志愿服务")
+register_nav("服务台账", "ledger.index", READERS, order=210, group="志愿服务")
+
+
+def _volunteer(vid: int, write: bool = False) -> Volunteer:
+    return scope.get_scoped_or_404(Volunteer, vid, current_user, write=write)
+
+
+def _org_choices(orgs: list[Organization]) -> list[tuple[int, str]]:
+    return [(o.id, o.name) for o in orgs]
+
+
+def _region_choices() -> list[tuple[int, str]]:
+    out = [(0, "—")]
+    for r in services.residence_regions(current_user):
+        indent = {"district": "", "town": "　", "community": "　　"}.get(r.level.value, "")
+        out.append((r.id, indent + r.name))
+    return out
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _data_from(form) -> services.VolunteerData:
+    return services.VolunteerData(
+        name=form.name.data or "", phone=form.phone.data or "", political_status=form.political_status.data,
+        public_servant=form.public_servant.data, skills=form.skills.data or [],
+        availability=form.availability.data or [], region_id=form.region_id.data or None,
+        registered_on=form.registered_on.data, guardian_name=form.guardian_name.data or "",
+        guardian_phone=form.guardian_phone.data or "", guardian_relation=form.guardian_relation.data or "",
+        guardian_consent=form.guardian_consent.data,
+    )
+
+
+def _field_error(form, error, default: str) -> None:
+    name = error.field if error.field and hasattr(form, error.field) and getattr(form, error.field) is not None else default
+    getattr(form, name).errors = list(getattr(form, name).errors) + [error.message]
+
+
+# ---- the list -------------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(*READERS)
+def index():
+    f = services.ListFilters.from_args(request.args)
+    stmt = services.with_details(services.list_query(current_user, f))
+    page = paginate(stmt, request.args.get("page"), per_page=30)
+    ctx = dict(page=page, rows=services.decorate(page.items, f.year), f=f, args=f.args(), is_htmx=_is_htmx())
+    if _is_htmx():
+        resp = make_response(render_template("volunteers/_rows.html", **ctx))
+    else:
+        resp = make_response(render_template(
+            "volunteers/index.html", orgs=services.visible_orgs(current_user),
+            regions=services.filter_regions(current_user), can_write=current_user.can_write,
+            statuses=list(VolunteerStatus), politicals=list(PoliticalStatus), skills=SKILLS,
+            star_labels=ledger.STAR_LABELS, official_hours=ledger.official_hours(), **ctx))
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
+@bp.get("/export.xlsx")
+@roles_required(*READERS)
+def export():
+    f = services.ListFilters.from_args(request.args)
+    rows = services.export_rows(current_user, f)
+    record_event("export", "volunteer", None, "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）",
+                 region_id=current_user.region_id)
+    db.session.commit()
+    data = xlsx_bytes("志愿者", services.EXPORT_HEADERS, rows,
+                      widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12])
+    return xlsx_response(data, f"志愿者名册_{local_today().isoformat()}.xlsx")
+
+
+# ---- registration ----------------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def create():
+    orgs = services.registrable_orgs(current_user)
+    form = VolunteerForm()
+    form.organization_id.choices = _org_choices(orgs)
+    form.region_id.choices = _region_choices()
+    if request.method == "GET":
+        form.registered_on.data = local_today()
+        if request.args.get("org"):
+            form.organization_id.data = request.args.get("org", type=int)
+    if form.validate_on_submit():
+        org = next(o for o in orgs if o.id == form.organization_id.data)
+        try:
+            result = services.register(current_user, org, form.id_number.data, _data_from(form))
+        except services.VolunteerError as e:
+            db.session.rollback()
+            _field_error(form, e, "id_number")
+        else:
+            db.session.commit()
+            v = result.volunteer
+            if result.created:
+                flash(f"已注册志愿者 {v.name}，编号 {v.number}。", "success")
+            else:
+                flash(f"该志愿者已在 {'；'.join(result.elsewhere)} 注册（编号 {v.number}），"
+                      f"本次未新建档案，已将其加入 {org.name}。", "warning")
+            return redirect(url_for("volunteers.detail", vid=v.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("volunteers/form.html", form=form, volunteer=None, no_orgs=not orgs), status
+
+
+@bp.route("/<int:vid>/edit", methods=["GET", "POST"])
+@roles_required(*READERS)
+def edit(vid: int):
+    v = _volunteer(vid, write=True)
+    form = VolunteerEditForm(obj=v) if request.method == "GET" else VolunteerEditForm()
+    form.region_id.choices = _region_choices()
+    if request.method == "GET":
+        form.id_number.data = ""
+        form.skills.data = v.skills
+        form.availability.data = [a for a in v.availability.split("、") if a]
+        form.political_status.data = v.political_status.value
+        form.region_id.data = v.region_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update(current_user, v, _data_from(form), form.id_number.data or None)
+        except services.VolunteerError as e:
+            db.session.rollback()
+            _field_error(form, e, "name")
+        else:
+            db.session.commit()
+            flash("已保存。", "success")
+            return redirect(url_for("volunteers.detail", vid=v.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("volunteers/form.html", form=form, volunteer=v), status
+
+
+# ---- the volunteer's page -----------------------------------------------------------------------
+
+@bp.get("/<int:vid>")
+@roles_required(*READERS)
+def detail(vid: int):
+    v = _volunteer(vid)
+    member_ids = {m.organization_id for m in v.memberships}
+    joinable = [o for o in services.registrable_orgs(current_user) if o.id not in member_ids]
+    return render_template(
+        "volunteers/detail.html", v=v, figures=ledger.figures_for(v), chart=ledger.monthly_chart(v),
+        can_write=services.can_write(current_user, v), can_reveal=services.can_reveal(current_user, v),
+        joinable=joinable, action_form=EmptyForm(), membership_form=_membership_form(joinable),
+        today=local_today(),
+    )
+
+
+def _membership_form(joinable: list[Organization]) -> MembershipForm:
+    form = MembershipForm(formdata=None)
+    form.organization_id.choices = _org_choices(joinable)
+    return form
+
+
+@bp.post("/<int:vid>/reveal/<what>")
+@roles_required(*READERS)
+def reveal(vid: int, what: str):
+    v = _volunteer(vid)
+    if what not in services.REVEALABLE:
+        abort(404)
+    if not services.can_reveal(current_user, v) or not EmptyForm().validate():
+        abort(403)
+    value = services.reveal(current_user, v, what)
+    db.session.commit()
+    resp = make_response(render_template("volunteers/_revealed.html", v=v, what=what, value=value,
+                                         label=services.REVEALABLE[what], full_page=not _is_htmx()))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/<int:vid>/dismiss", methods=["GET", "POST"])
+@roles_required(*READERS)
+def dismiss(vid: int):
+    v = _volunteer(vid, write=True)
+    form = DismissForm()
+    if request.method == "GET":
+        form.dismissed_on.data = local_today()
+    if form.validate_on_submit():
+        try:
+            services.dismiss(current_user, v, form.reason.data, form.dismissed_on.data, form.note.data or "")
+        except services.VolunteerError as e:
+            db.session.rollback()
+            _field_error(form, e, "reason")
+        else:
+            db.session.commit()
+            flash(f"已对 {v.name} 作劝退处理；其档案和服务记录予以保留。", "success")
+            return redirect(url_for("volunteers.detail", vid=v.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("volunteers/dismiss.html", form=form, v=v), status
+
+
+@bp.route("/<int:vid>/reinstate", methods=["GET", "POST"])
+@roles_required(*READERS)
+def reinstate(vid: int):
+    v = _volunteer(vid, write=True)
+    form = ReinstateForm()
+    if form.validate_on_submit():
+        try:
+            services.reinstate(current_user, v, form.note.data)
+        except services.VolunteerError as e:
+            db.session.rollback()
+            form.note.errors = [e.message]
+        else:
+            db.session.commit()
+            flash(f"{v.name} 已恢复在册。", "success")
+            return redirect(url_for("volunteers.detail", vid=v.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("volunteers/reinstate.html", form=form, v=v), status
+
+
+@bp.post("/<int:vid>/memberships")
+@roles_required(*READERS)
+def add_membership(vid: int):
+    v = _volunteer(vid, write=True)
+    joinable = [o for o in services.registrable_orgs(current_user)
+                if o.id not in {m.organization_id for m in v.memberships}]
+    form = MembershipForm()
+    form.organization_id.choices = _org_choices(joinable)
+    if not form.validate():
+        flash("请选择要加入的组织。", "error")
+        return redirect(url_for("volunteers.detail", vid=v.id), 303)
+    org = next(o for o in joinable if o.id == form.organization_id.data)
+    try:
+        services.add_membership(current_user, v, org)
+    except services.VolunteerError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{v.name} 已加入 {org.name}。", "success")
+    return redirect(url_for("volunteers.detail", vid=v.id), 303)
+
+
+@bp.post("/<int:vid>/memberships/<int:mid>/primary")
+@roles_required(*READERS)
+def set_primary(vid: int, mid: int):
+    v = _volunteer(vid, write=True)
+    m = scope.get_scoped_or_404(Membership, mid, current_user, write=True)
+    if m.volunteer_id != v.id or not EmptyForm().validate():
+        abort(404 if m.volunteer_id != v.id else 400)
+    services.set_primary(current_user, v, m)
+    db.session.commit()
+    flash(f"主要组织已改为 {m.organization.name}。", "success")
+    return redirect(url_for("volunteers.detail", vid=v.id), 303)
+
+
+# ---- import from a spreadsheet --------------------------------------------------------------------
+
+@bp.get("/import/template")
+@roles_required(*WRITERS)
+def import_template():
+    data = xlsx_bytes("志愿者", services.IMPORT_COLUMNS, [
+        ["张三", "（18 位身份证号）", "13800000000", "群众", "否", "扶老、环境保护", "周末", local_today().isoformat(),
+         "", "", "", ""],
+        ["李小明", "（未满 18 周岁须填监护人）", "13900000000", "共青团员", "否", "助学", "节假日", "", "", "李大明",
+         "13700000000", "是"],
+    ], widths=[10, 22, 14, 12, 10, 22, 14, 12, 16, 12, 14, 12])
+    return xlsx_response(data, "志愿者导入模板.xlsx")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def import_upload():
+    orgs = services.registrable_orgs(current_user)
+    form = ImportForm()
+    form.organization_id.choices = _org_choices(orgs)
+    rows, token, org = None, None, None
+    if form.validate_on_submit():
+        org = next(o for o in orgs if o.id == form.organization_id.data)
+        upload = form.file.data
+        try:
+            rows = services.validate_import(current_user, org, read_table(upload.filename, upload.read(),
+                                                                          services.IMPORT_COLUMNS))
+        except TableError as e:
+            form.file.errors = [str(e)]
+            rows = None
+        else:
+            if not any(r.errors for r in rows):
+                token = stash_rows(current_user.id, f"volunteers:{org.id}",
+                                   [{"line": r.line, "values": r.values} for r in rows])
+    status = 422 if form.errors or (rows and any(r.errors for r in rows)) else 200
+    return render_template("volunteers/import.html", form=form, rows=rows, token=token, confirm_form=EmptyForm(),
+                           org=org, columns=services.IMPORT_COLUMNS, no_orgs=not orgs), status
+
+
+@bp.post("/import/confirm")
+@roles_required(*WRITERS)
+def import_confirm():
+    if not EmptyForm().validate():
+        abort(400)
+    org = next((o for o in services.registrable_orgs(current_user)
+                if o.id == request.form.get("org", type=int)), None)
+    if org is None:
+        abort(404)
+    rows = take_rows(request.form.get("token", ""), current_user.id, f"volunteers:{org.id}")
+    if rows is None:
+        flash("预览已过期，请重新上传文件。", "error")
+        return redirect(url_for("volunteers.import_upload"), 303)
+    try:
+        created, joined = services.apply_import(current_user, org, rows)
+    except services.VolunteerError as e:
+        db.session.rollback()
+        flash(e.message + "（未导入任何数据）", "error")
+        return redirect(url_for("volunteers.import_upload"), 303)
+    db.session.commit()
+    flash(f"已导入：新注册 {created} 人，已有档案加入本组织 {joined} 人。", "success")
+    return redirect(url_for("volunteers.index", org=org.id), 303)
+
+
+# ---- home tiles -----------------------------------------------------------------------------------
+
+@register_tile(order=200)
+def volunteers_tile(user):
+    if user.role not in READERS:
+        return None
+    year = local_today().year
+    base = scope.scoped(select(func.count()).select_from(Volunteer), Volunteer, user)
+    total = db.session.scalar(base) or 0
+    active = db.session.scalar(base.where(Volunteer.status == VolunteerStatus.ACTIVE)) or 0
+    year_hours = db.session.scalar(
+        select(func.coalesce(func.sum(VolunteerYearHours.hours), 0)).where(
+            VolunteerYearHours.year == year,
+            VolunteerYearHours.volunteer_id.in_(scope.scoped(select(Volunteer.id), Volunteer, user))))
+    core = db.session.scalar(
+        select(func.count()).select_from(VolunteerYearHours).where(
+            VolunteerYearHours.year == year, VolunteerYearHours.hours >= ledger.core_hours(),
+            VolunteerYearHours.volunteer_id.in_(scope.scoped(select(Volunteer.id), Volunteer, user))))
+    return Tile("志愿者", "volunteers/_tile_volunteers.html",
+                {"total": total, "active": active, "year": year, "year_hours": ledger.quantize(year_hours),
+                 "core": core}, url=url_for("volunteers.index"))
+
+
+from blueprints.volunteers import routes_ledger  # noqa: E402,F401  (registers the ledger views)

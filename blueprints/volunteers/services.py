@@ -1,0 +1,604 @@
+"""Volunteers: registration (one person, one record city-wide), memberships, status, personal data,
+the list with its filters, XLSX export and import."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from blueprints.orgs.models import Organization, OrgStatus
+from blueprints.regions.models import Region, RegionLevel
+from blueprints.volunteers import ledger
+from blueprints.volunteers.models import (AVAILABILITY, SKILLS, DismissReason, Membership, PoliticalStatus,
+                                          ServiceRecord, Volunteer, VolunteerSequence, VolunteerSkill,
+                                          VolunteerStatus, VolunteerYearHours)
+from core import pii, scope
+from core.audit import record_change
+from core.extensions import db
+from core.tabular import ImportRow
+from core.timeutil import local_today
+from core.validators import ValidationError, mask_id_number, parse_id_number, validate_phone
+
+ADULT_AGE = 18  # 001 附件4 第二条: 年满18周岁; younger only with a guardian's consent
+MIN_AGE = 8  # below 8 a child has no capacity for civil acts at all (民法典 第二十条)
+
+
+class VolunteerError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+@dataclass
+class VolunteerData:
+    """What a registration or an edit carries (from the form or an import row)."""
+
+    name: str
+    phone: str
+    political_status: PoliticalStatus = PoliticalStatus.MASSES
+    public_servant: bool = False
+    skills: list[str] = field(default_factory=list)
+    availability: list[str] = field(default_factory=list)
+    region_id: int | None = None
+    registered_on: date | None = None
+    guardian_name: str = ""
+    guardian_phone: str = ""
+    guardian_relation: str = ""
+    guardian_consent: bool = False
+
+
+@dataclass
+class Registration:
+    volunteer: Volunteer
+    created: bool
+    elsewhere: list[str]  # "赤坎区 · XX志愿服务队" where the person was already registered
+
+
+# ---- organizations and regions a user works with ---------------------------------------------------
+
+def registrable_orgs(user) -> list[Organization]:
+    """Approved organizations in scope: only they register volunteers and hold activities."""
+    if not user.can_write:
+        return []
+    stmt = scope.scoped(select(Organization).where(Organization.status == OrgStatus.APPROVED),
+                        Organization, user).order_by(Organization.name)
+    return list(db.session.scalars(stmt))
+
+
+def visible_orgs(user) -> list[Organization]:
+    stmt = scope.scoped(select(Organization), Organization, user).order_by(Organization.name)
+    return list(db.session.scalars(stmt))
+
+
+def residence_regions(user) -> list[Region]:
+    """Towns and communities a volunteer may live in, from the user's part of the tree."""
+    stmt = scope.scoped(select(Region).where(Region.level.in_([RegionLevel.DISTRICT, RegionLevel.TOWN,
+                                                               RegionLevel.COMMUNITY]), Region.active),
+                        Region, user).order_by(Region.path)
+    return list(db.session.scalars(stmt))
+
+
+def filter_regions(user) -> list[Region]:
+    stmt = scope.scoped(select(Region).where(Region.level.in_([RegionLevel.DISTRICT, RegionLevel.TOWN])),
+                        Region, user).order_by(Region.path)
+    return list(db.session.scalars(stmt))
+
+
+# ---- identity -------------------------------------------------------------------------------------
+
+def find_person(id_number: str) -> Volunteer | None:
+    return db.session.scalar(select(Volunteer).where(Volunteer.id_hash == pii.lookup_hash(id_number)))
+
+
+def where_registered(volunteer: Volunteer) -> list[str]:
+    """Only what another office needs to know: district and organization names."""
+    out = []
+    for m in volunteer.memberships:
+        district = m.organization.region.district if m.organization.region else None
+        out.append(f"{district.name + ' · ' if district else ''}{m.organization.name}")
+    return out
+
+
+def _set_identity(v: Volunteer, number: str) -> None:
+    info = parse_id_number(number, local_today())
+    v.id_number_enc = pii.encrypt(info.number)
+    v.id_hash = pii.lookup_hash(info.number)
+    v.id_last4 = pii.last4(info.number)
+    v.id_masked = mask_id_number(info.number)
+    v.birth_date, v.sex = info.birth_date, info.sex
+
+
+def _number_prefix(region: Region | None) -> str:
+    r = region
+    while r is not None:
+        if r.code and len(r.code) == 6 and r.level != RegionLevel.CITY:
+            return r.code
+        r = r.parent
+    r = region
+    while r is not None:
+        if r.code and len(r.code) == 6:
+            return r.code
+        r = r.parent
+    return "000000"
+
+
+def next_number(org: Organization) -> str:
+    """志愿者编号: the district's administrative code and a six-digit sequence (4408020000123)."""
+    prefix = _number_prefix(org.region)
+    seq = db.session.get(VolunteerSequence, prefix, with_for_update=True)
+    if seq is None:
+        highest = db.session.scalar(select(func.max(Volunteer.number)).where(Volunteer.number.startswith(prefix)))
+        last = int(highest[len(prefix):]) if highest and highest[len(prefix):].isdigit() else 0
+        seq = VolunteerSequence(prefix=prefix, last=last)
+        db.session.add(seq)
+    seq.last += 1
+    return f"{prefix}{seq.last:06d}"
+
+
+# ---- the rules of registration ---------------------------------------------------------------------
+
+def check_person(data: VolunteerData, birth: date) -> None:
+    registered_on = data.registered_on or local_today()
+    if registered_on > local_today():
+        raise VolunteerError("注册日期不能晚于今天", "registered_on")
+    if registered_on < birth:
+        raise VolunteerError("注册日期不能早于出生日期", "registered_on")
+    age = registered_on.year - birth.year - int((registered_on.month, registered_on.day) < (birth.month, birth.day))
+    if age < MIN_AGE:
+        raise VolunteerError("未满八周岁的儿童不能注册为志愿者", "id_number")
+    if age < ADULT_AGE:
+        # 001 附件4 第二条: 未满十八周岁的，经其监护人同意或者由其监护人陪同.
+        if not data.guardian_name.strip():
+            raise VolunteerError("未满 18 周岁须填写监护人姓名", "guardian_name")
+        if not data.guardian_phone.strip():
+            raise VolunteerError("未满 18 周岁须填写监护人联系电话", "guardian_phone")
+        if not data.guardian_consent:
+            raise VolunteerError("未满 18 周岁须有监护人同意", "guardian_consent")
+    unknown = [s for s in data.skills if s not in SKILLS]
+    if unknown:
+        raise VolunteerError("未知的服务技能：" + "、".join(unknown), "skills")
+    unknown = [s for s in data.availability if s not in AVAILABILITY]
+    if unknown:
+        raise VolunteerError("未知的服务时间：" + "、".join(unknown), "availability")
+
+
+def _apply_data(v: Volunteer, data: VolunteerData) -> None:
+    v.name = data.name.strip()
+    v.phone = data.phone
+    v.phone_last4 = "".join(ch for ch in data.phone if ch.isdigit())[-4:]
+    v.political_status = PoliticalStatus(data.political_status)
+    v.public_servant = bool(data.public_servant)
+    v.availability = "、".join(a for a in AVAILABILITY if a in data.availability)
+    v.region_id = data.region_id or v.region_id
+    v.guardian_name = data.guardian_name.strip()
+    v.guardian_phone = data.guardian_phone.strip()
+    v.guardian_relation = data.guardian_relation.strip()
+    v.guardian_consent = bool(data.guardian_consent)
+    wanted = [s for s in SKILLS if s in data.skills]
+    current = {row.skill: row for row in v.skill_rows}
+    for skill, row in current.items():
+        if skill not in wanted:
+            v.skill_rows.remove(row)
+    for skill in wanted:
+        if skill not in current:
+            v.skill_rows.append(VolunteerSkill(skill=skill))
+
+
+def register(user, org: Organization, id_number: str, data: VolunteerData) -> Registration:
+    """Register a person in an organization. Someone already on record city-wide is not created
+    twice: they get a membership here, and the caller learns where they were registered before."""
+    if org.status != OrgStatus.APPROVED:
+        raise VolunteerError("只有已登记（审核通过）的组织才能注册志愿者", "organization_id")
+    try:
+        info = parse_id_number(id_number, local_today())
+    except ValidationError as e:
+        raise VolunteerError(e.message, "id_number") from None
+    existing = find_person(info.number)
+    if existing is not None:
+        if any(m.organization_id == org.id for m in existing.memberships):
+            raise VolunteerError(f"该志愿者已是本组织成员（编号 {existing.number}）", "id_number")
+        if existing.status == VolunteerStatus.DISMISSED:
+            raise VolunteerError("该志愿者已被劝退，不能加入新的组织；如有异议请联系原登记组织：" +
+                                 "；".join(where_registered(existing)), "id_number")
+        elsewhere = where_registered(existing)
+        add_membership(user, existing, org)
+        return Registration(existing, False, elsewhere)
+    check_person(data, info.birth_date)
+    v = Volunteer(number=next_number(org), registered_on=data.registered_on or local_today(),
+                  created_by_id=user.id, region_id=data.region_id or org.region_id, primary_org_id=org.id,
+                  status=VolunteerStatus.ACTIVE)
+    _set_identity(v, info.number)
+    _apply_data(v, data)
+    v.memberships.append(Membership(organization=org, is_primary=True, joined_on=v.registered_on))
+    db.session.add(v)
+    db.session.flush()
+    return Registration(v, True, [])
+
+
+def update(user, v: Volunteer, data: VolunteerData, new_id_number: str | None = None) -> None:
+    birth = v.birth_date
+    if new_id_number:
+        try:
+            info = parse_id_number(new_id_number, local_today())
+        except ValidationError as e:
+            raise VolunteerError(e.message, "id_number") from None
+        other = find_person(info.number)
+        if other is not None and other.id != v.id:
+            raise VolunteerError("该身份证号已登记为另一名志愿者（编号 " + other.number + "）", "id_number")
+        birth = info.birth_date
+    data.registered_on = data.registered_on or v.registered_on
+    check_person(data, birth)
+    first_record = db.session.scalar(select(func.min(ServiceRecord.service_date))
+                                     .where(ServiceRecord.volunteer_id == v.id))
+    if first_record and data.registered_on > first_record:
+        raise VolunteerError(f"注册日期不能晚于最早的服务记录日期（{first_record.isoformat()}）", "registered_on")
+    if new_id_number:
+        _set_identity(v, new_id_number)
+        record_change("update", v, "更正身份证号（记录中仅保留脱敏号码）")
+    v.registered_on = data.registered_on
+    _apply_data(v, data)
+    db.session.flush()
+
+
+def dismiss(user, v: Volunteer, reason: DismissReason | str, on: date, note: str = "") -> None:
+    """劝退 (001 附件4 第五条): one of the four grounds and a date; the record and its hours stay."""
+    if v.status == VolunteerStatus.DISMISSED:
+        raise VolunteerError("该志愿者已是劝退状态", "reason")
+    try:
+        reason = DismissReason(reason)
+    except ValueError:
+        raise VolunteerError("请选择劝退原因", "reason") from None
+    if on > local_today():
+        raise VolunteerError("劝退日期不能晚于今天", "dismissed_on")
+    if on < v.registered_on:
+        raise VolunteerError("劝退日期不能早于注册日期", "dismissed_on")
+    v.status, v.dismiss_reason, v.dismissed_on, v.dismiss_note = VolunteerStatus.DISMISSED, reason, on, note.strip()[:500]
+    db.session.flush()
+    record_change("transition", v, f"劝退：{reason.label}")
+
+
+def reinstate(user, v: Volunteer, note: str) -> None:
+    if v.status != VolunteerStatus.DISMISSED:
+        raise VolunteerError("该志愿者不是劝退状态")
+    v.status, v.dismiss_reason, v.dismissed_on = VolunteerStatus.ACTIVE, None, None
+    v.dismiss_note = ""
+    db.session.flush()
+    record_change("transition", v, "恢复在册" + (f"：{note.strip()[:200]}" if note and note.strip() else ""))
+
+
+def add_membership(user, v: Volunteer, org: Organization) -> Membership:
+    if org.status != OrgStatus.APPROVED:
+        raise VolunteerError("只有已登记（审核通过）的组织才能接收志愿者", "organization_id")
+    if any(m.organization_id == org.id for m in v.memberships):
+        raise VolunteerError("该志愿者已是该组织成员", "organization_id")
+    m = Membership(volunteer=v, organization=org, is_primary=not v.memberships, joined_on=local_today())
+    db.session.add(m)
+    if m.is_primary:
+        v.primary_org_id = org.id
+    db.session.flush()
+    return m
+
+
+def set_primary(user, v: Volunteer, membership: Membership) -> None:
+    for m in v.memberships:
+        m.is_primary = m.id == membership.id
+    v.primary_org_id = membership.organization_id
+    db.session.flush()
+
+
+# ---- personal data ----------------------------------------------------------------------------------
+
+REVEALABLE = {"id_number": "身份证号", "phone": "手机号", "guardian_phone": "监护人电话"}
+
+
+def can_reveal(user, v: Volunteer) -> bool:
+    """Issue 5: the full number only to the volunteer's org leaders and district staff (in scope)."""
+    from blueprints.accounts.models import Role
+
+    return user.role in (Role.ORG_LEADER, Role.DISTRICT_STAFF) and scope.in_scope(user, v)
+
+
+def can_write(user, v: Volunteer) -> bool:
+    return bool(user.can_write) and scope.in_scope(user, v)
+
+
+def reveal(user, v: Volunteer, what: str) -> str:
+    """The full value, once, with an audit entry naming who looked (the value is never logged)."""
+    if what not in REVEALABLE:
+        raise VolunteerError("无法显示该信息")
+    value = pii.decrypt(v.id_number_enc) if what == "id_number" else getattr(v, what)
+    record_change("reveal", v, f"查看完整{REVEALABLE[what]}")
+    return value
+
+
+# ---- the list -------------------------------------------------------------------------------------
+
+@dataclass
+class ListFilters:
+    q: str = ""
+    org: int | None = None
+    region: int | None = None
+    status: str = ""
+    star: int | None = None
+    kind: str = ""  # core | casual | official_below
+    political: str = ""
+    skill: str = ""
+    year: int = 0
+    hint: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "ListFilters":
+        def as_int(name):
+            try:
+                return int(args.get(name, ""))
+            except ValueError:
+                return None
+
+        f = cls()
+        q = (args.get("q") or "").strip()[:20]
+        compact = q.replace(" ", "")
+        if compact and all(ch.isdigit() or ch in "xX" for ch in compact) and len(compact) != 4:
+            # Only the last four characters of an ID or phone are a search key (never a full number).
+            f.hint = "按证件号或手机号查找时，请只输入后 4 位。"
+            q = ""
+        f.q = q
+        f.org, f.region = as_int("org"), as_int("region")
+        f.status = args.get("status", "") if args.get("status", "") in {s.value for s in VolunteerStatus} else ""
+        star = as_int("star")
+        f.star = star if star is not None and 0 <= star <= 5 else None
+        f.kind = args.get("kind", "") if args.get("kind", "") in ("core", "casual", "official_below") else ""
+        f.political = args.get("political", "") if args.get("political", "") in {p.value for p in PoliticalStatus} else ""
+        f.skill = args.get("skill", "") if args.get("skill", "") in SKILLS else ""
+        year = as_int("year")
+        this_year = local_today().year
+        f.year = year if year and this_year - 10 <= year <= this_year else this_year
+        return f
+
+    def args(self) -> dict:
+        out = {"q": self.q, "org": self.org or "", "region": self.region or "", "status": self.status,
+               "star": "" if self.star is None else self.star, "kind": self.kind, "political": self.political,
+               "skill": self.skill}
+        if self.year != local_today().year:
+            out["year"] = self.year
+        return {k: v for k, v in out.items() if v != ""}
+
+
+def _year_at_least(year: int, hours: int):
+    return select(VolunteerYearHours.volunteer_id).where(VolunteerYearHours.year == year,
+                                                         VolunteerYearHours.hours >= hours)
+
+
+def list_query(user, f: ListFilters):
+    stmt = scope.scoped(select(Volunteer), Volunteer, user)
+    if f.q:
+        q = f.q.replace(" ", "")
+        if len(q) == 4 and all(ch.isdigit() or ch in "xX" for ch in q):
+            stmt = stmt.where(or_(Volunteer.id_last4 == q.upper(), Volunteer.phone_last4 == q))
+        else:
+            stmt = stmt.where(Volunteer.name.contains(f.q, autoescape=True))
+    if f.org:
+        stmt = stmt.where(Volunteer.id.in_(select(Membership.volunteer_id).where(Membership.organization_id == f.org)))
+    if f.region:
+        stmt = stmt.where(Volunteer.region_id.in_(scope.region_subtree_ids(f.region)))
+    if f.status:
+        stmt = stmt.where(Volunteer.status == f.status)
+    if f.star is not None:
+        low, high = ledger.star_bounds(f.star)
+        stmt = stmt.where(Volunteer.total_hours >= low)
+        if high is not None:
+            stmt = stmt.where(Volunteer.total_hours < high)
+    if f.kind == "core":
+        stmt = stmt.where(Volunteer.id.in_(_year_at_least(f.year, ledger.core_hours())))
+    elif f.kind == "casual":
+        stmt = stmt.where(Volunteer.id.not_in(_year_at_least(f.year, ledger.core_hours())))
+    elif f.kind == "official_below":
+        stmt = stmt.where(
+            or_(Volunteer.political_status.in_([PoliticalStatus.PARTY_MEMBER, PoliticalStatus.PROBATIONARY]),
+                Volunteer.public_servant.is_(True)),
+            Volunteer.id.not_in(_year_at_least(f.year, ledger.official_hours())))
+    if f.political:
+        stmt = stmt.where(Volunteer.political_status == f.political)
+    if f.skill:
+        stmt = stmt.where(Volunteer.id.in_(select(VolunteerSkill.volunteer_id).where(VolunteerSkill.skill == f.skill)))
+    return stmt.order_by(Volunteer.id.desc())
+
+
+@dataclass
+class Row:
+    v: Volunteer
+    year_hours: Decimal
+    star: int
+    is_core: bool
+
+    @property
+    def star_label(self) -> str:
+        return ledger.STAR_LABELS[self.star]
+
+    @property
+    def total(self) -> Decimal:
+        return ledger.quantize(self.v.total_hours)
+
+
+def decorate(volunteers: list[Volunteer], year: int) -> list[Row]:
+    hours = ledger.year_hours_map([v.id for v in volunteers], year)
+    core = ledger.core_hours()
+    return [Row(v, hours.get(v.id, Decimal(0)), ledger.star_level(v.total_hours), hours.get(v.id, 0) >= core)
+            for v in volunteers]
+
+
+# ---- export (masked) --------------------------------------------------------------------------------
+
+EXPORT_HEADERS = ["志愿者编号", "姓名", "性别", "年龄", "身份证号（脱敏）", "手机号（脱敏）", "政治面貌", "公职人员",
+                  "服务技能", "服务时间", "主要组织", "居住区域", "注册日期", "状态", "累计时长（小时）", "星级",
+                  "年度时长（小时）", "类型"]
+EXPORT_LIMIT = 60000
+
+
+def export_rows(user, f: ListFilters) -> list[list]:
+    from core.validators import mask_phone
+
+    stmt = list_query(user, f).limit(EXPORT_LIMIT)
+    volunteers = list(db.session.scalars(stmt))
+    ids = [v.id for v in volunteers]
+    skills: dict[int, list[str]] = {}
+    orgs = {o.id: o.name for o in db.session.scalars(select(Organization))}
+    regions = {r.id: r.name for r in db.session.scalars(select(Region))}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        for vid, skill in db.session.execute(select(VolunteerSkill.volunteer_id, VolunteerSkill.skill)
+                                             .where(VolunteerSkill.volunteer_id.in_(chunk))):
+            skills.setdefault(vid, []).append(skill)
+    hours: dict[int, Decimal] = {}
+    for start in range(0, len(ids), 900):
+        hours.update(ledger.year_hours_map(ids[start:start + 900], f.year))
+    today = local_today()
+    core = ledger.core_hours()
+    out = []
+    for v in volunteers:
+        yh = hours.get(v.id, Decimal(0))
+        out.append([
+            v.number, v.name, v.sex, v.age_on(today), v.id_masked, mask_phone(v.phone), v.political_status.label,
+            "是" if v.public_servant else "否", "、".join(skills.get(v.id, [])), v.availability,
+            orgs.get(v.primary_org_id, ""), regions.get(v.region_id, ""), v.registered_on.isoformat(),
+            v.status.label + (f"（{v.dismiss_reason.label}）" if v.dismiss_reason else ""),
+            float(ledger.quantize(v.total_hours)), ledger.STAR_LABELS[ledger.star_level(v.total_hours)],
+            float(yh), "志愿者骨干" if yh >= core else "流动志愿者",
+        ])
+    return out
+
+
+# ---- import (template, preview with row errors, confirm) -------------------------------------------
+
+IMPORT_COLUMNS = ["姓名", "身份证号", "手机号", "政治面貌", "公职人员", "服务技能", "服务时间", "注册日期",
+                  "居住地区划代码", "监护人姓名", "监护人电话", "监护人已同意"]
+POLITICAL_BY_LABEL = {p.label: p for p in PoliticalStatus} | {"党员": PoliticalStatus.PARTY_MEMBER,
+                                                             "预备党员": PoliticalStatus.PROBATIONARY,
+                                                             "团员": PoliticalStatus.LEAGUE_MEMBER, "": PoliticalStatus.MASSES}
+YES = {"是", "有", "y", "yes", "1", "true", "√"}
+NO = {"否", "无", "n", "no", "0", "false", ""}
+
+
+def _split(value: str) -> list[str]:
+    for sep in ("，", ",", "；", ";", "/", " "):
+        value = value.replace(sep, "、")
+    return [s for s in (p.strip() for p in value.split("、")) if s]
+
+
+def _parse_date(value: str) -> date | None:
+    value = value.strip().replace("/", "-").replace(".", "-")
+    if not value:
+        return None
+    value = value.split(" ")[0]
+    return date.fromisoformat("-".join(p.zfill(2) for p in value.split("-")))
+
+
+def _row_data(row: ImportRow, regions_by_code: dict[str, int]) -> tuple[str, VolunteerData]:
+    v = row.values
+    errors = row.errors
+    name = v["姓名"].strip()
+    if not name:
+        errors.append("姓名不能为空")
+    elif len(name) > 64:
+        errors.append("姓名最多 64 个字")
+    try:
+        number = parse_id_number(v["身份证号"], local_today()).number
+    except ValidationError as e:
+        errors.append(e.message)
+        number = ""
+    try:
+        phone = validate_phone(v["手机号"])
+    except ValidationError as e:
+        errors.append(e.message)
+        phone = ""
+    political = POLITICAL_BY_LABEL.get(v["政治面貌"].strip())
+    if political is None:
+        errors.append("政治面貌应为：" + "、".join(p.label for p in PoliticalStatus))
+        political = PoliticalStatus.MASSES
+    flag = v["公职人员"].strip().lower()
+    if flag not in YES | NO:
+        errors.append("公职人员应填“是”或“否”")
+    consent = v["监护人已同意"].strip().lower()
+    if consent not in YES | NO:
+        errors.append("监护人已同意应填“是”或“否”")
+    try:
+        registered_on = _parse_date(v["注册日期"])
+    except ValueError:
+        errors.append("注册日期格式应为 2026-01-31")
+        registered_on = None
+    region_id = None
+    code = v["居住地区划代码"].strip()
+    if code:
+        region_id = regions_by_code.get(code)
+        if region_id is None:
+            errors.append(f"找不到行政区划代码 {code}（或不在您的管辖范围内）")
+    guardian_phone = v["监护人电话"].strip()
+    if guardian_phone:
+        try:
+            guardian_phone = validate_phone(guardian_phone)
+        except ValidationError as e:
+            errors.append("监护人电话：" + e.message)
+    data = VolunteerData(
+        name=name, phone=phone, political_status=political, public_servant=flag in YES,
+        skills=_split(v["服务技能"]), availability=_split(v["服务时间"]), region_id=region_id,
+        registered_on=registered_on, guardian_name=v["监护人姓名"].strip(), guardian_phone=guardian_phone,
+        guardian_consent=consent in YES,
+    )
+    return number, data
+
+
+def validate_import(user, org: Organization, rows: list[ImportRow]) -> list[ImportRow]:
+    """Check every row; rows of people already on record are not errors: they join the organization."""
+    regions_by_code = {r.code: r.id for r in residence_regions(user) if r.code}
+    seen: dict[str, int] = {}
+    for row in rows:
+        number, data = _row_data(row, regions_by_code)
+        row.values["_masked"] = mask_id_number(number) if number else mask_id_number(row.values["身份证号"])
+        row.values["身份证号"] = ""  # the preview and the pending file never hold the full number
+        if not number:
+            continue
+        if number in seen:
+            row.errors.append(f"与第 {seen[number]} 行的身份证号重复")
+            continue
+        seen[number] = row.line
+        existing = find_person(number)
+        if existing is not None:
+            if any(m.organization_id == org.id for m in existing.memberships):
+                row.errors.append(f"已是本组织成员（编号 {existing.number}）")
+            elif existing.status == VolunteerStatus.DISMISSED:
+                row.errors.append("该志愿者已被劝退，不能加入新的组织")
+            else:
+                row.values["_note"] = "已在 " + "；".join(where_registered(existing)) + " 注册，将加入本组织"
+        elif not row.errors:
+            try:
+                check_person(data, parse_id_number(number, local_today()).birth_date)
+            except VolunteerError as e:
+                row.errors.append(e.message)
+        row.values["_id_enc"] = pii.encrypt(number)
+    return rows
+
+
+def apply_import(user, org: Organization, stashed: list[dict]) -> tuple[int, int]:
+    """Save every row in one transaction; returns (new volunteers, memberships added)."""
+    regions_by_code = {r.code: r.id for r in residence_regions(user) if r.code}
+    created = joined = 0
+    for item in stashed:
+        row = ImportRow(line=item["line"], values=dict(item["values"]))
+        number = pii.decrypt(row.values.pop("_id_enc"))
+        row.values["身份证号"] = number
+        _, data = _row_data(row, regions_by_code)
+        if row.errors:
+            raise VolunteerError(f"第 {row.line} 行：{'；'.join(row.errors)}")
+        try:
+            result = register(user, org, number, data)
+        except VolunteerError as e:
+            raise VolunteerError(f"第 {row.line} 行：{e.message}") from None
+        created += int(result.created)
+        joined += int(not result.created)
+    return created, joined
+
+
+def with_details(stmt):
+    return stmt.options(selectinload(Volunteer.primary_org))

@@ -1,0 +1,155 @@
+"""HTTP tests of the volunteers registry: registration, list, page, 显示, status, scope by URL."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
+from core.audit import AuditEntry
+from core.extensions import db
+from tests import factories
+
+
+def _form(w, number, **kw):
+    data = {"organization_id": w["org_a"].id, "name": "陈晓明", "id_number": number, "phone": "13812345678",
+            "political_status": "party_member", "skills": ["扶老", "助学"], "availability": ["周末"],
+            "registered_on": "2026-03-01", "region_id": "0"}
+    data.update(kw)
+    return data
+
+
+def test_org_leader_registers_a_volunteer_with_derived_fields(world, as_role):
+    c = as_role("org_leader")
+    number = factories.id_number(date(1988, 2, 29), sex="女")
+    resp = c.post("/volunteers/new", data=_form(world, number))
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    v = db.session.scalar(select(Volunteer))
+    assert v.name == "陈晓明" and v.sex == "女" and v.birth_date == date(1988, 2, 29)
+    assert v.number.startswith("440802") and len(v.number) == 12
+    assert v.id_number_enc != number and number not in v.id_number_enc
+    assert v.id_masked == number[:4] + "*" * 10 + number[-4:]
+    assert v.skills == ["助学", "扶老"] or set(v.skills) == {"扶老", "助学"}
+    assert [m.organization_id for m in v.memberships] == [world["org_a"].id]
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "陈晓明" in page and v.id_masked in page and number not in page
+
+
+def test_invalid_id_number_is_refused_next_to_the_field(world, as_role):
+    c = as_role("org_leader")
+    bad = factories.id_number()[:17] + ("0" if factories.id_number()[17] != "0" else "1")
+    resp = c.post("/volunteers/new", data=_form(world, "440802199001011234"))
+    assert resp.status_code == 422
+    body = resp.get_data(as_text=True)
+    assert "校验位" in body and "陈晓明" in body  # message, and what was typed
+    assert c.post("/volunteers/new", data=_form(world, bad)).status_code == 422
+    assert db.session.scalar(select(Volunteer)) is None
+
+
+def test_registering_an_existing_person_adds_a_membership(world, as_role):
+    number = factories.id_number()
+    first = factories.volunteer(world["org_a"], number=number)
+    db.session.commit()
+    c = as_role("org_leader_2")
+    resp = c.post("/volunteers/new", data=_form(world, number, organization_id=world["org_b"].id, name="别名"))
+    assert resp.status_code == 303
+    assert db.session.scalar(select(db.func.count()).select_from(Volunteer)) == 1
+    orgs = set(db.session.scalars(select(Membership.organization_id).where(Membership.volunteer_id == first.id)))
+    assert orgs == {world["org_a"].id, world["org_b"].id}
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "赤坎区" in page and "已在" in page
+
+
+def test_minor_needs_guardian(world, as_role):
+    c = as_role("org_leader")
+    number = factories.id_number(date(2012, 6, 1))
+    resp = c.post("/volunteers/new", data=_form(world, number))
+    assert resp.status_code == 422 and "监护人" in resp.get_data(as_text=True)
+    resp = c.post("/volunteers/new", data=_form(world, number, guardian_name="陈大明", guardian_phone="13900001111",
+                                                guardian_consent="y", guardian_relation="父亲"))
+    assert resp.status_code == 303
+    assert db.session.scalar(select(Volunteer)).guardian_consent is True
+
+
+def test_list_search_by_last4_and_filters(world, as_role):
+    v = factories.volunteer(world["org_a"], name="林小红", phone="13711112222")
+    factories.volunteer(world["org_a"], name="黄大伟")
+    db.session.commit()
+    c = as_role("district_staff")
+    body = c.get("/volunteers/").get_data(as_text=True)
+    assert "林小红" in body and "黄大伟" in body
+    body = c.htmx_get(f"/volunteers/?q={v.id_masked[-4:]}").get_data(as_text=True)
+    assert "林小红" in body and "<html" not in body
+    body = c.htmx_get("/volunteers/?q=2222").get_data(as_text=True)
+    assert "林小红" in body and "黄大伟" not in body
+    body = c.get("/volunteers/?q=林").get_data(as_text=True)
+    assert "林小红" in body and "黄大伟" not in body
+    body = c.get("/volunteers/?political=party_member").get_data(as_text=True)
+    assert "林小红" not in body
+
+
+def test_reveal_is_a_post_and_audited(world, as_role):
+    number = factories.id_number()
+    v = factories.volunteer(world["org_a"], number=number)
+    db.session.commit()
+    c = as_role("org_leader")
+    page = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert number not in page and "显示" in page
+    assert c.get(f"/volunteers/{v.id}/reveal/id_number").status_code == 405
+    resp = c.post(f"/volunteers/{v.id}/reveal/id_number", headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and number in resp.get_data(as_text=True)
+    assert resp.headers["Cache-Control"] == "no-store"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reveal"))
+    assert entry is not None and entry.username == "org_leader"
+    logged = " ".join(str(e.summary) + str(e.changes) for e in db.session.scalars(select(AuditEntry)))
+    assert number not in logged
+
+
+def test_leader_and_city_admin_cannot_reveal(world, as_role):
+    v = factories.volunteer(world["org_a"])
+    db.session.commit()
+    for role in ("leader", "city_admin"):
+        c = as_role(role)
+        assert "显示" not in c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+        assert c.post(f"/volunteers/{v.id}/reveal/id_number").status_code == 403
+
+
+def test_other_district_cannot_read_or_change_by_url(world, as_role):
+    v = factories.volunteer(world["org_a"], name="赤坎志愿者")
+    db.session.commit()
+    for role in ("district_staff_2", "org_leader_2"):
+        c = as_role(role)
+        assert c.get(f"/volunteers/{v.id}").status_code == 404
+        assert c.get(f"/volunteers/{v.id}/edit").status_code == 404
+        assert c.post(f"/volunteers/{v.id}/reveal/id_number").status_code == 404
+        assert c.post(f"/volunteers/{v.id}/dismiss", data={"reason": "violation", "dismissed_on": "2026-05-01"}).status_code == 404
+        assert "赤坎志愿者" not in c.get("/volunteers/").get_data(as_text=True)
+    db.session.refresh(v)
+    assert v.status == VolunteerStatus.ACTIVE
+
+
+def test_district_leader_reads_but_cannot_change(world, as_role):
+    v = factories.volunteer(world["org_a"])
+    db.session.commit()
+    c = as_role("district_leader")
+    assert c.get(f"/volunteers/{v.id}").status_code == 200
+    assert c.get(f"/volunteers/{v.id}/edit").status_code == 403
+    assert c.get("/volunteers/new").status_code == 403
+
+
+def test_dismiss_keeps_the_record(world, as_role):
+    v = factories.volunteer(world["org_a"], registered_on=date(2025, 1, 1))
+    db.session.commit()
+    c = as_role("org_leader")
+    resp = c.post(f"/volunteers/{v.id}/dismiss", data={"reason": "nonsense", "dismissed_on": "2026-05-01"})
+    assert resp.status_code == 422
+    resp = c.post(f"/volunteers/{v.id}/dismiss", data={"reason": "profit", "dismissed_on": "2026-05-01",
+                                                       "note": "以志愿者名义推销"})
+    assert resp.status_code == 303
+    db.session.refresh(v)
+    assert v.status == VolunteerStatus.DISMISSED and v.dismiss_reason.value == "profit"
+    page = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "利用志愿者的名义" in page
+    assert c.post(f"/volunteers/{v.id}/reinstate", data={"note": "经复核恢复"}).status_code == 303
+    db.session.refresh(v)
+    assert v.status == VolunteerStatus.ACTIVE
