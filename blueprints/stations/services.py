@@ -59,6 +59,8 @@ def targets() -> Targets:
 
 
 def save_targets(user: User, values: dict) -> Targets:
+    if user.role != Role.CITY_ADMIN:
+        raise StationError("只有市文明办管理员可以调整目标")
     if values["public_min"] > values["public_max"]:
         raise StationError("公共场所站点目标的下限不能大于上限", "public_min")
     for name, key in TARGET_KEYS.items():

@@ -1,0 +1,164 @@
+"""HTTP tests: the 五有 assessment form (uploads), the coverage board, drill-down, PDF, targets,
+the dashboard tile and the box on the organization page."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from blueprints.stations.models import StationAssessment
+from core import settings
+from core.extensions import db
+from tests import factories
+
+KEYS = ("place", "sign", "team", "rules", "ledger")
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (12, 12), (0, 90, 200)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _assess_data(**kw):
+    data = {"assessed_on": "2026-05-01"}
+    for k in KEYS:
+        data[f"{k}_ok"] = "1"
+        data[f"{k}_note"] = f"{k} 已落实"
+    data.update(kw)
+    return data
+
+
+@pytest.fixture
+def station(world):
+    s = factories.station(world["community_a"], "幸福社区志愿服务站", organization=world["org_a"])
+    db.session.commit()
+    return s
+
+
+def _post(c, station, data):
+    return c.post(f"/stations/{station.id}/assess", data=data, content_type="multipart/form-data")
+
+
+def test_assessment_with_photo_shows_on_detail(as_role, station):
+    c = as_role("district_staff")
+    assert "有服务场所" in c.get(f"/stations/{station.id}/assess").get_data(as_text=True)
+    resp = _post(c, station, _assess_data(ledger_ok="0", sign_photo=(io.BytesIO(_png()), "标识.png")))
+    assert resp.status_code == 303
+    a = db.session.query(StationAssessment).one()
+    assert not a.all_met and a.met_count == 4
+    html = c.get(f"/stations/{station.id}").get_data(as_text=True)
+    photo_item = next(i for i in a.items if i.photo)
+    assert f"/stations/photos/{photo_item.id}" in html and "五有未达标" in html and "sign 已落实" in html
+
+
+@pytest.mark.parametrize("upload,message", [
+    ((b"just some text, not an image", "readme.txt"), "文件类型不支持"),
+    ((_png() + b"\x00" * 2000, "huge.png"), "文件过大"),
+])
+def test_bad_upload_reshows_form_with_message(as_role, station, upload, message, monkeypatch):
+    from blueprints.stations import services
+
+    # The limit is lowered so the test request stays small; the rule is the same at 5 MB.
+    monkeypatch.setattr(services, "PHOTO_MAX_BYTES", 1500)
+    data, name = upload
+    resp = _post(as_role("district_staff"), station, _assess_data(team_photo=(io.BytesIO(data), name)))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and message in html and "team 已落实" in html
+    assert db.session.query(StationAssessment).count() == 0
+
+
+def test_path_traversal_name_does_not_escape_upload_dir(as_role, station, app):
+    resp = _post(as_role("district_staff"), station,
+                 _assess_data(place_photo=(io.BytesIO(_png()), "../../../../tmp/evil.png")))
+    assert resp.status_code == 303
+    item = next(i for i in db.session.query(StationAssessment).one().items if i.photo)
+    assert item.photo.startswith("stations/") and ".." not in item.photo and "evil" not in item.photo
+    from core import uploads
+    path = uploads.stored_path(item.photo)
+    assert str(path).startswith(str(uploads._root())) and path.read_bytes() == _png()
+
+
+def test_missing_choice_and_bad_date_are_refused(as_role, station):
+    data = _assess_data(assessed_on="2026-13-01")
+    del data["rules_ok"]
+    resp = _post(as_role("district_staff"), station, data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "日期格式" in html and "请选择“有管理制度”是否达标" in html
+    assert db.session.query(StationAssessment).count() == 0
+
+
+def test_photo_route_refuses_unknown_and_photo_less_items(as_role, station, world):
+    c = as_role("district_staff")
+    assert c.get("/stations/photos/999999").status_code == 404
+    a = factories.station_assessment(station)
+    db.session.commit()
+    assert c.get(f"/stations/photos/{a.items[0].id}").status_code == 404  # no photo on that item
+
+
+def test_board_page_drill_down_and_pdf(as_role, world, station):
+    factories.station_assessment(station)
+    db.session.commit()
+    c = as_role("city_admin")
+    html = c.get("/stations/coverage").get_data(as_text=True)
+    assert "全市志愿服务站" in html and "赤坎区" in html and "霞山区" in html and "调整目标" in html
+    assert f'hx-get="/stations/coverage/{world["district_b"].id}"' in html
+    part = c.htmx_get(f"/stations/coverage/{world['district_b'].id}").get_data(as_text=True)
+    assert "<html" not in part and "幸福社区" in part and "和平社区" in part and "解放街道" in part
+    full = c.get(f"/stations/coverage/{world['district_a'].id}").get_data(as_text=True)
+    assert "<html" in full and "和平社区" in full and "幸福社区" not in full.split("尚无志愿服务站的社区")[1]
+    assert c.get(f"/stations/coverage/{world['town_a'].id}").status_code == 404  # not a district
+    pdf = c.get("/stations/coverage.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_board_for_roles(as_role):
+    assert as_role("district_staff").get("/stations/coverage").status_code == 200
+    assert "调整目标" not in as_role("district_staff").get("/stations/coverage").get_data(as_text=True)
+    assert as_role("leader").get("/stations/coverage").status_code == 200
+    assert as_role("org_leader").get("/stations/coverage").status_code == 403
+    assert as_role("reviewer").get("/stations/coverage.pdf").status_code == 403
+
+
+def test_targets_only_for_city_admin(as_role):
+    for role in ("district_staff", "leader", "org_leader"):
+        c = as_role(role)
+        assert c.get("/stations/targets").status_code == 403
+        assert c.post("/stations/targets", data={"city_min": "1"}).status_code == 403
+    assert settings.get_value("stations.city_min") is None
+
+
+def test_city_admin_changes_targets_and_bad_values_are_refused(as_role):
+    c = as_role("city_admin")
+    good = dict(city_min="35", public_min="5", public_max="8", coverage_percent="100", wuyou_percent="90",
+                amber_percent="80")
+    resp = c.post("/stations/targets", data=dict(good, public_min="9"))
+    assert resp.status_code == 422 and "下限不能大于上限" in resp.get_data(as_text=True)
+    resp = c.post("/stations/targets", data=dict(good, city_min="三十"))
+    assert resp.status_code == 422 and "请填写整数" in resp.get_data(as_text=True)
+    assert settings.get_value("stations.city_min") is None
+    assert c.post("/stations/targets", data=good).status_code == 303
+    assert settings.get_int("stations.city_min", 30) == 35
+    assert "目标不少于 35 个" in c.get("/stations/coverage").get_data(as_text=True)
+
+
+def test_dashboard_tile_shows_district_coverage(as_role, station):
+    html = as_role("district_staff").get("/").get_data(as_text=True)
+    assert "志愿服务站" in html and "社区覆盖" in html and "1/2" in html
+    assert "社区覆盖" not in as_role("org_leader").get("/").get_data(as_text=True)
+
+
+def test_org_page_panel_lists_managed_stations(as_role, station, world, app):
+    from core.panels import panels_for
+
+    with app.test_request_context():
+        panels = panels_for("org", world["org_a"], world["district_staff"])
+    panel = next(p for p in panels if "志愿服务站" in p.title)
+    assert [s.name for s in panel.context["stations"]] == ["幸福社区志愿服务站"]
+    with app.test_request_context():
+        panels = panels_for("org", world["org_a"], world["district_staff_2"])
+    assert all(not p.context.get("stations") for p in panels if "志愿服务站" in p.title)
+    if "orgs.detail" in app.view_functions:
+        html = as_role("district_staff").get(f"/orgs/{world['org_a'].id}").get_data(as_text=True)
+        assert "管理的志愿服务站（1）" in html and "幸福社区志愿服务站" in html
