@@ -44,7 +44,8 @@ def _add_items(cls):
     for key, label, _ in WUYOU_ITEMS:
         setattr(cls, f"{key}_ok", RadioField(label, choices=[("1", "有"), ("0", "无")],
                                              validators=[InputRequired(f"请选择“{label}”是否达标")]))
-        setattr(cls, f"{key}_note", TextAreaField("说明", validators=[Optional(), Length(max=500, message="最多 500 个字")]))
+        setattr(cls, f"{key}_note", TextAreaField("说明", validators=[Optional(), Length(max=500, message="最多 500 个字")],
+                                                                 render_kw={"rows": 3}))
         setattr(cls, f"{key}_photo", FileField("照片", render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"}))
     return cls
 
