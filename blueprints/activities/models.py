@@ -1,0 +1,122 @@
+"""Volunteer activities (志愿服务活动, DOMAIN.md "Activities"): sign-up and attendance.
+
+Attendance creates the service records (blueprints/volunteers ServiceRecord, source "attendance");
+the participant row keeps a link to its record so the grid shows whether it is pending or verified.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blueprints.orgs.models import Organization
+from blueprints.regions.models import Region
+from blueprints.volunteers.models import HOURS, Quality, ServiceRecord, Volunteer
+from core import scope
+from core.extensions import db, str_enum
+from core.timeutil import utcnow
+
+
+class Category(enum.StrEnum):
+    """三关爱 (002)."""
+
+    OTHERS = "others"
+    NATURE = "nature"
+    SOCIETY = "society"
+
+    @property
+    def label(self) -> str:
+        return {"others": "关爱他人", "nature": "关爱自然", "society": "关爱社会"}[self.value]
+
+
+class ActivityStatus(enum.StrEnum):
+    OPEN = "open"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"open": "正常", "cancelled": "已取消"}[self.value]
+
+    @property
+    def tone(self) -> str:
+        return {"open": "green", "cancelled": "neutral"}[self.value]
+
+
+class Activity(db.Model):
+    __tablename__ = "activity"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(128), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)  # where it is held
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    start_time: Mapped[time | None] = mapped_column(Time)
+    end_time: Mapped[time | None] = mapped_column(Time)
+    place: Mapped[str] = mapped_column(String(200))
+    category: Mapped[Category] = mapped_column(str_enum(Category, 16), index=True)
+    # Risky service needs insurance for the participants (002).
+    risky: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    person_in_charge: Mapped[str] = mapped_column(String(64), default="")  # 活动负责人 (《办法》)
+    status: Mapped[ActivityStatus] = mapped_column(str_enum(ActivityStatus, 16), default=ActivityStatus.OPEN,
+                                                   index=True)
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    participant_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+    region: Mapped[Region | None] = relationship()
+    participants: Mapped[list["Participant"]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Participant.id")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.held_on.isoformat()} {self.title}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.organization.region_id, self.organization_id
+
+    @property
+    def time_label(self) -> str:
+        if self.start_time and self.end_time:
+            return f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        if self.start_time:
+            return f"{self.start_time:%H:%M} 起"
+        return ""
+
+
+class Participant(db.Model):
+    """A volunteer signed up for an activity, and what the organizer recorded for them."""
+
+    __tablename__ = "activity_participant"
+    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    signed_up_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attended: Mapped[bool | None] = mapped_column(Boolean)  # None: not recorded yet
+    hours: Mapped[Decimal | None] = mapped_column(HOURS)
+    quality: Mapped[Quality] = mapped_column(str_enum(Quality, 16), default=Quality.GOOD)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("service_record.id", ondelete="SET NULL"))
+
+    activity: Mapped[Activity] = relationship(back_populates="participants")
+    volunteer: Mapped[Volunteer] = relationship()
+    record: Mapped[ServiceRecord | None] = relationship()
+
+
+scope.register(Activity, org=Activity.organization_id)
+scope.register(Participant, custom=lambda user: Participant.activity_id.in_(
+    select(Activity.id).where(scope.scope_filter(Activity, user))))
