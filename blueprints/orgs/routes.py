@@ -80,6 +80,7 @@ def _render_detail(org: Organization, status: int = 200, error_action: str | Non
     return render_template(
         "orgs/detail.html", org=org, children=services.children_of(current_user, org),
         leaders=services.leaders_of(org),
+        parent_visible=org.parent is not None and scope.in_scope(current_user, org.parent),
         actions=workflow.actions_for(current_user, org), labels=workflow.BUTTON_LABELS,
         reason_labels=workflow.REASON_LABELS, can_edit=bool(services.editable_fields(current_user, org)),
         error_action=error_action, error=error, comment=comment, form=TransitionForm(),

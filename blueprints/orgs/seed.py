@@ -115,7 +115,9 @@ def _bulk(rng: random.Random, ctx: dict) -> None:
     now = utcnow()
     taken = set(db.session.scalars(select(Organization.name_key)))
     code_seq = iter(range(1, 10_000_000))
-    rows: list[dict] = []  # organization rows, each with "_level" (0 总队, 1 支队, 2 大队/other) and "_parent"
+    # Organization rows, each with "_level" (0 city 总队, 1 district 总队, 2 支队, 3 大队 and the others)
+    # and "_parent" (a name); parents are inserted first.
+    rows: list[dict] = []
 
     def add(name: str, kind: str, region: Region, district_id: int | None, level: int, parent: str | None,
             status: OrgStatus | None = None) -> None:
@@ -124,7 +126,7 @@ def _bulk(rng: random.Random, ctx: dict) -> None:
             return
         taken.add(key)
         status = status or rng.choices([s for s, _ in STATUS_MIX], [w for _, w in STATUS_MIX])[0]
-        registered = level < 2 or rng.random() < 0.35
+        registered = level < 3 or rng.random() < 0.35
         created = now - timedelta(days=rng.randint(20, 1100), minutes=rng.randint(0, 1440))
         demo = status == OrgStatus.APPROVED and rng.random() < 0.12
         incubated = status != OrgStatus.DRAFT and rng.random() < 0.15
@@ -154,7 +156,7 @@ def _bulk(rng: random.Random, ctx: dict) -> None:
         for theme in ("应急救援", "文明实践", "关爱服务"):
             b = f"{d.name}{theme}志愿服务支队"
             branches.append(b)
-            add(b, "专业志愿服务队" if theme == "应急救援" else "社区志愿服务队", d, d.id, 1, hq, OrgStatus.APPROVED)
+            add(b, "专业志愿服务队" if theme == "应急救援" else "社区志愿服务队", d, d.id, 2, hq, OrgStatus.APPROVED)
         n = 0
         while n < per_district - 4:
             kind = DEFAULT_KINDS[n % len(DEFAULT_KINDS)]
@@ -174,16 +176,16 @@ def _bulk(rng: random.Random, ctx: dict) -> None:
             if parent:
                 name = name.replace("志愿服务队", "志愿服务大队") if "志愿服务队" in name else name
             before = len(rows)
-            add(name, kind, region, d.id, 2, parent)
+            add(name, kind, region, d.id, 3, parent)
             if len(rows) == before:  # name taken: another community or theme next time
                 add(f"{region.name}{kind.split('/')[0].replace('志愿服务队', '')}志愿服务队{n + 1}号", kind, region,
-                    d.id, 2, parent)
+                    d.id, 3, parent)
             n += 1
 
     # Insert level by level so that parents have ids.
     ids: dict[str, int] = {o.name: o.id for o in db.session.scalars(select(Organization))}
     cols = [c for c in rows[0] if not c.startswith("_")]
-    for level in (0, 1, 2):
+    for level in (0, 1, 2, 3):
         batch = [r for r in rows if r["_level"] == level]
         if not batch:
             continue
