@@ -10,10 +10,14 @@ from core.forms import DateField, IntegerField
 
 
 def _int_or_none(value):
+    """A picked id; "" means none; junk becomes -1, which no choice has (the service refuses it)."""
+    if value in (None, "", "0"):
+        return None
     try:
-        return int(value) if value not in (None, "", "0") else None
+        n = int(value)
     except (TypeError, ValueError):
         return -1
+    return n if 0 < n < 2**31 else -1
 
 
 class StationForm(FlaskForm):

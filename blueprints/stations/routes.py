@@ -84,8 +84,8 @@ def create():
     form = StationForm()
     fields = services.editable_fields(current_user, None)
     _fill(form, form.region_id.data)
-    if request.method == "GET" and request.args.get("organization_id", "").isdigit():
-        form.organization_id.data = int(request.args["organization_id"])  # "为该组织新增站点"
+    if request.method == "GET" and services.parse_id(request.args.get("organization_id")):
+        form.organization_id.data = services.parse_id(request.args["organization_id"])  # "为该组织新增站点"
     station = _save(form, None, fields)
     if station is not None:
         db.session.commit()
@@ -117,14 +117,8 @@ def edit(station_id: int):
 @roles_required(*OFFICE)
 def org_options():
     """HTMX: the managing-organization <option>s for the region picked on the form."""
-    try:
-        region_id = int(request.args.get("region_id") or 0) or None
-    except ValueError:
-        region_id = None
-    try:
-        selected = int(request.args.get("organization_id") or 0)
-    except ValueError:
-        selected = 0
+    region_id = services.parse_id(request.args.get("region_id"))
+    selected = services.parse_id(request.args.get("organization_id"))
     orgs = services.org_choices(current_user, region_id) if region_id else []
     return render_template("stations/_org_options.html", orgs=orgs, selected=selected)
 

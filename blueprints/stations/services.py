@@ -25,7 +25,17 @@ PHOTO_MAX_BYTES = 5 * 1024 * 1024
 OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
 STATION_FIELDS = {"name", "station_type", "region_id", "address", "organization_id", "opening_hours",
                   "opened_on", "contact_name", "contact_phone", "active"}
+TEXT_FIELDS = {"name", "address", "opening_hours", "contact_name", "contact_phone"}
 LEADER_FIELDS = {"address", "opening_hours", "contact_name", "contact_phone"}
+
+
+def parse_id(value) -> int | None:
+    """A row id from user input, or None (junk, ≤ 0 or beyond what a database integer holds)."""
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return n if 0 < n < 2**31 else None
 
 
 class StationError(ValueError):
@@ -177,8 +187,10 @@ def _assign(station: Station, data: dict, fields: set[str]) -> None:
             value = data[k]
             if k == "station_type":
                 value = StationType(value)
-            elif isinstance(value, str):
-                value = value.strip()
+            elif k in TEXT_FIELDS:
+                value = (value or "").strip()
+            elif k == "active":
+                value = bool(value)
             setattr(station, k, value)
     if "region_id" in fields:
         region = db.session.get(Region, station.region_id)
@@ -231,10 +243,7 @@ class StationFilters:
 
     @classmethod
     def from_args(cls, args) -> "StationFilters":
-        try:
-            district = int(args.get("district") or 0) or None
-        except ValueError:
-            district = None
+        district = parse_id(args.get("district"))
         stype = args.get("type", "")
         wuyou = args.get("wuyou", "")
         active = args.get("active", "1")
