@@ -198,3 +198,65 @@ def activity(org_: Organization, title: str = "海滨公园清洁行动", held_o
     db.session.add(a)
     db.session.flush()
     return a
+
+
+# ---- funding (经费保障) ----------------------------------------------------------------------------
+
+def ledger_entry(holder, amount="100.00", kind="income", entry_date=None, source="财政拨款", purpose="志愿服务活动",
+                 **kw):
+    """A ledger line of an organization or a region (district/city), built directly."""
+    from decimal import Decimal
+
+    from blueprints.funding.models import EntryKind, LedgerEntry
+    from blueprints.regions.models import Region
+    from core.timeutil import local_today
+
+    holder_cols = {"region_id": holder.id} if isinstance(holder, Region) else {"organization_id": holder.id}
+    e = LedgerEntry(entry_date=entry_date or local_today(), kind=EntryKind(kind), amount=Decimal(str(amount)),
+                    source=source, purpose=purpose, **holder_cols, **kw)
+    db.session.add(e)
+    db.session.flush()
+    return e
+
+
+def service_project(buyer, provider=None, title="社区关爱服务购买项目", amount="50000.00", status="initiated", **kw):
+    from datetime import date
+    from decimal import Decimal
+
+    from blueprints.funding.models import ProjectStatus, ServiceProject
+
+    p = ServiceProject(title=title, buyer_region_id=buyer.id, buyer_name=f"{buyer.name}文明办",
+                       provider_org_id=provider.id if provider else None, amount=Decimal(amount),
+                       start_date=kw.pop("start_date", date(2026, 1, 1)), end_date=kw.pop("end_date", date(2026, 12, 31)),
+                       status=ProjectStatus(status), **kw)
+    db.session.add(p)
+    db.session.flush()
+    return p
+
+
+def fund_audit(holder, period_start, period_end, audit_date=None, auditor="湛江市审计局", findings="", **kw):
+    from blueprints.funding.models import FundAudit
+    from blueprints.regions.models import Region
+
+    holder_cols = {"region_id": holder.id} if isinstance(holder, Region) else {"organization_id": holder.id}
+    a = FundAudit(period_start=period_start, period_end=period_end, audit_date=audit_date or period_end,
+                  auditor=auditor, findings=findings, **holder_cols, **kw)
+    db.session.add(a)
+    db.session.flush()
+    return a
+
+
+# ---- service ledger (issue 5) ----------------------------------------------------------------------
+
+def service_record(volunteer_, org_, day=None, hours="2", content="社区环境清洁", verified: bool = True,
+                   by: User | None = None):
+    """A service record entered through the ledger's rules; verified by an org leader unless told not to."""
+    from blueprints.volunteers import ledger
+    from core.timeutil import local_today
+
+    by = by or db.session.scalar(db.select(User).where(User.role == Role.ORG_LEADER)) or user(Role.ORG_LEADER,
+                                                                                              orgs=[org_])
+    r = ledger.create_record(by, volunteer_, org_, day or local_today(), hours, content)
+    if verified:
+        ledger.verify_records(by, [r])
+    return r

@@ -1,0 +1,1 @@
+"""Funding (经费保障): ledger, purchased-service projects, audits, public statements."""
