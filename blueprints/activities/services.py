@@ -355,7 +355,8 @@ def can_record_attendance(activity: Activity) -> bool:
     return activity.status == ActivityStatus.OPEN and activity.held_on <= local_today()
 
 
-def record_attendance(user, participant: Participant, hours, quality: Quality | str = Quality.GOOD) -> None:
+def record_attendance(user, participant: Participant, hours, quality: Quality | str = Quality.GOOD,
+                      flush: bool = True) -> None:
     """Record one participant's hours: creates their pending service record or updates it.
 
     Blank or "0" hours mark the participant absent and remove a pending record. The ledger checks
@@ -391,7 +392,8 @@ def record_attendance(user, participant: Participant, hours, quality: Quality | 
         raise ActivityError(e.message, "hours" if e.field in (None, "hours", "service_date") else e.field) from None
     participant.record = record
     participant.attended, participant.hours, participant.quality = True, record.hours, quality
-    db.session.flush()
+    if flush:
+        db.session.flush()
 
 
 def record_all(user, activity: Activity, hours) -> tuple[int, dict[int, str]]:
@@ -410,18 +412,23 @@ def record_all(user, activity: Activity, hours) -> tuple[int, dict[int, str]]:
                  selectinload(Participant.volunteer).selectinload(Volunteer.memberships))
         .order_by(Participant.id)).all()
     saved, errors = 0, {}
-    for p in participants:
-        if p.record is not None and p.record.status != RecordStatus.PENDING:
-            continue  # verified rows are final here
-        if p.record is not None and p.record.hours == ledger.parse_hours(hours) and p.attended:
-            saved += 1
-            continue
-        try:
-            record_attendance(user, p, hours, p.quality or Quality.GOOD)
-        except ActivityError as e:
-            errors[p.id] = e.message
-        else:
-            saved += 1
+    target = ledger.parse_hours(hours)
+    # The ledger flushes each record it writes (the next row's 24-hour check sees it); the participant
+    # rows ride along with the next flush instead of costing one each (100 rows in one request).
+    with db.session.no_autoflush:
+        for p in participants:
+            if p.record is not None and p.record.status != RecordStatus.PENDING:
+                continue  # verified rows are final here
+            if p.record is not None and p.record.hours == target and p.attended:
+                saved += 1
+                continue
+            try:
+                record_attendance(user, p, hours, p.quality or Quality.GOOD, flush=False)
+            except ActivityError as e:
+                errors[p.id] = e.message
+            else:
+                saved += 1
+    db.session.flush()
     return saved, errors
 
 
