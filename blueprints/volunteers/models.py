@@ -180,7 +180,10 @@ class Membership(db.Model):
     """A person serving in an organization; exactly one membership of a person is primary."""
 
     __tablename__ = "volunteer_membership"
-    __table_args__ = (UniqueConstraint("volunteer_id", "organization_id"),)
+    # (organization_id, volunteer_id) covers the scope sub-select "volunteers of these organizations"
+    # that every list and count of volunteers runs (core/scope.py org_via).
+    __table_args__ = (UniqueConstraint("volunteer_id", "organization_id"),
+                      Index("ix_volunteer_membership_org_volunteer", "organization_id", "volunteer_id"))
     __audit__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ figures) runs when it exists.
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import time
 from datetime import date, timedelta
@@ -25,7 +26,7 @@ from core.extensions import db
 from core.timeutil import local_today, utcnow
 from core.validators import id_check_char, mask_id_number
 
-TARGET = 20_000
+TARGET = int(os.environ.get("DEMO_VOLUNTEERS", "20000"))  # the bench may ask for 50,000
 LEAD_ORG_VOLUNTEERS = 400  # the demo accounts' organizations get a full roster
 
 SURNAMES = ("陈林黄李张吴王梁刘杨郑谢何许邓冯蔡庞钟莫周罗彭曾叶苏潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦"

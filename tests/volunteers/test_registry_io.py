@@ -137,7 +137,9 @@ def test_no_full_id_number_in_pages_or_log(world, as_role, caplog):
     assert resp.status_code == 303
     for url in ("/volunteers/", f"/volunteers/{v.id}", f"/volunteers/{v.id}/edit", "/volunteers/?q=隐私",
                 "/audit/", "/"):
-        body = c.get(url).get_data(as_text=True)
+        resp = c.get(url)
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 200, url
         assert number not in body and new_number not in body, url
     logged = " ".join(f"{e.entity_label} {e.summary} {e.changes}" for e in db.session.scalars(select(AuditEntry)))
     assert number not in logged and new_number not in logged and "13812345678" not in logged
