@@ -96,8 +96,12 @@ def seed(ctx: dict) -> None:
         chosen = [c for c in comms if rng.random() < coverage] if coverage < 1 else list(comms)
         district_orgs = orgs.get(d.id, [])
         lead = lead_orgs.get(d.id)
-        for i, c in enumerate(chosen):
-            org_id = lead.id if (lead and i == 0) else (rng.choice(district_orgs) if district_orgs and rng.random() < 0.8 else None)
+        # The demo leader's organization manages the first station of its own street.
+        lead_region = next((c.id for c in chosen if lead and c.path.startswith(lead.region.path)),
+                           chosen[0].id if chosen else None)
+        for c in chosen:
+            org_id = lead.id if (lead and c.id == lead_region) else (
+                rng.choice(district_orgs) if district_orgs and rng.random() < 0.8 else None)
             station_rows.append(dict(
                 name=f"{c.name}志愿服务站", station_type=StationType.COMMUNITY, region_id=c.id, district_id=d.id,
                 address=f"{d.name}{c.name}党群服务中心", organization_id=org_id, opening_hours=rng.choice(HOURS),

@@ -262,7 +262,7 @@ def list_stmt(user: User, f: StationFilters) -> Select:
             .outerjoin(latest, latest.c.station_id == Station.id)
             .options(joinedload(Station.region), joinedload(Station.organization)))
     if f.district:
-        stmt = stmt.where(Station.district_id == f.district)
+        stmt = stmt.where(Station.region_id.in_(scope.region_subtree_ids(f.district)))
     if f.station_type:
         stmt = stmt.where(Station.station_type == f.station_type)
     if f.active == "1":
@@ -277,7 +277,7 @@ def list_stmt(user: User, f: StationFilters) -> Select:
         stmt = stmt.where(latest.c.id.is_(None))
     if f.q:
         stmt = stmt.where(Station.name.contains(f.q, autoescape=True))
-    return stmt.order_by(Station.district_id, Station.name)
+    return stmt.order_by(Station.district_id, Station.name, Station.id)
 
 
 def stations_of_org(user: User, org: Organization) -> list[Station]:
@@ -421,18 +421,19 @@ def coverage(user: User) -> Board:
         select(Region.district_id, func.count()).where(Region.level == RegionLevel.COMMUNITY, Region.active,
                                                        Region.district_id.in_(ids)).group_by(Region.district_id)).all())
     covered = dict(db.session.execute(
-        select(Station.district_id, func.count(func.distinct(Station.region_id)))
+        select(Region.district_id, func.count(func.distinct(Station.region_id))).select_from(Station)
         .join(Region, Region.id == Station.region_id)
         .where(Station.active, Station.station_type == StationType.COMMUNITY, Region.level == RegionLevel.COMMUNITY,
-               Region.active, Station.district_id.in_(ids)).group_by(Station.district_id)).all())
+               Region.active, Region.district_id.in_(ids)).group_by(Region.district_id)).all())
     latest = latest_assessments()
     per_type: dict[int, dict[str, int]] = {}
     met: dict[int, int] = {}
     for did, stype, all_met, n in db.session.execute(
-        select(Station.district_id, Station.station_type, latest.c.all_met, func.count())
+        select(Region.district_id, Station.station_type, latest.c.all_met, func.count()).select_from(Station)
+        .join(Region, Region.id == Station.region_id)
         .outerjoin(latest, latest.c.station_id == Station.id)
-        .where(Station.active, Station.district_id.in_(ids))
-        .group_by(Station.district_id, Station.station_type, latest.c.all_met)
+        .where(Station.active, Region.district_id.in_(ids))
+        .group_by(Region.district_id, Station.station_type, latest.c.all_met)
     ):
         stype = StationType(stype)
         per_type.setdefault(did, {}).setdefault(stype.value, 0)

@@ -143,10 +143,24 @@ def test_city_admin_changes_targets_and_bad_values_are_refused(as_role):
     assert "目标不少于 35 个" in c.get("/stations/coverage").get_data(as_text=True)
 
 
-def test_dashboard_tile_shows_district_coverage(as_role, station):
-    html = as_role("district_staff").get("/").get_data(as_text=True)
-    assert "志愿服务站" in html and "社区覆盖" in html and "1/2" in html
-    assert "社区覆盖" not in as_role("org_leader").get("/").get_data(as_text=True)
+def test_dashboard_tile_shows_district_coverage(app, world, station):
+    # Rendered in the home page's own tile frame, without the other features' tiles.
+    from flask import render_template
+    from flask_login import login_user
+
+    from blueprints.stations.routes import coverage_tile
+
+    assert coverage_tile(world["org_leader"]) is None and coverage_tile(world["reviewer"]) is None
+    with app.test_request_context("/"):
+        login_user(world["district_staff"])
+        tile = coverage_tile(world["district_staff"])
+        html = render_template("home/index.html", tiles=[tile])
+    assert "志愿服务站" in html and "社区覆盖" in html and "1/2" in html and "公共场所站点" in html
+    assert "全市站点" not in html  # a district user gets the district's figures only
+    with app.test_request_context("/"):
+        login_user(world["city_admin"])
+        html = render_template("home/index.html", tiles=[coverage_tile(world["city_admin"])])
+    assert "全市站点" in html and "目标 30" in html
 
 
 def test_org_page_panel_lists_managed_stations(as_role, station, world, app):
