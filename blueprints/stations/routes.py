@@ -94,7 +94,7 @@ def create():
     return render_template("stations/form.html", form=form, station=None), 422 if form.errors else 200
 
 
-@bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):station_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(station_id: int):
     station = _station(station_id)
@@ -123,7 +123,7 @@ def org_options():
     return render_template("stations/_org_options.html", orgs=orgs, selected=selected)
 
 
-@bp.get("/<int:station_id>")
+@bp.get("/<int(max=2147483647):station_id>")
 @roles_required(*READERS)
 def detail(station_id: int):
     station = _station(station_id)
@@ -137,7 +137,7 @@ def detail(station_id: int):
                            can_assess=services.can_assess(current_user, station))
 
 
-@bp.route("/<int:station_id>/assess", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):station_id>/assess", methods=["GET", "POST"])
 @roles_required(*OFFICE)
 def assess(station_id: int):
     station = _station(station_id)
@@ -163,7 +163,7 @@ def assess(station_id: int):
     return render_template("stations/assess.html", form=form, station=station, items=WUYOU_ITEMS), status
 
 
-@bp.get("/assessments/<int:assessment_id>")
+@bp.get("/assessments/<int(max=2147483647):assessment_id>")
 @roles_required(*READERS)
 def assessment(assessment_id: int):
     a = db.session.get(StationAssessment, assessment_id)
@@ -173,7 +173,7 @@ def assessment(assessment_id: int):
     return render_template("stations/assessment.html", a=a, station=station)
 
 
-@bp.get("/photos/<int:item_id>")
+@bp.get("/photos/<int(max=2147483647):item_id>")
 @roles_required(*READERS)
 def photo(item_id: int):
     """A 五有 photo, only to users who may see its station (core/uploads.py serves it)."""
@@ -193,7 +193,7 @@ def coverage():
                            can_configure=current_user.role == Role.CITY_ADMIN)
 
 
-@bp.get("/coverage/<int:district_id>")
+@bp.get("/coverage/<int(max=2147483647):district_id>")
 @roles_required(*BOARD)
 def uncovered(district_id: int):
     district = scope.get_scoped_or_404(Region, district_id, current_user)

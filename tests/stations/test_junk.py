@@ -39,3 +39,11 @@ def test_station_routes_survive_junk(app, world, as_role, role):
                 if resp.status_code >= 500:
                     failures.append(f"POST {url} → {resp.status_code}")
     assert not failures, "\n".join(failures)
+
+
+def test_huge_ids_in_urls_are_not_found(as_role):
+    c = as_role("city_admin")
+    for url in ("/stations/99999999999999999999", "/stations/99999999999999999999/edit",
+                "/stations/99999999999999999999/assess", "/stations/photos/99999999999999999999",
+                "/stations/assessments/99999999999999999999", "/stations/coverage/99999999999999999999"):
+        assert c.get(url).status_code == 404, url
