@@ -41,6 +41,8 @@ class StationForm(FlaskForm):
 
 class AssessmentForm(FlaskForm):
     assessed_on = DateField("评估日期", validators=[InputRequired("请填写评估日期")])
+    assessor_name = StringField("评估人", validators=[DataRequired("请填写评估人"), Length(max=64, message="最多 64 个字")],
+                                description="实地评估的人员，默认为当前账户")
 
 
 def _add_items(cls):

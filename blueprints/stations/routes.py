@@ -146,11 +146,12 @@ def assess(station_id: int):
     form = AssessmentForm()
     if request.method == "GET":
         form.assessed_on.data = local_today()
+        form.assessor_name.data = current_user.display_name or current_user.username
     if form.validate_on_submit():
         items = [services.ItemInput(key, form[f"{key}_ok"].data == "1", form[f"{key}_note"].data or "",
                                     form[f"{key}_photo"].data) for key, _, _ in WUYOU_ITEMS]
         try:
-            a = services.add_assessment(current_user, station, form.assessed_on.data, items)
+            a = services.add_assessment(current_user, station, form.assessed_on.data, items, form.assessor_name.data)
         except services.StationError as e:
             db.session.rollback()
             target = e.field if e.field and e.field in form else "assessed_on"

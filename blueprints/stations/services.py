@@ -295,7 +295,8 @@ class ItemInput:
     upload: object = None  # a werkzeug FileStorage or None
 
 
-def add_assessment(user: User, station: Station, assessed_on: date | None, items: list[ItemInput]) -> StationAssessment:
+def add_assessment(user: User, station: Station, assessed_on: date | None, items: list[ItemInput],
+                   assessor_name: str = "") -> StationAssessment:
     """Check everything (date, notes, every photo) before storing anything; then save the photos
     and the assessment. Raises StationError with the field name (e.g. "place_photo")."""
     if not can_assess(user, station):
@@ -318,7 +319,7 @@ def add_assessment(user: User, station: Station, assessed_on: date | None, items
                 raise StationError(e.message, f"{i.key}_photo") from None
         checked.append((i, content))
     assessment = StationAssessment(station=station, assessed_on=assessed_on, assessor_id=user.id,
-                                   assessor_name=user.display_name or user.username,
+                                   assessor_name=assessor_name.strip()[:64] or user.display_name or user.username,
                                    all_met=all(i.ok for i in items))
     stored = []
     try:

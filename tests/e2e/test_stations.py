@@ -55,6 +55,7 @@ def test_register_station_assess_and_see_it_on_the_board(page, world):
     page.click("button:has-text('保存评估')")
     page.wait_for_url(re.compile(r".*/stations/\d+$"))
     assert "五有达标" in page.locator("h1").inner_text()
+    assert "评估人 测试用户" in page.content()  # the form suggested the signed-in user
     img = page.locator("img.thumb")
     assert img.count() == 1
     assert page.evaluate("el => el.naturalWidth", img.element_handle()) == 40  # the photo really loads

@@ -22,7 +22,7 @@ def _png() -> bytes:
 
 
 def _assess_data(**kw):
-    data = {"assessed_on": "2026-05-01"}
+    data = {"assessed_on": "2026-05-01", "assessor_name": "赤坎区文明办 李娜"}
     for k in KEYS:
         data[f"{k}_ok"] = "1"
         data[f"{k}_note"] = f"{k} 已落实"
@@ -51,6 +51,8 @@ def test_assessment_with_photo_shows_on_detail(as_role, station):
     html = c.get(f"/stations/{station.id}").get_data(as_text=True)
     photo_item = next(i for i in a.items if i.photo)
     assert f"/stations/photos/{photo_item.id}" in html and "五有未达标" in html and "sign 已落实" in html
+    assert a.assessor_name == "赤坎区文明办 李娜"
+    assert "评估人 赤坎区文明办 李娜" in html
 
 
 @pytest.mark.parametrize("upload,message", [
@@ -81,11 +83,12 @@ def test_path_traversal_name_does_not_escape_upload_dir(as_role, station, app):
 
 
 def test_missing_choice_and_bad_date_are_refused(as_role, station):
-    data = _assess_data(assessed_on="2026-13-01")
+    data = _assess_data(assessed_on="2026-13-01", assessor_name="")
     del data["rules_ok"]
     resp = _post(as_role("district_staff"), station, data)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "日期格式" in html and "请选择“有管理制度”是否达标" in html
+    assert "请填写评估人" in html
     assert db.session.query(StationAssessment).count() == 0
 
 

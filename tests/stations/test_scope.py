@@ -22,7 +22,7 @@ def chikan(world, as_role):
     """A 赤坎区 station with an assessment carrying a photo (recorded through the app)."""
     s = factories.station(world["community_a"], "赤坎幸福社区志愿服务站", organization=world["org_a"])
     db.session.commit()
-    data = {"assessed_on": "2026-05-01"}
+    data = {"assessed_on": "2026-05-01", "assessor_name": "赤坎区文明办 李娜"}
     for key in ("place", "sign", "team", "rules", "ledger"):
         data[f"{key}_ok"] = "1"
         data[f"{key}_note"] = ""
