@@ -1,99 +1,100 @@
-"""The ledger's pages: records with filters and batch verification, one record (edit until verified,
-then correction with a trace), and volunteers' correction requests (《办法》§13)."""
+"""The ledger's pages: records with filters and batch verification (HTMX), one record (edit until
+verified, then correction with a trace), volunteers' correction requests (《办法》§13), training (§8)
+and awards (§9), certificates (§15) with the public check /verify/<code>, transfer files, and the
+boxes this feature adds to the volunteer's page (core/panels.py). The rules live in ledger.py,
+certificates.py and transfer.py; these views parse, call one service and render."""
 from __future__ import annotations
 
-from datetime import date
+from urllib.parse import quote
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from blueprints.volunteers import ledger, services
-from blueprints.volunteers.forms import AnswerForm, CorrectionForm, RecordEditForm, RecordForm, RequestForm
-from blueprints.volunteers.models import (CorrectionRequest, Quality, RecordStatus, RequestStatus, ServiceRecord,
-                                          Volunteer)
-from blueprints.volunteers.routes import READERS, WRITERS, _field_error, _is_htmx, _org_choices, _volunteer, bp, ledger_bp
+from blueprints.accounts.models import Role
+from blueprints.volunteers import certificates, ledger, services, transfer
+from blueprints.volunteers.forms import (AnswerForm, AwardForm, CertificateForm, CorrectionForm, RecordEditForm,
+                                         RecordForm, RequestForm, RevokeForm, TrainingForm, TransferImportForm)
+from blueprints.volunteers.models import (AwardReceived, Certificate, CorrectionRequest, Quality, RecordStatus,
+                                          RequestStatus, ServiceRecord, TrainingRecord, Volunteer)
+from blueprints.volunteers.routes import (READERS, WRITERS, _field_error, _is_htmx, _org_choices, _volunteer, bp,
+                                          ledger_bp, public_bp)
 from core import scope
 from core.auth import roles_required
+from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
 from core.pagination import paginate
+from core.panels import Panel, register_panel
+from core.pdf import pdf_response
+from core.tabular import stash_rows, take_rows
+from core.timeutil import local_today
+
+T = "volunteers/ledger/"  # this feature's templates
 
 
 def _record(rid: int, write: bool = False) -> ServiceRecord:
     return scope.get_scoped_or_404(ServiceRecord, rid, current_user, write=write)
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+def _require_verifier() -> None:
+    if not ledger.can_verify(current_user):
+        abort(403)
 
 
 # ---- the ledger: filters and batch verification -----------------------------------------------------
 
+def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None = None) -> dict:
+    stmt = ledger.record_list_query(current_user, filters).options(
+        selectinload(ServiceRecord.volunteer), selectinload(ServiceRecord.organization),
+        selectinload(ServiceRecord.activity))
+    page = paginate(stmt, page_arg, per_page=50)
+    return dict(page=page, filters=filters, can_verify=ledger.can_verify(current_user), message=message,
+                has_pending=any(r.status == RecordStatus.PENDING for r in page.items))
+
+
 @ledger_bp.get("/")
 @roles_required(*READERS)
 def index():
-    args = request.args
-    stmt = scope.scoped(select(ServiceRecord), ServiceRecord, current_user).join(Volunteer)
-    status = args.get("status", "")
-    if status in {s.value for s in RecordStatus}:
-        stmt = stmt.where(ServiceRecord.status == status)
-    late = args.get("late", "") == "1"
-    if late:
-        stmt = stmt.where(ServiceRecord.late_entry.is_(True))
-    org = args.get("org", type=int)
-    if org:
-        stmt = stmt.where(ServiceRecord.organization_id == org)
-    start, end = _date_arg("from"), _date_arg("to")
-    if start:
-        stmt = stmt.where(ServiceRecord.service_date >= start)
-    if end:
-        stmt = stmt.where(ServiceRecord.service_date <= end)
-    q = args.get("q", "").strip()[:20]
-    if q:
-        stmt = stmt.where(Volunteer.name.contains(q, autoescape=True) | (Volunteer.number == q))
-    activity = args.get("activity", type=int)
-    if activity:
-        stmt = stmt.where(ServiceRecord.activity_id == activity)
-    stmt = stmt.options(selectinload(ServiceRecord.volunteer), selectinload(ServiceRecord.organization),
-                        selectinload(ServiceRecord.activity))
-    page = paginate(stmt.order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc()), args.get("page"),
-                    per_page=50)
-    filters = {"status": status if status in {s.value for s in RecordStatus} else "", "late": "1" if late else "",
-               "org": org or "", "from": start.isoformat() if start else "", "to": end.isoformat() if end else "",
-               "q": q, "activity": activity or ""}
-    filters = {k: v for k, v in filters.items() if v != ""}
-    ctx = dict(page=page, filters=filters, can_verify=current_user.can_write, verify_form=EmptyForm())
+    filters = ledger.clean_filters(request.args)
+    ctx = _rows_context(filters, request.args.get("page"))
     if _is_htmx():
-        return render_template("volunteers/_ledger_rows.html", **ctx)
-    return render_template("volunteers/ledger.html", orgs=services.visible_orgs(current_user),
-                           statuses=list(RecordStatus), **ctx)
+        resp = make_response(render_template(T + "_rows.html", **ctx))
+    else:
+        volunteer = (db.session.scalar(scope.scoped(select(Volunteer).where(Volunteer.id == filters["volunteer"]),
+                                                    Volunteer, current_user))
+                     if "volunteer" in filters else None)
+        resp = make_response(render_template(T + "index.html", orgs=services.visible_orgs(current_user),
+                                             statuses=list(RecordStatus), volunteer=volunteer, **ctx))
+    resp.headers["Vary"] = "HX-Request"
+    return resp
 
 
 @ledger_bp.post("/verify")
 @roles_required(*WRITERS)
 def verify_batch():
+    _require_verifier()
     if not EmptyForm().validate():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:1000]
-    back = request.form.get("back", "")
-    target = back if back.startswith("/volunteers/") and not back.startswith("//") else url_for("ledger.index")
+    # The list's filters travel as f_<name> so the refreshed rows show the same selection.
+    filters = ledger.clean_filters({k[2:]: v for k, v in request.form.items() if k.startswith("f_")})
+    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 10})[:1000]
     if not ids:
-        flash("请先勾选要审核的记录。", "warning")
-        return redirect(target, 303)
-    records = list(db.session.scalars(scope.scoped(
-        select(ServiceRecord).where(ServiceRecord.id.in_(ids), ServiceRecord.status == RecordStatus.PENDING),
-        ServiceRecord, current_user)))
-    n = ledger.verify_records(current_user, records)
-    db.session.commit()
-    skipped = len(set(ids)) - n
-    flash(f"已审核通过 {n} 条记录。" + (f"另有 {skipped} 条已审核或不在您的管理范围内，未处理。" if skipped else ""),
-          "success" if n else "warning")
-    return redirect(target, 303)
+        message = ("warning", "请先勾选要审核的记录。")
+    else:
+        records = list(db.session.scalars(scope.scoped(
+            select(ServiceRecord).where(ServiceRecord.id.in_(ids), ServiceRecord.status == RecordStatus.PENDING),
+            ServiceRecord, current_user)))
+        n = ledger.verify_records(current_user, records)
+        db.session.commit()
+        skipped = len(ids) - n
+        message = ("success" if n else "warning",
+                   f"已审核通过 {n} 条记录。" + (f"另有 {skipped} 条已审核或不在您的管理范围内，未处理。" if skipped else ""))
+    if _is_htmx():
+        return render_template(T + "_rows.html", **_rows_context(filters, request.form.get("page"), message))
+    flash(message[1], message[0])
+    return redirect(url_for("ledger.index", **filters), 303)
 
 
 # ---- one record ---------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ def record_new(vid: int):
                 return redirect(url_for("volunteers.record_new", vid=v.id), 303)
             return redirect(url_for("volunteers.detail", vid=v.id, _anchor="records"), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/record_form.html", form=form, v=v, record=None, no_orgs=not orgs), status
+    return render_template(T + "record_form.html", form=form, v=v, record=None, no_orgs=not orgs), status
 
 
 @ledger_bp.get("/<int:rid>")
@@ -133,9 +134,10 @@ def record_detail(rid: int):
     record = _record(rid)
     requests_ = list(db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.record_id == record.id)
                                         .order_by(CorrectionRequest.id)))
-    return render_template("volunteers/record_detail.html", r=record, requests=requests_,
+    return render_template(T + "record_detail.html", r=record, requests=requests_,
                            can_edit=ledger.can_edit_record(current_user, record),
                            can_correct=ledger.can_correct_record(current_user, record),
+                           can_verify=(record.status == RecordStatus.PENDING and ledger.can_verify(current_user)),
                            action_form=EmptyForm(), qualities={q.value: q.label for q in Quality},
                            statuses={s.value: s.label for s in RecordStatus})
 
@@ -163,7 +165,7 @@ def record_edit(rid: int):
             flash("已保存。", "success")
             return redirect(url_for("ledger.record_detail", rid=record.id), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/record_form.html", form=form, v=record.volunteer, record=record), status
+    return render_template(T + "record_form.html", form=form, v=record.volunteer, record=record), status
 
 
 @ledger_bp.post("/<int:rid>/delete")
@@ -188,6 +190,7 @@ def record_delete(rid: int):
 @roles_required(*READERS)
 def record_verify(rid: int):
     record = _record(rid, write=True)
+    _require_verifier()
     if not EmptyForm().validate():
         abort(400)
     if ledger.verify_records(current_user, [record]):
@@ -202,6 +205,7 @@ def record_verify(rid: int):
 @roles_required(*READERS)
 def record_correct(rid: int):
     record = _record(rid, write=True)
+    _require_verifier()
     if record.status != RecordStatus.VERIFIED:
         flash("只有已审核的记录需要更正；待审核的记录可直接修改。", "warning")
         return redirect(url_for("ledger.record_detail", rid=record.id), 303)
@@ -230,7 +234,7 @@ def record_correct(rid: int):
             flash("记录已作废，原记录保留可查。" if form.void.data else "记录已更正，原记录保留可查。", "success")
             return redirect(url_for("ledger.record_detail", rid=record.id), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/correct.html", form=form, r=record), status
+    return render_template(T + "correct.html", form=form, r=record), status
 
 
 # ---- correction requests (§13) ---------------------------------------------------------------------
@@ -239,12 +243,15 @@ def record_correct(rid: int):
 @roles_required(*READERS)
 def requests_index():
     status = request.args.get("status", "open")
+    if status != "all" and status not in {s.value for s in RequestStatus}:
+        status = "open"
     stmt = scope.scoped(select(CorrectionRequest), CorrectionRequest, current_user)
     if status in {s.value for s in RequestStatus}:
         stmt = stmt.where(CorrectionRequest.status == status)
     page = paginate(stmt.options(selectinload(CorrectionRequest.volunteer), selectinload(CorrectionRequest.organization))
                     .order_by(CorrectionRequest.id.desc()), request.args.get("page"))
-    return render_template("volunteers/requests.html", page=page, status=status, statuses=list(RequestStatus))
+    return render_template(T + "requests.html", page=page, status=status, statuses=list(RequestStatus),
+                           can_answer=ledger.can_verify(current_user))
 
 
 @bp.route("/<int:vid>/requests/new", methods=["GET", "POST"])
@@ -260,8 +267,6 @@ def request_new(vid: int):
     form.record_id.choices = [(0, "（不涉及具体记录 / 要求补录）")] + [
         (r.id, f"{r.service_date.isoformat()} {r.hours} 小时 {r.content[:24]}") for r in records]
     if request.method == "GET":
-        from core.timeutil import local_today
-
         form.received_on.data = local_today()
         form.record_id.data = request.args.get("record", 0, type=int)
     if form.validate_on_submit():
@@ -277,13 +282,14 @@ def request_new(vid: int):
             flash("已登记更正申请，待组织答复。", "success")
             return redirect(url_for("volunteers.detail", vid=v.id, _anchor="requests"), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/request_form.html", form=form, v=v, no_orgs=not orgs), status
+    return render_template(T + "request_form.html", form=form, v=v, no_orgs=not orgs), status
 
 
 @ledger_bp.route("/requests/<int:qid>/answer", methods=["GET", "POST"])
 @roles_required(*READERS)
 def request_answer(qid: int):
     req = scope.get_scoped_or_404(CorrectionRequest, qid, current_user, write=True)
+    _require_verifier()
     form = AnswerForm()
     if req.status != RequestStatus.OPEN:
         flash("该申请已答复。", "warning")
@@ -302,26 +308,7 @@ def request_answer(qid: int):
                 return redirect(url_for("ledger.record_correct", rid=req.record_id, request=req.id), 303)
             return redirect(url_for("volunteers.detail", vid=req.volunteer_id, _anchor="requests"), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/answer.html", form=form, req=req), status
-
-
-# ==== moved here from routes.py by the registry helper (issue 5): training, awards, certificates, ====
-# ==== the public check, transfer and the ledger tile are ledger pages; routes.py keeps the registry. ====
-
-from urllib.parse import quote  # noqa: E402
-
-from flask import make_response  # noqa: E402
-from sqlalchemy import func  # noqa: E402
-
-from blueprints.accounts.models import Role  # noqa: E402
-from blueprints.volunteers import certificates, transfer  # noqa: E402
-from blueprints.volunteers.forms import AwardForm, CertificateForm, TrainingForm, TransferImportForm  # noqa: E402
-from blueprints.volunteers.models import AwardReceived, Certificate, TrainingRecord  # noqa: E402
-from blueprints.volunteers.routes import public_bp  # noqa: E402
-from core.dashboard import Tile, register_tile  # noqa: E402
-from core.pdf import pdf_response  # noqa: E402
-from core.tabular import stash_rows, take_rows  # noqa: E402
-from core.timeutil import local_today  # noqa: E402
+    return render_template(T + "answer.html", form=form, req=req), status
 
 
 # ---- training (§8) and awards (§9) ----------------------------------------------------------------
@@ -344,7 +331,7 @@ def training_new(vid: int):
             flash("已登记培训记录（不计入服务时长）。", "success")
             return redirect(url_for("volunteers.detail", vid=v.id, _anchor="trainings"), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/simple_form.html", form=form, v=v, title="登记培训记录",
+    return render_template(T + "simple_form.html", form=form, v=v, title="登记培训记录",
                            note="培训记录单独保存，不计入志愿服务时长（《志愿服务记录与证明出具办法》第八条）。"), status
 
 
@@ -379,7 +366,7 @@ def award_new(vid: int):
             flash("已登记获奖情况。", "success")
             return redirect(url_for("volunteers.detail", vid=v.id, _anchor="awards"), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/simple_form.html", form=form, v=v, title="登记获奖情况",
+    return render_template(T + "simple_form.html", form=form, v=v, title="登记获奖情况",
                            note="评选表彰产生的奖项会自动记入。"), status
 
 
@@ -424,7 +411,7 @@ def certificate_new(vid: int):
             flash(f"已出具志愿服务记录证明，编号 {cert.serial}。", "success")
             return redirect(url_for("volunteers.detail", vid=v.id, _anchor="certificates"), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/certificate_form.html", form=form, v=v, no_orgs=not orgs), status
+    return render_template(T + "certificate_form.html", form=form, v=v, no_orgs=not orgs), status
 
 
 @bp.get("/certificates/<int:cid>.pdf")
@@ -437,8 +424,6 @@ def certificate_pdf(cid: int):
 @bp.route("/certificates/<int:cid>/revoke", methods=["GET", "POST"])
 @roles_required(*READERS)
 def certificate_revoke(cid: int):
-    from blueprints.volunteers.forms import RevokeForm
-
     cert = scope.get_scoped_or_404(Certificate, cid, current_user, write=True)
     form = RevokeForm()
     if form.validate_on_submit():
@@ -452,7 +437,7 @@ def certificate_revoke(cid: int):
             flash(f"证明 {cert.serial} 已作废，核验时将显示为作废。", "success")
             return redirect(url_for("volunteers.detail", vid=cert.volunteer_id, _anchor="certificates"), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/simple_form.html", form=form, v=cert.volunteer,
+    return render_template(T + "simple_form.html", form=form, v=cert.volunteer,
                            title=f"作废证明 {cert.serial}", note="作废后该证明在核验页面显示为“已作废”。"), status
 
 
@@ -461,13 +446,13 @@ def verify_form():
     code = request.args.get("code", "")
     if code:
         return redirect(url_for("verify.verify", code=certificates.format_code(certificates.normalize_code(code))), 303)
-    return _no_store(render_template("volunteers/verify.html", cert=None, code="", asked=False))
+    return _no_store(render_template(T + "verify.html", cert=None, code="", asked=False))
 
 
 @public_bp.get("/<code>")
 def verify(code: str):
     cert = certificates.by_code(code)
-    return _no_store(make_response(render_template("volunteers/verify.html", cert=cert, code=code[:40], asked=True),
+    return _no_store(make_response(render_template(T + "verify.html", cert=cert, code=code[:40], asked=True),
                                    200 if cert else 404))
 
 
@@ -487,8 +472,6 @@ def transfer_export(vid: int):
     orgs = ledger.recording_orgs(current_user, v)
     doc = transfer.export_document(current_user, v, orgs[0].name if orgs else "")
     db.session.commit()
-    from urllib.parse import quote
-
     resp = make_response(transfer.dumps(doc))
     resp.mimetype = "application/json"
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'志愿服务记录_{v.number}.json')}"
@@ -516,7 +499,7 @@ def transfer_import():
                                    [transfer.stash_payload(doc, form.id_number.data, org, form.phone.data or "")])
     form.id_number.data = ""  # never echoed back into the page
     status = 422 if form.errors or (result and not result.ok) else 200
-    return render_template("volunteers/transfer_import.html", form=form, result=result, token=token,
+    return render_template(T + "transfer_import.html", form=form, result=result, token=token,
                            confirm_form=EmptyForm(), no_orgs=not orgs), status
 
 
@@ -550,7 +533,7 @@ def ledger_tile(user):
         return None
     records = scope.scoped(select(func.count()).select_from(ServiceRecord), ServiceRecord, user)
     pending = db.session.scalar(records.where(ServiceRecord.status == RecordStatus.PENDING)) or 0
-    year_start = date(local_today().year, 1, 1)
+    year_start = local_today().replace(month=1, day=1)
     late = db.session.scalar(records.where(ServiceRecord.late_entry.is_(True),
                                            ServiceRecord.service_date >= year_start)) or 0
     open_requests = db.session.scalar(
@@ -561,3 +544,73 @@ def ledger_tile(user):
                  "verifier": user.role == Role.ORG_LEADER}, url=url_for("ledger.index"))
 
 
+
+
+# ---- boxes on the volunteer's page (core/panels.py) ---------------------------------------------------
+
+PANEL_RECORDS = 20
+
+
+def _in_scope_ids(model, ids: list[int], user) -> set[int]:
+    if not ids:
+        return set()
+    return set(db.session.scalars(scope.scoped(select(model.id).where(model.id.in_(ids)), model, user)))
+
+
+@register_panel("volunteer", order=10)
+def records_panel(v: Volunteer, user) -> Panel:
+    """The person's ledger: every record (any organization's), pending shown as pending; links and
+    actions only for the records in the user's scope."""
+    records = list(db.session.scalars(
+        select(ServiceRecord).where(ServiceRecord.volunteer_id == v.id)
+        .options(selectinload(ServiceRecord.organization), selectinload(ServiceRecord.activity))
+        .order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc()).limit(PANEL_RECORDS)))
+    counts = dict(db.session.execute(select(ServiceRecord.status, func.count())
+                                     .where(ServiceRecord.volunteer_id == v.id).group_by(ServiceRecord.status)).all())
+    total = sum(counts.values())
+    writable = services.can_write(user, v)
+    return Panel("服务记录", T + "_panel_records.html", {
+        "v": v, "records": records, "total": total, "pending": counts.get(RecordStatus.PENDING, 0),
+        "linkable": _in_scope_ids(ServiceRecord, [r.id for r in records], user),
+        "can_add": writable and v.is_active, "can_verify": ledger.can_verify(user) and writable,
+        "can_log_request": writable,
+    })
+
+
+@register_panel("volunteer", order=20)
+def requests_panel(v: Volunteer, user) -> Panel | None:
+    reqs = list(db.session.scalars(scope.scoped(
+        select(CorrectionRequest).where(CorrectionRequest.volunteer_id == v.id), CorrectionRequest, user)
+        .options(selectinload(CorrectionRequest.organization), selectinload(CorrectionRequest.record))
+        .order_by(CorrectionRequest.id.desc())))
+    if not reqs:
+        return None
+    return Panel("更正申请（《办法》第十三条）", T + "_panel_requests.html",
+                 {"v": v, "requests": reqs, "can_answer": ledger.can_verify(user)})
+
+
+@register_panel("volunteer", order=30)
+def training_panel(v: Volunteer, user) -> Panel:
+    rows = list(db.session.scalars(select(TrainingRecord).where(TrainingRecord.volunteer_id == v.id)
+                                   .order_by(TrainingRecord.held_on.desc())))
+    return Panel("培训记录（不计入服务时长）", T + "_panel_training.html",
+                 {"v": v, "rows": rows, "can_write": services.can_write(user, v),
+                  "hours": ledger.quantize(sum((t.hours for t in rows), 0))})
+
+
+@register_panel("volunteer", order=40)
+def awards_panel(v: Volunteer, user) -> Panel:
+    rows = list(db.session.scalars(select(AwardReceived).where(AwardReceived.volunteer_id == v.id)
+                                   .order_by(AwardReceived.awarded_on.desc())))
+    return Panel("获奖情况", T + "_panel_awards.html", {"v": v, "rows": rows,
+                                                     "can_write": services.can_write(user, v)})
+
+
+@register_panel("volunteer", order=50)
+def certificates_panel(v: Volunteer, user) -> Panel:
+    certs = list(db.session.scalars(scope.scoped(
+        select(Certificate).where(Certificate.volunteer_id == v.id), Certificate, user)
+        .options(selectinload(Certificate.organization)).order_by(Certificate.id.desc())))
+    writable = services.can_write(user, v)
+    return Panel("志愿服务记录证明与转移接续", T + "_panel_certificates.html",
+                 {"v": v, "certs": certs, "can_issue": writable, "can_export": writable})

@@ -1,0 +1,665 @@
+"""The service-hour ledger: the rules of a record, verification, correction, and the figures derived
+from verified records (cumulative hours, hours per year, star level, 骨干/流动, the 40-hour check).
+
+Policy numbers are configurable (app.config), the cited values are the defaults:
+- VOLUNTEER_STAR_HOURS (100, 300, 600, 1000, 1500): 一星 … 五星 (004 第7条, 民政部 standard);
+- VOLUNTEER_CORE_HOURS 48: 志愿者骨干 in a year (001 附件4 第四条), otherwise 流动志愿者;
+- VOLUNTEER_OFFICIAL_HOURS 40: party members and public servants per year (004 第15条);
+- SERVICE_RECORD_LATE_WORKING_DAYS 10: entered later than this is a late entry (《办法》§11).
+
+Public functions other features call (keep these signatures stable):
+- create_record(user, volunteer, org, day, hours, content, quality=GOOD, activity=None, source=MANUAL)
+  -> ServiceRecord (pending; raises LedgerError(message, field) on any rule: hours > 0, ≤ 24 h a day
+  per volunteer across all records, date not in the future nor before registration, member org);
+- update_record(user, record, day, hours, content, quality) (pending only), delete_record(user, record);
+- verify_records(user, records) -> int (org leader only; pending → verified; figures refreshed);
+- correct_record(user, record, day, hours, content, quality, reason, void=False, request=None)
+  -> RecordCorrection (verified only; keeps the original as a trace; figures refreshed);
+- parse_hours(value) -> Decimal, day_totals(volunteer_ids, day, exclude_ids=()) -> {vid: hours};
+- add_training(...), add_award(volunteer, name, awarded_on, granting_unit, *, user, org, source, source_ref);
+- log_request(...), answer_request(...) (《办法》§13);
+- pure derived figures on constructed data: verified_total(records), hours_per_year(records),
+  star_level(total), star_label(total), is_core(year_hours), kind_label(year_hours),
+  official_below(is_party, public_servant, year_hours);
+- cached figures for pages and lists: figures_for(volunteer, year=None) -> Figures,
+  year_hours_map(ids, year), refresh_figures(ids), rebuild_all_figures().
+Only VERIFIED records count in any figure; `Volunteer.total_hours` and `VolunteerYearHours` are the
+exact cache of the verified ledger (tests compare them with a recomputation).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Iterable
+
+from flask import current_app
+from sqlalchemy import case, delete, extract, func, insert, select, update
+
+from blueprints.accounts.models import Role
+from blueprints.orgs.models import Organization, OrgStatus
+from blueprints.volunteers.models import (AwardReceived, CorrectionRequest, Quality, RecordCorrection,
+                                          RecordSource, RecordStatus, RequestStatus, ServiceRecord,
+                                          TrainingRecord, Volunteer, VolunteerYearHours)
+from core import scope
+from core.audit import record_change
+from core.extensions import db
+from core.timeutil import local_today, utcnow
+
+MAX_HOURS_PER_DAY = Decimal("24")  # a day has 24 hours, across every record of the person
+STAR_LABELS = ["未评星", "一星", "二星", "三星", "四星", "五星"]
+ONE_DECIMAL = Decimal("0.1")
+
+
+class LedgerError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+# ---- policy ------------------------------------------------------------------------------------
+
+def star_thresholds() -> tuple[int, ...]:
+    return tuple(current_app.config.get("VOLUNTEER_STAR_HOURS", (100, 300, 600, 1000, 1500)))
+
+
+def core_hours() -> int:
+    return int(current_app.config.get("VOLUNTEER_CORE_HOURS", 48))
+
+
+def official_hours() -> int:
+    return int(current_app.config.get("VOLUNTEER_OFFICIAL_HOURS", 40))
+
+
+def late_working_days() -> int:
+    return int(current_app.config.get("SERVICE_RECORD_LATE_WORKING_DAYS", 10))
+
+
+def star_level(total: Decimal | int | float | None) -> int:
+    total = Decimal(total or 0)
+    return sum(1 for t in star_thresholds() if total >= t)
+
+
+def star_label(total) -> str:
+    return STAR_LABELS[star_level(total)]
+
+
+def is_core(year_hours) -> bool:
+    """志愿者骨干: at least 48 verified hours in the year (001 附件4 第四条); otherwise 流动志愿者."""
+    return Decimal(year_hours or 0) >= core_hours()
+
+
+def kind_label(year_hours) -> str:
+    return "志愿者骨干" if is_core(year_hours) else "流动志愿者"
+
+
+def official_below(is_party: bool, public_servant: bool, year_hours) -> bool:
+    """Party members and public servants are expected to serve 40 h a year (004 第15条)."""
+    return (is_party or public_servant) and Decimal(year_hours or 0) < official_hours()
+
+
+def _counts(record) -> bool:
+    return RecordStatus(record.status) == RecordStatus.VERIFIED
+
+
+def verified_total(records) -> Decimal:
+    """Cumulative hours of a volunteer's records: verified only (pending and void never count)."""
+    return quantize(sum((Decimal(r.hours) for r in records if _counts(r)), Decimal(0)))
+
+
+def hours_per_year(records) -> dict[int, Decimal]:
+    out: dict[int, Decimal] = defaultdict(Decimal)
+    for r in records:
+        if _counts(r):
+            out[r.service_date.year] += Decimal(r.hours)
+    return {y: quantize(h) for y, h in sorted(out.items())}
+
+
+def star_bounds(level: int) -> tuple[int, int | None]:
+    """Hours range [low, high) of a star level, for filtering on total_hours."""
+    t = (0,) + star_thresholds()
+    return t[level], (t[level + 1] if level + 1 < len(t) else None)
+
+
+def quantize(value) -> Decimal:
+    return Decimal(value or 0).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def parse_hours(value) -> Decimal:
+    """Hours as typed: a positive number with at most one decimal."""
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise LedgerError("请填写时长（小时），如 2 或 2.5", "hours") from None
+    if not d.is_finite():
+        raise LedgerError("请填写时长（小时），如 2 或 2.5", "hours")
+    if d <= 0:
+        raise LedgerError("时长须大于 0", "hours")
+    if d > MAX_HOURS_PER_DAY:
+        raise LedgerError("一条记录的时长不能超过 24 小时", "hours")
+    if d != d.quantize(ONE_DECIMAL):
+        raise LedgerError("时长最多保留一位小数", "hours")
+    return d.quantize(ONE_DECIMAL)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`, counting Monday–Friday only.
+    Statutory holidays and their make-up working days (调休) are not modelled: a record entered
+    right after 春节 or 国庆 may be flagged late although fewer official working days passed."""
+    if end <= start:
+        return 0
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for i in range(1, rest + 1):
+        if (start + timedelta(days=i)).weekday() < 5:
+            count += 1
+    return count
+
+
+def is_late(service_date: date, entered_on: date) -> bool:
+    return working_days_between(service_date, entered_on) > late_working_days()
+
+
+# ---- who may do what -----------------------------------------------------------------------------
+
+def recording_orgs(user, volunteer: Volunteer) -> list[Organization]:
+    """Approved organizations in the user's scope that the volunteer serves in."""
+    if not user.can_write:
+        return []
+    member_org_ids = [m.organization_id for m in volunteer.memberships]
+    if not member_org_ids:
+        return []
+    stmt = scope.scoped(select(Organization).where(Organization.id.in_(member_org_ids),
+                                                   Organization.status == OrgStatus.APPROVED),
+                        Organization, user).order_by(Organization.name)
+    return list(db.session.scalars(stmt))
+
+
+def can_verify(user) -> bool:
+    """Verification, corrections and answers to requests are the organization leader's (issue 5)."""
+    return getattr(user, "role", None) == Role.ORG_LEADER
+
+
+def can_edit_record(user, record: ServiceRecord) -> bool:
+    return user.can_write and record.status == RecordStatus.PENDING and scope.in_scope(user, record)
+
+
+def can_correct_record(user, record: ServiceRecord) -> bool:
+    return can_verify(user) and record.status == RecordStatus.VERIFIED and scope.in_scope(user, record)
+
+
+# ---- the rules of one record ---------------------------------------------------------------------
+
+def day_totals(volunteer_ids: Iterable[int], day: date, exclude_ids: Iterable[int] = ()) -> dict[int, Decimal]:
+    """Hours already on the ledger per volunteer on one day (pending and verified, not void)."""
+    ids = list(set(volunteer_ids))
+    if not ids:
+        return {}
+    stmt = (select(ServiceRecord.volunteer_id, func.sum(ServiceRecord.hours))
+            .where(ServiceRecord.volunteer_id.in_(ids), ServiceRecord.service_date == day,
+                   ServiceRecord.status != RecordStatus.VOID)
+            .group_by(ServiceRecord.volunteer_id))
+    exclude = [i for i in exclude_ids if i]
+    if exclude:
+        stmt = stmt.where(ServiceRecord.id.not_in(exclude))
+    return {vid: quantize(total) for vid, total in db.session.execute(stmt)}
+
+
+def check_day_limit(volunteer: Volunteer, day: date, hours: Decimal, exclude_id: int | None = None) -> None:
+    already = day_totals([volunteer.id], day, [exclude_id] if exclude_id else []).get(volunteer.id, Decimal(0))
+    if already + hours > MAX_HOURS_PER_DAY:
+        left = max(Decimal(0), MAX_HOURS_PER_DAY - already)
+        raise LedgerError(f"{volunteer.name} 在 {day.isoformat()} 已记录 {already} 小时，"
+                          f"同一天合计不能超过 24 小时（最多还可记录 {left} 小时）", "hours")
+
+
+def check_date(volunteer: Volunteer, day: date, field_name: str = "service_date") -> None:
+    if day > local_today():
+        raise LedgerError("服务日期不能晚于今天", field_name)
+    if day < volunteer.registered_on:
+        raise LedgerError(f"服务日期不能早于该志愿者的注册日期（{volunteer.registered_on.isoformat()}）", field_name)
+
+
+def _clean_content(content: str) -> str:
+    content = (content or "").strip()
+    if not content:
+        raise LedgerError("请填写服务内容", "content")
+    if len(content) > 500:
+        raise LedgerError("服务内容最多 500 个字", "content")
+    return content
+
+
+def create_record(user, volunteer: Volunteer, org: Organization, day: date, hours, content: str,
+                  quality: Quality | str = Quality.GOOD, activity=None,
+                  source: RecordSource = RecordSource.MANUAL) -> ServiceRecord:
+    """A new pending record; the checks run in the order a person reads the form."""
+    if org.status != OrgStatus.APPROVED:
+        raise LedgerError("只有已登记（审核通过）的组织才能记录服务时长", "organization_id")
+    if org.id not in {m.organization_id for m in volunteer.memberships}:
+        raise LedgerError("该志愿者不是所选组织的成员", "organization_id")
+    check_date(volunteer, day)
+    hours = parse_hours(hours)
+    content = _clean_content(content)
+    check_day_limit(volunteer, day, hours)
+    record = ServiceRecord(
+        volunteer=volunteer, organization=org, activity=activity, service_date=day, hours=hours,
+        content=content, quality=Quality(quality), status=RecordStatus.PENDING, source=source,
+        late_entry=is_late(day, local_today()), recorded_by_id=user.id, recorded_at=utcnow(),
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def update_record(user, record: ServiceRecord, day: date, hours, content: str, quality) -> None:
+    """Pending records are edited freely by their organization (a trace is the audit log)."""
+    if record.status != RecordStatus.PENDING:
+        raise LedgerError("已审核的记录不能直接修改，请使用“更正”并说明原因")
+    check_date(record.volunteer, day)
+    hours = parse_hours(hours)
+    content = _clean_content(content)
+    check_day_limit(record.volunteer, day, hours, exclude_id=record.id)
+    if day != record.service_date:
+        record.late_entry = is_late(day, record.recorded_at.date())
+    record.service_date, record.hours, record.content, record.quality = day, hours, content, Quality(quality)
+
+
+def delete_record(user, record: ServiceRecord) -> None:
+    if record.status != RecordStatus.PENDING:
+        raise LedgerError("已审核的记录不能删除，如有错误请更正或作废")
+    _unlink_participant(record)
+    db.session.delete(record)
+    db.session.flush()
+
+
+def _unlink_participant(record: ServiceRecord) -> None:
+    from blueprints.activities.models import Participant
+
+    db.session.execute(update(Participant).where(Participant.record_id == record.id)
+                       .values(record_id=None, attended=None, hours=None))
+
+
+def verify_records(user, records: list[ServiceRecord]) -> int:
+    """Batch verification by the org leader: pending → verified; only then do they count.
+    The caller loads `records` through core/scope (the leader's own organizations)."""
+    if not can_verify(user):
+        raise LedgerError("只有组织负责人可以审核服务记录")
+    now = utcnow()
+    done = []
+    for r in records:
+        if r.status != RecordStatus.PENDING:
+            continue
+        r.status, r.verified_by_id, r.verified_at = RecordStatus.VERIFIED, user.id, now
+        done.append(r)
+    db.session.flush()
+    refresh_figures({r.volunteer_id for r in done})
+    return len(done)
+
+
+def _snapshot(record: ServiceRecord) -> dict:
+    return {"service_date": record.service_date.isoformat(), "hours": str(quantize(record.hours)),
+            "content": record.content, "quality": record.quality.value, "status": record.status.value}
+
+
+def correct_record(user, record: ServiceRecord, day: date, hours, content: str, quality, reason: str,
+                   void: bool = False, request: CorrectionRequest | None = None) -> RecordCorrection:
+    """After verification only a correction with a reason; the original stays visible as a trace."""
+    if not can_verify(user):
+        raise LedgerError("只有组织负责人可以更正已审核的记录")
+    if record.status != RecordStatus.VERIFIED:
+        raise LedgerError("只有已审核的记录需要更正；待审核的记录可直接修改")
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError("请填写更正原因", "reason")
+    if len(reason) > 500:
+        raise LedgerError("更正原因最多 500 个字", "reason")
+    before = _snapshot(record)
+    if void:
+        record.status = RecordStatus.VOID
+    else:
+        check_date(record.volunteer, day)
+        hours = parse_hours(hours)
+        content = _clean_content(content)
+        check_day_limit(record.volunteer, day, hours, exclude_id=record.id)
+        record.service_date, record.hours, record.content, record.quality = day, hours, content, Quality(quality)
+    after = _snapshot(record)
+    if after == before:
+        raise LedgerError("更正后的内容与原记录相同", "hours")
+    record.corrected = True
+    correction = RecordCorrection(record=record, before=before, after=after, reason=reason,
+                                  request_id=request.id if request else None, corrected_by_id=user.id,
+                                  corrected_by_name=str(user), corrected_at=utcnow())
+    db.session.add(correction)
+    db.session.flush()
+    record_change("transition", record, f"{'作废' if void else '更正'}：{reason}")
+    refresh_figures([record.volunteer_id])
+    return correction
+
+
+# ---- derived figures (maintained, so lists never aggregate the whole ledger) -------------------
+
+def _year_col():
+    return extract("year", ServiceRecord.service_date)
+
+
+def refresh_figures(volunteer_ids: Iterable[int]) -> None:
+    """Recompute cumulative and per-year verified hours of some volunteers from their records."""
+    ids = sorted(set(volunteer_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        year = _year_col()
+        rows = db.session.execute(
+            select(ServiceRecord.volunteer_id, year, func.sum(ServiceRecord.hours))
+            .where(ServiceRecord.volunteer_id.in_(chunk), ServiceRecord.status == RecordStatus.VERIFIED)
+            .group_by(ServiceRecord.volunteer_id, year)
+        ).all()
+        db.session.execute(delete(VolunteerYearHours).where(VolunteerYearHours.volunteer_id.in_(chunk)))
+        totals: dict[int, Decimal] = defaultdict(Decimal)
+        year_rows = []
+        for vid, y, hours in rows:
+            hours = quantize(hours)
+            totals[vid] += hours
+            year_rows.append({"volunteer_id": vid, "year": int(y), "hours": hours})
+        if year_rows:
+            db.session.execute(insert(VolunteerYearHours), year_rows)
+        db.session.execute(
+            update(Volunteer).where(Volunteer.id.in_(chunk)).values(
+                total_hours=case({vid: totals[vid] for vid in totals}, value=Volunteer.id, else_=Decimal(0))
+                if totals else Decimal(0)
+            ).execution_options(synchronize_session=False)
+        )
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, Volunteer) and obj.id in chunk:
+                db.session.expire(obj, ["total_hours"])
+
+
+def rebuild_all_figures() -> None:
+    """Recompute every volunteer's figures in three statements (demo data, repairs)."""
+    year = _year_col()
+    db.session.execute(delete(VolunteerYearHours))
+    db.session.execute(insert(VolunteerYearHours).from_select(
+        ["volunteer_id", "year", "hours"],
+        select(ServiceRecord.volunteer_id, year, func.sum(ServiceRecord.hours))
+        .where(ServiceRecord.status == RecordStatus.VERIFIED)
+        .group_by(ServiceRecord.volunteer_id, year),
+    ))
+    total = (select(func.coalesce(func.sum(VolunteerYearHours.hours), 0))
+             .where(VolunteerYearHours.volunteer_id == Volunteer.id).scalar_subquery())
+    db.session.execute(update(Volunteer).values(total_hours=total).execution_options(synchronize_session=False))
+    db.session.expire_all()
+
+
+@dataclass
+class Figures:
+    total: Decimal
+    star: int
+    year: int
+    year_hours: Decimal
+    last_year_hours: Decimal
+    pending_hours: Decimal
+    pending_count: int
+    per_year: list[tuple[int, Decimal]]
+    is_core: bool
+    official: bool  # party member or public servant
+    official_below: bool
+    next_star_at: int | None
+
+    @property
+    def star_label(self) -> str:
+        return STAR_LABELS[self.star]
+
+    @property
+    def kind_label(self) -> str:
+        return "志愿者骨干" if self.is_core else "流动志愿者"
+
+
+def figures_for(volunteer: Volunteer, year: int | None = None) -> Figures:
+    year = year or local_today().year
+    per_year = [(y, quantize(h)) for y, h in db.session.execute(
+        select(VolunteerYearHours.year, VolunteerYearHours.hours)
+        .where(VolunteerYearHours.volunteer_id == volunteer.id).order_by(VolunteerYearHours.year.desc()))]
+    by_year = dict(per_year)
+    pending = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(ServiceRecord.hours), 0))
+        .where(ServiceRecord.volunteer_id == volunteer.id, ServiceRecord.status == RecordStatus.PENDING)
+    ).one()
+    total = quantize(volunteer.total_hours)
+    star = star_level(total)
+    thresholds = star_thresholds()
+    year_hours = by_year.get(year, Decimal(0))
+    official = volunteer.political_status.is_party or volunteer.public_servant
+    return Figures(
+        total=total, star=star, year=year, year_hours=year_hours,
+        last_year_hours=by_year.get(year - 1, Decimal(0)), pending_hours=quantize(pending[1]),
+        pending_count=pending[0], per_year=per_year, is_core=is_core(year_hours),
+        official=official,
+        official_below=official_below(volunteer.political_status.is_party, volunteer.public_servant, year_hours),
+        next_star_at=thresholds[star] if star < len(thresholds) else None,
+    )
+
+
+def year_hours_map(volunteer_ids: list[int], year: int) -> dict[int, Decimal]:
+    if not volunteer_ids:
+        return {}
+    return {vid: quantize(h) for vid, h in db.session.execute(
+        select(VolunteerYearHours.volunteer_id, VolunteerYearHours.hours)
+        .where(VolunteerYearHours.volunteer_id.in_(volunteer_ids), VolunteerYearHours.year == year))}
+
+
+# ---- the monthly chart (server-rendered SVG, presentation attributes only) ----------------------
+
+@dataclass
+class Bar:
+    label: str
+    verified: Decimal
+    pending: Decimal
+    x: float
+    width: float
+    y_verified: float
+    h_verified: float
+    y_pending: float
+    h_pending: float
+    show_label: bool
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_w: int
+    plot_h: int
+    bars: list[Bar]
+    ticks: list[tuple[float, str]] = field(default_factory=list)
+    total_verified: Decimal = Decimal(0)
+
+    @property
+    def baseline(self) -> int:
+        return self.top + self.plot_h
+
+
+def _nice_max(value: Decimal) -> int:
+    v = float(value)
+    for step in (4, 8, 12, 20, 40, 60, 80, 100, 120, 160, 200, 300, 400, 600, 800, 1000):
+        if v <= step:
+            return step
+    return int((v // 500 + 1) * 500)
+
+
+def monthly_chart(volunteer: Volunteer, months: int = 24, today: date | None = None) -> Chart:
+    today = today or local_today()
+    first = date(today.year, today.month, 1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    y, m = extract("year", ServiceRecord.service_date), extract("month", ServiceRecord.service_date)
+    rows = db.session.execute(
+        select(y, m, ServiceRecord.status, func.sum(ServiceRecord.hours))
+        .where(ServiceRecord.volunteer_id == volunteer.id, ServiceRecord.service_date >= first,
+               ServiceRecord.status != RecordStatus.VOID)
+        .group_by(y, m, ServiceRecord.status)
+    ).all()
+    data: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: {"verified": Decimal(0), "pending": Decimal(0)})
+    for yy, mm, status, hours in rows:
+        data[(int(yy), int(mm))][RecordStatus(status).value] += quantize(hours)
+    keys = []
+    cur = first
+    for _ in range(months):
+        keys.append((cur.year, cur.month))
+        cur = (cur + timedelta(days=32)).replace(day=1)
+    width, height, left, top, right, bottom = 760, 230, 44, 14, 10, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max([data[k]["verified"] + data[k]["pending"] for k in keys] + [Decimal(1)])
+    ymax = _nice_max(peak)
+    slot = plot_w / months
+    bars = []
+    for i, (yy, mm) in enumerate(keys):
+        v, p = data[(yy, mm)]["verified"], data[(yy, mm)]["pending"]
+        hv = float(v) / ymax * plot_h
+        hp = float(p) / ymax * plot_h
+        base = top + plot_h
+        bars.append(Bar(
+            label=f"{yy}-{mm:02d}" if mm == 1 or i == 0 else f"{mm}月", verified=v, pending=p,
+            x=round(left + i * slot + slot * 0.15, 1), width=round(slot * 0.7, 1),
+            y_verified=round(base - hv, 1), h_verified=round(hv, 1),
+            y_pending=round(base - hv - hp, 1), h_pending=round(hp, 1),
+            show_label=(i % 3 == 0) or mm == 1,
+        ))
+    ticks = [(round(top + plot_h - plot_h * k / 4, 1), f"{ymax * k / 4:g}") for k in range(5)]
+    return Chart(width, height, left, top, plot_w, plot_h, bars, ticks,
+                 sum((b.verified for b in bars), Decimal(0)))
+
+
+# ---- training (§8) and awards (§9) -----------------------------------------------------------------
+
+def add_training(user, volunteer: Volunteer, org: Organization | None, name: str, content: str, hours,
+                 host_unit: str, held_on: date) -> TrainingRecord:
+    if held_on > local_today():
+        raise LedgerError("培训日期不能晚于今天", "held_on")
+    try:
+        hours = parse_hours(hours)
+    except LedgerError as e:
+        raise LedgerError(e.message.replace("时长", "学习时长"), "hours") from None
+    t = TrainingRecord(volunteer_id=volunteer.id, organization_id=org.id if org else None, name=name.strip(),
+                       content=(content or "").strip(), hours=hours, host_unit=host_unit.strip(), held_on=held_on,
+                       recorded_by_id=user.id if user else None)
+    db.session.add(t)
+    db.session.flush()
+    return t
+
+
+def add_award(volunteer: Volunteer, name: str, awarded_on: date, granting_unit: str, *, user=None,
+              org: Organization | None = None, source: str = "manual", source_ref: str | None = None) -> AwardReceived:
+    """Record an award received. The commendation feature calls this with source="commendation"
+    and its own reference; calling it twice with the same reference does not duplicate the award."""
+    if source_ref:
+        existing = db.session.scalar(select(AwardReceived).where(
+            AwardReceived.volunteer_id == volunteer.id, AwardReceived.source == source,
+            AwardReceived.source_ref == source_ref))
+        if existing is not None:
+            return existing
+    if awarded_on > local_today():
+        raise LedgerError("获奖日期不能晚于今天", "awarded_on")
+    a = AwardReceived(volunteer_id=volunteer.id, organization_id=org.id if org else None, name=name.strip(),
+                      awarded_on=awarded_on, granting_unit=granting_unit.strip(), source=source,
+                      source_ref=source_ref, recorded_by_id=user.id if user else None)
+    db.session.add(a)
+    db.session.flush()
+    return a
+
+
+# ---- a volunteer's correction request (§13) ------------------------------------------------------
+
+def log_request(user, volunteer: Volunteer, org: Organization, content: str, received_on: date, channel: str,
+                record: ServiceRecord | None = None) -> CorrectionRequest:
+    content = (content or "").strip()
+    if not content:
+        raise LedgerError("请填写志愿者提出的更正内容", "content")
+    if received_on > local_today():
+        raise LedgerError("收到日期不能晚于今天", "received_on")
+    if record is not None and record.volunteer_id != volunteer.id:
+        raise LedgerError("所选记录不属于该志愿者", "record_id")
+    req = CorrectionRequest(volunteer_id=volunteer.id, organization_id=org.id, record=record, content=content[:1000],
+                            received_on=received_on, channel=channel, logged_by_id=user.id)
+    db.session.add(req)
+    db.session.flush()
+    return req
+
+
+def answer_request(user, req: CorrectionRequest, accepted: bool, answer: str) -> None:
+    if not can_verify(user):
+        raise LedgerError("只有组织负责人可以答复更正申请", "answer")
+    if req.status != RequestStatus.OPEN:
+        raise LedgerError("该申请已答复", "answer")
+    answer = (answer or "").strip()
+    if not answer:
+        raise LedgerError("请填写答复内容", "answer")
+    req.status = RequestStatus.ACCEPTED if accepted else RequestStatus.REJECTED
+    req.answer, req.answered_by_id, req.answered_at = answer[:1000], user.id, utcnow()
+    db.session.flush()
+    record_change("transition", req, f"答复：{req.status.label}")
+
+
+# ---- the ledger list (filters read from a query string; scope through core/scope) ----------------
+
+LIST_FILTERS = ("status", "late", "corrected", "org", "from", "to", "q", "activity", "volunteer")
+
+
+def _iso_date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+
+
+def _int(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def clean_filters(args) -> dict:
+    """The list's filters from request.args (unknown or malformed values are dropped)."""
+    out: dict = {}
+    status = str(args.get("status", ""))
+    if status in {s.value for s in RecordStatus}:
+        out["status"] = status
+    for flag in ("late", "corrected"):
+        if args.get(flag) == "1":
+            out[flag] = "1"
+    for key in ("org", "activity", "volunteer"):
+        if (n := _int(args.get(key))) is not None:
+            out[key] = n
+    for key in ("from", "to"):
+        if (d := _iso_date(args.get(key))) is not None:
+            out[key] = d.isoformat()
+    q = str(args.get("q", "")).strip()[:20]
+    if q:
+        out["q"] = q
+    return out
+
+
+def record_list_query(user, filters: dict):
+    stmt = scope.scoped(select(ServiceRecord), ServiceRecord, user).join(Volunteer,
+                                                                       Volunteer.id == ServiceRecord.volunteer_id)
+    if "status" in filters:
+        stmt = stmt.where(ServiceRecord.status == RecordStatus(filters["status"]))
+    if filters.get("late"):
+        stmt = stmt.where(ServiceRecord.late_entry.is_(True))
+    if filters.get("corrected"):
+        stmt = stmt.where(ServiceRecord.corrected.is_(True))
+    if "org" in filters:
+        stmt = stmt.where(ServiceRecord.organization_id == filters["org"])
+    if "activity" in filters:
+        stmt = stmt.where(ServiceRecord.activity_id == filters["activity"])
+    if "volunteer" in filters:
+        stmt = stmt.where(ServiceRecord.volunteer_id == filters["volunteer"])
+    if "from" in filters:
+        stmt = stmt.where(ServiceRecord.service_date >= date.fromisoformat(filters["from"]))
+    if "to" in filters:
+        stmt = stmt.where(ServiceRecord.service_date <= date.fromisoformat(filters["to"]))
+    if "q" in filters:
+        q = filters["q"]
+        stmt = stmt.where(Volunteer.name.contains(q, autoescape=True) | (Volunteer.number == q))
+    return stmt.order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc())
