@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
@@ -153,3 +154,96 @@ def test_dismiss_keeps_the_record(world, as_role):
     assert c.post(f"/volunteers/{v.id}/reinstate", data={"note": "经复核恢复"}).status_code == 303
     db.session.refresh(v)
     assert v.status == VolunteerStatus.ACTIVE
+
+
+REGISTRY_ENDPOINTS = {"volunteers.index", "volunteers.export", "volunteers.create", "volunteers.edit",
+                      "volunteers.detail", "volunteers.reveal", "volunteers.dismiss", "volunteers.reinstate",
+                      "volunteers.add_membership", "volunteers.set_primary", "volunteers.import_template",
+                      "volunteers.import_upload", "volunteers.import_confirm"}
+JUNK = {"name": "x" * 5000, "id_number": "'; DROP TABLE volunteer; --", "organization_id": "abc",
+        "registered_on": "2026-02-30", "reason": "<script>", "dismissed_on": "二〇二六", "skills": ["不存在"],
+        "availability": ["\x00"], "political_status": "king", "region_id": "-1", "token": "../../x", "org": "x",
+        "note": "y" * 3000, "phone": "1" * 40, "guardian_phone": "abc"}
+
+
+@pytest.mark.parametrize("role", ["city_admin", "district_staff", "district_staff_2", "org_leader", "leader",
+                                  "reviewer", None])
+def test_registry_routes_answer_junk_without_500(app, world, as_role, client, role):
+    v = factories.volunteer(world["org_a"])
+    db.session.commit()
+    m = v.memberships[0]
+    c = as_role(role) if role else client
+    args = {"vid": v.id, "mid": m.id, "what": "id_number"}
+    seen = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in REGISTRY_ENDPOINTS:
+            continue
+        seen.add(rule.endpoint)
+        url = app.url_map.bind("localhost").build(rule.endpoint, {k: args[k] for k in rule.arguments})
+        if "GET" in rule.methods:
+            for u in (url, url + "?page=-5&org=x&region=%00&status=zz&star=99&kind=x&political=x&skill=x&year=abc&q=%27"):
+                assert c.get(u).status_code < 500, u
+        if "POST" in rule.methods:
+            assert c.post(url, data=JUNK).status_code < 500, url
+    assert seen == REGISTRY_ENDPOINTS
+    db.session.refresh(v)
+    assert v.name == "张伟" and v.status == VolunteerStatus.ACTIVE
+
+
+@pytest.mark.parametrize("role,status", [("city_admin", 200), ("district_staff", 200), ("org_leader", 200),
+                                         ("leader", 200), ("district_leader", 200), ("district_staff_2", 404),
+                                         ("org_leader_2", 404), ("reviewer", 403)])
+def test_volunteer_page_by_role(world, as_role, role, status):
+    v = factories.volunteer(world["org_a"])
+    db.session.commit()
+    assert as_role(role).get(f"/volunteers/{v.id}").status_code == status
+
+
+@pytest.mark.parametrize("role,status", [("city_admin", 200), ("district_staff", 200), ("org_leader", 200),
+                                         ("leader", 403), ("reviewer", 403)])
+def test_registration_form_by_role(world, as_role, role, status):
+    assert as_role(role).get("/volunteers/new").status_code == status
+
+
+def test_anonymous_is_sent_to_login(client, world):
+    resp = client.get("/volunteers/")
+    assert resp.status_code in (302, 303) and "/login" in resp.headers["Location"]
+
+
+def test_memberships_add_and_primary(world, as_role):
+    v = factories.volunteer(world["org_a"])
+    other = factories.org(world["community_a2"], "赤坎区和平社区志愿服务队")
+    db.session.commit()
+    c = as_role("district_staff")
+    assert c.post(f"/volunteers/{v.id}/memberships", data={"organization_id": other.id}).status_code == 303
+    db.session.refresh(v)
+    assert {m.organization_id for m in v.memberships} == {world["org_a"].id, other.id}
+    m = next(m for m in v.memberships if m.organization_id == other.id)
+    assert c.post(f"/volunteers/{v.id}/memberships/{m.id}/primary").status_code == 303
+    db.session.refresh(v)
+    assert v.primary_org_id == other.id and sum(x.is_primary for x in v.memberships) == 1
+    # the org leader of org_a cannot add the person to an organization outside their scope
+    c2 = as_role("org_leader")
+    c2.post(f"/volunteers/{v.id}/memberships", data={"organization_id": world["org_b"].id})
+    db.session.refresh(v)
+    assert world["org_b"].id not in {m.organization_id for m in v.memberships}
+
+
+def test_shared_volunteer_is_visible_in_both_districts(world, as_role):
+    v = factories.volunteer(world["org_a"], name="两地人")
+    db.session.commit()
+    assert as_role("district_staff_2").get(f"/volunteers/{v.id}").status_code == 404
+    from blueprints.volunteers import services
+    services.add_membership(world["city_admin"], v, world["org_b"])
+    db.session.commit()
+    assert as_role("district_staff_2").get(f"/volunteers/{v.id}").status_code == 200
+    assert "两地人" in as_role("org_leader_2").get("/volunteers/").get_data(as_text=True)
+
+
+def test_htmx_list_answers_the_partial_with_vary(world, as_role):
+    factories.volunteer(world["org_a"], name="部分页")
+    db.session.commit()
+    resp = as_role("district_staff").htmx_get("/volunteers/?status=active")
+    body = resp.get_data(as_text=True)
+    assert "部分页" in body and "<html" not in body and 'hx-swap-oob' in body
+    assert "HX-Request" in resp.headers.get("Vary", "")
