@@ -17,7 +17,7 @@ SHOTS = os.environ.get("E2E_SHOTS")  # a directory: save screenshots of the page
 
 def _shot(page, name):
     if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"activities-{name}.png"), full_page=True)
+        page.screenshot(path=os.path.join(SHOTS, f"activities-{name}.png"), full_page=True, caret="initial", animations="allow")
 
 
 def test_create_sign_up_and_record_attendance(page, world):
@@ -84,3 +84,32 @@ def test_create_sign_up_and_record_attendance(page, world):
     page.wait_for_selector("#rows >> text=海滨公园净滩行动")
     _shot(page, "list")
 
+
+    # the volunteer's page shows the record as pending; the organizer verifies it in the ledger
+    page.click("text=海滨公园净滩行动")
+    page.click("table.attendance >> text=林晓红")
+    page.wait_for_url(re.compile(r".*/volunteers/\d+$"))
+    records = page.locator("#records")
+    assert "活动：海滨公园净滩行动" in records.inner_text() and "待审核" in records.inner_text()
+    _shot(page, "volunteer")
+    page.click("#records >> text=审核待审核记录")
+    page.wait_for_selector("#ledger-rows >> text=海滨公园净滩行动")
+    page.check("#ledger-rows input[name=ids]")
+    page.click("#verify-selected")
+    page.wait_for_selector("#ledger-rows >> text=已审核通过 1 条记录")
+
+    # back on the activity, the row is verified and no longer editable; then the certificate
+    page.goto(f"/activities/{activity.id}")
+    row = page.locator("tr", has_text="林晓红")
+    assert "已审核" in row.inner_text() and row.locator("input[name=hours]").count() == 0
+    row.locator("a", has_text="林晓红").click()
+    page.wait_for_url(re.compile(r".*/volunteers/\d+$"))
+    page.click("text=出具记录证明")
+    page.fill("#person_in_charge", "陈队长")
+    page.click("main button:has-text('出具证明')")
+    page.wait_for_selector("#certificates >> text=下载 PDF")
+    with page.expect_download() as download:
+        page.click("#certificates >> text=下载 PDF")
+    path = download.value.path()
+    with open(path, "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
