@@ -48,7 +48,12 @@ def index():
 
 
 def _fill(form: StationForm, region_id: int | None) -> None:
-    form.region_id.choices = [("", "请选择")] + [(rid, label) for rid, label, _ in services.region_choices(current_user)]
+    # Grouped by 县(市、区) so a city-wide list of several hundred communities stays readable.
+    groups: dict[str, list] = {"": [("", "请选择")]}
+    for rid, label, level in services.region_choices(current_user):
+        district, _, rest = label.partition(" / ")
+        groups.setdefault(district, []).append((rid, rest or f"{district}（全区）"))
+    form.region_id.choices = groups
     form.organization_id.choices = [("", "（无）")] + [
         (o.id, o.name) for o in services.org_choices(current_user, region_id)]
     # Picking a region reloads the managing organizations of that district (HTMX).
