@@ -393,6 +393,8 @@ class Board:
     targets: Targets
     city_total: Figure | None  # only for city-wide users
     totals: dict
+    total_coverage: Figure = field(default_factory=lambda: Figure(0))
+    total_wuyou: Figure = field(default_factory=lambda: Figure(0))
 
 
 def _tone_ratio(value: int, total: int, target_percent: int, amber_percent: int) -> str:
@@ -459,7 +461,12 @@ def coverage(user: User) -> Board:
     if user.is_city_wide:
         n = db.session.scalar(select(func.count()).select_from(Station).where(Station.active))
         city_total = Figure(n, t.city_min, _tone_min(n, t.city_min, t.amber_percent))
-    return Board(rows, t, city_total, totals)
+    board = Board(rows, t, city_total, totals)
+    board.total_coverage = Figure(totals["covered"], totals["communities"], _tone_ratio(
+        totals["covered"], totals["communities"], t.coverage_percent, t.amber_percent))
+    board.total_wuyou = Figure(totals["met"], totals["stations"], _tone_ratio(
+        totals["met"], totals["stations"], t.wuyou_percent, t.amber_percent) if totals["stations"] else "red")
+    return board
 
 
 def uncovered_communities(user: User, district: Region) -> list[tuple[str, list[Region]]]:

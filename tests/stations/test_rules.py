@@ -66,6 +66,7 @@ def test_board_figures_per_district(board_world):
     assert a.wuyou.tone == "red"  # 1 of 7
     assert b.totals == {"communities": 4, "covered": 3, "stations": 10, "met": 2, "public": 6}
     assert b.city_total.value == 10 and b.city_total.tone == "red"  # 10 < 80 % of 30
+    assert b.total_coverage.tone == "red" and b.total_wuyou.tone == "red"  # 3/4 = 75 % < 80 %; 2/10
 
 
 def test_board_tones_follow_configured_targets(board_world):
@@ -80,6 +81,8 @@ def test_board_tones_follow_configured_targets(board_world):
     assert rows["霞山区"].coverage.tone == "green" and rows["霞山区"].public_fig.tone == "green"
     assert rows["霞山区"].wuyou.tone == "amber"  # 1/3 = 33 % ≥ 50 % of 40 %
     assert rows["赤坎区"].wuyou.tone == "red"  # 1/7 = 14 % < 20 %
+    assert b.total_coverage.tone == "green"  # 3/4 ≥ 50 %
+    assert b.total_wuyou.tone == "amber"  # 2/10 = 20 % ≥ 50 % of 40 %
 
 
 def test_amber_between_threshold_and_target():
