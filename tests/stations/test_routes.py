@@ -144,3 +144,15 @@ def test_org_options_follow_the_region(as_role, world):
 def test_anonymous_is_sent_to_login(client, stations):
     resp = client.get(f"/stations/{stations['a'].id}")
     assert resp.status_code in (302, 303) and "/login" in resp.headers["Location"]
+
+
+def test_creation_and_assessment_are_audited_without_the_phone(as_role, world):
+    from core.audit import AuditEntry
+
+    c = as_role("district_staff")
+    assert c.post("/stations/new", data=_form(world)).status_code == 303
+    s = db.session.query(Station).one()
+    entries = db.session.query(AuditEntry).filter_by(entity_id=s.id).all()
+    created = [e for e in entries if e.entity_label == "和平社区志愿服务站"]
+    assert created and created[0].username == "district_staff" and created[0].region_id == world["community_a2"].id
+    assert "13800138001" not in str(created[0].changes)
