@@ -182,9 +182,15 @@ def detail(activity_id: int):
 @roles_required(*EDITORS)
 def candidates(activity_id: int):
     activity = _activity(activity_id, write=True)
-    q = request.args.get("q", "")
-    found, hint = services.candidates(activity, q) if q.strip() or request.args.get("all") else ([], "")
-    return render_template("activities/_candidates.html", activity=activity, found=found, hint=hint, q=q,
+    q = request.args.get("q", "")[:50]
+    show_all = request.args.get("all") == "1" and not q.strip()
+    if show_all:
+        found, hint = services.candidates(activity, "", services.SIGNUP_LIST_ALL)
+    else:
+        found, hint = services.candidates(activity, q) if q.strip() else ([], "")
+    template = "activities/_candidates.html" if _is_htmx() else "activities/candidates.html"
+    return render_template(template, activity=activity, found=found, hint=hint, q=q,
+                           show_all=show_all, limit=services.SIGNUP_LIST_ALL if show_all else services.SIGNUP_CANDIDATES,
                            seats_left=services.seats_left(activity))
 
 

@@ -26,6 +26,7 @@ from core.timeutil import local_today, utcnow
 
 MAX_CAPACITY = 10000
 SIGNUP_CANDIDATES = 20  # search results shown at once
+SIGNUP_LIST_ALL = 300  # "all members" at once, for signing a whole team up
 
 
 class ActivityError(ValueError):
@@ -276,7 +277,7 @@ def is_last4(q: str) -> bool:
     return len(q) == 4 and all(ch.isdigit() or ch in "xX" for ch in q)
 
 
-def candidates(activity: Activity, q: str) -> tuple[list[Volunteer], str]:
+def candidates(activity: Activity, q: str, limit: int = SIGNUP_CANDIDATES) -> tuple[list[Volunteer], str]:
     """Active members of the organizing organization not yet signed up, by name or the last four
     characters of the ID number (a full number is never a search key). Returns (volunteers, hint)."""
     q = (q or "").strip().replace(" ", "").replace("\x00", "")[:20]
@@ -294,7 +295,7 @@ def candidates(activity: Activity, q: str) -> tuple[list[Volunteer], str]:
             return [], "按证件号查找时，请只输入后 4 位。"
         else:
             stmt = stmt.where(Volunteer.name.contains(q, autoescape=True))
-    stmt = stmt.order_by(Volunteer.name, Volunteer.id).limit(SIGNUP_CANDIDATES)
+    stmt = stmt.order_by(Volunteer.name, Volunteer.id).limit(limit)
     return list(db.session.scalars(stmt)), hint
 
 

@@ -248,3 +248,19 @@ def test_participant_of_another_activity_is_404(as_role, act, world):
 def test_tile_on_home(as_role, act):
     body = as_role("org_leader").get("/").get_data(as_text=True)
     assert "志愿服务活动" in body
+
+
+def test_list_all_members_for_sign_up(as_role, act, world):
+    for name in ("甲一", "乙二", "丙三"):
+        factories.activity_volunteer(world["org_a"], name=name)
+    factories.activity_volunteer(world["org_b"], name="外组织")
+    db.session.commit()
+    c = as_role("org_leader")
+    body = c.htmx_get(f"/activities/{act.id}/candidates?all=1").get_data(as_text=True)
+    assert all(n in body for n in ("甲一", "乙二", "丙三")) and "外组织" not in body and "全选（3 人）" in body
+    assert "<html" not in body
+    # without HTMX the same list comes as a page of its own (works without JavaScript)
+    page = c.get(f"/activities/{act.id}/candidates?all=1").get_data(as_text=True)
+    assert "<html" in page and "甲一" in page
+    ids = [str(v) for v in db.session.scalars(select(Participant.volunteer_id))]
+    assert ids == []
