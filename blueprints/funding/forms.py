@@ -16,6 +16,7 @@ class MoneyField(StringField):
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, **kwargs)
+        self.flags.required = True  # parse_amount refuses an empty value
         self.amount: Decimal | None = None
 
     def pre_validate(self, form):

@@ -33,9 +33,8 @@ READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
 WRITERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
 OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
 ATTACHMENT_KINDS = IMAGES | frozenset({"pdf"})
-register_nav("经费台账", "funding.index", READERS, order=610, group="保障")
-register_nav("购买服务项目", "funding.projects", READERS, order=620, group="保障")
-register_nav("经费审计", "funding.audits", READERS, order=630, group="保障")
+# One entry in the side navigation; the funding pages share a tab bar (templates/funding/_tabs.html).
+register_nav("经费保障", "funding.index", READERS, order=610, group="保障")
 register_nav("经费来源设置", "funding.settings", (Role.CITY_ADMIN,), order=860, group="系统")
 
 
@@ -129,7 +128,7 @@ def create_entry():
         elif len(holders) == 1:
             form.holder.data = holders[0].key
         copy = request.args.get("copy", "")
-        if copy.isdigit():
+        if copy.isdigit() and len(copy) <= 9:
             src = db.session.scalar(scope.scoped(select(LedgerEntry).where(LedgerEntry.id == int(copy)),
                                                  LedgerEntry, current_user))
             if src is not None:
