@@ -89,8 +89,12 @@ def create():
     form = StationForm()
     fields = services.editable_fields(current_user, None)
     _fill(form, form.region_id.data)
-    if request.method == "GET" and services.parse_id(request.args.get("organization_id")):
-        form.organization_id.data = services.parse_id(request.args["organization_id"])  # "为该组织新增站点"
+    if request.method == "GET":
+        # Prefills from "为该组织新增站点" (org page) and a community without a station (board drill-down).
+        form.organization_id.data = services.parse_id(request.args.get("organization_id"))
+        form.region_id.data = services.parse_id(request.args.get("region_id"))
+        if form.region_id.data:
+            _fill(form, form.region_id.data)
     station = _save(form, None, fields)
     if station is not None:
         db.session.commit()
@@ -208,7 +212,8 @@ def uncovered(district_id: int):
     groups = services.uncovered_communities(current_user, district)
     template = "stations/_uncovered.html" if request.headers.get("HX-Request") == "true" else "stations/uncovered.html"
     resp = make_response(render_template(template, district=district, groups=groups,
-                                         total=sum(len(c) for _, c in groups)))
+                                         total=sum(len(c) for _, c in groups),
+                                         can_create=services.is_office(current_user)))
     resp.headers["Vary"] = "HX-Request"
     return resp
 

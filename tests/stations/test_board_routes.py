@@ -179,3 +179,14 @@ def test_org_page_panel_lists_managed_stations(as_role, station, world, app):
     if "orgs.detail" in app.view_functions:
         html = as_role("district_staff").get(f"/orgs/{world['org_a'].id}").get_data(as_text=True)
         assert "管理的志愿服务站（1）" in html and "幸福社区志愿服务站" in html
+
+
+def test_drill_down_links_office_users_to_a_prefilled_new_station(as_role, world):
+    c = as_role("district_staff")
+    part = c.htmx_get(f"/stations/coverage/{world['district_a'].id}").get_data(as_text=True)
+    link = f"/stations/new?region_id={world['community_a2'].id}"
+    assert link in part
+    form = c.get(link).get_data(as_text=True)
+    assert f'<option selected value="{world["community_a2"].id}">' in form
+    leader = as_role("district_leader").htmx_get(f"/stations/coverage/{world['district_a'].id}").get_data(as_text=True)
+    assert "和平社区" in leader and "/stations/new" not in leader  # read-only role: no link
