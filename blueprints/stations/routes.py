@@ -156,7 +156,13 @@ def assess(station_id: int):
     if request.method == "GET":
         form.assessed_on.data = local_today()
         form.assessor_name.data = current_user.display_name or current_user.username
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if request.method == "POST" and not valid:
+        # Report refused photos together with the other mistakes, not one round later.
+        for field, message in services.photo_errors(
+                {key: form[f"{key}_photo"].data for key in services.WUYOU_KEYS}).items():
+            form[field].errors = list(form[field].errors) + [message]
+    elif valid:
         items = [services.ItemInput(key, form[f"{key}_ok"].data == "1", form[f"{key}_note"].data or "",
                                     form[f"{key}_photo"].data) for key, _, _ in WUYOU_ITEMS]
         try:

@@ -295,6 +295,21 @@ class ItemInput:
     upload: object = None  # a werkzeug FileStorage or None
 
 
+def photo_errors(files: dict) -> dict[str, str]:
+    """Check the chosen photos without storing them: {"<key>_photo": message} for each refused one."""
+    errors = {}
+    for key, f in files.items():
+        if f is None or not getattr(f, "filename", ""):
+            continue
+        try:
+            uploads.read_upload(f, uploads.IMAGES, PHOTO_MAX_BYTES)
+        except uploads.UploadError as e:
+            errors[f"{key}_photo"] = e.message
+        finally:
+            f.stream.seek(0)
+    return errors
+
+
 def add_assessment(user: User, station: Station, assessed_on: date | None, items: list[ItemInput],
                    assessor_name: str = "") -> StationAssessment:
     """Check everything (date, notes, every photo) before storing anything; then save the photos

@@ -190,3 +190,11 @@ def test_drill_down_links_office_users_to_a_prefilled_new_station(as_role, world
     assert f'<option selected value="{world["community_a2"].id}">' in form
     leader = as_role("district_leader").htmx_get(f"/stations/coverage/{world['district_a'].id}").get_data(as_text=True)
     assert "和平社区" in leader and "/stations/new" not in leader  # read-only role: no link
+
+
+def test_refused_photo_is_reported_together_with_other_mistakes(as_role, station):
+    data = _assess_data(assessed_on="", place_photo=(io.BytesIO(b"not an image"), "a.txt"))
+    resp = _post(as_role("district_staff"), station, data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "请填写评估日期" in html and "文件类型不支持" in html
+    assert db.session.query(StationAssessment).count() == 0
