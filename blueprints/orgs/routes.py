@@ -314,7 +314,8 @@ def application():
 @bp.get("/queue")
 @roles_required(*OFFICE)
 def queue():
-    return render_template("orgs/queue.html", orgs=services.queue(current_user),
+    page = paginate(services.queue_stmt(current_user), request.args.get("page"), per_page=50)
+    return render_template("orgs/queue.html", page=page,
                            by_district=services.queue_by_district(current_user),
                            district_names=services.district_names())
 

@@ -101,10 +101,20 @@ def seed(ctx: dict) -> None:
     ctx["lead_orgs"] = lead
     if db.session.scalar(select(func.count()).select_from(Organization)) >= TARGET // 2:
         return  # already seeded
-    _bulk(rng, ctx)
+    _bulk(rng)
 
 
-def _bulk(rng: random.Random, ctx: dict) -> None:
+def fill_to(total: int, seed_: int = 5000) -> int:
+    """Top the registry up to `total` organizations (the benchmark's 5,000); returns how many were added."""
+    have = db.session.scalar(select(func.count()).select_from(Organization))
+    if have >= total:
+        return 0
+    n_districts = db.session.scalar(select(func.count()).select_from(Region).where(Region.level == RegionLevel.DISTRICT))
+    _bulk(random.Random(seed_), per_district=-(-(total - have) // max(1, n_districts)), heads=False)
+    return db.session.scalar(select(func.count()).select_from(Organization)) - have
+
+
+def _bulk(rng: random.Random, per_district: int = (TARGET - 1) // 9, heads: bool = True) -> None:
     city = db.session.scalar(select(Region).where(Region.level == RegionLevel.CITY))
     districts = list(db.session.scalars(select(Region).where(Region.level == RegionLevel.DISTRICT).order_by(Region.sort)))
     if city is None or not districts:
@@ -114,7 +124,7 @@ def _bulk(rng: random.Random, ctx: dict) -> None:
         below.setdefault(r.district_id, []).append(r)
     now = utcnow()
     taken = set(db.session.scalars(select(Organization.name_key)))
-    code_seq = iter(range(1, 10_000_000))
+    code_seq = iter(range(len(taken) + 1, 10_000_000))
     # Organization rows, each with "_level" (0 city 总队, 1 district 总队, 2 支队, 3 大队 and the others)
     # and "_parent" (a name); parents are inserted first.
     rows: list[dict] = []
@@ -145,20 +155,20 @@ def _bulk(rng: random.Random, ctx: dict) -> None:
             _level=level, _parent=parent,
         ))
 
-    add("湛江市志愿服务总队", "志愿服务联合会/协会", city, None, 0, None, OrgStatus.APPROVED)
-    per_district = max(10, (TARGET - 1) // len(districts))
+    if heads:
+        add("湛江市志愿服务总队", "志愿服务联合会/协会", city, None, 0, None, OrgStatus.APPROVED)
     for d in districts:
         regions = below.get(d.id) or [d]
         short = d.name[:-1] if len(d.name) > 2 else d.name
         hq = f"{d.name}志愿服务总队"
-        add(hq, "志愿服务联合会/协会", d, d.id, 1, "湛江市志愿服务总队", OrgStatus.APPROVED)
-        branches = []
-        for theme in ("应急救援", "文明实践", "关爱服务"):
-            b = f"{d.name}{theme}志愿服务支队"
-            branches.append(b)
-            add(b, "专业志愿服务队" if theme == "应急救援" else "社区志愿服务队", d, d.id, 2, hq, OrgStatus.APPROVED)
-        n = 0
-        while n < per_district - 4:
+        branches = [f"{d.name}{theme}志愿服务支队" for theme in ("应急救援", "文明实践", "关爱服务")]
+        if heads:
+            add(hq, "志愿服务联合会/协会", d, d.id, 1, "湛江市志愿服务总队", OrgStatus.APPROVED)
+            for b in branches:
+                add(b, "专业志愿服务队" if "应急" in b else "社区志愿服务队", d, d.id, 2, hq, OrgStatus.APPROVED)
+        n, start = 0, len(rows)
+        quota = per_district - (4 if heads else 0)
+        while len(rows) - start < quota and n < 3 * quota:
             kind = DEFAULT_KINDS[n % len(DEFAULT_KINDS)]
             region = rng.choice(regions)
             theme = rng.choice(THEMES[kind])
@@ -182,6 +192,8 @@ def _bulk(rng: random.Random, ctx: dict) -> None:
                     d.id, 3, parent)
             n += 1
 
+    if not rows:
+        return
     # Insert level by level so that parents have ids.
     ids: dict[str, int] = {o.name: o.id for o in db.session.scalars(select(Organization))}
     cols = [c for c in rows[0] if not c.startswith("_")]

@@ -555,15 +555,16 @@ def leaders_of(org: Organization) -> list[User]:
 
 def children_of(user: User, org: Organization) -> list[Organization]:
     return list(db.session.scalars(scope.scoped(
-        select(Organization).where(Organization.parent_id == org.id), Organization, user).order_by(Organization.name)))
+        select(Organization).where(Organization.parent_id == org.id), Organization, user)
+        .options(joinedload(Organization.region)).order_by(Organization.name_key)))
 
 
 # ---- review queue ----------------------------------------------------------------------------------
 
-def queue(user: User) -> list[Organization]:
+def queue_stmt(user: User) -> Select:
+    """Submitted organizations in scope, the longest waiting first."""
     stmt = scope.scoped(select(Organization), Organization, user).where(Organization.status == OrgStatus.SUBMITTED)
-    return list(db.session.scalars(stmt.options(joinedload(Organization.region))
-                                   .order_by(Organization.submitted_at, Organization.id)))
+    return stmt.options(joinedload(Organization.region)).order_by(Organization.submitted_at, Organization.id)
 
 
 def status_counts(user: User) -> dict[OrgStatus, int]:

@@ -27,8 +27,10 @@ def logout(page):
 
 def test_apply_return_resubmit_approve_login(page, world):
     page.on("dialog", lambda d: d.accept())
-    # 1. A person applies without an account.
-    page.goto("/orgs/apply")
+    # 1. A person applies without an account (the login page links to the application).
+    page.goto("/login")
+    page.click("text=在线申请登记")
+    page.wait_for_url("**/orgs/apply")
     page.fill("#name", "赤坎区和平社区银龄志愿服务队")
     page.select_option("#kind", "社区志愿服务队")
     page.select_option("#region_id", str(world["community_a2"].id))
