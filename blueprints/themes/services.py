@@ -252,10 +252,11 @@ def copy_plan_unchecked(source: ThemePlan, year: int, region: Region | None = No
     plan = ThemePlan(year=year, region=region, title=title[:200], note=source.note, created_by_id=user_id,
                      copied_from_id=source.id)
     db.session.add(plan)
-    for r in source.rows:
+    old, new = str(source.year), str(year)
+    for r in source.rows:  # "感恩奋进·广安志愿2015"展示交流活动 becomes the new year's
         plan.rows.append(ThemePlanRow(position=r.position, month_start=r.month_start, month_end=r.month_end,
-                                      name=r.name, content=r.content, lead_unit=r.lead_unit,
-                                      responsible_units=r.responsible_units))
+                                      name=r.name.replace(old, new)[:200], content=r.content.replace(old, new),
+                                      lead_unit=r.lead_unit, responsible_units=r.responsible_units))
     db.session.flush()
     return plan
 
