@@ -86,6 +86,7 @@ class VolunteerEditForm(VolunteerForm):
     id_number = StringField("更正身份证号", validators=[Optional(), IdNumber()],
                             render_kw={"autocomplete": "off", "maxlength": 18},
                             description="留空表示不修改；如需更正请填写完整号码。")
+    phone = StringField("手机号", validators=[Phone(optional=True)], render_kw={"autocomplete": "off"})
 
 
 class DismissForm(CnForm):

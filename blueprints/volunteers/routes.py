@@ -25,6 +25,7 @@ from core.nav import register_nav
 from core.pagination import paginate
 from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
 from core.timeutil import local_today
+from core.validators import mask_phone
 
 bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
 ledger_bp = Blueprint("ledger", __name__, url_prefix="/volunteers/records")
@@ -154,15 +155,24 @@ def edit(vid: int):
     v = _volunteer(vid, write=True)
     form = VolunteerEditForm(obj=v) if request.method == "GET" else VolunteerEditForm()
     form.region_id.choices = _region_choices()
+    # Personal numbers are never sent back in full: the fields start empty, show the masked value,
+    # and an empty field keeps what is stored.
+    form.id_number.description = f"现为 {v.id_masked}；留空表示不修改，如需更正请填写完整号码。"
+    form.phone.render_kw = {"autocomplete": "off", "placeholder": mask_phone(v.phone)}
+    form.phone.description = "留空表示不修改。"
+    form.guardian_phone.render_kw = {"autocomplete": "off", "placeholder": mask_phone(v.guardian_phone)}
     if request.method == "GET":
-        form.id_number.data = ""
+        form.id_number.data = form.phone.data = form.guardian_phone.data = ""
         form.skills.data = v.skills
         form.availability.data = [a for a in v.availability.split("、") if a]
         form.political_status.data = v.political_status.value
         form.region_id.data = v.region_id or 0
     if form.validate_on_submit():
         try:
-            services.update(current_user, v, _data_from(form), form.id_number.data or None)
+            data = _data_from(form)
+            data.phone = data.phone or v.phone
+            data.guardian_phone = data.guardian_phone or v.guardian_phone
+            services.update(current_user, v, data, form.id_number.data or None)
         except services.VolunteerError as e:
             db.session.rollback()
             _field_error(form, e, "name")
@@ -171,6 +181,7 @@ def edit(vid: int):
             flash("已保存。", "success")
             return redirect(url_for("volunteers.detail", vid=v.id), 303)
     status = 422 if form.errors else 200
+    form.id_number.data = ""  # a corrected number is not echoed back either
     return render_template("volunteers/form.html", form=form, volunteer=v), status
 
 
