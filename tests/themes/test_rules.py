@@ -155,7 +155,8 @@ def test_copy_makes_a_draft_of_the_next_year_with_every_row(world):
     assert copy.status == PlanStatus.DRAFT and not copy.is_example and copy.region_id == world["city"].id
     assert copy.title == "“感恩奋进·广安志愿2027月主题活动”安排表" and copy.copied_from_id == example.id
     assert [(r.month_label, r.name, r.content) for r in copy.rows] == [
-        (r.month_label, r.name, r.content) for r in example.rows]
+        (r.month_label, r.name.replace("2015", "2027"), r.content) for r in example.rows]
+    assert copy.rows[-1].name == "“感恩奋进·广安志愿2027”展示交流活动"
     with pytest.raises(services.ThemeError, match="已经存在"):
         services.copy_plan(world["city_admin"], example, 2027)
 
