@@ -247,3 +247,44 @@ def test_htmx_list_answers_the_partial_with_vary(world, as_role):
     body = resp.get_data(as_text=True)
     assert "部分页" in body and "<html" not in body and 'hx-swap-oob' in body
     assert "HX-Request" in resp.headers.get("Vary", "")
+
+
+def test_page_figures_come_from_verified_records_only(world, as_role):
+    from blueprints.volunteers import ledger
+
+    year = date.today().year
+    v = factories.volunteer(world["org_a"], name="计时人", political_status="party_member",
+                            registered_on=date(year - 1, 1, 5))
+    leader = world["org_leader"]
+    verified = [ledger.create_record(leader, v, world["org_a"], date(year - 1, 3, d), 10, "关爱老人")
+                for d in range(1, 11)]  # 100 h last year → 一星
+    verified += [ledger.create_record(leader, v, world["org_a"], date(year, 1, d), 8, "文明劝导")
+                 for d in range(2, 8)]  # 48 h this year → 骨干
+    ledger.create_record(leader, v, world["org_a"], date(year, 1, 9), 20, "待审核的一条")
+    ledger.verify_records(leader, verified)
+    db.session.commit()
+    body = as_role("district_staff").get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "148.0" in body and "一星" in body and "志愿者骨干" in body
+    assert "待审核（1 条，不计入）" in body
+    assert "未达到 40 小时" not in body
+    assert "<svg" in body and "<script>" not in body
+    listing = as_role("district_staff").get("/volunteers/?kind=core").get_data(as_text=True)
+    assert "计时人" in listing
+    assert "计时人" not in as_role("district_staff").get("/volunteers/?star=2").get_data(as_text=True)
+
+
+def test_party_member_below_40_hours_is_flagged(world, as_role):
+    v = factories.volunteer(world["org_a"], name="少时党员", political_status="party_member")
+    db.session.commit()
+    body = as_role("district_staff").get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "未达到 40 小时" in body
+    listing = as_role("district_staff").get("/volunteers/?kind=official_below").get_data(as_text=True)
+    assert "少时党员" in listing
+
+
+def test_dashboard_tile_counts_volunteers_in_scope(world, as_role):
+    factories.volunteer(world["org_a"])
+    factories.volunteer(world["org_a"])
+    db.session.commit()
+    body = as_role("district_staff").get("/").get_data(as_text=True)
+    assert "名志愿者" in body
