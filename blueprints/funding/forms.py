@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
@@ -92,6 +92,11 @@ class AuditForm(FlaskForm):
     items = TextAreaField("整改事项", validators=[Optional(), Length(max=8000, message="最多 8000 字")],
                           description="每行一项")
     report = FileField("审计报告（PDF 或图片）", description="可选，最大 10 MB")
+
+
+class ReportForm(FlaskForm):
+    report = FileField("审计报告（PDF、图片或 Word/Excel）", validators=[FileRequired("请选择审计报告文件")],
+                       description="最大 10 MB；上传后替换原有报告")
 
 
 class ItemForm(FlaskForm):

@@ -183,7 +183,7 @@ class ServiceProject(db.Model):
 
     @property
     def paid(self) -> Decimal:
-        return sum((p.amount for p in self.payments), Decimal("0.00"))
+        return sum((p.amount for p in self.payments if not p.is_reversed), Decimal("0.00"))
 
     @property
     def remaining(self) -> Decimal:
@@ -240,12 +240,19 @@ class ProjectPayment(db.Model):
     income_entry_id: Mapped[int | None] = mapped_column(ForeignKey("funding_entry.id"))
     expense_entry_id: Mapped[int | None] = mapped_column(ForeignKey("funding_entry.id"))
     over_reason: Mapped[str] = mapped_column(Text, default="")
+    # A wrong payment is reversed (both ledger lines get reversing entries), never deleted.
+    reversed_at: Mapped[datetime | None] = mapped_column()
+    reverse_reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[ServiceProject] = relationship(back_populates="payments")
     income_entry: Mapped[LedgerEntry | None] = relationship(foreign_keys=[income_entry_id])
     expense_entry: Mapped[LedgerEntry | None] = relationship(foreign_keys=[expense_entry_id])
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
 
     @property
     def audit_label(self) -> str:

@@ -1,15 +1,15 @@
 """Funding (经费保障): ledger, balances, purchased-service projects, audits, yearly statement."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.accounts.models import Role
 from blueprints.funding import services
 from blueprints.funding.forms import (AuditForm, EntryForm, ItemForm, ItemStatusForm, PaymentForm, ProjectForm,
-                                      ReverseForm, SourcesForm, TransitionForm)
-from blueprints.funding.models import (EntryKind, FundAudit, LedgerEntry, ProjectStatus, RectificationItem,
+                                      ReportForm, ReverseForm, SourcesForm, TransitionForm)
+from blueprints.funding.models import (FundAudit, LedgerEntry, ProjectPayment, ProjectStatus, RectificationItem,
                                        ServiceProject)
 from blueprints.funding.services import FundingError, Holder
 from blueprints.orgs.models import Organization
@@ -93,9 +93,12 @@ def export():
     return xlsx_response(data, f"经费台账_{local_today():%Y%m%d}.xlsx")
 
 
-def _entry_form(form: EntryForm, holders: list[Holder]) -> None:
+def _entry_form(form: EntryForm, holders: list[Holder], keep_source: str | None = None) -> None:
     form.holder.choices = _holder_choices(holders)
-    form.source.choices = [("", "请选择")] + [(s, s) for s in services.sources()]
+    names = services.sources()
+    if keep_source and keep_source not in names:
+        names.append(keep_source)
+    form.source.choices = [("", "请选择")] + [(s, s) for s in names]
 
 
 def _entry_data(form: EntryForm) -> services.EntryData:
@@ -169,7 +172,8 @@ def entry_detail(entry_id: int):
     editable = current_user.can_write and lock is None and not entry.is_reversal and entry.reversed_by is None \
         and entry.service_project_id is None
     return render_template("funding/entry_detail.html", entry=entry, lock=lock, editable=editable, project=payment,
-                           can_reverse=current_user.can_write and not entry.is_reversal and entry.reversed_by is None,
+                           can_reverse=current_user.can_write and not entry.is_reversal and entry.reversed_by is None
+                           and entry.service_project_id is None,
                            action_form=EmptyForm())
 
 
@@ -183,7 +187,7 @@ def edit_entry(entry_id: int):
         flash(e.message, "error")
         return redirect(url_for("funding.entry_detail", entry_id=entry.id), 303)
     form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
-    _entry_form(form, [services.holder_of(entry)])
+    _entry_form(form, [services.holder_of(entry)], keep_source=entry.source)
     form.holder.data = entry.holder_key
     if request.method == "GET":
         form.kind.data = entry.kind.value
@@ -293,7 +297,7 @@ def holder(org_id: int | None = None, region_id: int | None = None):
         months=services.monthly_summary(h, year), years=services.yearly_summary(h),
         balance=services.holder_balance(h), audits=services.audits_for_holder(h),
         year_options=services.entry_years(current_user), can_write=current_user.role in WRITERS,
-        org=db.session.get(Organization, org_id) if org_id else None)
+        org_url=url_for("orgs.detail", org_id=org_id) if org_id and "orgs.detail" in current_app.view_functions else None)
 
 
 @bp.get("/orgs/<int:org_id>/statement.pdf")
@@ -390,6 +394,7 @@ def _render_project(project: ServiceProject, status: int = 200, transition_form=
         can_pay=services.can_manage_project(current_user, project) and project.status in services.PAYABLE
         and project.provider_org_id is not None,
         transition_form=transition_form or TransitionForm(), pay_form=pay_form, statuses=list(ProjectStatus),
+        can_reverse_payments=services.can_manage_project(current_user, project) and project.status != ProjectStatus.CLOSED,
     ), status
 
 
@@ -447,6 +452,28 @@ def project_pay(project_id: int):
     return render_template("funding/pay.html", form=form, project=project), status
 
 
+@bp.post("/payments/<int:payment_id>/reverse")
+@roles_required(*OFFICE)
+def reverse_payment(payment_id: int):
+    payment = scope.get_scoped_or_404(ProjectPayment, payment_id, current_user, write=True)
+    project = payment.project
+    if not services.can_manage_project(current_user, project):
+        abort(403)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        try:
+            services.reverse_payment(current_user, payment, form.reason.data)
+        except FundingError as e:
+            db.session.rollback()
+            flash(e.message, "error")
+        else:
+            db.session.commit()
+            flash(f"已冲销 {payment.paid_on:%Y-%m-%d} 的付款 {payment.amount:,.2f} 元。", "success")
+    else:
+        flash("请填写冲销原因。", "error")
+    return redirect(url_for("funding.project_detail", project_id=project.id), 303)
+
+
 # ---- audits --------------------------------------------------------------------------------------------
 
 @bp.get("/audits/")
@@ -495,8 +522,9 @@ def create_audit():
     return render_template("funding/audit_form.html", form=form), status
 
 
-def _render_audit(audit: FundAudit, status: int = 200, item_form=None):
+def _render_audit(audit: FundAudit, status: int = 200, item_form=None, report_form=None):
     return render_template("funding/audit_detail.html", audit=audit, item_form=item_form or ItemForm(),
+                           report_form=report_form or ReportForm(),
                            can_manage=services.can_manage_audit(current_user, audit),
                            can_update=services.can_update_items(current_user, audit),
                            status_form=ItemStatusForm()), status
@@ -515,6 +543,29 @@ def audit_report(audit_id: int):
     if not audit.report:
         abort(404)
     return send_stored(audit.report, audit.report_name)
+
+
+@bp.post("/audits/<int:audit_id>/report")
+@roles_required(*OFFICE)
+def upload_report(audit_id: int):
+    audit = scope.get_scoped_or_404(FundAudit, audit_id, current_user, write=True)
+    if not services.can_manage_audit(current_user, audit):
+        abort(403)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            data, kind = read_upload(form.report.data, ATTACHMENT_KINDS | DOCUMENTS, max_bytes=10 * 1024 * 1024)
+        except UploadError as e:
+            form.report.errors.append(e.message)
+        else:
+            old = audit.report
+            stored = store_bytes(data, kind, "funding", form.report.data.filename)
+            audit.report, audit.report_name = stored.name, stored.original_name
+            db.session.commit()
+            delete_stored(old)
+            flash("审计报告已上传。", "success")
+            return redirect(url_for("funding.audit_detail", audit_id=audit.id), 303)
+    return _render_audit(audit, 422, report_form=form)
 
 
 @bp.post("/audits/<int:audit_id>/items")

@@ -119,6 +119,7 @@ def seed(ctx: dict) -> None:
                     rng.choice(["社会捐赠", "志愿服务基金", "自筹"]), purpose)
         add(holder, date(today.year - 1, 2, 20), EntryKind.INCOME, Decimal("10000.00"), "财政拨款",
             "区文明办年度补助")
+        add(holder, date(today.year - 1, 1, 2), EntryKind.INCOME, _money(rng, 3000, 9000), "自筹", "上年结转")
     db.session.execute(insert(LedgerEntry), rows)
     db.session.flush()
 

@@ -20,7 +20,7 @@ from blueprints.regions.models import Region, RegionLevel
 from core import scope
 from core.extensions import db
 from core.settings import get_list
-from core.timeutil import local_today
+from core.timeutil import local_today, utcnow
 
 # 000 (多渠道、社会化筹集), 003 (志愿服务基金), 004 (专项工作经费): configurable under this key.
 SOURCES_KEY = "funding.sources"
@@ -212,7 +212,7 @@ class EntryData:
     note: str = ""
 
 
-def _check_entry(data: EntryData) -> None:
+def _check_entry(data: EntryData, keep_source: str | None = None) -> None:
     if data.entry_date is None:
         raise FundingError("请填写日期", "entry_date")
     if data.entry_date > local_today():
@@ -220,7 +220,8 @@ def _check_entry(data: EntryData) -> None:
     if data.entry_date.year < 2000:
         raise FundingError("日期不能早于 2000 年", "entry_date")
     data.amount = parse_amount(data.amount)
-    if data.source not in sources():
+    # A source removed from the settings stays valid on the entries that already use it.
+    if data.source not in sources() and data.source != keep_source:
         raise FundingError("请选择经费来源", "source")
     try:
         data.kind = EntryKind(data.kind)
@@ -258,7 +259,7 @@ def check_editable(entry: LedgerEntry) -> None:
 def update_entry(user: User, entry: LedgerEntry, data: EntryData) -> LedgerEntry:
     scope.require_write(user)
     check_editable(entry)
-    _check_entry(data)
+    _check_entry(data, keep_source=entry.source)
     # Moving an entry into an audited period is refused too.
     check_not_locked(holder_of(entry), data.entry_date)
     for key in ("entry_date", "kind", "amount", "source"):
@@ -276,10 +277,14 @@ def delete_entry(user: User, entry: LedgerEntry) -> None:
     db.session.flush()
 
 
-def reverse_entry(user: User, entry: LedgerEntry, reason: str, day: date | None = None) -> LedgerEntry:
+def reverse_entry(user: User, entry: LedgerEntry, reason: str, day: date | None = None,
+                  *, via_payment: bool = False) -> LedgerEntry:
     """A correction is a new reversing entry (红字冲销): same holder, kind and source, the negated
-    amount, dated today (outside the audited period), linked to the original, with the reason."""
+    amount, dated today (outside the audited period), linked to the original, with the reason.
+    A project payment's lines are reversed only together, from the project (reverse_payment)."""
     scope.require_write(user)
+    if entry.service_project_id is not None and not via_payment:
+        raise FundingError("该记录是购买服务项目的付款，请在项目页面冲销该笔付款", "reason")
     reason = (reason or "").strip()
     if not reason:
         raise FundingError("请填写冲销原因", "reason")
@@ -294,7 +299,7 @@ def reverse_entry(user: User, entry: LedgerEntry, reason: str, day: date | None 
                       kind=entry.kind, amount=-entry.amount, source=entry.source, purpose=entry.purpose,
                       project=entry.project, voucher_no=entry.voucher_no, reverses=entry, reason=reason[:2000],
                       note=f"冲销 {entry.entry_date:%Y-%m-%d} {entry.kind.label} {entry.amount} 元",
-                      service_project_id=None, created_by_id=user.id)
+                      service_project_id=entry.service_project_id, created_by_id=user.id)
     db.session.add(rev)
     db.session.flush()
     return rev
@@ -691,6 +696,27 @@ def record_payment(user: User, project: ServiceProject, paid_on: date, amount, v
     payment = ProjectPayment(project=project, paid_on=paid_on, amount=amount, income_entry=income,
                              expense_entry=expense, over_reason=over_reason, created_by_id=user.id)
     db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def reverse_payment(user: User, payment: ProjectPayment, reason: str) -> ProjectPayment:
+    """Undo a wrong payment: reversing entries for the provider's income and the buyer's expense,
+    the payment kept and marked, no longer counted in what the project has paid."""
+    project = payment.project
+    if not can_manage_project(user, project):
+        raise FundingError("只有购买方可以冲销付款", "reason")
+    if payment.is_reversed:
+        raise FundingError("该笔付款已经冲销", "reason")
+    if project.status == ProjectStatus.CLOSED:
+        raise FundingError("已结项的项目不能冲销付款", "reason")
+    reason = (reason or "").strip()
+    if not reason:
+        raise FundingError("请填写冲销原因", "reason")
+    for entry in (payment.income_entry, payment.expense_entry):
+        if entry is not None and entry.reversed_by is None:
+            reverse_entry(user, entry, f"冲销项目付款：{reason}", via_payment=True)
+    payment.reversed_at, payment.reverse_reason = utcnow(), reason[:2000]
     db.session.flush()
     return payment
 

@@ -23,9 +23,12 @@ def test_funding_routes_never_answer_500(app, world, as_role, role):
     project = factories.service_project(world["district_a"], world["org_a"], status="in_progress")
     audit = factories.fund_audit(world["org_a"], date(2025, 1, 1), date(2025, 3, 31), date(2025, 4, 10))
     audit.items.append(RectificationItem(description="补齐凭证"))
+    from blueprints.funding.services import record_payment
+
+    payment = record_payment(world["city_admin"], project, date(2026, 1, 5), "100.00")
     db.session.commit()
     ids = {"entry_id": entry.id, "project_id": project.id, "audit_id": audit.id, "item_id": audit.items[0].id,
-           "org_id": world["org_a"].id, "region_id": world["district_a"].id}
+           "org_id": world["org_a"].id, "region_id": world["district_a"].id, "payment_id": payment.id}
     c = as_role(role)
     failures = []
     for rule in app.url_map.iter_rules():

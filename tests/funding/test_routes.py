@@ -256,6 +256,16 @@ def test_project_flow_over_http(as_role, world):
     assert c.get(f"{url}/edit").status_code == 200
     resp = c.post(f"{url}/edit", data=dict(data, amount="1000"))
     assert resp.status_code == 422 and "不能低于已付款" in resp.get_data(as_text=True)
+    # A wrong payment is reversed from the project page, with a reason.
+    payment = p.payments[0]
+    assert ol.post(f"/funding/payments/{payment.id}/reverse", data={"reason": "x"}).status_code == 403
+    resp = c.post(f"/funding/payments/{payment.id}/reverse", data={"reason": ""})
+    assert resp.status_code == 303 and not db.session.get(type(payment), payment.id).is_reversed
+    resp = c.post(f"/funding/payments/{payment.id}/reverse", data={"reason": "付款金额录错"})
+    assert resp.status_code == 303
+    html = c.get(url).get_data(as_text=True)
+    assert "已冲销" in html and "付款金额录错" in html
+    assert "¥0.00" in as_role("org_leader").get(f"/funding/orgs/{world['org_a'].id}").get_data(as_text=True)
 
 
 def test_project_list_filters(as_role, world):
@@ -287,6 +297,16 @@ def test_audit_flow_over_http(as_role, world, books):
     got = c.get(f"/funding/audits/{audit.id}/report")
     assert got.status_code == 200 and got.data == PNG
     got.close()
+    # The report can be replaced later; a file of the wrong type is refused.
+    resp = c.post(f"/funding/audits/{audit.id}/report", data={"report": (io.BytesIO(b"junk"), "r.pdf")},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 422 and "文件类型不支持" in resp.get_data(as_text=True)
+    resp = c.post(f"/funding/audits/{audit.id}/report", data={"report": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "审计报告.pdf")},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 303
+    db.session.refresh(audit)
+    assert audit.report_name == "审计报告.pdf" and audit.report.endswith(".pdf")
+    assert as_role("org_leader").post(f"/funding/audits/{audit.id}/report", data={}).status_code == 403
     # The audited org's leader reports progress on an item.
     ol = as_role("org_leader")
     item = audit.items[0]

@@ -118,6 +118,10 @@ def test_sources_are_configurable(world):
         services.create_entry(world["org_leader"], _h(world["org_a"]), _data(source="社会捐赠"))
     e = services.create_entry(world["org_leader"], _h(world["org_a"]), _data(source="福彩公益金"))
     assert e.source == "福彩公益金"
+    # An entry keeps a source that was removed from the list later.
+    old = factories.ledger_entry(world["org_a"], "5.00", source="自筹")
+    services.update_entry(world["org_leader"], old, _data("6.00", source="自筹"))
+    assert old.amount == Decimal("6.00")
 
 
 # ---- entries, locks, reversal ------------------------------------------------------------------------------
@@ -250,6 +254,29 @@ def test_payments_never_exceed_the_amount_without_a_reason(world):
         services.update_project(user, p, services.ProjectData(
             title=p.title, buyer_region_id=p.buyer_region_id, buyer_name=p.buyer_name, provider_org_id=p.provider_org_id,
             amount="500.00", start_date=p.start_date, end_date=p.end_date))
+
+
+def test_a_wrong_payment_is_reversed_on_both_ledgers_and_no_longer_counts(world):
+    p = _project(world, amount="1000.00")
+    user = world["district_staff"]
+    services.transition(p, "tender", user)
+    services.transition(p, "award", user)
+    pay = services.record_payment(user, p, TODAY, "800.00")
+    with pytest.raises(FundingError, match="项目页面"):
+        services.reverse_entry(user, pay.income_entry, "单独冲销")
+    with pytest.raises(FundingError, match="冲销原因"):
+        services.reverse_payment(user, pay, "")
+    with pytest.raises(FundingError, match="购买方"):
+        services.reverse_payment(world["district_staff_2"], pay, "x")
+    services.reverse_payment(user, pay, "金额录错，应为 600 元")
+    assert pay.is_reversed and p.paid == Decimal("0.00")
+    assert services.holder_balance(_h(world["org_a"])) == Decimal("0.00")
+    assert services.holder_balance(services.holder_from_region(world["district_a"])) == Decimal("0.00")
+    assert pay.income_entry.reversed_by.service_project_id == p.id
+    with pytest.raises(FundingError, match="已经冲销"):
+        services.reverse_payment(user, pay, "再次")
+    services.record_payment(user, p, TODAY, "1000.00")  # the full amount is payable again
+    assert p.paid == Decimal("1000.00")
 
 
 def test_provider_must_lie_in_the_buyers_district(world):

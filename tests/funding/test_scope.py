@@ -33,8 +33,9 @@ def chikan(world):
                                  report=stored.name, report_name="报告.pdf")
     audit.items.append(__import__("blueprints.funding.models", fromlist=["RectificationItem"]).RectificationItem(
         description="补齐凭证"))
+    payment = services.record_payment(world["city_admin"], project, TODAY, "100.00")
     db.session.commit()
-    return {"entry": entry, "district_entry": district_entry, "project": project, "audit": audit}
+    return {"entry": entry, "district_entry": district_entry, "project": project, "audit": audit, "payment": payment}
 
 
 def _get(c, url):
@@ -76,6 +77,7 @@ def test_other_district_cannot_change_chikan_records_by_url(as_role, world, chik
         (f"/funding/projects/{p.id}/edit", {"title": "改名"}),
         (f"/funding/audits/{a.id}/items", {"description": "x"}),
         (f"/funding/audits/items/{item.id}", {"status": "done", "result": "x"}),
+        (f"/funding/payments/{chikan['payment'].id}/reverse", {"reason": "恶意冲销"}),
     ]
     for url, data in posts:
         assert c.post(url, data=data).status_code in (403, 404), url
@@ -91,7 +93,8 @@ def test_other_district_cannot_change_chikan_records_by_url(as_role, world, chik
     db.session.expire_all()
     assert db.session.scalar(select(LedgerEntry).where(LedgerEntry.id == e.id)).amount == Decimal("880.00")
     assert db.session.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == e.id)) is None
-    assert len(db.session.scalars(select(LedgerEntry)).all()) == 2
+    assert len(db.session.scalars(select(LedgerEntry)).all()) == 4
+    assert not chikan["payment"].is_reversed
     assert db.session.get(ServiceProject, p.id).status.value == "in_progress"
     assert db.session.get(FundAudit, a.id).items[0].status.value == "open"
 
