@@ -50,7 +50,7 @@ def index():
     return render_template(
         "activities/index.html", orgs=services.visible_orgs(current_user),
         regions=services.filter_regions(current_user), categories=list(Category),
-        statuses=list(ActivityStatus), can_create=bool(services.organizer_orgs(current_user)), **ctx)
+        statuses=list(ActivityStatus), can_create=services.can_organize(current_user), **ctx)
 
 
 # ---- create / edit ----------------------------------------------------------------------------

@@ -83,11 +83,8 @@ def _bulk(ctx: dict) -> tuple[int, int]:
                    ServiceRecord.service_date)
             .where(ServiceRecord.service_date >= start, ServiceRecord.activity_id.is_(None))):
         groups[(oid, day)].append((rid, vid))
-    slots = [k for k, v in groups.items() if len(v) >= 3 and k[0] in orgs]
-    rng.shuffle(slots)
-    slots.sort(key=lambda k: -len(groups[k]))
     past_target = TARGET - UPCOMING
-    slots = slots[:past_target]
+    slots = _spread([k for k, v in groups.items() if len(v) >= 3 and k[0] in orgs], past_target, rng)
 
     lead_ids = [o.id for o in ctx.get("lead_orgs", []) if o.id in orgs]
     org_ids = [oid for oid in orgs if members.get(oid)] or list(orgs)
@@ -168,6 +165,27 @@ def _bulk(ctx: dict) -> tuple[int, int]:
     db.session.execute(update(Activity).values(participant_count=count).execution_options(synchronize_session=False))
     db.session.flush()
     return len(ids), len(record_links)
+
+
+def _spread(slots: list[tuple[int, date]], n: int, rng: random.Random) -> list[tuple[int, date]]:
+    """Pick n (organization, day) slots round-robin over the organizations, so every team that
+    served holds activities, not only the biggest ones."""
+    by_org: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    for slot in slots:
+        by_org[slot[0]].append(slot)
+    queues = []
+    for oid in sorted(by_org):
+        days = by_org[oid]
+        rng.shuffle(days)
+        queues.append(days)
+    out: list[tuple[int, date]] = []
+    while len(out) < n and queues:
+        queues = [q for q in queues if q]
+        for q in queues:
+            if len(out) >= n:
+                break
+            out.append(q.pop())
+    return out
 
 
 def _signed_up(day: date):

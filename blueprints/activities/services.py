@@ -46,8 +46,19 @@ def organizer_orgs(user) -> list[Organization]:
     return list(db.session.scalars(stmt))
 
 
-def visible_orgs(user) -> list[Organization]:
-    return list(db.session.scalars(scope.scoped(select(Organization), Organization, user).order_by(Organization.name)))
+def can_organize(user) -> bool:
+    """Whether the user has any organization that may hold activities (without loading them all)."""
+    if not user.can_write:
+        return False
+    stmt = scope.scoped(select(Organization.id).where(Organization.status == OrgStatus.APPROVED),
+                        Organization, user).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
+def visible_orgs(user) -> list[tuple[int, str]]:
+    """(id, name) of the organizations in scope, for the list filter."""
+    stmt = scope.scoped(select(Organization.id, Organization.name), Organization, user).order_by(Organization.name)
+    return [(oid, name) for oid, name in db.session.execute(stmt)]
 
 
 def region_choices(user) -> list[Region]:
@@ -56,10 +67,11 @@ def region_choices(user) -> list[Region]:
     return list(db.session.scalars(stmt))
 
 
-def filter_regions(user) -> list[Region]:
-    """Districts and towns for the list filter (the communities would make it unreadable)."""
-    stmt = scope.scoped(select(Region).where(Region.level.in_(["city", "district", "town"])), Region, user)
-    return list(db.session.scalars(stmt.order_by(Region.path)))
+def filter_regions(user) -> list[tuple[int, str, str]]:
+    """(id, name, level) of districts and towns for the list filter (communities would make it unreadable)."""
+    stmt = scope.scoped(select(Region.id, Region.name, Region.level)
+                        .where(Region.level.in_(["city", "district", "town"])), Region, user)
+    return [(rid, name, str(level)) for rid, name, level in db.session.execute(stmt.order_by(Region.path))]
 
 
 def can_manage(user, activity: Activity) -> bool:
@@ -328,8 +340,8 @@ def sign_up(user, activity: Activity, volunteer_ids: list[int]) -> list[Particip
     db.session.add_all(added)
     activity.participant_count = count + len(ids)
     db.session.flush()
-    for p in added:
-        record_change("create", activity, f"报名：{p.volunteer.name}（{p.volunteer.number}）")
+    names = "、".join(f"{p.volunteer.name}（{p.volunteer.number}）" for p in added)
+    record_change("update", activity, f"报名 {len(added)} 人：{names}"[:500])
     return added
 
 
@@ -343,7 +355,7 @@ def remove_participant(user, participant: Participant) -> None:
     activity.participant_count = db.session.scalar(
         select(func.count()).where(Participant.activity_id == activity.id)) or 0
     db.session.flush()
-    record_change("delete", activity, f"取消报名：{name}")
+    record_change("update", activity, f"取消报名：{name}")
 
 
 # ---- attendance ----------------------------------------------------------------------------------

@@ -196,6 +196,7 @@ def test_all_present_creates_pending_records(as_role, act, world):
                                       headers={"HX-Request": "true"})
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "已为 3 人记录考勤" in body and "待审核" in body
+    assert f"/volunteers/records/?activity={act.id}" in body  # on to the ledger to verify them
     recs = db.session.scalars(select(ServiceRecord).where(ServiceRecord.activity_id == act.id)).all()
     assert len(recs) == 3 and all(r.hours == Decimal("2") and r.status == RecordStatus.PENDING for r in recs)
     assert {r.volunteer_id for r in recs} == {p.volunteer_id for p in ps}

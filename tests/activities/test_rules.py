@@ -271,3 +271,19 @@ def test_list_filters(world):
     assert f.errors and f.status == "" and f.org is None
     # another district sees none of them
     assert db.session.scalars(services.list_query(world["district_staff_2"], services.ListFilters())).all() == []
+
+
+def test_sign_up_and_cancel_are_in_the_audit_log(world):
+    from core.audit import AuditEntry
+
+    org = world["org_a"]
+    a = services.create_activity(world["org_leader"], _data(org))
+    v = factories.activity_volunteer(org, name="孙审计")
+    services.sign_up(world["org_leader"], a, [v.id])
+    services.transition(world["org_leader"], a, "cancel", "暴雨")
+    summaries = list(db.session.scalars(select(AuditEntry.summary).where(AuditEntry.entity_id == a.id)))
+    assert any("报名 1 人：孙审计" in s for s in summaries) and any("暴雨" in s for s in summaries)
+    from core import pii
+
+    full = pii.decrypt(v.id_number_enc)
+    assert not any(full in s or full[-4:] in s for s in summaries)  # no ID number in the log
