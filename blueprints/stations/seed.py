@@ -150,5 +150,49 @@ def seed(ctx: dict) -> None:
             note = rng.choice(NOTES_OK[key]) if ok and rng.random() < 0.6 else (
                 rng.choice(NOTES_MISSING[key]) if not ok else "")
             item_rows.append(dict(assessment_id=aid, item=key, position=pos, ok=ok, note=note, photo=None, photo_name=""))
+    _demo_photos(rng, item_rows, a_ids, ids)
     db.session.execute(insert(StationAssessmentItem), item_rows)
     db.session.flush()
+
+
+def _sign_image(text: str, colour: tuple[int, int, int]) -> bytes:
+    """A small picture of a station's sign board (demo only): the name on a red plaque."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (480, 320), (226, 232, 238))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((40, 90, 440, 230), fill=colour, outline=(120, 20, 20), width=6)
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 30)
+    except OSError:
+        font = ImageFont.load_default()
+    draw.text((240, 140), text[:12], fill=(255, 240, 200), font=font, anchor="mm")
+    draw.text((240, 190), "志愿服务站", fill=(255, 240, 200), font=font, anchor="mm")
+    draw.rectangle((0, 260, 480, 320), fill=(150, 150, 140))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+def _demo_photos(rng: random.Random, item_rows: list[dict], a_ids: list[int], station_ids: list[int]) -> None:
+    """Photos of the "有统一标识" item for the latest assessments of a few stations, so the demo shows
+    the scoped photo route; stored like real uploads (random names under UPLOAD_DIR)."""
+    from core import uploads
+
+    names = dict(db.session.execute(select(StationAssessment.id, Station.name)
+                                    .join(Station, Station.id == StationAssessment.station_id)
+                                    .where(StationAssessment.id.in_(a_ids))).all())
+    budget = 24
+    for row in item_rows:
+        if budget == 0:
+            break
+        if row["item"] == "sign" and row["ok"] and rng.random() < 0.15:
+            text = names.get(row["assessment_id"], "").replace("志愿服务站", "")
+            try:
+                stored = uploads.store_bytes(_sign_image(text, (178, 34, 34)), "jpeg", "stations", "标识牌.jpg")
+            except OSError:
+                return  # no writable upload folder: the demo simply has no photos
+            row["photo"], row["photo_name"] = stored.name, stored.original_name
+            budget -= 1
