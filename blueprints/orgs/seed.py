@@ -84,17 +84,17 @@ def seed(ctx: dict) -> None:
             org = Organization(name=name, kind=kind, region=region, status=OrgStatus.APPROVED,
                                registration_type=RegistrationType.FILED, contact_name=_person(rng),
                                contact_phone=_phone(rng), address=f"{region.name}文明实践站",
-                               founded_on=date(2019, 3, 5), description="扎根街道社区，常态化开展邻里守望、关爱老人和文明劝导服务。")
+                               founded_on=date(2019, 3, 5), description="扎根街道社区，常态化开展邻里守望、关爱老人和文明劝导服务。",
+                               created_at=utcnow() - timedelta(days=400), submitted_at=utcnow() - timedelta(days=400))
             org.service_field_rows = [OrgServiceField(field=f) for f in FIELDS_BY_KIND[kind][:3]]
             db.session.add(org)
             db.session.flush()
             db.session.add_all([
-                OrgStep(organization=org, action="create", to_status="draft", actor_name="演示数据",
-                        at=org.created_at - timedelta(days=30)),
-                OrgStep(organization=org, action="submit", from_status="draft", to_status="submitted",
-                        actor_name="演示数据", at=org.created_at - timedelta(days=29)),
-                OrgStep(organization=org, action="approve", from_status="submitted", to_status="approved",
-                        actor_name="演示数据", at=org.created_at - timedelta(days=25)),
+                OrgStep(organization=org, action=action, from_status=frm, to_status=to, actor_name=actor,
+                        at=org.created_at + timedelta(days=days))
+                for action, frm, to, actor, days in (("create", None, "draft", org.contact_name, 0),
+                                                      ("submit", "draft", "submitted", org.contact_name, 0),
+                                                      ("approve", "submitted", "approved", f"{org.district.name}文明办", 3))
             ])
         lead.append(org)
     db.session.flush()
@@ -137,7 +137,10 @@ def _bulk(rng: random.Random, per_district: int = (TARGET - 1) // 9, heads: bool
         taken.add(key)
         status = status or rng.choices([s for s, _ in STATUS_MIX], [w for _, w in STATUS_MIX])[0]
         registered = level < 3 or rng.random() < 0.35
-        created = now - timedelta(days=rng.randint(20, 1100), minutes=rng.randint(0, 1440))
+        # Applications still open are recent; registered organizations go back three years.
+        recent = status in (OrgStatus.SUBMITTED, OrgStatus.RETURNED, OrgStatus.DRAFT)
+        created = now - timedelta(days=rng.randint(3, 45) if recent else rng.randint(60, 1100),
+                                  minutes=rng.randint(0, 1440))
         demo = status == OrgStatus.APPROVED and rng.random() < 0.12
         incubated = status != OrgStatus.DRAFT and rng.random() < 0.15
         rows.append(dict(
@@ -150,7 +153,7 @@ def _bulk(rng: random.Random, per_district: int = (TARGET - 1) // 9, heads: bool
             is_demo_site=demo, demo_site_year=rng.choice([2023, 2024, 2025]) if demo else None,
             is_incubated=incubated, incubated_year=rng.choice([2022, 2023, 2024, 2025]) if incubated else None,
             description=f"{name}围绕{'、'.join(FIELDS_BY_KIND[kind][:2])}等领域常态化开展志愿服务。",
-            submitted_at=created + timedelta(days=1) if status != OrgStatus.DRAFT else None,
+            submitted_at=created + min(timedelta(days=1), (now - created) / 3) if status != OrgStatus.DRAFT else None,
             created_at=created, updated_at=created,
             _level=level, _parent=parent,
         ))
@@ -235,9 +238,10 @@ def _bulk(rng: random.Random, per_district: int = (TARGET - 1) // 9, heads: bool
             trail.append(("suspend", "approved", "suspended", rng.choice(SUSPEND_REASONS), who))
         if status == OrgStatus.DEREGISTERED:
             trail.append(("deregister", "approved", "deregistered", rng.choice(DEREGISTER_REASONS), who))
+        gap = min(timedelta(days=2), (now - at) / (len(trail) + 1))  # never in the future
         for k, (action, frm, to, comment, actor) in enumerate(trail):
             steps.append(dict(organization_id=oid, action=action, from_status=frm, to_status=to, comment=comment,
-                              actor_name=actor, at=at + timedelta(days=2 * k, hours=k)))
+                              actor_name=actor, at=at + gap * k))
         # Applicants still in review have a pending org_leader account (activated on approval).
         if status in (OrgStatus.SUBMITTED, OrgStatus.RETURNED, OrgStatus.DRAFT):
             users.append(dict(username=f"apply{oid:04d}", display_name=r["contact_name"], password_hash=demo_hash,
