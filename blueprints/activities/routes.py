@@ -278,7 +278,8 @@ def attendance_all(activity_id: int):
             form.hours.errors = list(form.hours.errors) + [e.message]
         else:
             db.session.commit()
-            message = f"已为 {saved} 人记录考勤" + (f"，{len(errors)} 人未能记录（见该行提示）" if errors else "")
+            message = (f"已为 {saved} 人记录考勤" if saved or errors else "所有报名者都已记录考勤，如需修改请在该行修改") + (
+                f"，{len(errors)} 人未能记录（见该行提示）" if errors else "")
     status = 422 if (form.errors or errors) else 200
     if _is_htmx():
         ctx = _grid_context(activity, errors=errors, all_form=form, grid_message=message)

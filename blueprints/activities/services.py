@@ -410,8 +410,9 @@ def record_attendance(user, participant: Participant, hours, quality: Quality | 
 
 
 def record_all(user, activity: Activity, hours) -> tuple[int, dict[int, str]]:
-    """"全部出勤 N 小时": every participant not yet verified gets N hours. Each row stands alone:
-    a refused row keeps its previous state and its message; the others are saved."""
+    """"全部出勤 N 小时": every participant whose attendance is not recorded yet gets N hours (rows
+    already recorded or marked absent keep what was set; change those in their row). Each row stands
+    alone: a refused row stays unrecorded with its message; the others are saved."""
     _require_open(activity, "hours")
     if activity.held_on > local_today():
         raise ActivityError("活动尚未举行，不能记录考勤", "hours")
@@ -425,16 +426,12 @@ def record_all(user, activity: Activity, hours) -> tuple[int, dict[int, str]]:
                  selectinload(Participant.volunteer).selectinload(Volunteer.memberships))
         .order_by(Participant.id)).all()
     saved, errors = 0, {}
-    target = ledger.parse_hours(hours)
     # The ledger flushes each record it writes (the next row's 24-hour check sees it); the participant
     # rows ride along with the next flush instead of costing one each (100 rows in one request).
     with db.session.no_autoflush:
         for p in participants:
-            if p.record is not None and p.record.status != RecordStatus.PENDING:
-                continue  # verified rows are final here
-            if p.record is not None and p.record.hours == target and p.attended:
-                saved += 1
-                continue
+            if p.record is not None or p.attended is False:
+                continue  # rows already recorded (or marked absent) keep what the organizer set
             try:
                 record_attendance(user, p, hours, p.quality or Quality.GOOD, flush=False)
             except ActivityError as e:

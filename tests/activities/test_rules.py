@@ -287,3 +287,16 @@ def test_sign_up_and_cancel_are_in_the_audit_log(world):
 
     full = pii.decrypt(v.id_number_enc)
     assert not any(full in s or full[-4:] in s for s in summaries)  # no ID number in the log
+
+
+def test_all_present_keeps_rows_already_recorded_or_absent(world):
+    org = world["org_a"]
+    a = services.create_activity(world["org_leader"], _data(org, held_on=local_today() - timedelta(days=1)))
+    ps = services.sign_up(world["org_leader"], a, [factories.activity_volunteer(org).id for _ in range(3)])
+    services.record_attendance(world["org_leader"], ps[0], "3.5")
+    services.record_attendance(world["org_leader"], ps[1], "")  # absent
+    saved, errors = services.record_all(world["org_leader"], a, "2")
+    assert saved == 1 and not errors
+    assert ps[0].record.hours == Decimal("3.5") and ps[1].record_id is None and ps[1].attended is False
+    assert ps[2].record.hours == Decimal("2")
+    assert services.record_all(world["org_leader"], a, "2") == (0, {})
