@@ -108,6 +108,9 @@ def create():
 @roles_required(*EDITORS)
 def edit(activity_id: int):
     activity = _activity(activity_id, write=True)
+    if activity.status != ActivityStatus.OPEN:
+        flash("已取消的活动不能修改，请先恢复。", "warning")
+        return redirect(url_for("activities.detail", activity_id=activity.id), 303)
     form = ActivityForm(obj=activity)
     _form_choices(form, activity)
     if request.method == "GET":

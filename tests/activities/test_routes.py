@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.activities.models import Activity, ActivityStatus, Participant
 from blueprints.volunteers.models import RecordStatus, ServiceRecord
@@ -265,3 +265,33 @@ def test_list_all_members_for_sign_up(as_role, act, world):
     assert "<html" in page and "甲一" in page
     ids = [str(v) for v in db.session.scalars(select(Participant.volunteer_id))]
     assert ids == []
+
+
+@pytest.mark.parametrize("role", ["leader", "district_leader", "reviewer"])
+def test_sign_up_routes_refused_to_read_only_roles(as_role, act, world, role):
+    v = factories.activity_volunteer(world["org_a"])
+    db.session.commit()
+    c = as_role(role)
+    assert c.get(f"/activities/{act.id}/candidates?q=志愿者").status_code == 403
+    assert c.post(f"/activities/{act.id}/participants", data={"volunteer_id": v.id}).status_code == 403
+    assert db.session.scalar(select(Participant.id)) is None
+
+
+def test_hundred_participants_recorded_in_one_request(as_role, act, world):
+    _signed_up(act, world, 100)
+    resp = as_role("org_leader").post(f"/activities/{act.id}/attendance", data={"hours": "2"},
+                                      headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and "已为 100 人记录考勤" in resp.get_data(as_text=True)
+    n = db.session.scalar(select(func.count()).where(ServiceRecord.activity_id == act.id,
+                                                      ServiceRecord.status == RecordStatus.PENDING))
+    assert n == 100
+
+
+def test_cancelled_activity_is_not_edited(as_role, act, world):
+    act.status = ActivityStatus.CANCELLED
+    db.session.commit()
+    c = as_role("org_leader")
+    assert c.get(f"/activities/{act.id}/edit").status_code == 303
+    assert c.post(f"/activities/{act.id}/edit", data=_form(world, title="改名")).status_code == 303
+    db.session.refresh(act)
+    assert act.title == "海滨公园清洁行动"
