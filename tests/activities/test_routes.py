@@ -263,6 +263,7 @@ def test_list_all_members_for_sign_up(as_role, act, world):
     # without HTMX the same list comes as a page of its own (works without JavaScript)
     page = c.get(f"/activities/{act.id}/candidates?all=1").get_data(as_text=True)
     assert "<html" in page and "甲一" in page
+    assert 'hx-target="#grid"' not in page and 'hx-target="#grid"' in body  # the page posts normally
     ids = [str(v) for v in db.session.scalars(select(Participant.volunteer_id))]
     assert ids == []
 
