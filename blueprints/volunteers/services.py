@@ -68,9 +68,10 @@ def registrable_orgs(user) -> list[Organization]:
     return list(db.session.scalars(stmt))
 
 
-def visible_orgs(user) -> list[Organization]:
-    stmt = scope.scoped(select(Organization), Organization, user).order_by(Organization.name)
-    return list(db.session.scalars(stmt))
+def visible_orgs(user) -> list:
+    """(id, name) of the organizations in scope, for the list's filter (rows, not full objects)."""
+    stmt = scope.scoped(select(Organization.id, Organization.name), Organization, user).order_by(Organization.name)
+    return list(db.session.execute(stmt))
 
 
 def residence_regions(user) -> list[Region]:
@@ -294,15 +295,28 @@ def set_primary(user, v: Volunteer, membership: Membership) -> None:
 REVEALABLE = {"id_number": "身份证号", "phone": "手机号", "guardian_phone": "监护人电话"}
 
 
+def _in_scope(user, v: Volunteer) -> bool:
+    """scope.in_scope, asked once per request and volunteer (the page and its panels ask often)."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return scope.in_scope(user, v)
+    cache = g.setdefault("_volunteer_in_scope", {})
+    key = (user.id, v.id)
+    if key not in cache:
+        cache[key] = scope.in_scope(user, v)
+    return cache[key]
+
+
 def can_reveal(user, v: Volunteer) -> bool:
     """Issue 5: the full number only to the volunteer's org leaders and district staff (in scope)."""
     from blueprints.accounts.models import Role
 
-    return user.role in (Role.ORG_LEADER, Role.DISTRICT_STAFF) and scope.in_scope(user, v)
+    return user.role in (Role.ORG_LEADER, Role.DISTRICT_STAFF) and _in_scope(user, v)
 
 
 def can_write(user, v: Volunteer) -> bool:
-    return bool(user.can_write) and scope.in_scope(user, v)
+    return bool(user.can_write) and _in_scope(user, v)
 
 
 def reveal(user, v: Volunteer, what: str) -> str:
