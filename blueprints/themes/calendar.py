@@ -327,20 +327,21 @@ def board_rows(user: User, year: int, today: date) -> list[BoardRow]:
     visible = {r.id for r in district_choices(user)}
     if user.is_city_wide:
         visible |= {u.id for u in units}
+    # Keyed by the activity's own date, so that an activity moved to another day after it was tied
+    # counts where it is now held.
     concentrated: dict[tuple[int, int], Activity] = {}
+    orgs_of: dict[tuple[int, int], set[int]] = defaultdict(set)
+    count_of: dict[tuple[int, int], int] = defaultdict(int)
     for link, act in db.session.execute(
             select(ThemeActivity, Activity).join(Activity, Activity.id == ThemeActivity.activity_id).where(
-                ThemeActivity.year == year, ThemeActivity.is_concentrated.is_(True),
-                Activity.status == ActivityStatus.OPEN)):
-        concentrated[(link.unit_region_id, link.month)] = act
-    participation = defaultdict(lambda: (0, 0))
-    for unit_id, month, orgs, n in db.session.execute(
-            select(ThemeActivity.unit_region_id, ThemeActivity.month,
-                   func.count(func.distinct(Activity.organization_id)), func.count(ThemeActivity.id))
-            .join(Activity, Activity.id == ThemeActivity.activity_id)
-            .where(ThemeActivity.year == year, Activity.status == ActivityStatus.OPEN, Activity.held_on <= today)
-            .group_by(ThemeActivity.unit_region_id, ThemeActivity.month)):
-        participation[(unit_id, month)] = (orgs, n)
+                Activity.held_on >= date(year, 1, 1), Activity.held_on <= date(year, 12, 31),
+                Activity.status == ActivityStatus.OPEN).order_by(Activity.held_on, Activity.id)):
+        key = (link.unit_region_id, act.held_on.month)
+        if link.is_concentrated and key not in concentrated:
+            concentrated[key] = act
+        if act.held_on <= today:
+            orgs_of[key].add(act.organization_id)
+            count_of[key] += 1
     city_themes = services.themes_by_month(year, None)
     rows = []
     for unit in units:
@@ -348,7 +349,7 @@ def board_rows(user: User, year: int, today: date) -> list[BoardRow]:
         cells = []
         for m in range(1, 13):
             act = concentrated.get((unit.id, m))
-            orgs, n = participation[(unit.id, m)]
+            orgs, n = len(orgs_of[(unit.id, m)]), count_of[(unit.id, m)]
             state = classify(year, m, today, bool(themes[m]), act.held_on if act else None)
             cells.append(Cell(state, act if unit.id in visible else None, orgs, n))
         rows.append(BoardRow(unit, cells, unit.id in visible))
@@ -362,7 +363,8 @@ def board_drill(user: User, unit: Region, year: int, month: int) -> list[tuple[A
     """The theme activities of one unit and month, as far as they lie in the viewer's scope."""
     stmt = (scope.scoped(select(Activity, ThemeActivity), Activity, user)
             .join(ThemeActivity, ThemeActivity.activity_id == Activity.id)
-            .where(ThemeActivity.unit_region_id == unit.id, ThemeActivity.year == year, ThemeActivity.month == month)
+            .where(ThemeActivity.unit_region_id == unit.id, Activity.held_on >= date(year, month, 1),
+                   Activity.held_on <= month_end(year, month))
             .order_by(ThemeActivity.is_concentrated.desc(), Activity.held_on, Activity.id))
     return [(a, t) for a, t in db.session.execute(stmt)]
 
@@ -375,7 +377,8 @@ def org_theme_activities(user: User, year: int, month: int) -> list[tuple[Organi
     for org in user.organizations:
         acts = list(db.session.scalars(
             select(Activity).join(ThemeActivity, ThemeActivity.activity_id == Activity.id).where(
-                Activity.organization_id == org.id, ThemeActivity.year == year, ThemeActivity.month == month,
+                Activity.organization_id == org.id, Activity.held_on >= date(year, month, 1),
+                Activity.held_on <= month_end(year, month),
                 Activity.status == ActivityStatus.OPEN).order_by(Activity.held_on)))
         out.append((org, acts))
     return out

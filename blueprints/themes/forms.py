@@ -68,3 +68,9 @@ class ImportForm(FlaskForm):
 class LinkForm(FlaskForm):
     theme_row_id = IntSelectField("所属主题")
     concentrated = BooleanField("设为本区本月的集中主题活动（集中活动）")
+
+
+class SaturdayForm(FlaskForm):
+    """Which Saturdays the calendar marks as 党员学雷锋星期六 (002 names the day, not the Saturdays)."""
+
+    mode = SelectField("党员学雷锋星期六", choices=[])

@@ -10,7 +10,7 @@ from blueprints.regions.models import Region
 from blueprints.activities.models import Activity
 from blueprints.themes import calendar as cal
 from blueprints.themes import services
-from blueprints.themes.forms import CopyForm, ImportForm, LinkForm, PlanEditForm, PlanForm, RowForm
+from blueprints.themes.forms import CopyForm, ImportForm, LinkForm, PlanEditForm, PlanForm, RowForm, SaturdayForm
 from blueprints.themes.models import ThemePlan, ThemePlanRow
 from core import scope
 from core.auth import roles_required
@@ -20,6 +20,7 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
+from core.settings import get_str, set_value
 from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 
@@ -393,7 +394,8 @@ def calendar_year(year: int):
         abort(404)
     district = _calendar_district()
     ctx = dict(year=year, district=district, months=cal.year_view(current_user, year, district), today=today,
-               districts=cal.district_choices(current_user), region_arg=_region_arg(district))
+               districts=cal.district_choices(current_user), region_arg=_region_arg(district),
+               saturday_form=_saturday_form())
     if _is_htmx():
         return _vary(render_template("themes/_calendar_year.html", **ctx))
     return _vary(render_template("themes/calendar.html", view="year", **ctx))
@@ -408,10 +410,34 @@ def calendar_month(year: int, month: int):
     prev, nxt = cal.shift_month(year, month, -1), cal.shift_month(year, month, 1)
     ctx = dict(year=year, month=month, district=district, today=local_today(), prev=prev, next=nxt,
                districts=cal.district_choices(current_user), region_arg=_region_arg(district),
+               saturday_form=_saturday_form(),
                **cal.month_view(current_user, year, month, district))
     if _is_htmx():
         return _vary(render_template("themes/_calendar_month.html", **ctx))
     return _vary(render_template("themes/calendar.html", view="month", **ctx))
+
+
+def _saturday_form(formdata=None) -> SaturdayForm | None:
+    if current_user.role != Role.CITY_ADMIN:
+        return None
+    form = SaturdayForm(formdata=formdata)
+    form.mode.choices = list(cal.SATURDAY_CHOICES.items())
+    if formdata is None:
+        form.mode.data = get_str(cal.SATURDAY_SETTING, "all")
+    return form
+
+
+@bp.post("/calendar/saturdays")
+@roles_required(Role.CITY_ADMIN)
+def saturdays():
+    form = _saturday_form(request.form)
+    if form.validate_on_submit():
+        set_value(cal.SATURDAY_SETTING, form.mode.data, current_user)
+        db.session.commit()
+        flash(f"日历中的党员学雷锋星期六已设为：{cal.SATURDAY_CHOICES[form.mode.data]}。", "success")
+    else:
+        flash("请选择有效的选项。", "error")
+    return redirect(url_for("themes.calendar"), 303)
 
 
 def _region_arg(district) -> dict:

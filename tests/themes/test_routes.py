@@ -389,3 +389,18 @@ def test_dashboard_tile_shows_this_and_next_month(as_role, world):
     body = as_role("org_leader").get("/").get_data(as_text=True)
     assert "每月一主题" in body and f"{today.month} 月主题" in body and "本月还剩" in body
     assert "本月尚未安排主题活动" in body
+
+
+def test_city_admin_chooses_which_saturdays_are_marked(as_role, world):
+    c = as_role("city_admin")
+    tag = 'daytag sat">党员学雷锋星期六'
+    before = c.get("/themes/calendar/2026/8").get_data(as_text=True)
+    assert "日历设置" in before and before.count(tag) == 5 + 1  # five Saturdays in August 2026, and the legend
+    assert c.post("/themes/calendar/saturdays", data={"mode": "last"}).status_code == 303
+    body = c.get("/themes/calendar/2026/8").get_data(as_text=True)
+    assert body.count(tag) == 1 + 1
+    c.post("/themes/calendar/saturdays", data={"mode": "nonsense"})
+    assert as_role("district_staff").post("/themes/calendar/saturdays", data={"mode": "all"}).status_code == 403
+    assert "日历设置" not in as_role("district_staff").get("/themes/calendar/2026/8").get_data(as_text=True)
+    body = c.get("/themes/calendar/2026/8").get_data(as_text=True)
+    assert body.count(tag) == 1 + 1  # the junk value changed nothing
