@@ -275,7 +275,9 @@ def balances():
     total = services.Totals(sum((r.income for r in rows), services.ZERO), sum((r.expense for r in rows), services.ZERO))
     return render_template("funding/balances.html", rows=rows, year=year, total=total,
                            closing=sum((r.balance for r in rows), services.ZERO),
-                           years=services.entry_years(current_user))
+                           years=services.entry_years(current_user),
+                           sources=services.scope_source_balances(current_user, year),
+                           months=services.scope_monthly_summary(current_user, year))
 
 
 def _holder(org_id: int | None, region_id: int | None) -> Holder:

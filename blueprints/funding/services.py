@@ -415,13 +415,14 @@ def balances_by_holder(user: User, year: int) -> list[HolderBalance]:
     rows = db.session.execute(stmt).all()
     org_names = {i: n for i, n in db.session.execute(select(Organization.id, Organization.name).where(
         Organization.id.in_([r[0] for r in rows if r[0]])))}
-    region_names = {i: n for i, n in db.session.execute(select(Region.id, Region.name).where(
-        Region.id.in_([r[1] for r in rows if r[1]])))}
+    regions = {i: (n, (path.count("/"), sort, i)) for i, n, path, sort in db.session.execute(
+        select(Region.id, Region.name, Region.path, Region.sort).where(Region.id.in_([r[1] for r in rows if r[1]])))}
     out = []
     for org_id, region_id, inc, exp, bal in rows:
-        h = Holder("org", org_id, org_names.get(org_id, "")) if org_id else Holder("region", region_id, region_names.get(region_id, ""))
+        h = Holder("org", org_id, org_names.get(org_id, "")) if org_id else Holder("region", region_id, regions[region_id][0])
         out.append(HolderBalance(h, from_fen(inc), from_fen(exp), from_fen(bal)))
-    out.sort(key=lambda b: (b.holder.kind != "region", b.holder.name))
+    # The city, then the districts in tree order, then the organizations by name.
+    out.sort(key=lambda b: (0, regions[b.holder.id][1], "") if b.holder.kind == "region" else (1, (0, 0, 0), b.holder.name))
     return out
 
 
@@ -434,6 +435,15 @@ class SourceRow:
 
 
 def source_balances(holder: Holder, year: int) -> list[SourceRow]:
+    return _source_rows(holder_condition(LedgerEntry, holder), year)
+
+
+def scope_source_balances(user: User, year: int) -> list[SourceRow]:
+    """Per source over every ledger in the user's scope."""
+    return _source_rows(scope.scope_filter(LedgerEntry, user), year)
+
+
+def _source_rows(cond, year: int) -> list[SourceRow]:
     start, end = _period(year)
     in_year = and_(LedgerEntry.entry_date >= start, LedgerEntry.entry_date < end)
     rows = db.session.execute(select(
@@ -441,7 +451,7 @@ def source_balances(holder: Holder, year: int) -> list[SourceRow]:
         fen_sum(case((and_(in_year, LedgerEntry.kind == EntryKind.INCOME), LedgerEntry.amount), else_=0)),
         fen_sum(case((and_(in_year, LedgerEntry.kind == EntryKind.EXPENSE), LedgerEntry.amount), else_=0)),
         fen_sum(signed()),
-    ).where(holder_condition(LedgerEntry, holder), LedgerEntry.entry_date < end).group_by(LedgerEntry.source)).all()
+    ).where(cond, LedgerEntry.entry_date < end).group_by(LedgerEntry.source)).all()
     by_source = {s: SourceRow(s, from_fen(i), from_fen(e), from_fen(b)) for s, i, e, b in rows}
     ordered = [by_source.pop(s) for s in sources() if s in by_source]
     return ordered + sorted(by_source.values(), key=lambda r: r.source)
@@ -460,6 +470,14 @@ class PeriodRow:
 
 
 def monthly_summary(holder: Holder, year: int) -> list[PeriodRow]:
+    return _monthly_rows(holder_condition(LedgerEntry, holder), year)
+
+
+def scope_monthly_summary(user: User, year: int) -> list[PeriodRow]:
+    return _monthly_rows(scope.scope_filter(LedgerEntry, user), year)
+
+
+def _monthly_rows(cond, year: int) -> list[PeriodRow]:
     start, end = _period(year)
     month = extract("month", LedgerEntry.entry_date)
     rows = db.session.execute(select(
@@ -467,8 +485,7 @@ def monthly_summary(holder: Holder, year: int) -> list[PeriodRow]:
         fen_sum(case((LedgerEntry.kind == EntryKind.INCOME, LedgerEntry.amount), else_=0)),
         fen_sum(case((LedgerEntry.kind == EntryKind.EXPENSE, LedgerEntry.amount), else_=0)),
         func.count(),
-    ).where(holder_condition(LedgerEntry, holder), LedgerEntry.entry_date >= start, LedgerEntry.entry_date < end)
-        .group_by(month)).all()
+    ).where(cond, LedgerEntry.entry_date >= start, LedgerEntry.entry_date < end).group_by(month)).all()
     by_month = {int(m): (i, e, n) for m, i, e, n in rows}
     out = []
     for m in range(1, 13):

@@ -199,9 +199,14 @@ def test_reviewer_has_no_funding_pages(as_role, books):
 
 
 def test_balances_page(as_role, world, books):
+    factories.ledger_entry(world["org_a"], "0.10", kind="expense", entry_date=date(LAST_YEAR, 3, 9), source="自筹")
+    db.session.commit()
     html = as_role("district_staff").get(f"/funding/balances?year={LAST_YEAR}").get_data(as_text=True)
-    assert world["org_a"].name in html and "赤坎区" in html and "¥51,000.00" in html
-    assert world["org_b"].name not in html
+    assert world["org_a"].name in html and "赤坎区" in html and "¥50,999.90" in html
+    assert world["org_b"].name not in html and "¥777.00" not in html
+    # Per source and per month over the whole scope.
+    assert "¥51,000.00" in html and "-¥0.10" in html
+    assert "¥1,000.00" in html  # March income of org_a
 
 
 def test_statement_pdf_contains_the_figures(as_role, world):
