@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -47,7 +47,8 @@ def index():
     stmt = services.registry_stmt(current_user, f).options(joinedload(Organization.region))
     page = paginate(stmt, request.args.get("page"))
     ctx = dict(page=page, f=f, args=f.as_args(), districts=services.district_choices(current_user),
-               district_names=services.district_names(), kinds=services.kind_filter_options(current_user),
+               district_names=services.district_names(), mask_name=services.mask_name,
+               kinds=services.kind_filter_options(current_user),
                fields=services.service_field_options(), statuses=list(OrgStatus), flags=services.FLAGS,
                sorts=services.SORT_LABELS, can_create=services.can_create(current_user),
                can_import=current_user.role in OFFICE)
@@ -81,11 +82,30 @@ def _render_detail(org: Organization, status: int = 200, error_action: str | Non
         "orgs/detail.html", org=org, children=services.children_of(current_user, org),
         leaders=services.leaders_of(org),
         parent_visible=org.parent is not None and scope.in_scope(current_user, org.parent),
+        can_reveal=services.can_reveal(current_user, org),
         actions=workflow.actions_for(current_user, org), labels=workflow.BUTTON_LABELS,
         reason_labels=workflow.REASON_LABELS, can_edit=bool(services.editable_fields(current_user, org)),
         error_action=error_action, error=error, comment=comment, form=TransitionForm(),
         district_names=services.district_names(),
     ), status
+
+
+@bp.post("/<int:org_id>/reveal-phone")
+@roles_required(*READERS)
+def reveal_phone(org_id: int):
+    """HTMX: the full contact phone in place of the masked one, recorded in the audit log."""
+    org = _org(org_id)
+    if not services.can_reveal(current_user, org) or not EmptyForm().validate():
+        abort(403)
+    value = services.reveal_phone(current_user, org)
+    db.session.commit()
+    if not _is_htmx():
+        flash(f"{org.name} 联系电话：{value}（已记录查看）", "info")
+        resp = redirect(url_for("orgs.detail", org_id=org.id), 303)
+    else:
+        resp = make_response(render_template("orgs/_phone.html", org=org, value=value, revealed=True))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.post("/<int:org_id>/transition")

@@ -524,7 +524,7 @@ EXPORT_HEADERS = ["名称", "类型", "县(市、区)", "所属区域", "登记�
 
 
 def export_rows(user: User, f: RegistryFilters) -> list[list]:
-    """Rows of the export; phones masked (personal data never leaves in full)."""
+    """Rows of the export; contact names and phones masked (personal data never leaves in full)."""
     from core.validators import mask_phone
     from core.timeutil import to_local
 
@@ -538,12 +538,33 @@ def export_rows(user: User, f: RegistryFilters) -> list[list]:
     for o in db.session.scalars(stmt.limit(50000)).unique():
         rows.append([
             o.name, o.kind, districts.get(o.district_id, "市级"), o.region.name, o.registration_type.label,
-            o.credit_code or "", o.status.label, o.parent.name if o.parent else "", o.contact_name,
+            o.credit_code or "", o.status.label, o.parent.name if o.parent else "", mask_name(o.contact_name),
             mask_phone(o.contact_phone), o.address, o.founded_on.isoformat() if o.founded_on else "",
             "、".join(sorted(fields.get(o.id, []))), f"是（{o.demo_site_year}）" if o.is_demo_site else "",
             f"是（{o.incubated_year}）" if o.is_incubated else "", to_local(o.created_at).strftime("%Y-%m-%d"),
         ])
     return rows
+
+
+# ---- personal data ---------------------------------------------------------------------------------
+
+def mask_name(name: str | None) -> str:
+    """A contact person's name in lists and exports: the surname only (王**)."""
+    name = (name or "").strip()
+    return name[:1] + "*" * min(len(name) - 1, 3) if name else ""
+
+
+def can_reveal(user: User, org: Organization) -> bool:
+    """The full contact phone is for the office that supervises the organization and its own leaders."""
+    return is_office(user, org) or is_own_leader(user, org)
+
+
+def reveal_phone(user: User, org: Organization) -> str:
+    """The full contact phone; the look is recorded in the audit log (who, when, which organization)."""
+    from core.audit import record_event
+
+    record_event("reveal", "organization", org.id, org.name, "显示联系电话", region_id=org.region_id, org_id=org.id)
+    return org.contact_phone
 
 
 # ---- detail ----------------------------------------------------------------------------------------

@@ -277,3 +277,38 @@ def test_options_are_configurable_by_city_admin(as_role, world):
     assert as_role("district_staff").get("/orgs/options").status_code == 403
     r = c.post("/orgs/options", data={"kinds": " \n ", "service_fields": "扶老"})
     assert r.status_code == 422
+
+
+def test_contact_name_is_masked_in_the_list_and_export(as_role, world):
+    F.org(world["community_a"], "赤坎区姓名测试队", contact_name="欧阳明月", contact_phone="13812345678")
+    c = as_role("district_staff")
+    body = text(c.get("/orgs/?q=姓名测试"))
+    assert "欧***" in body and "欧阳明月" not in body
+    ws = load_workbook(io.BytesIO(c.get("/orgs/export.xlsx?q=姓名测试").data)).active
+    assert "欧***" in [cell.value for cell in ws[2]] and "欧阳明月" not in str([[x.value for x in r] for r in ws.iter_rows()])
+
+
+def test_full_phone_is_revealed_to_the_office_and_audited(as_role, world):
+    from core.audit import AuditEntry
+
+    org = F.org(world["community_a"], "赤坎区电话显示队", contact_name="李四", contact_phone="13812345678")
+    c = as_role("district_staff")
+    body = text(c.get(f"/orgs/{org.id}"))
+    assert "138****5678" in body and "13812345678" not in body and "显示" in body
+    r = c.post(f"/orgs/{org.id}/reveal-phone", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "13812345678" in text(r) and r.headers["Cache-Control"] == "no-store"
+    entry = db.session.query(AuditEntry).filter_by(action="reveal", entity_id=org.id).one()
+    assert entry.username == "district_staff" and "13812345678" not in (entry.summary or "")
+
+
+@pytest.mark.parametrize("role,status", [("district_leader", 403), ("district_staff_2", 404), ("org_leader_2", 404)])
+def test_others_cannot_reveal_the_phone(as_role, world, role, status):
+    org = F.org(world["community_a"], contact_name="李四", contact_phone="13812345678")
+    r = as_role(role).post(f"/orgs/{org.id}/reveal-phone")
+    assert r.status_code == status and "13812345678" not in text(r)
+
+
+def test_reveal_needs_csrf(as_role, world):
+    org = F.org(world["community_a"], contact_name="李四", contact_phone="13812345678")
+    r = as_role("district_staff").post(f"/orgs/{org.id}/reveal-phone", csrf=False)
+    assert r.status_code == 400 and "13812345678" not in text(r)
