@@ -55,6 +55,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
+    # Every `<int:…>` in a URL is bounded to the database's INTEGER range: a huge id is a plain
+    # 404, never an overflow inside the driver (a 500).
+    from core.security import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
+
     import_models()
     for name in FEATURES:
         module = _optional(f"blueprints.{name}.routes")

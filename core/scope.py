@@ -149,6 +149,8 @@ def get_scoped_or_404(model: type, obj_id: Any, user, *, write: bool = False):
         obj_id = int(obj_id)
     except (TypeError, ValueError):
         abort(404)
+    if not 0 < obj_id < 2**31:  # beyond the id columns' range: not ours, and no driver overflow
+        abort(404)
     obj = db.session.scalar(select(model).where(model.id == obj_id, scope_filter(model, user)))
     if obj is None:
         abort(404)

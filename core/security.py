@@ -6,6 +6,7 @@ import logging
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from core.extensions import db
 
@@ -28,6 +29,14 @@ ERROR_TEXT = {
 }
 
 log = logging.getLogger("zhiyuan")
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` limited to 0 … 2**31-1 (the id columns' range on PostgreSQL and SQLite alike)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _error_page(code: int, message: str | None = None):

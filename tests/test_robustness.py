@@ -65,3 +65,16 @@ def test_every_page_is_chinese_and_has_no_inline_script(app, world, as_role):
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), f"inline script on {url}"
         assert not re.search(r"\son[a-z]+=\"", body), f"inline event handler on {url}"
         assert not re.search(r"\sstyle=\"", body), f"inline style attribute (blocked by the CSP) on {url}"
+
+
+def test_ids_beyond_the_integer_range_are_404_not_500(app, world, as_role):
+    from core.scope import get_scoped_or_404
+    from blueprints.regions.models import Region
+    from werkzeug.exceptions import NotFound
+
+    client = as_role("city_admin")
+    for url in ("/regions/99999999999999999999", "/regions/2147483648", "/audit/?page=99999999999999999999"):
+        assert client.get(url).status_code in (200, 404), url
+    with app.test_request_context():
+        with pytest.raises(NotFound):
+            get_scoped_or_404(Region, "99999999999999999999", world["city_admin"])
