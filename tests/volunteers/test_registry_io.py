@@ -157,3 +157,19 @@ def test_bad_id_on_the_form_is_not_echoed_in_full_for_valid_numbers(world, as_ro
         "organization_id": world["org_a"].id, "name": "", "id_number": factories.id_number(),
         "registered_on": "2026-03-01", "region_id": "0"})
     assert resp.status_code == 422 and "请填写姓名" in resp.get_data(as_text=True)
+
+
+def test_import_reads_csv_too(world, as_role):
+    number = factories.id_number()
+    lines = [",".join(services.IMPORT_COLUMNS), ",".join(_row("表格人", number, 服务技能="扶老"))]
+    data = ("\n".join(lines) + "\n").encode("gb18030")
+    resp = as_role("org_leader").post("/volunteers/import", data={
+        "organization_id": world["org_a"].id, "file": (io.BytesIO(data), "v.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 200 and "确认导入 1 行" in resp.get_data(as_text=True)
+
+
+def test_import_of_a_wrong_file_says_so(world, as_role):
+    resp = as_role("org_leader").post("/volunteers/import", data={
+        "organization_id": world["org_a"].id, "file": (io.BytesIO(b"not a spreadsheet"), "v.xlsx")},
+        content_type="multipart/form-data")
+    assert resp.status_code == 422 and "无法读取" in resp.get_data(as_text=True)
