@@ -327,7 +327,7 @@ class LedgerFilter:
             f.year = None
         try:
             m = int(args.get("month") or 0)
-            f.month = m if 1 <= m <= 12 and f.year else None
+            f.month = m if 1 <= m <= 12 else None
         except ValueError:
             f.month = None
         if f.kind not in ("income", "expense"):
@@ -349,6 +349,8 @@ def ledger_stmt(user: User, f: LedgerFilter) -> Select:
     if f.year:
         start, end = _period(f.year, f.month)
         stmt = stmt.where(LedgerEntry.entry_date >= start, LedgerEntry.entry_date < end)
+    elif f.month:  # the same month of every year
+        stmt = stmt.where(extract("month", LedgerEntry.entry_date) == f.month)
     if f.kind:
         stmt = stmt.where(LedgerEntry.kind == EntryKind(f.kind))
     if f.source:

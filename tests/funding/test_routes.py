@@ -116,6 +116,12 @@ def test_ledger_filters_with_htmx_and_exports(as_role, world, books):
     assert "CKQ-1" in part and "CK-1</td>" not in part and "¥50,000.00" in part
     part = c.htmx_get(f"/funding/?q=XS&year={LAST_YEAR}").get_data(as_text=True)
     assert "XS-1" in part and "CKQ-1" not in part
+    part = c.htmx_get(f"/funding/?year={LAST_YEAR}&month=1").get_data(as_text=True)
+    assert "CKQ-1" in part and "CK-1</td>" not in part
+    part = c.htmx_get("/funding/?month=3&kind=income").get_data(as_text=True)
+    assert "CK-1</td>" in part and "XS-1" in part and "CKQ-1" not in part
+    part = c.htmx_get("/funding/?kind=expense").get_data(as_text=True)
+    assert "没有符合条件的记录" in part
     xlsx = c.get(f"/funding/export.xlsx?holder=org-{world['org_a'].id}")
     assert xlsx.status_code == 200
     ws = load_workbook(io.BytesIO(xlsx.data)).active

@@ -139,3 +139,17 @@ def test_holders_offered_follow_the_scope(world):
     assert services.parse_holder(world["district_staff"], f"org-{world['org_b'].id}") is None
     assert services.parse_holder(world["district_staff"], "region-abc") is None
     assert services.parse_holder(world["org_leader"], f"region-{world['district_a'].id}") is None
+
+
+def test_district_leader_reads_their_district_only_and_changes_nothing(as_role, world, chikan):
+    b = factories.ledger_entry(world["org_b"], "12.00", voucher_no="XS-ORG")
+    db.session.commit()
+    c = as_role("district_leader")
+    assert _get(c, f"/funding/entries/{chikan['entry'].id}") == 200
+    assert _get(c, f"/funding/regions/{world['district_a'].id}") == 200
+    assert _get(c, f"/funding/entries/{b.id}") == 404
+    html = c.get("/funding/").get_data(as_text=True)
+    assert "CK-ORG" in html and "XS-ORG" not in html and "记一笔" not in html
+    assert c.post(f"/funding/entries/{chikan['entry'].id}/reverse", data={"reason": "x"}).status_code == 403
+    assert c.post(f"/funding/audits/items/{chikan['audit'].items[0].id}", data={"status": "done", "result": "x"}).status_code == 403
+    assert c.get("/funding/entries/new").status_code == 403
