@@ -10,6 +10,7 @@ from blueprints.activities.models import Activity, ActivityStatus, Category, Par
 from core import scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
+from core.panels import Panel, register_panel
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
@@ -87,8 +88,11 @@ def create():
         flash("您没有可组织活动的已登记组织。", "warning")
         return redirect(url_for("activities.index"), 303)
     if request.method == "GET":
+        wanted = request.args.get("org", type=int)
         if len(form.organization_id.choices) == 2:
             form.organization_id.data = form.organization_id.choices[1][0]
+        elif wanted in {oid for oid, _ in form.organization_id.choices[1:]}:
+            form.organization_id.data = wanted
         form.held_on.data = local_today()
         form.person_in_charge.data = current_user.display_name or ""
     if form.validate_on_submit():
@@ -312,3 +316,14 @@ def activities_tile(user):
     upcoming = db.session.scalar(base.where(Activity.held_on > today)) or 0
     return Tile("志愿服务活动", "activities/_tile.html", {"month": month, "upcoming": upcoming},
                 url=url_for("activities.index"))
+
+
+@register_panel("org", order=50)
+def org_activities_panel(org, user):
+    """The organization's latest activities, on its detail page."""
+    if user.role not in READERS:
+        return None
+    items, total = services.recent_of_org(user, org)
+    can_create = org.status == "approved" and services.can_manage_org(user, org)
+    return Panel(f"志愿服务活动（{total}）", "activities/_org_panel.html",
+                 {"items": items, "total": total, "org": org, "can_create": can_create})

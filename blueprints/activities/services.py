@@ -74,6 +74,10 @@ def filter_regions(user) -> list[tuple[int, str, str]]:
     return [(rid, name, str(level)) for rid, name, level in db.session.execute(stmt.order_by(Region.path))]
 
 
+def can_manage_org(user, org: Organization) -> bool:
+    return bool(user.can_write) and scope.in_scope(user, org)
+
+
 def can_manage(user, activity: Activity) -> bool:
     return bool(user.can_write) and scope.in_scope(user, activity)
 
@@ -468,3 +472,11 @@ def participants_of(activity: Activity) -> list[Participant]:
         select(Participant).where(Participant.activity_id == activity.id)
         .options(selectinload(Participant.volunteer), selectinload(Participant.record))
         .order_by(Participant.id)))
+
+
+def recent_of_org(user, org: Organization, limit: int = 8) -> tuple[list[Activity], int]:
+    """An organization's latest activities in the user's scope, and how many it has held."""
+    stmt = scope.scoped(select(Activity).where(Activity.organization_id == org.id), Activity, user)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = list(db.session.scalars(stmt.order_by(Activity.held_on.desc(), Activity.id.desc()).limit(limit)))
+    return items, total

@@ -296,3 +296,13 @@ def test_cancelled_activity_is_not_edited(as_role, act, world):
     assert c.post(f"/activities/{act.id}/edit", data=_form(world, title="改名")).status_code == 303
     db.session.refresh(act)
     assert act.title == "海滨公园清洁行动"
+
+
+def test_org_page_lists_its_activities(as_role, act, world):
+    body = as_role("district_staff").get(f"/orgs/{world['org_a'].id}").get_data(as_text=True)
+    assert "志愿服务活动（1）" in body and "海滨公园清洁行动" in body
+    assert f"/activities/new?org={world['org_a'].id}" in body
+    body = as_role("leader").get(f"/orgs/{world['org_a'].id}").get_data(as_text=True)
+    assert "海滨公园清洁行动" in body and "/activities/new" not in body
+    form = as_role("district_staff").get(f"/activities/new?org={world['org_a'].id}").get_data(as_text=True)
+    assert f'<option selected value="{world["org_a"].id}">' in form
