@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from lunardate import LunarDate
-from sqlalchemy import func, select
+from sqlalchemy import extract, func, select
 
 from blueprints.accounts.models import Role, User
 from blueprints.activities.models import Activity, ActivityStatus
@@ -116,12 +116,17 @@ def _unit_expr():
     return func.coalesce(Activity.region_id, Organization.region_id)
 
 
-def activities_between(user: User, start: date, end: date, district: Region | None) -> list[Activity]:
+def _activities_stmt(user: User, start: date, end: date, district: Region | None):
     stmt = (scope.scoped(select(Activity), Activity, user)
             .join(Organization, Organization.id == Activity.organization_id)
             .where(Activity.held_on >= start, Activity.held_on <= end, Activity.status == ActivityStatus.OPEN))
     if district is not None:
         stmt = stmt.where(_unit_expr().in_(scope.region_subtree_ids(district.id)))
+    return stmt
+
+
+def activities_between(user: User, start: date, end: date, district: Region | None) -> list[Activity]:
+    stmt = _activities_stmt(user, start, end, district)
     return list(db.session.scalars(stmt.order_by(Activity.held_on, Activity.start_time, Activity.id)))
 
 
@@ -157,13 +162,14 @@ def month_view(user: User, year: int, month: int, district: Region | None) -> di
 def year_view(user: User, year: int, district: Region | None) -> list[dict]:
     themes = services.themes_by_month(year, district.id if district else None)
     fixed = fixed_days(year, mode="first")  # the year view lists the dated days, not every Saturday
-    acts = activities_between(user, date(year, 1, 1), date(year, 12, 31), district)
-    links = theme_links([a.id for a in acts])
     counts = defaultdict(lambda: [0, 0])
-    for a in acts:
-        counts[a.held_on.month][0] += 1
-        if a.id in links:
-            counts[a.held_on.month][1] += 1
+    for month, n, themed in db.session.execute(
+            _activities_stmt(user, date(year, 1, 1), date(year, 12, 31), district)
+            .outerjoin(ThemeActivity, ThemeActivity.activity_id == Activity.id)
+            .with_only_columns(extract("month", Activity.held_on), func.count(Activity.id),
+                               func.count(ThemeActivity.id))
+            .group_by(extract("month", Activity.held_on))):
+        counts[int(month)] = [n, themed]
     out = []
     for m in range(1, 13):
         days = [(d, [x for x in labels if x != PARTY_SATURDAY]) for d, labels in sorted(fixed.items())

@@ -309,6 +309,7 @@ def test_calendar_year_and_month_views(as_role, world):
     c = as_role("district_staff")
     year = c.get("/themes/calendar/2026").get_data(as_text=True)
     assert "敬老主题志愿服务月" in year and "赤坎区重阳敬老" in year and "10月18日 重阳节" in year
+    assert "1 项活动 · 1 项主题活动" in year and year.count("0 项活动") == 11
     month = c.get("/themes/calendar/2026/10")
     body = month.get_data(as_text=True)
     assert month.status_code == 200 and "HX-Request" in month.headers["Vary"]
