@@ -4,8 +4,10 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import RadioField as _RadioField
+from wtforms import SelectField as _SelectField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from blueprints.funding.services import FundingError, parse_amount
 from core.forms import DateField
@@ -30,6 +32,31 @@ class MoneyField(StringField):
         if isinstance(self.data, Decimal):
             return format(self.data, "f")
         return self.data or ""
+
+
+class _ChineseChoice:
+    """Choice fields whose refusals speak Chinese (WTForms' own messages are English)."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError("请从列表中选择") from None
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("请从列表中选择") from None
+
+
+class SelectField(_ChineseChoice, _SelectField):
+    pass
+
+
+class RadioField(_ChineseChoice, _RadioField):
+    pass
 
 
 def _text(label, max_len, required=None):

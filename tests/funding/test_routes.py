@@ -80,8 +80,11 @@ def test_bad_date_and_source_are_refused(as_role, world):
     assert resp.status_code == 422 and "日期格式" in resp.get_data(as_text=True)
     resp = c.post("/funding/entries/new", data=_form(key, entry_date=(TODAY + timedelta(days=3)).isoformat()))
     assert resp.status_code == 422 and "不能晚于今天" in resp.get_data(as_text=True)
-    resp = c.post("/funding/entries/new", data=_form(key, source="天上掉的"))
-    assert resp.status_code == 422
+    resp = c.post("/funding/entries/new", data=_form(key, source="天上掉的", kind="both"))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "请从列表中选择" in html and "Not a valid choice" not in html
+    resp = c.post("/funding/entries/new", data=_form(f"org-{world['org_b'].id}"))
+    assert resp.status_code == 422 and "请从列表中选择" in resp.get_data(as_text=True)
     assert db.session.scalar(select(LedgerEntry.id)) is None
 
 
@@ -236,6 +239,9 @@ def test_project_flow_over_http(as_role, world):
     data = {"title": "赤坎区关爱留守儿童服务项目", "buyer_region_id": world["district_a"].id, "buyer_name": "",
             "provider_org_id": world["org_a"].id, "amount": "30000", "start_date": f"{TODAY.year}-01-01",
             "end_date": f"{TODAY.year}-12-31", "description": ""}
+    resp = c.post("/funding/projects/new", data=dict(data, buyer_region_id="abc", provider_org_id=world["org_b"].id))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "请选择购买方" in html and "请从列表中选择" in html and "choice" not in html.lower()
     resp = c.post("/funding/projects/new", data=dict(data, amount="3万"))
     assert resp.status_code == 422 and "金额格式不正确" in resp.get_data(as_text=True)
     resp = c.post("/funding/projects/new", data=dict(data, end_date=f"{TODAY.year - 1}-01-01"))
