@@ -312,3 +312,18 @@ def test_reveal_needs_csrf(as_role, world):
     org = F.org(world["community_a"], contact_name="李四", contact_phone="13812345678")
     r = as_role("district_staff").post(f"/orgs/{org.id}/reveal-phone", csrf=False)
     assert r.status_code == 400 and "13812345678" not in text(r)
+
+
+def test_org_leader_registers_a_new_team_and_leads_it(as_role, world):
+    c = as_role("org_leader")
+    assert c.get("/orgs/new").status_code == 200
+    r = c.post("/orgs/new", data=_form(world, name="赤坎区幸福社区青年突击队", parent_id=world["org_a"].id))
+    assert r.status_code == 303, text(r)
+    org = db.session.query(Organization).filter_by(name="赤坎区幸福社区青年突击队").one()
+    assert org.status == OrgStatus.SUBMITTED and org.parent_id == world["org_a"].id
+    assert org in world["org_leader"].organizations
+    # …but only in the district where it already works
+    r = c.post("/orgs/new", data=_form(world, name="霞山区越界队", region_id=world["community_b"].id))
+    assert r.status_code == 422
+    # and it cannot approve its own new team
+    assert c.post(f"/orgs/{org.id}/transition", data={"action": "approve"}).status_code == 403
