@@ -97,7 +97,7 @@ class ProjectForm(FlaskForm):
 
 
 class TransitionForm(FlaskForm):
-    action = StringField(validators=[DataRequired()])
+    action = StringField(validators=[DataRequired("请选择操作")])
     comment = TextAreaField("意见", validators=[Optional(), Length(max=2000, message="意见最多 2000 字")])
 
 

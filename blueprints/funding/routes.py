@@ -297,7 +297,7 @@ def holder(org_id: int | None = None, region_id: int | None = None):
     return render_template(
         "funding/holder.html", holder=h, year=year, sources=services.source_balances(h, year),
         months=services.monthly_summary(h, year), years=services.yearly_summary(h),
-        balance=services.holder_balance(h), audits=services.audits_for_holder(h),
+        balance=services.holder_balance(h), audits=services.audits_for_holder(h), projects=services.holder_projects(h),
         year_options=services.entry_years(current_user), can_write=current_user.role in WRITERS,
         org_url=url_for("orgs.detail", org_id=org_id) if org_id and "orgs.detail" in current_app.view_functions else None)
 

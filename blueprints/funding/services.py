@@ -830,6 +830,18 @@ def audits_for_holder(holder: Holder, year: int | None = None) -> list[FundAudit
     return list(db.session.scalars(stmt.order_by(FundAudit.period_start)))
 
 
+def holder_projects(holder: Holder, year: int | None = None) -> list[ServiceProject]:
+    """Projects an organization provides, or a region buys (those running in `year` if given)."""
+    if holder.kind == "org":
+        stmt = select(ServiceProject).where(ServiceProject.provider_org_id == holder.id)
+    else:
+        stmt = select(ServiceProject).where(ServiceProject.buyer_region_id == holder.id)
+    if year:
+        start, end = _period(year)
+        stmt = stmt.where(ServiceProject.start_date < end, ServiceProject.end_date >= start)
+    return list(db.session.scalars(stmt.order_by(ServiceProject.start_date.desc(), ServiceProject.id.desc())))
+
+
 # ---- yearly public statement ------------------------------------------------------------------------
 
 @dataclass
@@ -854,11 +866,6 @@ def statement(holder: Holder, year: int) -> Statement:
     t = totals(select(LedgerEntry).where(holder_condition(LedgerEntry, holder),
                                          LedgerEntry.entry_date >= start, LedgerEntry.entry_date < end))
     opening = holder_balance(holder, start)
-    if holder.kind == "org":
-        pstmt = select(ServiceProject).where(ServiceProject.provider_org_id == holder.id)
-    else:
-        pstmt = select(ServiceProject).where(ServiceProject.buyer_region_id == holder.id)
-    projects = list(db.session.scalars(pstmt.where(ServiceProject.start_date < end, ServiceProject.end_date >= start)
-                                       .order_by(ServiceProject.start_date)))
+    projects = holder_projects(holder, year)
     return Statement(holder, year, opening, income_by_source, spending_by_purpose(holder, year), t.income, t.expense,
                      opening + t.balance, audits_for_holder(holder, year), projects, monthly_summary(holder, year))

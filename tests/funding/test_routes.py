@@ -264,7 +264,9 @@ def test_project_flow_over_http(as_role, world):
     html = c.get(url).get_data(as_text=True)
     assert "¥12,000.00" in html and "发布招标" in html and "按期" in html
     org_html = as_role("org_leader").get(f"/funding/orgs/{world['org_a'].id}").get_data(as_text=True)
-    assert "¥12,000.00" in org_html and "政府购买服务" in org_html
+    assert "¥12,000.00" in org_html and "政府购买服务" in org_html and "赤坎区关爱留守儿童服务项目" in org_html
+    district_html = c.get(f"/funding/regions/{world['district_a'].id}").get_data(as_text=True)
+    assert "赤坎区关爱留守儿童服务项目" in district_html and "-¥12,000.00" in district_html
     # The provider's leader reads the project but cannot move or pay it.
     ol = as_role("org_leader")
     assert ol.get(url).status_code == 200
