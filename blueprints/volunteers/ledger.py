@@ -45,7 +45,7 @@ from blueprints.volunteers.models import (AwardReceived, CorrectionRequest, Qual
 from core import scope
 from core.audit import record_change
 from core.extensions import db
-from core.timeutil import local_today, utcnow
+from core.timeutil import local_today, to_local, utcnow
 
 MAX_HOURS_PER_DAY = Decimal("24")  # a day has 24 hours, across every record of the person
 STAR_LABELS = ["未评星", "一星", "二星", "三星", "四星", "五星"]
@@ -262,7 +262,7 @@ def update_record(user, record: ServiceRecord, day: date, hours, content: str, q
     content = _clean_content(content)
     check_day_limit(record.volunteer, day, hours, exclude_id=record.id)
     if day != record.service_date:
-        record.late_entry = is_late(day, record.recorded_at.date())
+        record.late_entry = is_late(day, to_local(record.recorded_at).date())
     record.service_date, record.hours, record.content, record.quality = day, hours, content, Quality(quality)
 
 

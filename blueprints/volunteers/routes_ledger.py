@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.accounts.models import Role
+from blueprints.orgs.models import Organization
 from blueprints.volunteers import certificates, ledger, services, transfer
 from blueprints.volunteers.forms import (AnswerForm, AwardForm, CertificateForm, CorrectionForm, RecordEditForm,
                                          RecordForm, RequestForm, RevokeForm, TrainingForm, TransferImportForm)
@@ -311,6 +312,13 @@ def request_answer(qid: int):
     return render_template(T + "answer.html", form=form, req=req), status
 
 
+def _require_own_entry(org_id: int | None) -> None:
+    """Training and awards are visible with the person; only the organization that entered one
+    (or an office above it) removes it."""
+    if org_id is not None:
+        scope.get_scoped_or_404(Organization, org_id, current_user)
+
+
 # ---- training (§8) and awards (§9) ----------------------------------------------------------------
 
 @bp.route("/<int:vid>/trainings/new", methods=["GET", "POST"])
@@ -339,6 +347,7 @@ def training_new(vid: int):
 @roles_required(*READERS)
 def training_delete(tid: int):
     t = scope.get_scoped_or_404(TrainingRecord, tid, current_user, write=True)
+    _require_own_entry(t.organization_id)
     if not EmptyForm().validate():
         abort(400)
     vid = t.volunteer_id
@@ -374,6 +383,7 @@ def award_new(vid: int):
 @roles_required(*READERS)
 def award_delete(aid: int):
     a = scope.get_scoped_or_404(AwardReceived, aid, current_user, write=True)
+    _require_own_entry(a.organization_id)
     if not EmptyForm().validate():
         abort(400)
     if a.source == "commendation":
@@ -443,10 +453,12 @@ def certificate_revoke(cid: int):
 
 @public_bp.get("/")
 def verify_form():
-    code = request.args.get("code", "")
+    typed = request.args.get("code", "")
+    code = certificates.normalize_code(typed)
     if code:
-        return redirect(url_for("verify.verify", code=certificates.format_code(certificates.normalize_code(code))), 303)
-    return _no_store(render_template(T + "verify.html", cert=None, code="", asked=False))
+        return redirect(url_for("verify.verify", code=certificates.format_code(code)), 303)
+    return _no_store(make_response(render_template(T + "verify.html", cert=None, code=typed[:40], asked=bool(typed)),
+                                   404 if typed else 200))
 
 
 @public_bp.get("/<code>")
@@ -594,7 +606,7 @@ def training_panel(v: Volunteer, user) -> Panel:
     rows = list(db.session.scalars(select(TrainingRecord).where(TrainingRecord.volunteer_id == v.id)
                                    .order_by(TrainingRecord.held_on.desc())))
     return Panel("培训记录（不计入服务时长）", T + "_panel_training.html",
-                 {"v": v, "rows": rows, "can_write": services.can_write(user, v),
+                 {"v": v, "rows": rows, "can_write": services.can_write(user, v), "removable": _removable(rows, user),
                   "hours": ledger.quantize(sum((t.hours for t in rows), 0))})
 
 
@@ -602,8 +614,16 @@ def training_panel(v: Volunteer, user) -> Panel:
 def awards_panel(v: Volunteer, user) -> Panel:
     rows = list(db.session.scalars(select(AwardReceived).where(AwardReceived.volunteer_id == v.id)
                                    .order_by(AwardReceived.awarded_on.desc())))
-    return Panel("获奖情况", T + "_panel_awards.html", {"v": v, "rows": rows,
+    return Panel("获奖情况", T + "_panel_awards.html", {"v": v, "rows": rows, "removable": _removable(rows, user),
                                                      "can_write": services.can_write(user, v)})
+
+
+def _removable(rows, user) -> set[int]:
+    """Entries this user may remove: those of organizations in their scope (see _require_own_entry)."""
+    if not user.can_write:
+        return set()
+    own = _in_scope_ids(Organization, sorted({r.organization_id for r in rows if r.organization_id}), user)
+    return {r.id for r in rows if r.organization_id is None or r.organization_id in own}
 
 
 @register_panel("volunteer", order=50)

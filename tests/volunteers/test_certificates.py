@@ -136,3 +136,10 @@ def test_certificate_form_errors_are_shown(w, as_role):
         "period_end": (TODAY - timedelta(days=5)).isoformat()})
     assert resp.status_code == 422 and "起始日期不能晚于截止日期" in resp.get_data(as_text=True)
     assert db.session.scalar(select(Certificate)) is None
+
+
+@pytest.mark.parametrize("junk", ["!!!", "%00", "0O1I", "x" * 300, "ABCD-EFGH-JKLM-NPQR-STUV"])
+def test_the_public_check_survives_junk(client, junk):
+    resp = client.get("/verify/", query_string={"code": junk})
+    assert resp.status_code in (200, 303, 404)
+    assert client.get(f"/verify/{junk.replace('%', '')}").status_code in (200, 404)

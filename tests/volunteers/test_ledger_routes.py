@@ -207,6 +207,15 @@ def test_training_and_award_forms(w, as_role):
     assert db.session.get(Volunteer, w["v"].id).total_hours == 0
     t = db.session.scalar(select(TrainingRecord))
     assert as_role("org_leader_2").post(f"/volunteers/trainings/{t.id}/delete").status_code == 404
+    # a person serving in two organizations: the other organization sees the training but cannot remove it
+    from blueprints.volunteers.models import Membership
+    db.session.add(Membership(volunteer_id=w["v"].id, organization_id=w["org_b"].id, joined_on=date(2021, 1, 1)))
+    db.session.commit()
+    c2 = as_role("org_leader_2")
+    assert "应急救护培训" in c2.get(f"/volunteers/{w['v'].id}").get_data(as_text=True)
+    assert c2.post(f"/volunteers/trainings/{t.id}/delete").status_code == 404
+    assert c.post(f"/volunteers/trainings/{t.id}/delete").status_code == 303
+    assert db.session.scalar(select(TrainingRecord)) is None
 
 
 def test_ledger_filters(w, as_role):
