@@ -395,7 +395,7 @@ def calendar_year(year: int):
     district = _calendar_district()
     ctx = dict(year=year, district=district, months=cal.year_view(current_user, year, district), today=today,
                districts=cal.district_choices(current_user), region_arg=_region_arg(district),
-               saturday_form=_saturday_form())
+               saturday_form=_saturday_form(), saturday_mode=get_str(cal.SATURDAY_SETTING, "all"))
     if _is_htmx():
         return _vary(render_template("themes/_calendar_year.html", **ctx))
     return _vary(render_template("themes/calendar.html", view="year", **ctx))

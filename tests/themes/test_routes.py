@@ -361,6 +361,7 @@ def test_board_shows_held_and_drills_down_in_scope(as_role, world):
     other = as_role("district_staff_2")
     body = other.get("/themes/board?year=2026").get_data(as_text=True)
     assert "已举办" in body and "三月集中学雷锋" not in body
+    assert "霞山区 2026 年已举办集中活动 <strong>0</strong> 次" in body and "排第 <strong>2</strong> 位" in body
     assert other.get(f"/themes/board/cell?region={world['district_a'].id}&year=2026&month=3").status_code == 404
     assert c.get(f"/themes/board/cell?region={world['district_a'].id}&year=2026&month=13").status_code == 404
 
