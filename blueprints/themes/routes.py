@@ -134,7 +134,7 @@ def _detail_context(plan: ThemePlan, row_form: RowForm | None = None) -> dict:
     copy_form.region_id.data = default_region
     city_rows = []
     if not plan.is_city and not plan.is_example:
-        city_rows = services.themes_by_month(plan.year, None)
+        city_rows = [r for p in services.published_plans(plan.year, None) for r in p.rows]
     return dict(plan=plan, can_edit=can_edit, row_form=row_form or RowForm(formdata=None), copy_form=copy_form,
                 can_copy=bool(copy_regions), action_form=EmptyForm(), city_rows=city_rows)
 

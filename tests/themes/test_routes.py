@@ -424,3 +424,11 @@ def test_csrf_is_required(as_role, world):
     db.session.commit()
     resp = as_role("city_admin").post(f"/themes/{plan.id}/rows", data={"month": "4", "name": "x"}, csrf=False)
     assert resp.status_code == 400
+
+
+def test_district_plan_page_lists_the_city_rows_it_follows(as_role, world):
+    theme_plan(world["city"], 2026)
+    plan = theme_plan(world["district_a"], 2026, rows=[("3", "赤坎区学雷锋", "", "", "")])
+    db.session.commit()
+    body = as_role("district_staff").get(f"/themes/{plan.id}").get_data(as_text=True)
+    assert "市级计划（2026 年，已发布）" in body and body.count("暖冬行主题志愿服务月") == 1 and "赤坎区学雷锋" in body
