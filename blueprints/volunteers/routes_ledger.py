@@ -581,10 +581,16 @@ def records_panel(v: Volunteer, user) -> Panel:
                                      .where(ServiceRecord.volunteer_id == v.id).group_by(ServiceRecord.status)).all())
     total = sum(counts.values())
     writable = services.can_write(user, v)
+    verifiable = 0
+    if ledger.can_verify(user) and counts.get(RecordStatus.PENDING):
+        verifiable = db.session.scalar(scope.scoped(
+            select(func.count()).select_from(ServiceRecord).where(ServiceRecord.volunteer_id == v.id,
+                                                                  ServiceRecord.status == RecordStatus.PENDING),
+            ServiceRecord, user)) or 0
     return Panel("服务记录", T + "_panel_records.html", {
         "v": v, "records": records, "total": total, "pending": counts.get(RecordStatus.PENDING, 0),
         "linkable": _in_scope_ids(ServiceRecord, [r.id for r in records], user),
-        "can_add": writable and v.is_active, "can_verify": ledger.can_verify(user) and writable,
+        "can_add": writable and v.is_active, "verifiable": verifiable,
         "can_log_request": writable,
     })
 
