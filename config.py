@@ -55,6 +55,10 @@ class Config:
         self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
         self.SESSION_COOKIE_NAME = "zhiyuan_session"
         self.WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+        # Number of reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are
+        # trusted only then, so per-client throttles count real clients and cookies turn Secure.
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+        self.ORG_APPLY_MAX_PER_HOUR = _int("ORG_APPLY_MAX_PER_HOUR", 10)
         self.OFFICE_NAME = os.environ.get("OFFICE_NAME", "湛江市文明办")
         self.SMTP_HOST = os.environ.get("SMTP_HOST", "")
         self.SMTP_PORT = _int("SMTP_PORT", 25)

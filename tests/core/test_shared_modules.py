@@ -140,3 +140,20 @@ def test_names_we_could_not_have_made_are_not_served(app, tmp_path, name):
         assert uploads.stored_path(name) is None
         with pytest.raises(NotFound):
             uploads.send_stored(name)
+
+
+# ---- reverse proxy ------------------------------------------------------------------------------
+
+def test_forwarded_client_address_is_trusted_only_when_configured():
+    from flask import request
+
+    from app import create_app
+
+    seen = []
+    for proxies in (0, 1):
+        app = create_app({"TESTING": True, "TRUSTED_PROXIES": proxies,
+                          "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        app.add_url_rule("/_ip", "ip", lambda: request.remote_addr)
+        seen.append(app.test_client().get("/_ip", headers={"X-Forwarded-For": "10.9.8.7"},
+                                          environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True))
+    assert seen == ["127.0.0.1", "10.9.8.7"]
