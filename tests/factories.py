@@ -260,3 +260,59 @@ def service_record(volunteer_, org_, day=None, hours="2", content="社区环境�
     if verified:
         ledger.verify_records(by, [r])
     return r
+
+
+# ---- insurance (保险保障) ---------------------------------------------------------------------------
+
+def insurance_policy(org_, start=None, end=None, volunteers=(), head_count=None, insurer="中国人寿",
+                     policy_no=None, **kw):
+    """A policy of org_, named (the given volunteers) or, with head_count, a head-count policy; built directly."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from blueprints.insurance.models import CoverageMode, InsurancePolicy, InsuredPerson
+    from core.timeutil import local_today
+
+    start = start or local_today() - timedelta(days=30)
+    p = InsurancePolicy(organization_id=org_.id, insurer=insurer, policy_no=policy_no or f"PN{next(_seq):08d}",
+                        product=kw.pop("product", "志愿者团体意外伤害保险"),
+                        mode=CoverageMode.HEADCOUNT if head_count else CoverageMode.NAMED, head_count=head_count,
+                        start_date=start, end_date=end or start + timedelta(days=364),
+                        sum_insured=Decimal(kw.pop("sum_insured", "200000.00")),
+                        premium=Decimal(kw.pop("premium", "1200.00")), payer_source=kw.pop("payer_source", "财政拨款"),
+                        **kw)
+    p.insured = [InsuredPerson(volunteer_id=v.id) for v in volunteers]
+    db.session.add(p)
+    db.session.flush()
+    return p
+
+
+# ---- monthly reports (issue 7) ---------------------------------------------------------------------
+
+def monthly_report(by: User, unit, year: int, month: int, summary: str = "本月开展社区清洁和敬老活动。",
+                   status: str = "draft", today=None, reviewer: User | None = None, comment: str = "请补充活动图片"):
+    """A monthly report opened by its filer (org leader for an org, district staff for a district)
+    and moved through the real state machine up to `status`."""
+    from datetime import date
+
+    from blueprints.reports import services
+    from blueprints.reports.models import ReportLevel
+
+    level = ReportLevel.ORG if isinstance(unit, Organization) else ReportLevel.DISTRICT
+    r = services.open_report(by, level, unit.id, year, month, today=today or date(2100, 1, 1))
+    r.summary = summary
+    if status == "draft":
+        return r
+    services.transition(r, "submit", by)
+    if status == "submitted":
+        return r
+    reviewer = reviewer or db.session.scalar(db.select(User).where(
+        User.role == (Role.DISTRICT_STAFF if level == ReportLevel.ORG else Role.CITY_ADMIN),
+        *( [User.region_id == r.region_id] if level == ReportLevel.ORG else [])))
+    if status == "accepted":
+        services.transition(r, "accept", reviewer)
+        return r
+    services.transition(r, "return", reviewer, comment)
+    if status == "resubmitted":
+        services.transition(r, "resubmit", by)
+    return r
