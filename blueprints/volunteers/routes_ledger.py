@@ -477,10 +477,13 @@ def _no_store(resp):
 
 # ---- transfer (异地转移和接续) -----------------------------------------------------------------------
 
-@bp.get("/<int:vid>/transfer.json")
+@bp.post("/<int:vid>/transfer.json")
 @roles_required(*READERS)
 def transfer_export(vid: int):
+    """A POST: the export is logged (who took a person's records out), and a GET never changes state."""
     v = _volunteer(vid, write=True)
+    if not EmptyForm().validate():
+        abort(400)
     orgs = ledger.recording_orgs(current_user, v)
     doc = transfer.export_document(current_user, v, orgs[0].name if orgs else "")
     db.session.commit()

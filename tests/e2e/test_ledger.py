@@ -2,6 +2,7 @@
 the 志愿服务记录证明, and check it on the public /verify page without logging in."""
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import date, timedelta
@@ -66,6 +67,12 @@ def test_record_verify_certify_and_check(page, world, live_server):
     with open(dl.value.path(), "rb") as fh:
         assert fh.read(5) == b"%PDF-"
     _shot(page, "certificates")
+    with page.expect_download() as dl:  # the transfer file (a logged POST)
+        page.click("#certificates >> text=导出转移接续文件")
+    assert dl.value.suggested_filename.endswith(".json")
+    with open(dl.value.path(), encoding="utf-8") as fh:
+        exported = json.load(fh)
+    assert exported["format"] == "zhiyuan.volunteer-record" and exported["totals"]["verified_hours"] == "3.5"
 
     # anyone can check it, without logging in
     db.session.commit()

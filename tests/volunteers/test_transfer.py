@@ -60,7 +60,9 @@ def test_export_is_versioned_documented_and_masked(world, as_role):
     ledger.add_training(world["org_leader"], v, world["org_a"], "急救培训", "", "2", "红十字会", TODAY)
     db.session.commit()
     full = pii.decrypt(v.id_number_enc)
-    resp = as_role("org_leader").get(f"/volunteers/{v.id}/transfer.json")
+    c = as_role("org_leader")
+    assert c.get(f"/volunteers/{v.id}/transfer.json").status_code == 405  # a logged export is a POST
+    resp = c.post(f"/volunteers/{v.id}/transfer.json")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
     assert "attachment" in resp.headers["Content-Disposition"]
     doc = json.loads(resp.data)
@@ -70,8 +72,9 @@ def test_export_is_versioned_documented_and_masked(world, as_role):
     assert doc["trainings"][0]["name"] == "急救培训"
     entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export")))
     assert entries and all(full not in f"{e.summary}{e.changes}" for e in entries)
-    assert as_role("org_leader_2").get(f"/volunteers/{v.id}/transfer.json").status_code == 404
-    assert as_role("leader").get(f"/volunteers/{v.id}/transfer.json").status_code == 403
+    assert as_role("org_leader_2").post(f"/volunteers/{v.id}/transfer.json").status_code == 404
+    assert as_role("leader").post(f"/volunteers/{v.id}/transfer.json").status_code == 403
+    assert c.post(f"/volunteers/{v.id}/transfer.json", csrf=False).status_code == 400
 
 
 def test_import_a_new_person_with_preview_and_confirmation(world, as_role, number):
