@@ -248,9 +248,10 @@ def reverse_entry(entry_id: int):
             form.reason.errors.append(e.message)
         else:
             db.session.commit()
-            flash("已冲销原记录。如需按正确金额重新记账，请在下方确认后保存。", "success")
             if request.form.get("reenter") == "1":
+                flash("已冲销原记录。请按正确内容核对下面的记账信息后保存。", "success")
                 return redirect(url_for("funding.create_entry", copy=entry.id), 303)
+            flash("已冲销原记录。", "success")
             return redirect(url_for("funding.entry_detail", entry_id=rev.id), 303)
     status = 422 if form.errors else 200
     return render_template("funding/reverse.html", form=form, entry=entry, lock=services.entry_lock(entry)), status
