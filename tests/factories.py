@@ -316,3 +316,60 @@ def monthly_report(by: User, unit, year: int, month: int, summary: str = "本月
     if status == "resubmitted":
         services.transition(r, "resubmit", by)
     return r
+
+
+# ---- commendation (issue 9) ---------------------------------------------------------------------------
+
+def award_campaign(stage: str = "nominating", panel: list[User] | None = None, district_quota: int = 2, **kw):
+    """A campaign with the default kinds, dates around today, in the given stage (set directly)."""
+    from datetime import timedelta
+
+    from blueprints.awards import services
+    from blueprints.awards.models import CampaignStage
+    from core.timeutil import local_today
+
+    today = local_today()
+    admin = db.session.scalar(db.select(User).where(User.role == Role.CITY_ADMIN)) or user(Role.CITY_ADMIN)
+    d = services.CampaignData(year=kw.pop("year", today.year), title=kw.pop("title", f"{today.year}年度志愿服务评选表彰"),
+                              nomination_start=today - timedelta(days=10), nomination_end=today + timedelta(days=10),
+                              district_deadline=today + timedelta(days=15), review_deadline=today + timedelta(days=20),
+                              notice_start=today + timedelta(days=21), notice_end=today + timedelta(days=28),
+                              presentation_date=today + timedelta(days=40))
+    c = services.create_campaign(admin, d, [dict(x) for x in services.DEFAULT_CRITERIA])
+    for k in c.kinds:
+        for q in k.district_quotas:
+            q.quota = district_quota
+    if panel:
+        services.set_panel(admin, c, [u.id for u in panel])
+    c.stage = CampaignStage(stage)
+    db.session.flush()
+    return c
+
+
+def award_kind(campaign, nominee_type: str = "volunteer"):
+    return next(k for k in campaign.kinds if k.nominee_type.value == nominee_type)
+
+
+def award_nomination(campaign, org_: Organization, kind=None, volunteer_=None, status: str = "draft", by: User | None = None,
+                     name: str | None = None, **kw):
+    """A nomination built directly in the given status (facts computed now) — for tests of later steps."""
+    from blueprints.awards import services
+    from blueprints.awards.models import Nomination, NominationStatus, NomineeType
+
+    kind = kind or award_kind(campaign)
+    n = Nomination(campaign_id=campaign.id, kind_id=kind.id, organization_id=org_.id, district_id=org_.district_id,
+                   status=NominationStatus(status), summary=kw.pop("summary", "长期参与社区关爱服务"),
+                   deeds=kw.pop("deeds", "事迹材料"), **kw)
+    if kind.nominee_type == NomineeType.VOLUNTEER:
+        volunteer_ = volunteer_ or activity_volunteer(org_)
+        n.volunteer_id, n.nominee_name = volunteer_.id, name or volunteer_.name
+    elif kind.nominee_type == NomineeType.PROJECT:
+        n.project_title = n.nominee_name = name or f"关爱项目{next(_seq)}"
+    else:
+        n.nominee_org_id, n.nominee_name = org_.id, org_.name
+    db.session.add(n)
+    db.session.flush()
+    db.session.refresh(n)
+    n.facts = services.facts_for(n)
+    db.session.flush()
+    return n

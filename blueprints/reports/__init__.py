@@ -1,0 +1,1 @@
+"""Monthly reports (月报制度): filing, review, deadlines and 催报, needs publication, quarterly bulletins."""

@@ -1,0 +1,33 @@
+"""Forms of the monthly reports (Chinese labels and messages). The draft itself is read from the
+request by `services.DraftData.from_form` (its needs are a variable list of rows)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from blueprints.reports.models import AttachmentKind
+from core.forms import IntegerField
+
+
+class TransitionForm(FlaskForm):
+    action = HiddenField()
+    comment = TextAreaField("意见", validators=[Optional(), Length(max=2000, message="意见最多 2000 字")])
+
+
+class AttachmentForm(FlaskForm):
+    kind = SelectField("附件类别", choices=[(k.value, k.label) for k in AttachmentKind],
+                       validators=[InputRequired(message="请选择附件类别")])
+    file = FileField("文件")
+
+
+class RemindForm(FlaskForm):
+    level = HiddenField(default="org")
+    period = HiddenField()
+
+
+class SettingsForm(FlaskForm):
+    day = IntegerField("每月截止日", validators=[InputRequired(message="请填写截止日"),
+                                             NumberRange(1, 28, message="截止日应为 1–28 之间的整数")],
+                       description="上月月报应在次月的这一天（含）之前提交，默认每月 5 日。")

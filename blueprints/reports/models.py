@@ -1,0 +1,276 @@
+"""Monthly reports (月报制度, seed 002): one report per organization and month, one per district and
+month to the city; their needs (需求信息), attachments, workflow steps; in-app notifications and the
+log of 催报 reminders."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import scope
+from core.extensions import db, str_enum
+from core.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from blueprints.orgs.models import Organization
+    from blueprints.regions.models import Region
+
+
+class ReportLevel(enum.StrEnum):
+    ORG = "org"  # an organization reports to its district
+    DISTRICT = "district"  # a district reports to the city
+
+    @property
+    def label(self) -> str:
+        return {"org": "组织月报", "district": "区县月报"}[self.value]
+
+
+class ReportStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    RESUBMITTED = "resubmitted"
+    ACCEPTED = "accepted"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "草稿", "submitted": "已提交", "returned": "已退回", "resubmitted": "已重新提交",
+                "accepted": "已通过"}[self.value]
+
+    @property
+    def tone(self) -> str:
+        return {"draft": "neutral", "submitted": "blue", "returned": "amber", "resubmitted": "blue",
+                "accepted": "green"}[self.value]
+
+    @property
+    def editable(self) -> bool:
+        return self in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self in (ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED)
+
+
+class AttachmentKind(enum.StrEnum):
+    # 002: 活动方案、工作简报、活动图片、总结
+    PLAN = "plan"
+    BRIEF = "brief"
+    PHOTO = "photo"
+    SUMMARY = "summary"
+
+    @property
+    def label(self) -> str:
+        return {"plan": "活动方案", "brief": "工作简报", "photo": "活动图片", "summary": "总结"}[self.value]
+
+
+HOURS = Numeric(10, 1)
+
+
+class MonthlyReport(db.Model):
+    __tablename__ = "monthly_report"
+    __audit__ = True
+    __audit_exclude__ = {"version"}
+    __table_args__ = (
+        # One report per unit ("org-12" / "district-3") and month.
+        UniqueConstraint("unit_key", "year", "month", name="uq_monthly_report_unit_month"),
+        Index("ix_monthly_report_period", "year", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[ReportLevel] = mapped_column(str_enum(ReportLevel, 16), index=True)
+    unit_key: Mapped[str] = mapped_column(String(32))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    # The district the report belongs to (the org's district, or the district itself).
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ReportStatus] = mapped_column(str_enum(ReportStatus, 16), default=ReportStatus.DRAFT, index=True)
+    # Optimistic locking: every save must name the version it was based on.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Figures, prefilled from the ledger and the calendar; frozen at submission.
+    activity_count: Mapped[int] = mapped_column(Integer, default=0)
+    volunteer_count: Mapped[int] = mapped_column(Integer, default=0)
+    service_hours: Mapped[Decimal] = mapped_column(HOURS, default=Decimal("0"))
+    new_volunteers: Mapped[int] = mapped_column(Integer, default=0)
+    theme_held: Mapped[bool] = mapped_column(Boolean, default=False)
+    figures_frozen_at: Mapped[datetime | None] = mapped_column()
+
+    summary: Mapped[str] = mapped_column(Text, default="")
+    highlights: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    next_plan: Mapped[str] = mapped_column(Text, default="")
+
+    first_submitted_at: Mapped[datetime | None] = mapped_column()  # decides on time / late
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization: Mapped["Organization | None"] = relationship()
+    region: Mapped["Region"] = relationship()
+    needs: Mapped[list["ReportNeed"]] = relationship(back_populates="report", cascade="all, delete-orphan",
+                                                     order_by="ReportNeed.position")
+    steps: Mapped[list["ReportStep"]] = relationship(back_populates="report", cascade="all, delete-orphan",
+                                                     order_by="ReportStep.id")
+    attachments: Mapped[list["ReportAttachment"]] = relationship(back_populates="report", cascade="all, delete-orphan",
+                                                                 order_by="ReportAttachment.id")
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def unit_name(self) -> str:
+        return self.organization.name if self.organization is not None else self.region.name
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.unit_name} {self.year} 年 {self.month} 月月报"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.region_id, self.organization_id
+
+
+class ReportNeed(db.Model):
+    """One 需求信息 line: what is needed, where, who to contact, when (published monthly, 002)."""
+
+    __tablename__ = "report_need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    what: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    when: Mapped[str] = mapped_column(String(100), default="")
+
+    report: Mapped[MonthlyReport] = relationship(back_populates="needs")
+
+    @property
+    def blank(self) -> bool:
+        return not (self.what or self.place or self.contact or self.when)
+
+
+class ReportStep(db.Model):
+    """One workflow step (who, when, what, comment): the report's timeline."""
+
+    __tablename__ = "report_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(64), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[MonthlyReport] = relationship(back_populates="steps")
+
+    @property
+    def label(self) -> str:
+        return {"submit": "提交", "resubmit": "重新提交", "accept": "审核通过", "return": "退回修改"}.get(
+            self.action, self.action)
+
+    @property
+    def actor(self) -> str:
+        return self.actor_name
+
+
+class ReportAttachment(db.Model):
+    __tablename__ = "report_attachment"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AttachmentKind] = mapped_column(str_enum(AttachmentKind, 16))
+    stored_name: Mapped[str] = mapped_column(String(80))
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[MonthlyReport] = relationship(back_populates="attachments")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def audit_label(self) -> str:
+        return f"月报附件 {self.original_name}"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return (self.report.region_id, self.report.organization_id) if self.report else (None, None)
+
+
+class Notification(db.Model):
+    """An in-app message to one user (催报 and review results)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReminderLog(db.Model):
+    """One 催报 action: who chased which month in which area, how many organizations and people."""
+
+    __tablename__ = "report_reminder"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(16), default="org")
+    unit_count: Mapped[int] = mapped_column(Integer, default=0)
+    recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    emailed: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[str] = mapped_column(Text, default="")  # names of the chased units, for the log
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    sent_by_name: Mapped[str] = mapped_column(String(64), default="")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return f"催报 {self.year} 年 {self.month} 月"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return self.region_id, None
+
+
+def _via_report(column):
+    def rule(user):
+        return column.in_(select(MonthlyReport.id).where(scope.scope_filter(MonthlyReport, user)))
+    return rule
+
+
+def _own_notifications(user):
+    return Notification.user_id == user.id
+
+
+scope.register(MonthlyReport, region=MonthlyReport.region_id, org=MonthlyReport.organization_id)
+scope.register(ReportNeed, custom=_via_report(ReportNeed.report_id))
+scope.register(ReportStep, custom=_via_report(ReportStep.report_id))
+scope.register(ReportAttachment, custom=_via_report(ReportAttachment.report_id))
+scope.register(Notification, custom=_own_notifications)
+scope.register(ReminderLog, region=ReminderLog.region_id)
