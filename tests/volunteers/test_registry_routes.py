@@ -38,7 +38,8 @@ def test_org_leader_registers_a_volunteer_with_derived_fields(world, as_role):
 
 def test_invalid_id_number_is_refused_next_to_the_field(world, as_role):
     c = as_role("org_leader")
-    bad = factories.id_number()[:17] + ("0" if factories.id_number()[17] != "0" else "1")
+    good = factories.id_number()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")  # the same number with a wrong check character
     resp = c.post("/volunteers/new", data=_form(world, "440802199001011234"))
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
