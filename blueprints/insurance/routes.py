@@ -11,10 +11,10 @@ from blueprints.accounts.models import Role
 from blueprints.activities.models import Activity
 from blueprints.insurance import services
 from blueprints.insurance.forms import ImportForm, PolicyForm, SettingsForm
-from blueprints.insurance.models import InsurancePolicy
+from blueprints.insurance.models import InsurancePolicy, InsuredPerson
 from blueprints.insurance.services import InsuranceError, PolicyData
 from blueprints.orgs.models import Organization
-from blueprints.regions.models import Region
+from blueprints.volunteers.models import Volunteer
 from core import scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
@@ -84,7 +84,9 @@ def index():
 def detail(policy_id: int):
     policy = _policy(policy_id)
     status = services.policy_status(policy)
-    insured = sorted((p.volunteer for p in policy.insured), key=lambda v: (v.name, v.id))
+    insured = paginate(select(Volunteer).join(InsuredPerson, InsuredPerson.volunteer_id == Volunteer.id)
+                       .where(InsuredPerson.policy_id == policy.id).order_by(Volunteer.name, Volunteer.id),
+                       request.args.get("page"), per_page=50)
     covered_now = None
     if policy.is_headcount:
         covered_now = services.headcount_covered(policy.organization_id, max(min(local_today(), policy.end_date),
@@ -422,7 +424,7 @@ def insurance_tile(user):
     counts = services.expiry_counts(user, today)
     risky_rows = services.risky_activities(user, today, today + timedelta(days=30))
     return Tile("保险提醒", "insurance/_tile.html", {
-        "counts": counts, "policies": services.expiring_policies(user, today),
+        "counts": counts, "policies": services.expiring_policies(user, today, limit=3),
         "risky": len(risky_rows), "today": today,
     }, url=url_for("insurance.index"))
 

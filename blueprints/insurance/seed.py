@@ -80,7 +80,7 @@ def _bulk(ctx: dict) -> tuple[int, int]:
             continue
         # Named lists leave out the most recent joiners (about one in eight): they show as uncovered.
         listed = vids[: max(1, len(vids) - max(1, len(vids) // 8))]
-        if kind in ("current", "lead"):
+        if kind == "current":
             start = today - timedelta(days=rng.randint(30, 300))
             add(oid, start, start + timedelta(days=364), CoverageMode.NAMED, listed)
         if kind == "headcount":
@@ -96,9 +96,9 @@ def _bulk(ctx: dict) -> tuple[int, int]:
         if kind in ("renewed", "lead"):
             new_start = today - timedelta(days=rng.randint(20, 200))
             old = add(oid, new_start - timedelta(days=365), new_start - timedelta(days=1), CoverageMode.NAMED, listed)
-            if kind == "renewed":
-                new = add(oid, new_start, new_start + timedelta(days=364), CoverageMode.NAMED, listed)
-                renew_of.append((new, old))
+            # the demo organizations' current policy is a renewal too
+            new = add(oid, new_start, new_start + timedelta(days=364), CoverageMode.NAMED, listed)
+            renew_of.append((new, old))
     if not policies:
         return 0, 0
     ids = list(db.session.scalars(insert(InsurancePolicy).returning(InsurancePolicy.id, sort_by_parameter_order=True),
@@ -108,15 +108,16 @@ def _bulk(ctx: dict) -> tuple[int, int]:
     rows = [{"policy_id": ids[idx], "volunteer_id": vid} for idx, vids in named for vid in vids]
     for chunk in range(0, len(rows), 5000):
         db.session.execute(insert(InsuredPerson), rows[chunk:chunk + 5000])
-    _leave_one_uncovered(lead, today)
+    for oid in lead:
+        _leave_one_uncovered(oid, today)
     db.session.flush()
     return len(policies), len(rows)
 
 
-def _leave_one_uncovered(lead: list[int], today: date) -> None:
+def _leave_one_uncovered(org_id: int, today: date) -> None:
     """One upcoming risky activity of a demo organization keeps a participant without insurance."""
     act = db.session.scalar(select(Activity).where(
-        Activity.organization_id.in_(lead), Activity.risky.is_(True), Activity.status == ActivityStatus.OPEN,
+        Activity.organization_id == org_id, Activity.risky.is_(True), Activity.status == ActivityStatus.OPEN,
         Activity.held_on >= today, Activity.participant_count > 0).order_by(Activity.held_on))
     if act is None:
         return
