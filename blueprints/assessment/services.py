@@ -1,0 +1,716 @@
+"""The rules of the annual assessment (DOMAIN.md "Annual assessment and its indicators", seed 002).
+
+- Indicators are set per year by the city (target, weight, scoring method); `ensure_year` creates a
+  year's set from the previous year's, or from DEFINITIONS (the defaults of seeds 000/001/002/004).
+- Every computed indicator gives, per district, a numerator and a denominator (`Measure`) and the
+  link to the records behind them. Only VERIFIED service records count (volunteers/ledger.py).
+- score: LINEAR = weight × min(value / target, 1); PASS_FAIL = weight when value ≥ target, else 0.
+  A value without data (no denominator) scores 0 and says so.
+- grade: the total as a percentage of the total weight against the year's thresholds.
+- ranking: by total score, ties share a rank (1, 1, 3).
+- freeze: the results are stored as a snapshot; while frozen, pages and PDFs read the snapshot, so
+  later changes of the data do not alter them. Re-opening (city admin, with a reason) is audited.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable
+
+from sqlalchemy import and_, extract, func, or_, select
+
+from blueprints.accounts.models import Role, User
+from blueprints.activities.models import Activity, ActivityStatus
+from blueprints.assessment.models import (AssessmentSnapshot, AssessmentYear, Indicator, IndicatorValue, Method,
+                                          YearStatus)
+from blueprints.regions.models import Region, RegionLevel, RegionYearFigure
+from blueprints.stations.models import Station, StationAssessment, StationType
+from blueprints.themes.models import ThemeActivity
+from blueprints.volunteers import ledger
+from blueprints.volunteers.models import PoliticalStatus, ServiceRecord, Volunteer, VolunteerStatus, VolunteerYearHours
+from core import scope
+from core.audit import record_event
+from core.extensions import db
+from core.timeutil import local_today, utcnow
+
+HUNDRED = Decimal("100")
+CENT = Decimal("0.01")
+GRADES = ("优秀", "良好", "合格", "不合格")
+GRADE_TONES = {"优秀": "green", "良好": "blue", "合格": "amber", "不合格": "red"}
+PARTY = (PoliticalStatus.PARTY_MEMBER, PoliticalStatus.PROBATIONARY)
+
+
+class AssessmentError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def q2(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# ---- measures ----------------------------------------------------------------------------------
+
+@dataclass
+class Measure:
+    numerator: Decimal | None
+    denominator: Decimal | None
+    value: Decimal | None  # what is scored, in the indicator's unit
+    num_label: str = ""
+    den_label: str = ""
+    link: tuple[str, dict] | None = None  # (endpoint, args) of the records behind the figure
+    note: str = ""
+
+
+def _ratio(num, den, percent: bool = True) -> Decimal | None:
+    if den is None or Decimal(den) == 0:
+        return None
+    value = Decimal(num) / Decimal(den)
+    return q2(value * HUNDRED if percent else value)
+
+
+def _year_end(year: int) -> date:
+    return date(year, 12, 31)
+
+
+def _registered(year: int):
+    """Condition: the volunteer was registered at the end of the year (joined by then, not dismissed by then)."""
+    end = _year_end(year)
+    return and_(Volunteer.registered_on <= end,
+                or_(Volunteer.status == VolunteerStatus.ACTIVE, Volunteer.dismissed_on.is_(None),
+                    Volunteer.dismissed_on > end))
+
+
+def _by_district(stmt) -> dict[int, Decimal]:
+    return {did: Decimal(n or 0) for did, n in db.session.execute(stmt) if did is not None}
+
+
+def _registered_counts(year: int, ids: list[int]) -> dict[int, Decimal]:
+    return _by_district(select(Region.district_id, func.count(Volunteer.id)).join(Region, Region.id == Volunteer.region_id)
+                        .where(_registered(year), Region.district_id.in_(ids)).group_by(Region.district_id))
+
+
+def _figures(year: int, ids: list[int]) -> dict[int, RegionYearFigure]:
+    return {f.region_id: f for f in db.session.scalars(
+        select(RegionYearFigure).where(RegionYearFigure.year == year, RegionYearFigure.region_id.in_(ids)))}
+
+
+def m_registration(year: int, ids: list[int]) -> dict[int, Measure]:
+    counts, figs = _registered_counts(year, ids), _figures(year, ids)
+    out = {}
+    for d in ids:
+        den = figs[d].urban_population if d in figs else None
+        num = counts.get(d, Decimal(0))
+        out[d] = Measure(num, Decimal(den) if den else None, _ratio(num, den), "注册志愿者（人）", "城市建成区常住人口（人）",
+                         ("volunteers.index", {"region": d, "year": year}),
+                         "" if den else "未填报城市建成区常住人口")
+    return out
+
+
+def m_party_league(year: int, ids: list[int]) -> dict[int, Measure]:
+    active = select(VolunteerYearHours.volunteer_id).where(VolunteerYearHours.year == year, VolunteerYearHours.hours > 0)
+    counts = _by_district(
+        select(Region.district_id, func.count(Volunteer.id)).join(Region, Region.id == Volunteer.region_id)
+        .where(_registered(year), Region.district_id.in_(ids), Volunteer.id.in_(active),
+               Volunteer.political_status.in_([*PARTY, PoliticalStatus.LEAGUE_MEMBER])).group_by(Region.district_id))
+    figs = _figures(year, ids)
+    out = {}
+    for d in ids:
+        f = figs.get(d)
+        den = (f.party_members or 0) + (f.league_members or 0) if f else 0
+        num = counts.get(d, Decimal(0))
+        out[d] = Measure(num, Decimal(den) if den else None, _ratio(num, den), "本年有服务时长的党员、团员志愿者（人）",
+                         "党员、团员人数（人）", ("volunteers.index", {"region": d, "year": year}),
+                         "" if den else "未填报党员、团员人数")
+    return out
+
+
+def m_avg_hours(year: int, ids: list[int]) -> dict[int, Measure]:
+    counts = _registered_counts(year, ids)
+    hours = _by_district(
+        select(Region.district_id, func.sum(VolunteerYearHours.hours)).select_from(VolunteerYearHours)
+        .join(Volunteer, Volunteer.id == VolunteerYearHours.volunteer_id).join(Region, Region.id == Volunteer.region_id)
+        .where(VolunteerYearHours.year == year, _registered(year), Region.district_id.in_(ids))
+        .group_by(Region.district_id))
+    out = {}
+    for d in ids:
+        den = counts.get(d, Decimal(0))
+        num = q2(hours.get(d, Decimal(0)))
+        out[d] = Measure(num, den or None, _ratio(num, den, percent=False), "已审核服务时长（小时）", "注册志愿者（人）",
+                         ("volunteers.index", {"region": d, "year": year}), "" if den else "无注册志愿者")
+    return out
+
+
+def m_public_stations(year: int, ids: list[int]) -> dict[int, Measure]:
+    counts = _by_district(select(Station.district_id, func.count(Station.id)).where(
+        Station.active, Station.station_type != StationType.COMMUNITY, Station.district_id.in_(ids))
+        .group_by(Station.district_id))
+    return {d: Measure(counts.get(d, Decimal(0)), None, counts.get(d, Decimal(0)), "公共场所志愿服务站（个）", "",
+                       ("stations.index", {"district": d})) for d in ids}
+
+
+def m_wuyou(year: int, ids: list[int]) -> dict[int, Measure]:
+    """Communities with an active community station whose latest assessment up to the year's end meets "五有"."""
+    end = _year_end(year)
+    rn = func.row_number().over(partition_by=StationAssessment.station_id,
+                                order_by=(StationAssessment.assessed_on.desc(), StationAssessment.id.desc()))
+    ranked = (select(StationAssessment.station_id, StationAssessment.all_met, rn.label("rn"))
+              .where(StationAssessment.assessed_on <= end).subquery())
+    met_stations = select(ranked.c.station_id).where(ranked.c.rn == 1, ranked.c.all_met.is_(True))
+    communities = _by_district(select(Region.district_id, func.count(Region.id)).where(
+        Region.level == RegionLevel.COMMUNITY, Region.active, Region.district_id.in_(ids)).group_by(Region.district_id))
+    met = _by_district(
+        select(Region.district_id, func.count(func.distinct(Station.region_id))).join(Region, Region.id == Station.region_id)
+        .where(Station.active, Station.station_type == StationType.COMMUNITY, Region.level == RegionLevel.COMMUNITY,
+               Region.active, Region.district_id.in_(ids), Station.id.in_(met_stations)).group_by(Region.district_id))
+    out = {}
+    for d in ids:
+        den, num = communities.get(d, Decimal(0)), met.get(d, Decimal(0))
+        out[d] = Measure(num, den or None, _ratio(num, den), "有“五有”达标站点的社区（个）", "社区（个）",
+                         ("stations.index", {"district": d, "wuyou": "met"}), "" if den else "无社区")
+    return out
+
+
+def m_theme_months(year: int, ids: list[int]) -> dict[int, Measure]:
+    """Months whose concentrated theme activity (002 每月一主题) was held, keyed by the activity's own date."""
+    today = local_today()
+    month = extract("month", Activity.held_on)
+    held = {}
+    for d, n in db.session.execute(
+            select(ThemeActivity.unit_region_id, func.count(func.distinct(month))).join(
+                Activity, Activity.id == ThemeActivity.activity_id)
+            .where(ThemeActivity.is_concentrated, ThemeActivity.unit_region_id.in_(ids),
+                   Activity.status == ActivityStatus.OPEN, Activity.held_on >= date(year, 1, 1),
+                   Activity.held_on <= min(_year_end(year), today)).group_by(ThemeActivity.unit_region_id)):
+        held[d] = Decimal(n)
+    return {d: Measure(held.get(d, Decimal(0)), Decimal(12), held.get(d, Decimal(0)), "已举办集中活动的月份（个）",
+                       "全年月份", ("themes.board", {"year": year})) for d in ids}
+
+
+def m_officials(year: int, ids: list[int]) -> dict[int, Measure]:
+    """Party members and public servants with ≥ 40 verified hours in the year (004 第15条)."""
+    officials = or_(Volunteer.political_status.in_(PARTY), Volunteer.public_servant.is_(True))
+    base = (select(Region.district_id, func.count(Volunteer.id)).join(Region, Region.id == Volunteer.region_id)
+            .where(_registered(year), Region.district_id.in_(ids), officials).group_by(Region.district_id))
+    total = _by_district(base)
+    enough = select(VolunteerYearHours.volunteer_id).where(VolunteerYearHours.year == year,
+                                                          VolunteerYearHours.hours >= ledger.official_hours())
+    met = _by_district(base.where(Volunteer.id.in_(enough)))
+    out = {}
+    for d in ids:
+        den, num = total.get(d, Decimal(0)), met.get(d, Decimal(0))
+        out[d] = Measure(num, den or None, _ratio(num, den), f"年服务满 {ledger.official_hours()} 小时的党员和公职人员（人）",
+                         "登记的党员和公职人员志愿者（人）",
+                         ("volunteers.index", {"region": d, "year": year, "kind": "official_below"}),
+                         "" if den else "无登记的党员和公职人员")
+    return out
+
+
+@dataclass(frozen=True)
+class Definition:
+    code: str
+    name: str
+    unit: str
+    method: Method
+    target: Decimal
+    weight: Decimal
+    seed: str
+    compute: Callable | None  # None: entered (survey)
+
+
+# The default indicators and targets of DOMAIN.md. "Monthly reports on time" (002) is not in the
+# default set yet: the monthly reports feature has no committed data to count from.
+DEFINITIONS: list[Definition] = [
+    Definition("registration", "注册志愿者占城市建成区常住人口比例", "%", Method.LINEAR, Decimal(20), Decimal(15), "000",
+               m_registration),
+    Definition("party_league", "党员、团员参与志愿服务比例", "%", Method.LINEAR, Decimal(60), Decimal(15), "000",
+               m_party_league),
+    Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours),
+    Definition("public_stations", "公共场所志愿服务站", "个", Method.LINEAR, Decimal(5), Decimal(10), "000",
+               m_public_stations),
+    Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou),
+    Definition("theme_months", "每月一主题集中活动举办月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
+               m_theme_months),
+    Definition("officials_40h", "党员和公职人员年服务满 40 小时比例", "%", Method.LINEAR, Decimal(80), Decimal(10), "004",
+               m_officials),
+    Definition("survey", "群众对志愿服务满意率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None),
+]
+BY_CODE = {d.code: d for d in DEFINITIONS}
+
+
+def is_entered(code: str) -> bool:
+    d = BY_CODE.get(code)
+    return d is not None and d.compute is None
+
+
+# ---- scoring -----------------------------------------------------------------------------------
+
+def score(method: Method | str, value: Decimal | None, target: Decimal, weight: Decimal) -> Decimal:
+    if value is None:
+        return Decimal("0.00")
+    if Method(method) == Method.PASS_FAIL:
+        return q2(weight) if value >= target else Decimal("0.00")
+    if target <= 0:
+        return q2(weight)
+    return q2(weight * min(Decimal(value) / Decimal(target), Decimal(1)))
+
+
+def grade(total: Decimal, total_weight: Decimal, excellent: Decimal, good: Decimal, passing: Decimal) -> str:
+    if total_weight <= 0:
+        return GRADES[3]
+    pct = Decimal(total) / Decimal(total_weight) * HUNDRED
+    if pct >= excellent:
+        return GRADES[0]
+    if pct >= good:
+        return GRADES[1]
+    if pct >= passing:
+        return GRADES[2]
+    return GRADES[3]
+
+
+def rank(totals: list[Decimal]) -> list[int]:
+    """Competition ranking: equal totals share a rank, the next rank skips (1, 1, 3)."""
+    ordered = sorted(totals, reverse=True)
+    return [ordered.index(t) + 1 for t in totals]
+
+
+# ---- years and indicators ----------------------------------------------------------------------
+
+def check_year(year) -> int:
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise AssessmentError("年度无效。", "year") from None
+    if not 2000 <= year <= 2100:
+        raise AssessmentError("年度应在 2000 至 2100 之间。", "year")
+    return year
+
+
+def get_year(year: int) -> AssessmentYear | None:
+    return db.session.scalar(select(AssessmentYear).where(AssessmentYear.year == year))
+
+
+def indicators(year: int, active_only: bool = True) -> list[Indicator]:
+    stmt = select(Indicator).where(Indicator.year == year).order_by(Indicator.position, Indicator.id)
+    if active_only:
+        stmt = stmt.where(Indicator.active)
+    return list(db.session.scalars(stmt))
+
+
+def ensure_year(year: int) -> AssessmentYear:
+    """The year's row and indicator set: copied from the previous year when it has one, else the defaults."""
+    year = check_year(year)
+    ay = get_year(year)
+    if ay is None:
+        prev = get_year(year - 1)
+        ay = AssessmentYear(year=year, excellent=prev.excellent if prev else Decimal(90),
+                            good=prev.good if prev else Decimal(80), passing=prev.passing if prev else Decimal(60))
+        db.session.add(ay)
+    if not indicators(year, active_only=False):
+        previous = indicators(year - 1, active_only=False)
+        if previous:
+            for i in previous:
+                db.session.add(Indicator(year=year, code=i.code, name=i.name, unit=i.unit, method=i.method,
+                                         target=i.target, weight=i.weight, position=i.position, active=i.active))
+        else:
+            for pos, d in enumerate(DEFINITIONS):
+                db.session.add(Indicator(year=year, code=d.code, name=d.name, unit=d.unit, method=d.method,
+                                         target=d.target, weight=d.weight, position=pos))
+    db.session.flush()
+    return ay
+
+
+def require_open(year: int) -> None:
+    ay = get_year(year)
+    if ay is not None and ay.frozen:
+        raise AssessmentError(f"{year} 年度考核结果已定稿，如需修改请先由市文明办重新开启。")
+
+
+def update_indicator(ind: Indicator, *, name: str, target: Decimal, weight: Decimal, method: str, active: bool) -> None:
+    require_open(ind.year)
+    if target is None or target < 0:
+        raise AssessmentError("目标值不能为负数。", "target")
+    if ind.unit == "%" and target > 100:
+        raise AssessmentError("百分比目标不能超过 100。", "target")
+    if weight is None or weight < 0 or weight > 100:
+        raise AssessmentError("权重应在 0 至 100 之间。", "weight")
+    ind.name, ind.target, ind.weight, ind.method, ind.active = name.strip(), target, weight, Method(method), active
+    db.session.flush()
+
+
+def update_thresholds(ay: AssessmentYear, excellent: Decimal, good: Decimal, passing: Decimal) -> None:
+    require_open(ay.year)
+    for name, v in (("excellent", excellent), ("good", good), ("passing", passing)):
+        if v is None or not 0 <= v <= 100:
+            raise AssessmentError("等次线应在 0 至 100 之间。", name)
+    if not excellent > good > passing:
+        raise AssessmentError("等次线应满足：优秀 > 良好 > 合格。", "good")
+    ay.excellent, ay.good, ay.passing = excellent, good, passing
+    db.session.flush()
+
+
+def value_row(ind: Indicator, region: Region) -> IndicatorValue | None:
+    return db.session.scalar(select(IndicatorValue).where(IndicatorValue.indicator_id == ind.id,
+                                                          IndicatorValue.region_id == region.id))
+
+
+def save_value(user: User, ind: Indicator, region: Region, *, entered: Decimal | None, adjusted: Decimal | None,
+               reason: str) -> IndicatorValue:
+    """Enter a survey value and/or adjust a value by hand; an adjustment needs a reason (audited on flush)."""
+    require_open(ind.year)
+    reason = (reason or "").strip()
+    for name, v in (("entered", entered), ("adjusted", adjusted)):
+        if v is not None and (v < 0 or (ind.unit == "%" and v > 100)):
+            raise AssessmentError("数值应在 0 至 100 之间。" if ind.unit == "%" else "数值不能为负数。", name)
+    if entered is not None and not is_entered(ind.code):
+        raise AssessmentError("该指标由系统根据数据计算，不能直接录入；如需调整请填写调整值和理由。", "entered")
+    if adjusted is not None and len(reason) < 4:
+        raise AssessmentError("人工调整须填写理由（至少 4 个字）。", "reason")
+    row = value_row(ind, region)
+    if row is None:
+        row = IndicatorValue(indicator_id=ind.id, region_id=region.id)
+        db.session.add(row)
+    row.entered, row.adjusted = entered, adjusted
+    row.reason = reason if adjusted is not None else ""
+    row.updated_by_id = user.id
+    db.session.flush()
+    return row
+
+
+# ---- results -----------------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    code: str
+    numerator: Decimal | None
+    denominator: Decimal | None
+    computed: Decimal | None  # from the data (or entered)
+    value: Decimal | None  # what is scored: the adjusted value when there is one
+    score: Decimal
+    num_label: str = ""
+    den_label: str = ""
+    adjusted: bool = False
+    reason: str = ""
+    note: str = ""
+    link: tuple[str, dict] | None = None
+    target: Decimal | None = None
+
+    @property
+    def met(self) -> bool:
+        return self.value is not None and self.target is not None and self.value >= self.target
+
+
+@dataclass
+class DistrictResult:
+    id: int
+    name: str
+    cells: list[Cell]
+    total: Decimal
+    grade: str
+    rank: int = 0
+    prev_total: Decimal | None = None
+    prev_rank: int | None = None
+    prev_grade: str | None = None
+
+    @property
+    def tone(self) -> str:
+        return GRADE_TONES.get(self.grade, "neutral")
+
+    @property
+    def delta(self) -> Decimal | None:
+        return None if self.prev_total is None else self.total - self.prev_total
+
+
+@dataclass
+class IndicatorInfo:
+    id: int
+    code: str
+    name: str
+    unit: str
+    method: str
+    target: Decimal
+    weight: Decimal
+
+    @property
+    def method_label(self) -> str:
+        return Method(self.method).label
+
+    @property
+    def entered(self) -> bool:
+        return is_entered(self.code)
+
+
+@dataclass
+class Results:
+    year: int
+    indicators: list[IndicatorInfo]
+    districts: list[DistrictResult]
+    total_weight: Decimal
+    thresholds: dict
+    frozen: bool = False
+    snapshot_id: int | None = None
+    frozen_at: str = ""
+    computed_at: str = ""
+
+    def district(self, did: int) -> DistrictResult | None:
+        return next((d for d in self.districts if d.id == did), None)
+
+    @property
+    def ranked(self) -> list[DistrictResult]:
+        return sorted(self.districts, key=lambda d: (d.rank, d.name))
+
+    def grade_counts(self) -> dict[str, int]:
+        return {g: sum(1 for d in self.districts if d.grade == g) for g in GRADES}
+
+
+def districts() -> list[Region]:
+    return list(db.session.scalars(select(Region).where(Region.level == RegionLevel.DISTRICT, Region.active)
+                                   .order_by(Region.sort, Region.id)))
+
+
+def compute(year: int) -> Results | None:
+    """The live results of a year from the data (None when the year has no indicators)."""
+    ay = get_year(year)
+    inds = indicators(year)
+    if ay is None or not inds:
+        return None
+    regions = districts()
+    ids = [r.id for r in regions]
+    values = {(v.indicator_id, v.region_id): v for v in db.session.scalars(
+        select(IndicatorValue).where(IndicatorValue.indicator_id.in_([i.id for i in inds])))}
+    measures: dict[str, dict[int, Measure]] = {}
+    for ind in inds:
+        d = BY_CODE.get(ind.code)
+        if d is not None and d.compute is not None:
+            measures[ind.code] = d.compute(year, ids)
+    rows = []
+    for r in regions:
+        cells = []
+        for ind in inds:
+            v = values.get((ind.id, r.id))
+            if ind.code in measures:
+                m = measures[ind.code][r.id]
+            else:  # entered (survey): the value is the numerator, out of 100 %
+                entered = v.entered if v is not None else None
+                m = Measure(entered, HUNDRED if entered is not None else None, entered, "问卷满意率（录入）", "",
+                            None, "" if entered is not None else "尚未录入")
+            value = v.adjusted if v is not None and v.adjusted is not None else m.value
+            cells.append(Cell(ind.code, m.numerator, m.denominator, m.value, value,
+                              score(ind.method, value, ind.target, ind.weight), m.num_label, m.den_label,
+                              adjusted=v is not None and v.adjusted is not None, reason=v.reason if v else "",
+                              note=m.note, link=m.link, target=ind.target))
+        total = q2(sum((c.score for c in cells), Decimal(0)))
+        rows.append(DistrictResult(r.id, r.name, cells, total, ""))
+    total_weight = q2(sum((i.weight for i in inds), Decimal(0)))
+    for row, rk in zip(rows, rank([r.total for r in rows])):
+        row.rank = rk
+        row.grade = grade(row.total, total_weight, ay.excellent, ay.good, ay.passing)
+    infos = [IndicatorInfo(i.id, i.code, i.name, i.unit, i.method.value, i.target, i.weight) for i in inds]
+    return Results(year, infos, rows, total_weight,
+                   {"excellent": ay.excellent, "good": ay.good, "passing": ay.passing},
+                   computed_at=utcnow().isoformat(timespec="seconds"))
+
+
+# ---- snapshot (de)serialisation ----------------------------------------------------------------
+
+def _enc(value):
+    if isinstance(value, Decimal):
+        return {"$d": str(value)}
+    if isinstance(value, tuple):
+        return [_enc(v) for v in value]
+    if isinstance(value, list):
+        return [_enc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _enc(v) for k, v in value.items()}
+    return value
+
+
+def _dec(value):
+    if isinstance(value, dict):
+        if set(value) == {"$d"}:
+            return Decimal(value["$d"])
+        return {k: _dec(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dec(v) for v in value]
+    return value
+
+
+def to_json(res: Results) -> dict:
+    return _enc(asdict(res))
+
+
+def from_json(data: dict) -> Results:
+    data = _dec(data)
+    inds = [IndicatorInfo(**i) for i in data["indicators"]]
+    rows = []
+    for d in data["districts"]:
+        cells = []
+        for c in d["cells"]:
+            if c.get("link"):
+                c["link"] = (c["link"][0], c["link"][1])
+            cells.append(Cell(**c))
+        rows.append(DistrictResult(**{**d, "cells": cells}))
+    return Results(**{**data, "indicators": inds, "districts": rows})
+
+
+def results(year: int) -> Results | None:
+    """A frozen year's snapshot, or the live computation; with the previous year's totals for comparison."""
+    res = _results_only(year)
+    if res is None:
+        return None
+    prev = _results_only(year - 1)
+    if prev is not None:
+        for row in res.districts:
+            p = prev.district(row.id)
+            if p is not None:
+                row.prev_total, row.prev_rank, row.prev_grade = p.total, p.rank, p.grade
+    return res
+
+
+def _results_only(year: int) -> Results | None:
+    ay = get_year(year)
+    if ay is not None and ay.frozen and ay.snapshot_id:
+        snap = db.session.get(AssessmentSnapshot, ay.snapshot_id)
+        if snap is not None:
+            res = from_json(snap.data)
+            res.frozen, res.snapshot_id = True, snap.id
+            res.frozen_at = snap.created_at.isoformat(timespec="minutes")
+            return res
+    return compute(year)
+
+
+def freeze(user: User, year: int) -> AssessmentSnapshot:
+    ay = get_year(year)
+    if ay is None:
+        raise AssessmentError(f"{year} 年度尚未设置考核指标。")
+    if ay.frozen:
+        raise AssessmentError(f"{year} 年度考核结果已定稿。")
+    res = compute(year)
+    if res is None:
+        raise AssessmentError(f"{year} 年度没有启用的考核指标。")
+    for row in res.districts:
+        row.prev_total = row.prev_rank = row.prev_grade = None
+    snap = AssessmentSnapshot(year=year, data=to_json(res), created_by_id=user.id)
+    db.session.add(snap)
+    db.session.flush()
+    ay.status, ay.snapshot_id = YearStatus.FROZEN, snap.id
+    db.session.flush()
+    record_event("transition", "assessment_year", ay.id, f"{year} 年度考核", f"考核结果定稿（快照 #{snap.id}）", user=user)
+    return snap
+
+
+def reopen(user: User, year: int, reason: str) -> None:
+    ay = get_year(year)
+    if ay is None or not ay.frozen:
+        raise AssessmentError(f"{year} 年度考核结果未定稿，无需重新开启。")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise AssessmentError("重新开启须填写理由（至少 4 个字）。", "reason")
+    snap = db.session.get(AssessmentSnapshot, ay.snapshot_id) if ay.snapshot_id else None
+    if snap is not None:
+        snap.reopened_at, snap.reopened_by_id, snap.reopen_reason = utcnow(), user.id, reason[:500]
+    ay.status, ay.snapshot_id = YearStatus.OPEN, None
+    db.session.flush()
+    record_event("transition", "assessment_year", ay.id, f"{year} 年度考核", f"重新开启考核：{reason}"[:500], user=user)
+
+
+# ---- what a user may see -----------------------------------------------------------------------
+
+def visible_district_ids(user: User) -> set[int]:
+    """Districts whose detail the user may open: all for city-wide users, their own otherwise."""
+    return set(db.session.scalars(scope.scoped(select(Region.id).where(Region.level == RegionLevel.DISTRICT),
+                                               Region, user)))
+
+
+def can_edit(user: User) -> bool:
+    return user.role == Role.CITY_ADMIN
+
+
+def data_version(year: int) -> str:
+    """Changes whenever anything an assessment of `year` is computed from changes (the PDF cache key)."""
+    ay = get_year(year)
+    if ay is not None and ay.frozen and ay.snapshot_id:
+        prev = get_year(year - 1)
+        return f"snap{ay.snapshot_id}-prev{prev.snapshot_id if prev and prev.frozen else 'live'}"
+    parts = [
+        db.session.execute(select(func.count(Volunteer.id), func.max(Volunteer.updated_at))).one(),
+        db.session.execute(select(func.count(), func.sum(VolunteerYearHours.hours))
+                           .where(VolunteerYearHours.year.in_([year, year - 1]))).one(),
+        db.session.execute(select(func.count(ServiceRecord.id), func.max(ServiceRecord.verified_at))).one(),
+        db.session.execute(select(func.count(Station.id), func.max(Station.updated_at))).one(),
+        db.session.execute(select(func.count(StationAssessment.id), func.max(StationAssessment.id))).one(),
+        db.session.execute(select(func.count(ThemeActivity.id), func.max(ThemeActivity.updated_at))).one(),
+        db.session.execute(select(func.count(Activity.id), func.max(Activity.updated_at))).one(),
+        db.session.execute(select(func.count(RegionYearFigure.id), func.max(RegionYearFigure.updated_at))).one(),
+        db.session.execute(select(func.count(Region.id), func.max(Region.id))).one(),
+        db.session.execute(select(func.count(Indicator.id), func.max(Indicator.updated_at))).one(),
+        db.session.execute(select(func.count(IndicatorValue.id), func.max(IndicatorValue.updated_at))).one(),
+        db.session.execute(select(func.max(AssessmentYear.updated_at))).one(),
+        db.session.execute(select(func.max(AssessmentSnapshot.id))).one(),
+        local_today().isoformat(),  # theme months count only held (past) activities
+    ]
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+
+
+# ---- key figures and the monthly brief ---------------------------------------------------------
+
+@dataclass
+class KeyFigures:
+    volunteers: int
+    urban_population: int
+    ratio: Decimal | None
+    hours: Decimal
+    avg_hours: Decimal | None
+    stations: int
+    theme_months: int
+
+
+def key_figures(year: int, district_ids: list[int]) -> KeyFigures:
+    vols = sum(_registered_counts(year, district_ids).values(), Decimal(0))
+    urban = sum((f.urban_population or 0) for f in _figures(year, district_ids).values())
+    hours = db.session.scalar(select(func.coalesce(func.sum(VolunteerYearHours.hours), 0))
+                              .join(Volunteer, Volunteer.id == VolunteerYearHours.volunteer_id)
+                              .join(Region, Region.id == Volunteer.region_id)
+                              .where(VolunteerYearHours.year == year, Region.district_id.in_(district_ids)))
+    stations = db.session.scalar(select(func.count(Station.id)).where(Station.active,
+                                                                      Station.district_id.in_(district_ids)))
+    themes = m_theme_months(year, district_ids)
+    return KeyFigures(int(vols), urban, _ratio(vols, urban), q2(hours or 0), _ratio(hours or 0, vols, percent=False),
+                      stations or 0, int(max((m.numerator for m in themes.values()), default=0)))
+
+
+@dataclass
+class BriefRow:
+    name: str
+    new_volunteers: int
+    hours: Decimal
+    activities: int
+    theme_held: bool
+
+
+def monthly_brief(year: int, month: int, district_ids: list[int]) -> list[BriefRow]:
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    names = {r.id: r.name for r in districts() if r.id in district_ids}
+    new = _by_district(select(Region.district_id, func.count(Volunteer.id)).join(Region, Region.id == Volunteer.region_id)
+                       .where(Volunteer.registered_on >= start, Volunteer.registered_on < end,
+                              Region.district_id.in_(district_ids)).group_by(Region.district_id))
+    hours = _by_district(select(Region.district_id, func.sum(ServiceRecord.hours)).select_from(ServiceRecord)
+                         .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+                         .join(Region, Region.id == Volunteer.region_id)
+                         .where(ServiceRecord.status == "verified", ServiceRecord.service_date >= start,
+                                ServiceRecord.service_date < end, Region.district_id.in_(district_ids))
+                         .group_by(Region.district_id))
+    acts = _by_district(select(Region.district_id, func.count(Activity.id)).join(Region, Region.id == Activity.region_id)
+                        .where(Activity.status == ActivityStatus.OPEN, Activity.held_on >= start, Activity.held_on < end,
+                               Region.district_id.in_(district_ids)).group_by(Region.district_id))
+    held = set(db.session.scalars(select(ThemeActivity.unit_region_id).join(Activity, Activity.id == ThemeActivity.activity_id)
+                                  .where(ThemeActivity.is_concentrated, Activity.status == ActivityStatus.OPEN,
+                                         Activity.held_on >= start, Activity.held_on < min(end, local_today() + timedelta(days=1)))))
+    return [BriefRow(names[d], int(new.get(d, 0)), q2(hours.get(d, 0)), int(acts.get(d, 0)), d in held)
+            for d in names]
+
+

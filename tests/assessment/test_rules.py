@@ -1,0 +1,229 @@
+"""The assessment's rules on constructed data: each indicator's numerator/denominator by hand,
+scoring (linear vs pass/fail), grades, ranking with ties, freezing and re-opening."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.accounts.models import Role
+from blueprints.assessment import services
+from blueprints.assessment.models import Method
+from blueprints.regions.models import RegionYearFigure
+from blueprints.themes.models import PlanStatus, ThemeActivity, ThemePlan, ThemePlanRow
+from blueprints.volunteers.models import PoliticalStatus, VolunteerStatus
+from core.audit import AuditEntry
+from core.extensions import db
+from tests import factories
+
+Y = 2026
+D = Decimal
+
+
+@pytest.fixture
+def w(world):
+    fig = db.session.scalar(select(RegionYearFigure).where(RegionYearFigure.region_id == world["district_a"].id,
+                                                           RegionYearFigure.year == Y))
+    fig.urban_population, fig.party_members, fig.league_members = 20, 6, 4
+    db.session.flush()
+    leader = factories.user(Role.ORG_LEADER, orgs=[world["org_a"], world["org_b"]])
+    world["ol"] = leader
+    return world
+
+
+def vol(org, **kw):
+    return factories.activity_volunteer(org, registered_on=kw.pop("registered_on", date(2025, 1, 1)), **kw)
+
+
+def hours(v, org, by, *amounts, verified=True):
+    for i, h in enumerate(amounts):
+        factories.service_record(v, org, day=date(Y, 3, 1 + i), hours=str(h), verified=verified, by=by)
+
+
+def measure(fn, w, key="district_a"):
+    return fn(Y, [w["district_a"].id, w["district_b"].id])[w[key].id]
+
+
+def test_registration_counts_registered_volunteers_of_the_district_against_urban_population(w):
+    a = w["org_a"]
+    vol(a), vol(a), vol(a)
+    vol(a, registered_on=date(Y + 1, 1, 5))  # joins after the year: not counted
+    vol(a, status=VolunteerStatus.DISMISSED, dismissed_on=date(2025, 6, 1))  # left before the year: not counted
+    vol(w["org_b"])  # another district
+    m = measure(services.m_registration, w)
+    assert (m.numerator, m.denominator, m.value) == (3, 20, D("15.00"))
+    assert m.link == ("volunteers.index", {"region": w["district_a"].id, "year": Y})
+    assert measure(services.m_registration, w, "district_b").numerator == 1
+
+
+def test_party_league_counts_members_with_verified_hours(w):
+    a, by = w["org_a"], w["ol"]
+    p1 = vol(a, political_status=PoliticalStatus.PARTY_MEMBER)
+    l1 = vol(a, political_status=PoliticalStatus.LEAGUE_MEMBER)
+    p2 = vol(a, political_status=PoliticalStatus.PARTY_MEMBER)  # no hours
+    p3 = vol(a, political_status=PoliticalStatus.PROBATIONARY)  # pending hours only
+    m1 = vol(a)  # masses with hours
+    hours(p1, a, by, 2), hours(l1, a, by, 3), hours(m1, a, by, 4), hours(p3, a, by, 5, verified=False)
+    m = measure(services.m_party_league, w)
+    assert (m.numerator, m.denominator, m.value) == (2, 10, D("20.00"))
+    assert p2 is not None
+
+
+def test_average_hours_only_verified_hours_per_registered_volunteer(w):
+    a, by = w["org_a"], w["ol"]
+    v1, v2, v3 = vol(a), vol(a), vol(a)
+    hours(v1, a, by, 10, 5)
+    hours(v2, a, by, 3)
+    hours(v3, a, by, 8, verified=False)
+    m = measure(services.m_avg_hours, w)
+    assert (m.numerator, m.denominator, m.value) == (D("18.00"), 3, D("6.00"))
+
+
+def test_officials_with_40_hours(w):
+    a, by = w["org_a"], w["ol"]
+    ok = vol(a, political_status=PoliticalStatus.PARTY_MEMBER)
+    hours(ok, a, by, 20, 20)
+    short = vol(a, public_servant=True)
+    hours(short, a, by, 10)
+    vol(a, political_status=PoliticalStatus.PROBATIONARY)
+    vol(a)  # not an official
+    m = measure(services.m_officials, w)
+    assert (m.numerator, m.denominator, m.value) == (1, 3, D("33.33"))
+    assert m.link[1]["kind"] == "official_below"
+
+
+def test_public_stations_and_wuyou(w):
+    ca, ca2 = w["community_a"], w["community_a2"]
+    factories.station(ca, station_type="park"), factories.station(w["town_a"], station_type="plaza")
+    factories.station(ca, station_type="park", active=False)
+    s_met = factories.station(ca)
+    s_unmet = factories.station(ca2)
+    factories.station_assessment(s_met, met=True, on=date(Y, 2, 1))
+    factories.station_assessment(s_unmet, met=True, on=date(Y, 1, 1))
+    factories.station_assessment(s_unmet, met={"place"}, on=date(Y, 4, 1))  # the latest one counts
+    factories.station_assessment(s_met, met=False, on=date(Y + 1, 1, 1))  # after the year: ignored
+    m = measure(services.m_public_stations, w)
+    assert (m.numerator, m.value) == (2, 2)
+    m = measure(services.m_wuyou, w)
+    assert (m.numerator, m.denominator, m.value) == (1, 2, D("50.00"))
+
+
+def test_theme_months_count_distinct_months_of_held_concentrated_activities(w):
+    plan = ThemePlan(year=Y, region=w["city"], title="t", status=PlanStatus.PUBLISHED)
+    row = ThemePlanRow(month_start=1, month_end=12, name="主题")
+    plan.rows.append(row)
+    db.session.add(plan)
+    db.session.flush()
+    for held, concentrated in ((date(Y, 1, 10), True), (date(Y, 2, 10), True), (date(Y, 2, 20), False),
+                               (date(Y, 3, 5), False)):
+        act = factories.activity(w["org_a"], held_on=held)
+        db.session.add(ThemeActivity(activity_id=act.id, theme_row_id=row.id, unit_region_id=w["district_a"].id,
+                                     year=Y, month=held.month, is_concentrated=concentrated))
+    db.session.flush()
+    m = measure(services.m_theme_months, w)
+    assert (m.numerator, m.denominator, m.value) == (2, 12, 2)
+
+
+@pytest.mark.parametrize("method,value,target,weight,expected", [
+    (Method.LINEAR, D("10"), D("20"), D("15"), D("7.50")),
+    (Method.LINEAR, D("30"), D("20"), D("15"), D("15.00")),  # capped at the weight
+    (Method.LINEAR, D("0"), D("20"), D("15"), D("0.00")),
+    (Method.LINEAR, None, D("20"), D("15"), D("0.00")),  # no data
+    (Method.PASS_FAIL, D("89.99"), D("90"), D("15"), D("0.00")),
+    (Method.PASS_FAIL, D("90"), D("90"), D("15"), D("15.00")),
+    (Method.LINEAR, D("1"), D("3"), D("10"), D("3.33")),
+])
+def test_score(method, value, target, weight, expected):
+    assert services.score(method, value, target, weight) == expected
+
+
+@pytest.mark.parametrize("total,expected", [(D("90"), "优秀"), (D("89.99"), "良好"), (D("80"), "良好"),
+                                            (D("60"), "合格"), (D("59.99"), "不合格"), (D("0"), "不合格")])
+def test_grade_edges(total, expected):
+    assert services.grade(total, D("100"), D("90"), D("80"), D("60")) == expected
+
+
+def test_grade_is_a_share_of_the_total_weight():
+    assert services.grade(D("45"), D("50"), D("90"), D("80"), D("60")) == "优秀"
+
+
+def test_ranking_with_ties():
+    assert services.rank([D("80"), D("90"), D("80"), D("70")]) == [2, 1, 2, 4]
+
+
+def _setup(w):
+    services.ensure_year(Y)
+    survey = next(i for i in services.indicators(Y) if i.code == "survey")
+    services.save_value(w["city_admin"], survey, w["district_a"], entered=D("95"), adjusted=None, reason="")
+    services.save_value(w["city_admin"], survey, w["district_b"], entered=D("80"), adjusted=None, reason="")
+    return survey
+
+
+def test_results_score_entered_survey_and_rank_districts(w):
+    _setup(w)
+    res = services.compute(Y)
+    a, b = res.district(w["district_a"].id), res.district(w["district_b"].id)
+    sa = next(c for c in a.cells if c.code == "survey")
+    sb = next(c for c in b.cells if c.code == "survey")
+    assert (sa.value, sa.score, sb.score) == (D("95"), D("15.00"), D("0.00"))
+    assert a.total > b.total and (a.rank, b.rank) == (1, 2)
+    assert res.total_weight == D("100.00")
+
+
+def test_adjustment_needs_a_reason_and_is_audited(w):
+    _setup(w)
+    ind = next(i for i in services.indicators(Y) if i.code == "public_stations")
+    with pytest.raises(services.AssessmentError) as e:
+        services.save_value(w["city_admin"], ind, w["district_a"], entered=None, adjusted=D("5"), reason="")
+    assert e.value.field == "reason"
+    with pytest.raises(services.AssessmentError):
+        services.save_value(w["city_admin"], ind, w["district_a"], entered=D("5"), adjusted=None, reason="")
+    services.save_value(w["city_admin"], ind, w["district_a"], entered=None, adjusted=D("5"), reason="核查后补录两处站点")
+    db.session.flush()
+    cell = next(c for c in services.compute(Y).district(w["district_a"].id).cells if c.code == "public_stations")
+    assert (cell.computed, cell.value, cell.adjusted, cell.score) == (0, D("5"), True, D("10.00"))
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity == "assessment_value"))
+    assert entry is not None and entry.region_id == w["district_a"].id
+
+
+def test_ensure_year_copies_the_previous_year(w):
+    services.ensure_year(Y)
+    ind = services.indicators(Y)[0]
+    services.update_indicator(ind, name=ind.name, target=D("12"), weight=ind.weight, method="pass_fail", active=True)
+    services.ensure_year(Y + 1)
+    nxt = services.indicators(Y + 1)[0]
+    assert (nxt.code, nxt.target, nxt.method) == (ind.code, D("12"), Method.PASS_FAIL)
+
+
+def test_freeze_keeps_results_when_data_changes_and_reopen_is_audited(w):
+    _setup(w)
+    a = w["org_a"]
+    v = vol(a)
+    hours(v, a, w["ol"], 4)
+    services.freeze(w["city_admin"], Y)
+    before = services.results(Y)
+    assert before.frozen
+    cell = next(c for c in before.district(w["district_a"].id).cells if c.code == "avg_hours")
+    for _ in range(3):
+        vol(a)  # later registrations would lower the average
+    db.session.flush()
+    live = next(c for c in services.compute(Y).district(w["district_a"].id).cells if c.code == "avg_hours")
+    after = next(c for c in services.results(Y).district(w["district_a"].id).cells if c.code == "avg_hours")
+    assert (cell.value, after.value, live.value) == (D("4.00"), D("4.00"), D("1.00"))
+    with pytest.raises(services.AssessmentError):  # frozen: no edits
+        survey = next(i for i in services.indicators(Y) if i.code == "survey")
+        services.save_value(w["city_admin"], survey, w["district_a"], entered=D("50"), adjusted=None, reason="")
+    with pytest.raises(services.AssessmentError):
+        services.reopen(w["city_admin"], Y, "")
+    services.reopen(w["city_admin"], Y, "区县数据补报后重新计算")
+    assert not services.results(Y).frozen
+    entries = db.session.scalars(select(AuditEntry.summary).where(AuditEntry.entity == "assessment_year")).all()
+    assert any("定稿" in s for s in entries) and any("区县数据补报后重新计算" in s for s in entries)
+
+
+def test_thresholds_must_descend(w):
+    ay = services.ensure_year(Y)
+    with pytest.raises(services.AssessmentError):
+        services.update_thresholds(ay, D("80"), D("85"), D("60"))
+    services.update_thresholds(ay, D("95"), D("85"), D("70"))
+    assert ay.excellent == D("95")
