@@ -11,6 +11,8 @@ Public functions other features call (keep these signatures stable):
 - create_record(user, volunteer, org, day, hours, content, quality=GOOD, activity=None, source=MANUAL)
   -> ServiceRecord (pending; raises LedgerError(message, field) on any rule: hours > 0, ≤ 24 h a day
   per volunteer across all records, date not in the future nor before registration, member org);
+- create_records(user, org, day, [(volunteer, hours, quality)], content, activity=None, source=MANUAL)
+  -> ({i: record}, {i: LedgerError}) — the same rules for a whole attendance sheet, one flush;
 - update_record(user, record, day, hours, content, quality) (pending only), delete_record(user, record);
 - verify_records(user, records) -> int (org leader only; pending → verified; figures refreshed);
 - correct_record(user, record, day, hours, content, quality, reason, void=False, request=None)
@@ -251,6 +253,51 @@ def create_record(user, volunteer: Volunteer, org: Organization, day: date, hour
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def create_records(user, org: Organization, day: date, items: list[tuple[Volunteer, object, Quality | str]],
+                   content: str, activity=None, source: RecordSource = RecordSource.MANUAL,
+                   ) -> tuple[dict[int, ServiceRecord], dict[int, LedgerError]]:
+    """Many new pending records of one organization on one day (an attendance sheet), with exactly the
+    rules of `create_record` but one 24-hour query and one flush for the whole batch.
+
+    `items` are (volunteer, hours, quality); each item stands alone: the answer is
+    ({index: record}, {index: LedgerError}) and a refused item adds nothing."""
+    made: dict[int, ServiceRecord] = {}
+    refused: dict[int, LedgerError] = {}
+    if org.status != OrgStatus.APPROVED:
+        err = LedgerError("只有已登记（审核通过）的组织才能记录服务时长", "organization_id")
+        return made, {i: err for i in range(len(items))}
+    try:
+        content = _clean_content(content)
+    except LedgerError as err:
+        return made, {i: err for i in range(len(items))}
+    totals = day_totals([v.id for v, _, _ in items], day)
+    late, now = is_late(day, local_today()), utcnow()
+    for i, (volunteer, hours, quality) in enumerate(items):
+        try:
+            if org.id not in {m.organization_id for m in volunteer.memberships}:
+                raise LedgerError("该志愿者不是所选组织的成员", "organization_id")
+            check_date(volunteer, day)
+            hours = parse_hours(hours)
+            already = totals.get(volunteer.id, Decimal(0))
+            if already + hours > MAX_HOURS_PER_DAY:
+                left = max(Decimal(0), MAX_HOURS_PER_DAY - already)
+                raise LedgerError(f"{volunteer.name} 在 {day.isoformat()} 已记录 {already} 小时，"
+                                  f"同一天合计不能超过 24 小时（最多还可记录 {left} 小时）", "hours")
+            quality = Quality(quality)
+        except LedgerError as err:
+            refused[i] = err
+            continue
+        totals[volunteer.id] = already + hours
+        made[i] = ServiceRecord(
+            volunteer=volunteer, organization=org, activity=activity, service_date=day, hours=hours,
+            content=content, quality=quality, status=RecordStatus.PENDING, source=source,
+            late_entry=late, recorded_by_id=user.id, recorded_at=now,
+        )
+    db.session.add_all(made.values())
+    db.session.flush()
+    return made, refused
 
 
 def update_record(user, record: ServiceRecord, day: date, hours, content: str, quality) -> None:

@@ -246,3 +246,23 @@ def factories_membership(org_):
     from blueprints.volunteers.models import Membership
 
     return Membership(organization=org_, is_primary=False, joined_on=date(2020, 1, 1))
+
+
+def test_a_whole_attendance_sheet_follows_the_same_rules_item_by_item(w):
+    other = factories.activity_volunteer(w["org_a"], name="王芳", registered_on=date(2020, 1, 1))
+    late_joiner = factories.activity_volunteer(w["org_a"], name="赵磊", registered_on=TODAY)
+    outsider = factories.activity_volunteer(w["org_b"], name="钱进", registered_on=date(2020, 1, 1))
+    ledger.create_record(w["org_leader"], w["v"], w["org_a"], YESTERDAY, "20", "夜间值守")
+    made, refused = ledger.create_records(
+        w["org_leader"], w["org_a"], YESTERDAY,
+        [(w["v"], "5", "good"), (other, "3", "good"), (late_joiner, "2", "good"), (outsider, "2", "good"),
+         (other, "21.5", "good"), (other, "0", "good")],
+        "海滨公园清洁行动")
+    assert set(made) == {1}  # only 王芳's 3 hours pass
+    assert "24 小时" in refused[0].message and "最多还可记录 4.0 小时" in refused[0].message
+    assert "注册日期" in refused[2].message
+    assert refused[3].field == "organization_id"
+    assert "24 小时" in refused[4].message  # the sheet's own earlier row counts towards the day
+    assert refused[5].field == "hours"
+    assert made[1].status == RecordStatus.PENDING and made[1].hours == Decimal("3.0")
+    assert db.session.scalar(select(db.func.count()).select_from(ServiceRecord)) == 2
