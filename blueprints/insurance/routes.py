@@ -295,6 +295,28 @@ def delete(policy_id: int):
     return redirect(url_for("insurance.index"), 303)
 
 
+@bp.post("/<int:policy_id>/cover-activity/<int:activity_id>")
+@roles_required(*WRITERS)
+def cover_activity(policy_id: int, activity_id: int):
+    """From a risky activity's panel: put its uninsured participants on a policy in force that day."""
+    policy = _policy(policy_id, write=True)
+    activity = scope.get_scoped_or_404(Activity, activity_id, current_user)
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        added, left = services.cover_activity(policy, activity)
+    except InsuranceError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    else:
+        db.session.commit()
+        msg = f"已将 {added} 名参与者加入保单 {policy.policy_no}。"
+        if left:
+            msg += f"另有 {left} 人不是 {policy.organization.name} 的在册志愿者，需另行投保。"
+        flash(msg, "success" if not left else "warning")
+    return redirect(url_for("activities.detail", activity_id=activity.id), 303)
+
+
 # ---- XLSX import of the insured ---------------------------------------------------------------------------
 
 @bp.get("/import-template.xlsx")
@@ -436,6 +458,7 @@ def activity_panel(activity: Activity, user):
     missing = services.uncovered_participants(activity)
     return Panel("参与者保险", "insurance/_activity_panel.html", {
         "activity": activity, "missing": missing, "can_write": user.can_write,
+        "policies": services.policies_for_activity(activity) if missing and user.can_write else [],
         "participants": activity.participant_count,
     })
 

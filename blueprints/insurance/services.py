@@ -557,3 +557,22 @@ def add_insured(policy: InsurancePolicy, volunteer_ids: list[int]) -> int:
         policy.insured.append(InsuredPerson(volunteer_id=vid))
     db.session.flush()
     return len(new)
+
+
+def policies_for_activity(activity: Activity) -> list[InsurancePolicy]:
+    """Named policies of the activity's organization in force on its date (uncovered participants can join)."""
+    return list(db.session.scalars(select(InsurancePolicy).where(
+        InsurancePolicy.organization_id == activity.organization_id, InsurancePolicy.mode == CoverageMode.NAMED,
+        valid_on(activity.held_on)).order_by(InsurancePolicy.end_date.desc())))
+
+
+def cover_activity(policy: InsurancePolicy, activity: Activity) -> tuple[int, int]:
+    """Add the activity's uncovered participants who belong to the policy's organization to its list.
+    Returns (added, left uncovered)."""
+    if policy.is_headcount:
+        raise InsuranceError("不记名保单没有被保险人名单")
+    if not policy.covers_day(activity.held_on):
+        raise InsuranceError("该保单在活动当日不在保险期间内")
+    missing = [v.id for v in uncovered_participants(activity)]
+    added = add_insured(policy, missing)
+    return added, len(missing) - added

@@ -231,3 +231,31 @@ def test_no_full_id_number_on_any_page(as_role, world):
         html = c.get(url).get_data(as_text=True)
         for n in numbers:
             assert n not in html, url
+
+
+def test_uncovered_participants_join_a_policy_from_the_activity_panel(as_role, world):
+    a = f.activity_volunteer(world["org_a"], name="补保甲")
+    outsider = f.activity_volunteer(world["org_b"], name="外组织乙")
+    day = local_today() + timedelta(days=4)
+    act = f.activity(world["org_a"], title="金沙湾环境整治", held_on=day, risky=True)
+    for v in (a, outsider):
+        db.session.add(Participant(activity_id=act.id, volunteer_id=v.id))
+    act.participant_count = 2
+    p = f.insurance_policy(world["org_a"], policy_no="PANEL-1", start=day - timedelta(days=30), end=day)
+    expired = f.insurance_policy(world["org_a"], policy_no="OLD-PANEL", start=day - timedelta(days=90),
+                                 end=day - timedelta(days=1))
+    db.session.commit()
+    html = as_role("org_leader").get(f"/activities/{act.id}").get_data(as_text=True)
+    assert "加入保单 PANEL-1" in html and "OLD-PANEL" not in html
+    # another district cannot use the button by URL
+    assert as_role("district_staff_2").post(f"/insurance/{p.id}/cover-activity/{act.id}").status_code == 404
+    c = as_role("org_leader")
+    resp = c.post(f"/insurance/{expired.id}/cover-activity/{act.id}")
+    assert resp.status_code == 303
+    assert "不在保险期间内" in c.get(f"/activities/{act.id}").get_data(as_text=True)
+    resp = c.post(f"/insurance/{p.id}/cover-activity/{act.id}")
+    assert resp.status_code == 303
+    db.session.refresh(p)
+    assert [i.volunteer_id for i in p.insured] == [a.id]
+    html = c.get(f"/activities/{act.id}").get_data(as_text=True)
+    assert "另有 1 人" in html and "外组织乙" in html and "补保甲" not in html.split("参与者保险")[1].split("报名")[0]
