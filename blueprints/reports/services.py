@@ -451,15 +451,18 @@ def cell_state(report: MonthlyReport | None, year: int, month: int, today: date,
     """What a matrix cell shows: label, colour class, and whether it is overdue."""
     st = standing(report, year, month, today, day)
     if (year, month) >= (today.year, today.month):
-        return {"label": "—" if report is None else report.status.label, "tone": "future", "standing": st}
+        label = "—" if report is None else report.status.label
+        return {"label": label, "short": "—" if report is None else "草稿", "tone": "future", "standing": st}
     if st == Standing.MISSING:
-        label = "逾期未报" if report is None else "逾期（草稿）"
-        return {"label": label, "tone": "missing", "standing": st}
+        label = "逾期未报" if report is None else "逾期未报（草稿）"
+        return {"label": label, "short": "未报", "tone": "missing", "standing": st}
     if st == Standing.NOT_DUE:
-        return {"label": "待填报" if report is None else "草稿", "tone": "pending", "standing": st}
+        return {"label": "待填报" if report is None else "草稿", "short": "待报", "tone": "pending", "standing": st}
     tone = {ReportStatus.ACCEPTED: "accepted", ReportStatus.RETURNED: "returned"}.get(report.status, "submitted")
-    label = report.status.label + ("·逾期" if st == Standing.LATE else "")
-    return {"label": label, "tone": tone + (" late" if st == Standing.LATE else ""), "standing": st}
+    short = {"accepted": "通过", "returned": "退回", "submitted": "待审"}[tone]
+    late = st == Standing.LATE
+    return {"label": report.status.label + ("·逾期提交" if late else ""), "short": short + ("·迟" if late else ""),
+            "tone": tone + (" late" if late else ""), "standing": st}
 
 
 # ---- units, lists and the matrix ----------------------------------------------------------------
