@@ -408,7 +408,7 @@ def save_nomination(user: User, c: Campaign, n: Nomination | None, d: Nomination
     db.session.flush()
     db.session.refresh(n)
     if created:
-        _step(n, "create", NominationStatus.DRAFT, NominationStatus.DRAFT, user, "")
+        record_step(n, "create", NominationStatus.DRAFT, NominationStatus.DRAFT, user, "")
     return n
 
 
@@ -427,7 +427,7 @@ TRANSITIONS: dict[str, tuple[tuple[NominationStatus, ...], NominationStatus, tup
 USER_ACTIONS = ("submit", "recommend", "reject", "revoke")
 
 
-def _step(n: Nomination, action: str, src: NominationStatus, dst: NominationStatus, user: User | None,
+def record_step(n: Nomination, action: str, src: NominationStatus, dst: NominationStatus, user: User | None,
           comment: str) -> None:
     db.session.add(NominationStep(nomination_id=n.id, action=action, from_status=src.value, to_status=dst.value,
                                   actor_id=user.id if user else None,
@@ -488,7 +488,7 @@ def transition(n: Nomination, action: str, user: User | None, comment: str = "",
             raise AwardError("请填写取消理由（如异议核实情况）", "comment")
     src = n.status
     n.status = dst
-    _step(n, action, src, dst, user, comment)
+    record_step(n, action, src, dst, user, comment)
     db.session.flush()
 
 
