@@ -384,10 +384,11 @@ def coverage():
     today = local_today()
     district = request.args.get("district", "")
     district_id = int(district) if district.isdigit() and len(district) <= 9 else None
-    districts = services.coverage_by_district(current_user, today)
+    covered = services.covered_in_scope(current_user, today)
+    districts = services.coverage_by_district(current_user, today, covered)
     if district_id and district_id not in {d.key for d in districts}:
         district_id = None
-    orgs = services.coverage_by_org(current_user, today, district_id)
+    orgs = services.coverage_by_org(current_user, today, district_id, covered)
     ctx = dict(today=today, districts=districts, orgs=orgs, district_id=district_id,
                total=services.total_row(districts))
     if _is_htmx():

@@ -355,19 +355,23 @@ def covered_ids(day: date, volunteer_ids) -> set[int]:
     ids = set(volunteer_ids)
     if not ids:
         return set()
-    id_list = list(ids)
-    named = set(db.session.scalars(
-        select(InsuredPerson.volunteer_id).join(InsurancePolicy, InsurancePolicy.id == InsuredPerson.policy_id)
-        .where(InsuredPerson.volunteer_id.in_(id_list), valid_on(day)).distinct()))
+    # A city-wide question (thousands of ids) reads every policy in force instead of a huge IN list.
+    big = len(ids) > 500
+    named_q = (select(InsuredPerson.volunteer_id).join(InsurancePolicy, InsurancePolicy.id == InsuredPerson.policy_id)
+               .where(valid_on(day)).distinct())
+    if not big:
+        named_q = named_q.where(InsuredPerson.volunteer_id.in_(list(ids)))
+    named = set(db.session.scalars(named_q)) & ids
     rest = ids - named
     if not rest:
         return named
-    counts = db.session.execute(
-        select(InsurancePolicy.organization_id, func.sum(InsurancePolicy.head_count))
-        .where(InsurancePolicy.mode == CoverageMode.HEADCOUNT, valid_on(day),
-               InsurancePolicy.organization_id.in_(select(Membership.organization_id)
-                                                   .where(Membership.volunteer_id.in_(list(rest)))))
-        .group_by(InsurancePolicy.organization_id)).all()
+    counts_q = (select(InsurancePolicy.organization_id, func.sum(InsurancePolicy.head_count))
+                .where(InsurancePolicy.mode == CoverageMode.HEADCOUNT, valid_on(day))
+                .group_by(InsurancePolicy.organization_id))
+    if not big:
+        counts_q = counts_q.where(InsurancePolicy.organization_id.in_(
+            select(Membership.organization_id).where(Membership.volunteer_id.in_(list(rest)))))
+    counts = db.session.execute(counts_q).all()
     by_headcount: set[int] = set()
     for org_id, count in counts:
         by_headcount |= headcount_covered(org_id, day, int(count or 0)) & rest
@@ -438,22 +442,27 @@ class CoverageRow:
         return self.active - self.covered
 
 
-def _active_members(org_ids_stmt) -> list[tuple[int, int]]:
-    return list(db.session.execute(
-        select(Membership.organization_id, Membership.volunteer_id)
-        .join(Volunteer, Volunteer.id == Membership.volunteer_id)
-        .where(Membership.organization_id.in_(org_ids_stmt), Volunteer.status == VolunteerStatus.ACTIVE)).all())
+def _active_members(user, district_id: int | None = None) -> list[tuple[int, int]]:
+    """(organization, volunteer) pairs of active members of the organizations in the user's scope."""
+    stmt = (select(Membership.organization_id, Membership.volunteer_id)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .join(Volunteer, Volunteer.id == Membership.volunteer_id)
+            .where(scope.scope_filter(Organization, user), Volunteer.status == VolunteerStatus.ACTIVE))
+    if district_id:
+        stmt = stmt.where(Organization.district_id == district_id)
+    return list(db.session.execute(stmt).all())
 
 
-def coverage_by_org(user, day: date | None = None, district_id: int | None = None) -> list[CoverageRow]:
+def coverage_by_org(user, day: date | None = None, district_id: int | None = None,
+                    covered: set[int] | None = None) -> list[CoverageRow]:
     day = day or local_today()
-    org_ids = scope.org_ids_in_scope(user)
-    orgs_q = select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+    orgs_q = scope.scoped(select(Organization.id, Organization.name), Organization, user)
     if district_id:
         orgs_q = orgs_q.where(Organization.district_id == district_id)
     orgs = db.session.execute(orgs_q.order_by(Organization.name)).all()
-    pairs = _active_members(select(Organization.id).where(Organization.id.in_([o.id for o in orgs])))
-    covered = covered_ids(day, {v for _, v in pairs})
+    pairs = _active_members(user, district_id)
+    if covered is None:
+        covered = covered_ids(day, {v for _, v in pairs})
     counts: dict[int, list[int]] = {}
     for oid, vid in pairs:
         c = counts.setdefault(oid, [0, 0])
@@ -462,14 +471,15 @@ def coverage_by_org(user, day: date | None = None, district_id: int | None = Non
     return [CoverageRow(o.id, o.name, *counts.get(o.id, [0, 0])) for o in orgs]
 
 
-def coverage_by_district(user, day: date | None = None) -> list[CoverageRow]:
+def coverage_by_district(user, day: date | None = None, covered: set[int] | None = None) -> list[CoverageRow]:
     day = day or local_today()
     pairs = db.session.execute(
         select(Organization.district_id, Membership.volunteer_id)
         .join(Membership, Membership.organization_id == Organization.id)
         .join(Volunteer, Volunteer.id == Membership.volunteer_id)
-        .where(Organization.id.in_(scope.org_ids_in_scope(user)), Volunteer.status == VolunteerStatus.ACTIVE)).all()
-    covered = covered_ids(day, {v for _, v in pairs})
+        .where(scope.scope_filter(Organization, user), Volunteer.status == VolunteerStatus.ACTIVE)).all()
+    if covered is None:
+        covered = covered_ids(day, {v for _, v in pairs})
     people: dict[int, set[int]] = {}
     for did, vid in pairs:
         if did is not None:
@@ -477,6 +487,11 @@ def coverage_by_district(user, day: date | None = None) -> list[CoverageRow]:
     names = dict(db.session.execute(select(Region.id, Region.name).where(Region.id.in_(list(people)))).all())
     rows = [CoverageRow(did, names.get(did, "—"), len(vids), len(vids & covered)) for did, vids in people.items()]
     return sorted(rows, key=lambda r: r.name)
+
+
+def covered_in_scope(user, day: date) -> set[int]:
+    """Covered volunteers among the active members of the user's organizations (shared by the coverage tables)."""
+    return covered_ids(day, {v for _, v in _active_members(user)})
 
 
 def total_row(rows: list[CoverageRow]) -> CoverageRow:
