@@ -479,3 +479,17 @@ def org_panel(org: Organization, user):
         "labels": services.STATUS_LABELS, "tones": services.STATUS_TONES,
         "can_write": user.can_write,
     })
+
+
+@register_panel("volunteer", order=60)
+def volunteer_panel(volunteer, user):
+    if user.role not in READERS:
+        return None
+    today = local_today()
+    policies = list(db.session.scalars(
+        scope.scoped(select(InsurancePolicy), InsurancePolicy, user)
+        .join(InsuredPerson, InsuredPerson.policy_id == InsurancePolicy.id)
+        .where(InsuredPerson.volunteer_id == volunteer.id).order_by(InsurancePolicy.end_date.desc()).limit(5)))
+    return Panel("保险", "insurance/_volunteer_panel.html", {
+        "covered": services.is_covered(volunteer.id, today), "policies": policies, "today": today,
+    })

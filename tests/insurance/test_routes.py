@@ -259,3 +259,15 @@ def test_uncovered_participants_join_a_policy_from_the_activity_panel(as_role, w
     assert [i.volunteer_id for i in p.insured] == [a.id]
     html = c.get(f"/activities/{act.id}").get_data(as_text=True)
     assert "另有 1 人" in html and "外组织乙" in html and "补保甲" not in html.split("参与者保险")[1].split("报名")[0]
+
+
+def test_volunteer_page_shows_insurance(as_role, world):
+    v = f.activity_volunteer(world["org_a"], name="面板队员")
+    db.session.commit()
+    c = as_role("org_leader")
+    assert "今日（" in c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "没有保险" in c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    f.insurance_policy(world["org_a"], volunteers=[v], policy_no="VOL-PANEL")
+    db.session.commit()
+    html = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "VOL-PANEL" in html and "有保险" in html and "没有保险" not in html
