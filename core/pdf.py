@@ -71,18 +71,37 @@ def render_pdf(template: str, **context) -> bytes:
     return render_html_to_pdf(html)
 
 
-def cached_pdf(key: str, template: str, **context) -> bytes:
-    """render_pdf with a file cache; `key` must change whenever the data behind it changes
-    (e.g. include a data version). Old entries are simply never asked for again."""
+def _cache_path(key: str) -> Path:
     cache_dir = Path(current_app.config["PDF_CACHE_DIR"])
     cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / (hashlib.sha256(key.encode()).hexdigest() + ".pdf")
-    if path.exists():
-        return path.read_bytes()
-    data = render_pdf(template, **context)
+    return cache_dir / (hashlib.sha256(key.encode()).hexdigest() + ".pdf")
+
+
+def _store(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def cached_pdf(key: str, template: str, **context) -> bytes:
+    """render_pdf with a file cache; `key` must change whenever the data behind it changes
+    (e.g. include a data version). Old entries are simply never asked for again."""
+    path = _cache_path(key)
+    if path.exists():
+        return path.read_bytes()
+    data = render_pdf(template, **context)
+    _store(path, data)
+    return data
+
+
+def cached_pdf_lazy(key: str, template: str, make_context) -> bytes:
+    """cached_pdf whose context is built (by `make_context() -> dict`) only on a cache miss, so that a
+    repeat download costs a file read rather than the queries behind the report."""
+    path = _cache_path(key)
+    if path.exists():
+        return path.read_bytes()
+    data = render_pdf(template, **make_context())
+    _store(path, data)
     return data
 
 

@@ -15,7 +15,7 @@ from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
-from core.pdf import cached_pdf, pdf_response
+from core.pdf import cached_pdf_lazy, pdf_response
 from core.timeutil import local_today
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
@@ -215,9 +215,11 @@ def reopen(year: int):
 
 
 # ---- PDFs --------------------------------------------------------------------------------------
+# Served from the file cache keyed by year and data version (a frozen year: its snapshot id), so a
+# repeat download reads one file; the results are computed only on a miss.
 
-def _pdf_common(year: int) -> str:
-    return f"{year}:{services.data_version(year)}"
+def _has_results(year: int) -> bool:
+    return bool(services.get_year(year)) and bool(services.indicators(year))
 
 
 @bp.get("/report.pdf")
@@ -226,12 +228,21 @@ def report_pdf():
     year = _year()
     if not current_user.is_city_wide:
         abort(403)  # the city report compares every district: city-wide readers only
-    res = services.results(year)
-    if res is None:
+    if not _has_results(year):
         abort(404)
-    key = f"assessment-city:{_pdf_common(year)}"
-    ctx = _pdf_context(year, res, sorted(d.id for d in res.districts))
-    data = cached_pdf(key, "assessment/pdf/city.html", title=f"{year} 年度志愿服务工作考核报告", **ctx)
+
+    def context() -> dict:
+        res = services.results(year)
+        rows = res.ranked
+        return dict(res=res, year=year, rows=rows, title=f"{year} 年度志愿服务工作考核报告",
+                    figures=services.key_figures(year, [d.id for d in res.districts]),
+                    score_chart=charts.bar_chart([(d.name, d.total, d.tone) for d in rows], res.total_weight,
+                                                 f"{year} 年度考核得分（满分 {res.total_weight:g}）", width=600),
+                    trend_chart=charts.compare_chart([(d.name, d.total, d.prev_total) for d in rows],
+                                                     res.total_weight, year, width=600))
+
+    key = f"assessment-city:{year}:{services.data_version(year)}"
+    data = cached_pdf_lazy(key, "assessment/pdf/city.html", context)
     return pdf_response(data, f"{year}年度志愿服务工作考核报告.pdf")
 
 
@@ -240,13 +251,16 @@ def report_pdf():
 def district_pdf(region_id: int):
     region = _district(region_id)
     year = _year()
-    res = services.results(year)
-    row = res.district(region.id) if res else None
-    if row is None:
+    if not _has_results(year):
         abort(404)
-    key = f"assessment-district:{region.id}:{_pdf_common(year)}"
-    data = cached_pdf(key, "assessment/pdf/district.html", title=f"{region.name} {year} 年度志愿服务工作考核摘要",
-                      res=res, row=row, year=year, region=region)
+
+    def context() -> dict:
+        res = services.results(year)
+        return dict(res=res, row=res.district(region.id), year=year, region=region,
+                    title=f"{region.name} {year} 年度志愿服务工作考核摘要")
+
+    key = f"assessment-district:{region.id}:{year}:{services.data_version(year)}"
+    data = cached_pdf_lazy(key, "assessment/pdf/district.html", context)
     return pdf_response(data, f"{region.name}{year}年度考核摘要.pdf")
 
 
@@ -262,26 +276,21 @@ def brief_pdf():
     if not 1 <= month <= 12:
         month = today.month
     ids = sorted(services.visible_district_ids(current_user))
+
+    def context() -> dict:
+        return dict(rows=services.monthly_brief(year, month, ids), year=year, month=month,
+                    figures=services.key_figures(year, ids), title=f"{year} 年 {month} 月志愿服务工作简报")
+
     key = f"assessment-brief:{year}-{month}:{','.join(map(str, ids))}:{services.data_version(year)}"
-    rows = services.monthly_brief(year, month, ids)
-    data = cached_pdf(key, "assessment/pdf/brief.html", title=f"{year} 年 {month} 月志愿服务工作简报",
-                      rows=rows, year=year, month=month, figures=services.key_figures(year, ids))
+    data = cached_pdf_lazy(key, "assessment/pdf/brief.html", context)
     return pdf_response(data, f"{year}年{month}月志愿服务简报.pdf")
-
-
-def _pdf_context(year: int, res, ids: list[int]) -> dict:
-    rows = res.ranked
-    return dict(res=res, year=year, rows=rows, figures=services.key_figures(year, ids),
-                score_chart=charts.bar_chart([(d.name, d.total, d.tone) for d in rows], res.total_weight,
-                                             f"{year} 年度考核得分（满分 {res.total_weight:g}）", width=600),
-                trend_chart=charts.compare_chart([(d.name, d.total, d.prev_total) for d in rows], res.total_weight,
-                                                 year, width=600))
 
 
 # ---- home page tile ----------------------------------------------------------------------------
 
 @register_tile(order=20)
 def assessment_tile(user):
+    """The leadership's first look (the home page of `leader`): key figures, ranking, the score chart."""
     if user.role not in (Role.LEADER, Role.CITY_ADMIN, Role.DISTRICT_STAFF):
         return None
     year = local_today().year
@@ -289,6 +298,9 @@ def assessment_tile(user):
     visible = services.visible_district_ids(user)
     rows = [d for d in res.ranked if d.id in visible] if res else []
     key = services.key_figures(res.year if res else year, sorted(visible)) if visible else None
-    return Tile("年度考核", "assessment/_tile.html", {"res": res, "rows": rows[:6], "key": key,
-                                                   "wide": user.role == Role.LEADER},
-                wide=user.role == Role.LEADER, url=url_for("assessment.index", year=res.year if res else year))
+    wide = user.role == Role.LEADER
+    chart = (charts.bar_chart([(d.name, d.total, d.tone) for d in rows], res.total_weight, width=520)
+             if res and wide and len(rows) > 1 else None)
+    return Tile("年度考核", "assessment/_tile.html", {"res": res, "rows": rows if wide else rows[:5], "key": key,
+                                                   "chart": chart},
+                wide=wide, url=url_for("assessment.index", year=res.year if res else year))

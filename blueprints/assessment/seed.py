@@ -14,7 +14,8 @@ from core.extensions import db
 from core.timeutil import local_today
 
 
-PILOT_TARGETS = {"registration": Decimal("0.45"), "party_league": Decimal("1"), "officials_40h": Decimal("10")}
+PILOT_TARGETS = {"registration": Decimal("0.45"), "party_league": Decimal("1"), "officials_40h": Decimal("10"),
+                 "avg_hours": Decimal("20")}
 
 
 def seed(ctx: dict) -> None:

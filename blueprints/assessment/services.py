@@ -219,24 +219,25 @@ class Definition:
     weight: Decimal
     seed: str
     compute: Callable | None  # None: entered (survey)
+    short: str = ""  # column heading of the results table
 
 
 # The default indicators and targets of DOMAIN.md. "Monthly reports on time" (002) is not in the
 # default set yet: the monthly reports feature has no committed data to count from.
 DEFINITIONS: list[Definition] = [
     Definition("registration", "注册志愿者占城市建成区常住人口比例", "%", Method.LINEAR, Decimal(20), Decimal(15), "000",
-               m_registration),
+               m_registration, "注册率"),
     Definition("party_league", "党员、团员参与志愿服务比例", "%", Method.LINEAR, Decimal(60), Decimal(15), "000",
-               m_party_league),
-    Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours),
+               m_party_league, "党团员参与率"),
+    Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours, "人均时长"),
     Definition("public_stations", "公共场所志愿服务站", "个", Method.LINEAR, Decimal(5), Decimal(10), "000",
-               m_public_stations),
-    Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou),
+               m_public_stations, "公共场所站点"),
+    Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou, "“五有”达标率"),
     Definition("theme_months", "每月一主题集中活动举办月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
-               m_theme_months),
+               m_theme_months, "主题活动月数"),
     Definition("officials_40h", "党员和公职人员年服务满 40 小时比例", "%", Method.LINEAR, Decimal(80), Decimal(10), "004",
-               m_officials),
-    Definition("survey", "群众对志愿服务满意率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None),
+               m_officials, "党员公职满40小时"),
+    Definition("survey", "群众对志愿服务满意率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None, "群众满意率"),
 ]
 BY_CODE = {d.code: d for d in DEFINITIONS}
 
@@ -439,6 +440,11 @@ class IndicatorInfo:
         return Method(self.method).label
 
     @property
+    def short(self) -> str:
+        d = BY_CODE.get(self.code)
+        return d.short if d and d.short else self.name
+
+    @property
     def entered(self) -> bool:
         return is_entered(self.code)
 
@@ -630,26 +636,33 @@ def can_edit(user: User) -> bool:
 
 
 def data_version(year: int) -> str:
-    """Changes whenever anything an assessment of `year` is computed from changes (the PDF cache key)."""
-    ay = get_year(year)
+    """Changes whenever anything an assessment of `year` is computed from changes (the PDF cache key).
+    A frozen year is its snapshot (plus the previous year's figures it is compared with)."""
+    ay, prev = get_year(year), get_year(year - 1)
     if ay is not None and ay.frozen and ay.snapshot_id:
-        prev = get_year(year - 1)
-        return f"snap{ay.snapshot_id}-prev{prev.snapshot_id if prev and prev.frozen else 'live'}"
+        prev_part = "none" if prev is None else f"snap{prev.snapshot_id}" if prev.frozen else _live_version(year - 1)
+        return f"snap{ay.snapshot_id}-{prev_part}"
+    return _live_version(year)
+
+
+def _live_version(year: int) -> str:
+    # Cheap aggregates only (indexed max ids, small tables): verified hours show up in the yearly
+    # hour totals, which the ledger refreshes on every verification and correction.
     parts = [
         db.session.execute(select(func.count(Volunteer.id), func.max(Volunteer.updated_at))).one(),
         db.session.execute(select(func.count(), func.sum(VolunteerYearHours.hours))
                            .where(VolunteerYearHours.year.in_([year, year - 1]))).one(),
-        db.session.execute(select(func.count(ServiceRecord.id), func.max(ServiceRecord.verified_at))).one(),
+        db.session.scalar(select(func.max(ServiceRecord.id))),
         db.session.execute(select(func.count(Station.id), func.max(Station.updated_at))).one(),
-        db.session.execute(select(func.count(StationAssessment.id), func.max(StationAssessment.id))).one(),
+        db.session.scalar(select(func.max(StationAssessment.id))),
         db.session.execute(select(func.count(ThemeActivity.id), func.max(ThemeActivity.updated_at))).one(),
         db.session.execute(select(func.count(Activity.id), func.max(Activity.updated_at))).one(),
         db.session.execute(select(func.count(RegionYearFigure.id), func.max(RegionYearFigure.updated_at))).one(),
         db.session.execute(select(func.count(Region.id), func.max(Region.id))).one(),
         db.session.execute(select(func.count(Indicator.id), func.max(Indicator.updated_at))).one(),
         db.session.execute(select(func.count(IndicatorValue.id), func.max(IndicatorValue.updated_at))).one(),
-        db.session.execute(select(func.max(AssessmentYear.updated_at))).one(),
-        db.session.execute(select(func.max(AssessmentSnapshot.id))).one(),
+        db.session.scalar(select(func.max(AssessmentYear.updated_at))),
+        db.session.scalar(select(func.max(AssessmentSnapshot.id))),
         local_today().isoformat(),  # theme months count only held (past) activities
     ]
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
