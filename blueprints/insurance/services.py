@@ -295,14 +295,35 @@ def update_policy(user, policy: InsurancePolicy, data: PolicyData) -> InsuranceP
     return policy
 
 
+def add_months(day: date, months: int) -> date:
+    import calendar
+
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def whole_months(start: date, end: date) -> int:
+    """N when start..end is exactly N calendar months (end = start + N months - 1 day), else 0."""
+    for n in range(1, 61):
+        stop = add_months(start, n) - timedelta(days=1)
+        if stop == end:
+            return n
+        if stop > end:
+            return 0
+    return 0
+
+
 def renewal_data(policy: InsurancePolicy) -> PolicyData:
     """A renewal copies the policy to the next period of the same length; the number is new."""
-    length = policy.end_date - policy.start_date
     start = policy.end_date + timedelta(days=1)
+    months = whole_months(policy.start_date, policy.end_date)
+    # A policy of whole months (the usual one year) renews for the same months, whatever leap days fall in.
+    end = add_months(start, months) - timedelta(days=1) if months else start + (policy.end_date - policy.start_date)
     ids = sorted(org_member_ids(policy.organization_id, [p.volunteer_id for p in policy.insured]))
     return PolicyData(organization_id=policy.organization_id, insurer=policy.insurer, policy_no="",
                       product=policy.product, mode=policy.mode.value, head_count=policy.head_count,
-                      start_date=start, end_date=start + length, sum_insured=policy.sum_insured,
+                      start_date=start, end_date=end, sum_insured=policy.sum_insured,
                       premium=policy.premium, payer_source=policy.payer_source, payer_note=policy.payer_note,
                       note="", volunteer_ids=ids)
 

@@ -212,7 +212,7 @@ def test_renewal_copies_to_next_period_and_clears_warning(world):
                              volunteers=vols)
     data = services.renewal_data(old)
     assert data.start_date == old.end_date + timedelta(days=1)
-    assert data.end_date - data.start_date == old.end_date - old.start_date
+    assert data.end_date - data.start_date == old.end_date - old.start_date  # 365 days, not whole months
     assert data.policy_no == "" and sorted(data.volunteer_ids) == sorted(v.id for v in vols)
     data.policy_no = "RENEW-1"
     new = services.create_policy(world["org_leader"], data, renewed_from=old)
@@ -242,3 +242,12 @@ def test_import_rows_match_by_id_number_and_report_errors(world, app):
     assert rows[4].errors == ["与第 2 行重复"] and rows[5].errors == ["与第 2 行重复"]
     assert all(len(r.values["身份证号"]) == 0 for r in rows)  # the full number is dropped
     assert services.add_insured(p, [a.id, other.id]) == 1
+
+
+def test_a_one_year_policy_renews_for_one_year_across_a_leap_day(world):
+    old = f.insurance_policy(world["org_a"], start=date(2026, 9, 6), end=date(2027, 9, 5))
+    data = services.renewal_data(old)
+    assert (data.start_date, data.end_date) == (date(2027, 9, 6), date(2028, 9, 5))
+    half = f.insurance_policy(world["org_a"], start=date(2026, 1, 31), end=date(2026, 7, 30))
+    assert services.whole_months(half.start_date, half.end_date) == 6
+    assert services.renewal_data(half).end_date == date(2027, 1, 30)
