@@ -28,11 +28,9 @@ READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
 OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
 ALL = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER, Role.REVIEWER)
 
+# One entry for the report pages (they share a tab bar), plus the needs list and the notifications.
 register_nav("月报", "reports.index", READERS, order=400, group="工作")
-register_nav("月报矩阵", "reports.matrix", (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER), order=401, group="工作")
 register_nav("需求信息", "reports.needs", ALL, order=402, group="工作")
-register_nav("季度通报", "reports.bulletin", (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER), order=403,
-             group="工作")
 register_nav("消息通知", "reports.notifications", ALL, order=404, group="工作")
 register_nav("月报截止日设置", "reports.settings", (Role.CITY_ADMIN,), order=870, group="系统")
 
