@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import click
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from blueprints.activities.models import Activity, ActivityStatus, Participant
 from blueprints.insurance.models import CoverageMode, InsurancePolicy, InsuredPerson
@@ -95,6 +95,8 @@ def _bulk(ctx: dict) -> tuple[int, int]:
             add(oid, end - timedelta(days=364), end, CoverageMode.NAMED, listed)
         if kind in ("renewed", "lead"):
             new_start = today - timedelta(days=rng.randint(20, 200))
+            if len(lead) > 1 and oid == lead[1]:  # the second demo organization's policy is about to expire
+                new_start = today - timedelta(days=345)
             old = add(oid, new_start - timedelta(days=365), new_start - timedelta(days=1), CoverageMode.NAMED, listed)
             # the demo organizations' current policy is a renewal too
             new = add(oid, new_start, new_start + timedelta(days=364), CoverageMode.NAMED, listed)
@@ -103,8 +105,9 @@ def _bulk(ctx: dict) -> tuple[int, int]:
         return 0, 0
     ids = list(db.session.scalars(insert(InsurancePolicy).returning(InsurancePolicy.id, sort_by_parameter_order=True),
                                   policies))
-    for new, old in renew_of:
-        db.session.get(InsurancePolicy, ids[new]).renewed_from_id = ids[old]
+    for new, old in renew_of:  # Core updates: demo data, not a person's change for the audit log
+        db.session.execute(update(InsurancePolicy).where(InsurancePolicy.id == ids[new])
+                           .values(renewed_from_id=ids[old]))
     rows = [{"policy_id": ids[idx], "volunteer_id": vid} for idx, vids in named for vid in vids]
     for chunk in range(0, len(rows), 5000):
         db.session.execute(insert(InsuredPerson), rows[chunk:chunk + 5000])
