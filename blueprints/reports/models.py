@@ -73,7 +73,10 @@ HOURS = Numeric(10, 1)
 class MonthlyReport(db.Model):
     __tablename__ = "monthly_report"
     __audit__ = True
-    __audit_exclude__ = {"version"}
+    # Drafts autosave every few seconds: the narrative, the live figures and the lock counter are not
+    # audited (the workflow steps are, through `status`, and are kept in ReportStep).
+    __audit_exclude__ = {"version", "summary", "highlights", "problems", "next_plan", "activity_count",
+                         "volunteer_count", "service_hours", "new_volunteers", "theme_held", "updated_by_id"}
     __table_args__ = (
         # One report per unit ("org-12" / "district-3") and month.
         UniqueConstraint("unit_key", "year", "month", name="uq_monthly_report_unit_month"),
@@ -194,6 +197,7 @@ class ReportAttachment(db.Model):
     report_id: Mapped[int] = mapped_column(ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
     kind: Mapped[AttachmentKind] = mapped_column(str_enum(AttachmentKind, 16))
     stored_name: Mapped[str] = mapped_column(String(80))
+    thumb_name: Mapped[str | None] = mapped_column(String(80))  # a small JPEG for images
     original_name: Mapped[str] = mapped_column(String(200), default="")
     content_type: Mapped[str] = mapped_column(String(100), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)

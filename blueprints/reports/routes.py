@@ -307,6 +307,13 @@ def attachment(attachment_id: int):
     return send_stored(att.stored_name, att.original_name)
 
 
+@bp.get("/attachments/<int:attachment_id>/thumb")
+@roles_required(*READERS)
+def thumbnail(attachment_id: int):
+    att = scope.get_scoped_or_404(ReportAttachment, attachment_id, current_user)
+    return send_stored(att.thumb_name or (att.stored_name if att.is_image else None), att.original_name)
+
+
 @bp.post("/attachments/<int:attachment_id>/delete")
 @roles_required(Role.ORG_LEADER, Role.DISTRICT_STAFF)
 def delete_attachment(attachment_id: int):

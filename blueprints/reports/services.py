@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar as pycal
 import enum
+import io
 import logging
 import smtplib
 from collections import defaultdict
@@ -17,7 +18,8 @@ from decimal import Decimal
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from blueprints.accounts.models import Role, User, UserStatus, user_organization
 from blueprints.activities.models import Activity, ActivityStatus
@@ -306,6 +308,15 @@ def save_draft(user: User, report: MonthlyReport, data: DraftData, base_version:
         raise ReportConflict(report)
     if data.errors:
         raise ReportError(next(iter(data.errors.values())), next(iter(data.errors)))
+    # The check above reads this session's copy; the conditional UPDATE closes the race between two
+    # requests that both read the same version (only one of them can move it on).
+    moved = db.session.execute(update(MonthlyReport).where(
+        MonthlyReport.id == report.id, MonthlyReport.version == base_version).values(version=base_version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        db.session.expire(report, ["version", "updated_by_id"])
+        raise ReportConflict(report)
+    set_committed_value(report, "version", base_version + 1)
     report.summary, report.highlights = data.summary, data.highlights
     report.problems, report.next_plan = data.problems, data.next_plan
     report.needs.clear()
@@ -313,7 +324,6 @@ def save_draft(user: User, report: MonthlyReport, data: DraftData, base_version:
     for pos, row in enumerate(data.needs):
         report.needs.append(ReportNeed(position=pos, what=row["what"], place=row["place"], contact=row["contact"],
                                        when=row["when"]))
-    report.version += 1
     report.updated_by_id = user.id
     refresh_figures(report)
     db.session.flush()
@@ -733,11 +743,27 @@ def add_attachment(user: User, report: MonthlyReport, kind: str, file_storage) -
     if len(report.attachments) >= 30:
         raise ReportError("每份月报最多 30 个附件", "file")
     stored = store_bytes(data, detected, "reports", file_storage.filename)
+    thumb = make_thumbnail(data) if detected in IMAGES else None
     att = ReportAttachment(kind=k, stored_name=stored.name, original_name=stored.original_name or "附件",
-                           content_type=stored.content_type, size=stored.size, uploaded_by_id=user.id)
+                           content_type=stored.content_type, size=stored.size, uploaded_by_id=user.id,
+                           thumb_name=store_bytes(thumb, "jpeg", "reports").name if thumb else None)
     report.attachments.append(att)
     db.session.flush()
     return att
+
+
+def make_thumbnail(data: bytes, size: int = 240) -> bytes | None:
+    """A small JPEG of an (already checked) image for lists; None if Pillow cannot make one."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.thumbnail((size, size))
+            out = io.BytesIO()
+            img.convert("RGB").save(out, "JPEG", quality=75)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def delete_attachment(user: User, att: ReportAttachment) -> None:
@@ -746,10 +772,11 @@ def delete_attachment(user: User, att: ReportAttachment) -> None:
         raise ReportForbidden("您不能修改此月报")
     if not report.status.editable:
         raise ReportError(f"月报{report.status.label}，附件不能删除")
-    name = att.stored_name
+    names = (att.stored_name, att.thumb_name)
     db.session.delete(att)
     db.session.flush()
-    delete_stored(name)
+    for name in names:
+        delete_stored(name)
 
 
 # ---- publications -------------------------------------------------------------------------------

@@ -143,7 +143,11 @@ def test_attachments_upload_checks_and_download(world, as_role):
                   content_type="multipart/form-data")
     assert resp.status_code == 303
     att = db.session.scalar(db.select(ReportAttachment))
-    assert att.original_name == "活动.png"
+    assert att.original_name == "活动.png" and att.thumb_name
+    resp = c.get(f"/reports/attachments/{att.id}/thumb")
+    assert resp.status_code == 200 and resp.data.startswith(b"\xff\xd8")
+    resp.close()
+    assert as_role("district_staff_2").get(f"/reports/attachments/{att.id}/thumb").status_code == 404
     for client in (c, as_role("district_staff")):
         resp = client.get(f"/reports/attachments/{att.id}")
         assert resp.status_code == 200 and resp.data.startswith(b"\x89PNG")

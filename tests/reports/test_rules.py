@@ -323,3 +323,31 @@ def test_bulletin_ranks_on_time_reporting_then_activity(world):
     assert (bb.on_time, bb.late, bb.missing, bb.rank) == (0, 1, 2, 2)
     assert bb.hours_per_volunteer == Decimal("6.0")
     assert "按时报送 3 份" in b["summary"]
+
+
+def test_lock_holds_when_another_request_moved_the_version_behind_this_session(world):
+    from sqlalchemy import update
+
+    leader = world["org_leader"]
+    r = factories.monthly_report(leader, world["org_a"], *MAY)
+    stale = r.version
+    db.session.execute(update(MonthlyReport).where(MonthlyReport.id == r.id).values(version=stale + 1)
+                       .execution_options(synchronize_session=False))
+    assert r.version == stale  # this session still believes the old version
+    with pytest.raises(ReportConflict):
+        services.save_draft(leader, r, DraftData(summary="迟到的保存"), stale)
+    assert r.version == stale + 1
+
+
+def test_autosaves_are_not_audited_but_workflow_steps_are(world):
+    from core.audit import AuditEntry
+
+    leader = world["org_leader"]
+    r = factories.monthly_report(leader, world["org_a"], *MAY)
+    db.session.flush()
+    before = db.session.scalar(db.select(db.func.count(AuditEntry.id)))
+    services.save_draft(leader, r, DraftData(summary="一"), r.version)
+    services.save_draft(leader, r, DraftData(summary="二"), r.version)
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) == before
+    services.transition(r, "submit", leader)
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) == before + 1
