@@ -169,16 +169,23 @@ def _kind_form(form: KindForm, districts: list[Region], kind: AwardKind | None):
     return quotas, errors
 
 
-@bp.route("/<int:campaign_id>/kinds/new", methods=["GET", "POST"], defaults={"kind_id": None})
+@bp.route("/<int:campaign_id>/kinds/new", methods=["GET", "POST"])
+@roles_required(Role.CITY_ADMIN)
+def kind_new(campaign_id: int):
+    return _kind_page(_campaign(campaign_id), None)
+
+
 @bp.route("/<int:campaign_id>/kinds/<int:kind_id>", methods=["GET", "POST"])
 @roles_required(Role.CITY_ADMIN)
-def kind_form(campaign_id: int, kind_id: int | None):
+def kind_form(campaign_id: int, kind_id: int):
     campaign = _campaign(campaign_id)
-    kind = None
-    if kind_id is not None:
-        kind = db.session.get(AwardKind, kind_id)
-        if kind is None or kind.campaign_id != campaign.id:
-            abort(404)
+    kind = db.session.get(AwardKind, kind_id)
+    if kind is None or kind.campaign_id != campaign.id:
+        abort(404)
+    return _kind_page(campaign, kind)
+
+
+def _kind_page(campaign: Campaign, kind: AwardKind | None):
     form = KindForm(obj=kind) if request.method == "GET" and kind else KindForm()
     if request.method == "GET" and kind:
         form.nominee_type.data = kind.nominee_type.value

@@ -229,7 +229,8 @@ def seed(ctx: dict) -> None:
     _score_all(cur, reviewers[1:], rng)  # the demo account `reviewer` has not scored yet
     # One of the others has only just started.
     late = reviewers[-1]
-    for s in list(db.session.scalars(select(ScoreSheet).where(ScoreSheet.reviewer_id == late.id)))[3:]:
+    for s in list(db.session.scalars(select(ScoreSheet).join(Nomination).where(
+            ScoreSheet.reviewer_id == late.id, Nomination.campaign_id == cur.id).order_by(ScoreSheet.id)))[3:]:
         db.session.delete(s)
     db.session.flush()
     _backdate(cur, start)
