@@ -366,7 +366,7 @@ def import_confirm(policy_id: int):
         flash("导入预览已过期，请重新上传。", "error")
         return redirect(url_for("insurance.import_insured", policy_id=policy.id), 303)
     try:
-        added = services.add_insured(policy, [int(i) for i in stash[0].get("ids", [])])
+        added = services.add_insured(policy, [int(i) for i in stash[0].get("ids", [])], action="import")
     except InsuranceError as e:
         db.session.rollback()
         flash(e.message, "error")

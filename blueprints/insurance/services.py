@@ -26,6 +26,7 @@ from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
 from core import pii, scope
+from core.audit import record_change
 from core.extensions import db
 from core.settings import get_int, get_list
 from core.tabular import ImportRow
@@ -290,8 +291,12 @@ def create_policy(user, data: PolicyData, renewed_from: InsurancePolicy | None =
 
 def update_policy(user, policy: InsurancePolicy, data: PolicyData) -> InsurancePolicy:
     org, sum_insured, premium = _check(user, data, policy)
+    before = {p.volunteer_id for p in policy.insured}
     _apply(policy, org, data, sum_insured, premium)
     db.session.flush()
+    after = {p.volunteer_id for p in policy.insured}
+    if before != after:  # the list rows are not audited one by one; one entry says what changed
+        record_change("update", policy, summary=f"被保险人名单：新增 {len(after - before)} 人，移除 {len(before - after)} 人")
     return policy
 
 
@@ -583,7 +588,7 @@ def check_import_rows(policy: InsurancePolicy, rows: list[ImportRow]) -> list[Im
     return rows
 
 
-def add_insured(policy: InsurancePolicy, volunteer_ids: list[int]) -> int:
+def add_insured(policy: InsurancePolicy, volunteer_ids: list[int], action: str = "update") -> int:
     if policy.is_headcount:
         raise InsuranceError("不记名保单没有被保险人名单")
     members = org_member_ids(policy.organization_id, volunteer_ids)
@@ -592,6 +597,8 @@ def add_insured(policy: InsurancePolicy, volunteer_ids: list[int]) -> int:
     for vid in new:
         policy.insured.append(InsuredPerson(volunteer_id=vid))
     db.session.flush()
+    if new:
+        record_change(action, policy, summary=f"被保险人名单：新增 {len(new)} 人")
     return len(new)
 
 

@@ -169,6 +169,9 @@ def test_import_preview_errors_then_confirm(as_role, world):
     assert c.post(f"/insurance/{p.id}/import/confirm", data={"token": token}).status_code == 303
     db.session.refresh(p)
     assert [i.volunteer_id for i in p.insured] == [a.id]
+    from core.audit import AuditEntry
+    entry = db.session.query(AuditEntry).filter_by(action="import", entity_id=p.id).one()
+    assert entry.summary == "被保险人名单：新增 1 人" and entry.org_id == world["org_a"].id
     # a token is single-use
     resp = c.post(f"/insurance/{p.id}/import/confirm", data={"token": token})
     assert resp.status_code == 303 and db.session.query(InsurancePolicy).one().insured.__len__() == 1
