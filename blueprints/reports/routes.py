@@ -19,7 +19,7 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
-from core.pdf import pdf_response, render_pdf
+from core.pdf import cached_pdf, pdf_response
 from core.timeutil import local_today
 from core.uploads import send_stored
 
@@ -79,6 +79,7 @@ def index():
 def mine():
     """The filer's units × the last twelve months, each with its report or a button to start it."""
     today = local_today()
+    day = services.deadline_day()
     periods = services.period_choices(today)
     units = services.filing_units(current_user)
     rows = []
@@ -86,8 +87,8 @@ def mine():
         cells = []
         for y, m in periods:
             rep = services.find_report(level, uid, y, m)
-            cells.append({"year": y, "month": m, "report": rep, "due": services.due_date(y, m),
-                          "state": services.cell_state(rep, y, m, today)})
+            cells.append({"year": y, "month": m, "report": rep, "due": services.due_date(y, m, day),
+                          "state": services.cell_state(rep, y, m, today, day)})
         rows.append({"level": level, "unit_id": uid, "name": name, "cells": cells})
     return render_template("reports/mine.html", rows=rows, form=EmptyForm(), today=today)
 
@@ -132,6 +133,7 @@ def _org_reports(report: MonthlyReport) -> list:
     if report.level != ReportLevel.DISTRICT:
         return []
     today = local_today()
+    day = services.deadline_day()
     orgs = services.orgs_in_scope(current_user, report.region_id)
     by_key = {r.unit_key: r for r in db.session.scalars(scope.scoped(select(MonthlyReport), MonthlyReport, current_user)
                                                           .where(MonthlyReport.level == ReportLevel.ORG,
@@ -141,7 +143,7 @@ def _org_reports(report: MonthlyReport) -> list:
     out = []
     for o in orgs:
         rep = by_key.get(f"org-{o.id}")
-        out.append({"org": o, "report": rep, "state": services.cell_state(rep, report.year, report.month, today)})
+        out.append({"org": o, "report": rep, "state": services.cell_state(rep, report.year, report.month, today, day)})
     return out
 
 
@@ -338,7 +340,9 @@ def delete_attachment(attachment_id: int):
 @bp.get("/matrix")
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER)
 def matrix():
-    level = ReportLevel.DISTRICT if request.args.get("level") == "district" else ReportLevel.ORG
+    # The city office reviews districts: it starts on the districts; district staff on their orgs.
+    default = "district" if current_user.role in (Role.CITY_ADMIN, Role.LEADER) and current_user.is_city_wide else "org"
+    level = ReportLevel.DISTRICT if request.args.get("level", default) == "district" else ReportLevel.ORG
     year = _year_arg()
     try:
         district = int(request.args.get("district", "")) or None
@@ -441,7 +445,8 @@ def needs():
 @roles_required(*ALL)
 def needs_pdf():
     year, month = _period_arg()
-    data = render_pdf("reports/pdf/needs.html", title=f"{year} 年 {month} 月志愿服务需求信息", year=year, month=month,
+    data = cached_pdf(f"reports-needs-{year}-{month}-{services.data_stamp()}", "reports/pdf/needs.html",
+                      title=f"{year} 年 {month} 月志愿服务需求信息", year=year, month=month,
                       rows=services.published_needs(year, month))
     return pdf_response(data, f"志愿服务需求信息-{year}-{month:02d}.pdf")
 
@@ -472,8 +477,9 @@ def bulletin():
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER)
 def bulletin_pdf():
     year, quarter = _quarter_arg()
-    b = services.bulletin(year, quarter)
-    data = render_pdf("reports/pdf/bulletin.html", title=f"{year} 年第 {quarter} 季度志愿服务工作通报", b=b)
+    key = f"reports-bulletin-{year}-{quarter}-{local_today()}-{services.data_stamp()}"
+    data = cached_pdf(key, "reports/pdf/bulletin.html", title=f"{year} 年第 {quarter} 季度志愿服务工作通报",
+                      b=services.bulletin(year, quarter))
     return pdf_response(data, f"志愿服务季度通报-{year}Q{quarter}.pdf")
 
 

@@ -605,8 +605,9 @@ def overdue_units(user: User, level: ReportLevel, year: int, month: int,
         units = [(r.id, r.name) for r in districts_in_scope(user)]
     reports = {r.unit_key: r for r in db.session.scalars(select(MonthlyReport).where(
         MonthlyReport.level == level, MonthlyReport.year == year, MonthlyReport.month == month))}
+    day = deadline_day()
     return [(uid, name) for uid, name in units
-            if standing(reports.get(f"{level.value}-{uid}"), year, month, today) == Standing.MISSING]
+            if standing(reports.get(f"{level.value}-{uid}"), year, month, today, day) == Standing.MISSING]
 
 
 def chase_levels(user: User) -> list[ReportLevel]:
@@ -781,6 +782,17 @@ def delete_attachment(user: User, att: ReportAttachment) -> None:
 
 # ---- publications -------------------------------------------------------------------------------
 
+def data_stamp() -> str:
+    """Changes whenever reports, the ledger or the settings behind a publication change (PDF cache key)."""
+    reports = db.session.execute(select(func.count(MonthlyReport.id), func.max(MonthlyReport.updated_at))).one()
+    needs = db.session.scalar(select(func.max(ReportNeed.id)))
+    ledger = db.session.execute(select(func.max(ServiceRecord.id), func.max(ServiceRecord.verified_at))).one()
+    orgs = db.session.execute(select(func.count(Organization.id), func.max(Organization.updated_at))).one()
+    themes = db.session.execute(select(func.count(ThemeActivity.id), func.max(ThemeActivity.updated_at))).one()
+    acts = db.session.scalar(select(func.max(Activity.updated_at)))
+    return "-".join(str(x) for x in (*reports, needs, *ledger, *orgs, *themes, acts, deadline_day()))
+
+
 def published_needs(year: int, month: int) -> list[tuple[MonthlyReport, ReportNeed]]:
     """需求信息 from the month's ACCEPTED reports (published to every logged-in user)."""
     rows = db.session.execute(
@@ -849,9 +861,11 @@ def bulletin(year: int, quarter: int, today: date | None = None) -> dict:
             district_theme[org_district[oid]].add(m)
     names = {d.id: d.name for d in districts}
 
+    day = deadline_day()
+
     def fill(row: BulletinRow, key: str) -> BulletinRow:
         for y, m in months:
-            st = standing(reports.get((key, m)), y, m, today)
+            st = standing(reports.get((key, m)), y, m, today, day)
             if st == Standing.ON_TIME:
                 row.on_time += 1
             elif st == Standing.LATE:
