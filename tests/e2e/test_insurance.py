@@ -34,6 +34,14 @@ def test_policy_with_picker_covers_risky_activity(page, world, tmp_path):
     page.click("text=为参与者登记保单")
     page.wait_for_url(re.compile(r".*/insurance/new.*"))
 
+    # The head count applies only to a policy that names nobody.
+    assert page.is_hidden("#head_count")
+    page.check("input[name=mode][value=headcount]")
+    expect(page.locator("#head_count")).to_be_visible()
+    expect(page.locator("#picker")).to_be_hidden()
+    page.check("input[name=mode][value=named]")
+    expect(page.locator("#picker")).to_be_visible()
+
     # The organization is preselected: the picker lists its volunteers; search narrows, choices stay.
     page.fill("#vq", "陈")
     expect(page.locator("#picker")).not_to_contain_text("李志强")
