@@ -89,6 +89,15 @@ class Activity(db.Model):
         return self.organization.region_id, self.organization_id
 
     @property
+    def planned_hours(self) -> Decimal | None:
+        """Length of the activity from its start and end time, to the half hour (the default attendance)."""
+        if not (self.start_time and self.end_time) or self.end_time <= self.start_time:
+            return None
+        minutes = (self.end_time.hour * 60 + self.end_time.minute) - (self.start_time.hour * 60 + self.start_time.minute)
+        half_hours = max(1, round(minutes / 30))
+        return Decimal(half_hours) / 2
+
+    @property
     def time_label(self) -> str:
         if self.start_time and self.end_time:
             return f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"

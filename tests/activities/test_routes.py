@@ -157,6 +157,18 @@ def test_sign_up_search_and_add(as_role, act, world):
     assert db.session.scalar(select(Participant.volunteer_id).where(Participant.activity_id == act.id)) == v.id
 
 
+def test_all_present_defaults_to_the_activity_length(as_role, world):
+    # QA: a 09:00–11:30 activity offered "2 小时" for everyone; the default is now its own length.
+    from datetime import time
+
+    a = factories.activity(world["org_a"], held_on=local_today() - timedelta(days=1),
+                           start_time=time(9, 0), end_time=time(11, 30))
+    db.session.add(Participant(activity=a, volunteer=factories.activity_volunteer(world["org_a"])))
+    db.session.commit()
+    body = as_role("org_leader").get(f"/activities/{a.id}").get_data(as_text=True)
+    assert 'id="all-hours" name="hours" inputmode="decimal" value="2.5"' in body
+
+
 def test_sign_up_full_is_422_in_htmx(as_role, world):
     a = factories.activity(world["org_a"], capacity=1)
     v1, v2 = factories.activity_volunteer(world["org_a"]), factories.activity_volunteer(world["org_a"])

@@ -300,3 +300,15 @@ def test_all_present_keeps_rows_already_recorded_or_absent(world):
     assert ps[0].record.hours == Decimal("3.5") and ps[1].record_id is None and ps[1].attended is False
     assert ps[2].record.hours == Decimal("2")
     assert services.record_all(world["org_leader"], a, "2") == (0, {})
+
+
+def test_planned_hours_rounds_to_the_half_hour():
+    from datetime import time
+
+    from blueprints.activities.models import Activity
+
+    assert Activity(start_time=time(9, 0), end_time=time(11, 30)).planned_hours == Decimal("2.5")
+    assert Activity(start_time=time(14, 0), end_time=time(16, 10)).planned_hours == Decimal("2")
+    assert Activity(start_time=time(9, 0), end_time=time(9, 5)).planned_hours == Decimal("0.5")
+    assert Activity(start_time=time(9, 0), end_time=None).planned_hours is None
+    assert Activity(start_time=time(11, 0), end_time=time(9, 0)).planned_hours is None
