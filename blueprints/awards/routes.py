@@ -20,7 +20,9 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
+from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
+from core.tabular import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, read_upload, send_stored, store_bytes
 
@@ -606,6 +608,39 @@ def certificates(campaign_id: int):
     return pdf_response(data, f"{campaign.year}_荣誉证书.pdf")
 
 
+@bp.get("/nominations/<int:nomination_id>/form.pdf")
+@roles_required(*READERS)
+def nomination_pdf(nomination_id: int):
+    """推荐表: the nomination laid out like the official recommendation form."""
+    n = _nomination(nomination_id)
+    facts = n.facts if n.status != NominationStatus.DRAFT else services.facts_for(n)
+    data = render_pdf("awards/pdf/nomination.html", title="推荐表", campaign=n.campaign, n=n, facts=facts)
+    return pdf_response(data, f"推荐表_{n.kind.name}_{n.nominee_name}.pdf")
+
+
+@bp.get("/<int:campaign_id>/results.xlsx")
+@roles_required(*READERS)
+def results_xlsx(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    if not campaign.scoring_closed and current_user.role != Role.CITY_ADMIN:
+        abort(403)
+    visible = set(db.session.scalars(scope.scoped(select(Nomination.id).where(
+        Nomination.campaign_id == campaign.id), Nomination, current_user)))
+    kinds = {k.id: k for k in campaign.kinds}
+    rows = []
+    for kind_id, items in services.results(campaign).items():
+        for r in items:
+            if r.nomination.id not in visible:
+                continue
+            n = r.nomination
+            rows.append([kinds[kind_id].name, r.rank or "", "并列" if r.tied else "", n.nominee_name, n.organization.name,
+                         n.district.name if n.district else "", r.sheets, r.score if r.score is not None else "",
+                         n.status.label])
+    data = xlsx_bytes("评审结果", ["奖项", "名次", "并列", "推荐对象", "推荐单位", "所属区", "评分人数", "平均分", "状态"], rows,
+                      widths=[18, 6, 6, 30, 30, 10, 8, 8, 10])
+    return xlsx_response(data, f"{campaign.year}_评审结果.xlsx")
+
+
 @bp.get("/nominations/<int:nomination_id>/certificate.pdf")
 @roles_required(*READERS)
 def certificate(nomination_id: int):
@@ -614,3 +649,20 @@ def certificate(nomination_id: int):
         abort(404)
     data = render_pdf("awards/pdf/certificate.html", title="荣誉证书", campaign=n.campaign, winners=[n])
     return pdf_response(data, f"荣誉证书_{n.nominee_name}.pdf")
+
+
+# ---- the awards on an organization's page ----------------------------------------------------------
+
+@register_panel("org", order=70)
+def org_panel(org, user):
+    """评选表彰: awards the organization won (as nominee) and what it nominated this year and before."""
+    if user.role not in (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER):
+        return None
+    noms = list(db.session.scalars(scope.scoped(
+        select(Nomination).where((Nomination.nominee_org_id == org.id) | (Nomination.organization_id == org.id),
+                                 Nomination.status != NominationStatus.DRAFT), Nomination, user)
+        .order_by(Nomination.id.desc()).limit(20)))
+    if not noms:
+        return None
+    won = [n for n in noms if n.status == NominationStatus.AWARDED]
+    return Panel("评选表彰", "awards/_org_panel.html", {"org": org, "won": won, "noms": noms})

@@ -286,3 +286,25 @@ def test_index_and_pages_render_for_every_role(world, as_role):
     for url in (f"/awards/{camp.id}/edit", f"/awards/{camp.id}/panel", f"/awards/{camp.id}/progress",
                 f"/awards/{camp.id}/results", f"/awards/{camp.id}/objections", f"/awards/{camp.id}/kinds/new"):
         assert admin.get(url).status_code == 200, url
+
+
+def test_nomination_form_pdf_and_results_xlsx(world, as_role):
+    camp = f.award_campaign(stage="ranked")
+    n = f.award_nomination(camp, world["org_a"], status="ranked", rank=1, score=Decimal("88.5"))
+    db.session.commit()
+    resp = as_role("district_staff").get(f"/awards/nominations/{n.id}/form.pdf")
+    assert resp.status_code == 200 and resp.data[:4] == b"%PDF"
+    assert as_role("district_staff_2").get(f"/awards/nominations/{n.id}/form.pdf").status_code == 404
+    resp = as_role("city_admin").get(f"/awards/{camp.id}/results.xlsx")
+    assert resp.status_code == 200 and resp.data[:2] == b"PK"
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    assert [c.value for c in ws[2]][:4] == ["最美志愿者", 1, None, n.nominee_name]
+
+
+def test_awards_show_on_the_organizations_page(world, as_role):
+    camp = f.award_campaign(stage="decided")
+    f.award_nomination(camp, world["org_a"], kind=f.award_kind(camp, "organization"), status="awarded", rank=1)
+    db.session.commit()
+    page = as_role("district_staff").get(f"/orgs/{world['org_a'].id}").get_data(as_text=True)
+    assert "评选表彰" in page and f"{camp.year}年度最佳志愿服务组织" in page
