@@ -274,3 +274,27 @@ def test_volunteer_page_shows_insurance(as_role, world):
     db.session.commit()
     html = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
     assert "VOL-PANEL" in html and "有保险" in html and "没有保险" not in html
+
+
+def test_scan_as_image_then_removed(as_role, world):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buf, "PNG")
+    p = f.insurance_policy(world["org_a"], policy_no="IMG-1")
+    db.session.commit()
+    c = as_role("district_staff")
+    resp = c.post(f"/insurance/{p.id}/edit", data=dict(_form(world["org_a"], policy_no="IMG-1"),
+                                                       scan=(io.BytesIO(buf.getvalue()), "scan.png")),
+                  content_type="multipart/form-data")
+    assert resp.status_code == 303
+    db.session.refresh(p)
+    assert p.scan and p.scan.endswith(".png")
+    img = c.get(f"/insurance/{p.id}/scan")
+    img.close()
+    assert img.mimetype == "image/png"
+    resp = c.post(f"/insurance/{p.id}/edit", data=_form(world["org_a"], policy_no="IMG-1", remove_scan="y"))
+    assert resp.status_code == 303
+    db.session.refresh(p)
+    assert p.scan is None
+    assert c.get(f"/insurance/{p.id}/scan").status_code == 404
