@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -289,3 +290,22 @@ def test_dashboard_tile_counts_volunteers_in_scope(world, as_role):
     db.session.commit()
     body = as_role("district_staff").get("/").get_data(as_text=True)
     assert "名志愿者" in body
+
+
+def test_dashboard_tile_hours_have_thousands_separators(world, as_role):
+    # QA: the tile printed "39127.0 小时" while every other figure on the home page is grouped.
+    from blueprints.volunteers.models import VolunteerYearHours
+    from core.timeutil import local_today
+
+    v = factories.volunteer(world["org_a"])
+    db.session.add(VolunteerYearHours(volunteer_id=v.id, year=local_today().year, hours=Decimal("12345.5")))
+    db.session.commit()
+    body = as_role("district_staff").get("/").get_data(as_text=True)
+    assert "12,345.5 小时" in body
+
+
+def test_list_columns_name_the_unit(world, as_role):
+    factories.volunteer(world["org_a"])
+    db.session.commit()
+    body = as_role("district_staff").get("/volunteers/").get_data(as_text=True)
+    assert "累计时长（小时）" in body
