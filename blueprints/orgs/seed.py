@@ -238,10 +238,13 @@ def _bulk(rng: random.Random, per_district: int = (TARGET - 1) // 9, heads: bool
             trail.append(("suspend", "approved", "suspended", rng.choice(SUSPEND_REASONS), who))
         if status == OrgStatus.DEREGISTERED:
             trail.append(("deregister", "approved", "deregistered", rng.choice(DEREGISTER_REASONS), who))
-        gap = min(timedelta(days=2), (now - at) / (len(trail) + 1))  # never in the future
+        # The submit step happens at the organization's submitted_at (the queue shows that time); later steps
+        # follow it, never in the future.
+        start = r["submitted_at"] or at
+        gap = min(timedelta(days=2), (now - start) / (len(trail) + 1))
         for k, (action, frm, to, comment, actor) in enumerate(trail):
             steps.append(dict(organization_id=oid, action=action, from_status=frm, to_status=to, comment=comment,
-                              actor_name=actor, at=at + gap * k))
+                              actor_name=actor, at=at if k == 0 else start + gap * (k - 1)))
         # Applicants still in review have a pending org_leader account (activated on approval).
         if status in (OrgStatus.SUBMITTED, OrgStatus.RETURNED, OrgStatus.DRAFT):
             users.append(dict(username=f"apply{oid:04d}", display_name=r["contact_name"], password_hash=demo_hash,
