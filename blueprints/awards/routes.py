@@ -9,7 +9,7 @@ from blueprints.accounts.models import Role, User
 from blueprints.awards import services
 from blueprints.awards.forms import (CampaignForm, EvidenceForm, KindForm, NominationForm, ObjectionForm, PanelForm,
                                      ResolveForm, TransitionForm)
-from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomination, NominationFile,
+from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomination, NominationFile, ScoreSheet,
                                       NominationStatus, NomineeType, Objection, ObjectionStatus)
 from blueprints.awards.services import AwardError
 from blueprints.regions.models import Region
@@ -20,6 +20,7 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
+from core.dashboard import Tile, register_tile
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
 from core.tabular import xlsx_bytes, xlsx_response
@@ -129,11 +130,14 @@ def edit(campaign_id: int):
 def detail(campaign_id: int):
     campaign = _campaign(campaign_id)
     districts = list(db.session.scalars(select(Region).where(Region.level == "district").order_by(Region.code, Region.id)))
-    counts = {}
+    counts, used = {}, {}
     stmt = scope.scoped(select(Nomination).where(Nomination.campaign_id == campaign.id), Nomination, current_user)
     for n in db.session.scalars(stmt):
         counts[n.status] = counts.get(n.status, 0) + 1
-    return render_template("awards/detail.html", campaign=campaign, districts=districts, counts=counts,
+        if n.status != NominationStatus.DRAFT and n.district_order:
+            used[n.kind_id] = used.get(n.kind_id, 0) + 1
+    return render_template("awards/detail.html", campaign=campaign, districts=districts, counts=counts, used=used,
+                           own_district=current_user.region_id if current_user.role == Role.DISTRICT_STAFF else None,
                            open=services.nomination_open(campaign), actions=services.STAGE_ACTIONS,
                            action_form=EmptyForm(), is_panel=services.is_panel_member(current_user, campaign))
 
@@ -666,3 +670,25 @@ def org_panel(org, user):
         return None
     won = [n for n in noms if n.status == NominationStatus.AWARDED]
     return Panel("评选表彰", "awards/_org_panel.html", {"org": org, "won": won, "noms": noms})
+
+
+# ---- dashboard ------------------------------------------------------------------------------------
+
+@register_tile(order=640)
+def awards_tile(user):
+    """The running campaigns; for a reviewer, how many nominations still wait for their score."""
+    if user.role not in READERS:
+        return None
+    campaigns = list(db.session.scalars(scope.scoped(select(Campaign).where(Campaign.stage != CampaignStage.DECIDED),
+                                                     Campaign, user).order_by(Campaign.year.desc()).limit(3)))
+    if not campaigns:
+        return None
+    todo = {}
+    if user.role == Role.REVIEWER:
+        for c in campaigns:
+            if c.stage == CampaignStage.SCORING:
+                noms = db.session.scalars(scope.scoped(select(Nomination).where(
+                    Nomination.campaign_id == c.id, Nomination.status == NominationStatus.RECOMMENDED), Nomination, user))
+                done = set(db.session.scalars(select(ScoreSheet.nomination_id).where(ScoreSheet.reviewer_id == user.id)))
+                todo[c.id] = sum(1 for n in noms if n.id not in done and not services.must_recuse(user, n))
+    return Tile("评选表彰", "awards/_tile.html", {"campaigns": campaigns, "todo": todo}, url=url_for("awards.index"))

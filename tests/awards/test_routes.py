@@ -308,3 +308,12 @@ def test_awards_show_on_the_organizations_page(world, as_role):
     db.session.commit()
     page = as_role("district_staff").get(f"/orgs/{world['org_a'].id}").get_data(as_text=True)
     assert "评选表彰" in page and f"{camp.year}年度最佳志愿服务组织" in page
+
+
+def test_reviewer_dashboard_tile_counts_open_scores(world, as_role):
+    camp = f.award_campaign(stage="scoring", panel=[world["reviewer"]])
+    for _ in range(2):
+        f.award_nomination(camp, world["org_a"], status="recommended")
+    db.session.commit()
+    page = as_role("reviewer").get("/").get_data(as_text=True)
+    assert "待我评分：</span><strong>2</strong>" in page
