@@ -201,8 +201,8 @@ def can_review(user: User, report: MonthlyReport) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if report.level == ReportLevel.ORG:
-        # District staff of the org's district (the city office may step in too).
-        return (user.role == Role.DISTRICT_STAFF and user.region_id == report.region_id) or user.role == Role.CITY_ADMIN
+        # 002: organizations report to their district; the city reviews the districts' reports.
+        return user.role == Role.DISTRICT_STAFF and user.region_id == report.region_id
     return user.role == Role.CITY_ADMIN
 
 

@@ -132,13 +132,19 @@ def test_review_return_needs_comment_then_accept(world, as_role):
     assert resp.status_code == 422 and "不能" in resp.text
 
 
-def test_attachments_upload_checks_and_download(world, as_role):
+def test_attachments_upload_checks_and_download(world, as_role, monkeypatch):
+    # The size limit is lowered so the test request stays small; the rule is the same at 10 MB.
+    monkeypatch.setattr(services, "MAX_ATTACHMENT_BYTES", 2000)
     r = _report(world)
     db.session.commit()
     c = as_role("org_leader")
     resp = c.post(f"/reports/{r.id}/attachments", data={"kind": "photo", "file": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")},
                   content_type="multipart/form-data")
     assert resp.status_code == 422 and "文件类型不支持" in resp.text
+    big = b"%PDF-1.4\n" + b"0" * 2001
+    resp = c.post(f"/reports/{r.id}/attachments", data={"kind": "plan", "file": (io.BytesIO(big), "方案.pdf")},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 422 and "文件过大" in resp.text
     resp = c.post(f"/reports/{r.id}/attachments", data={"kind": "photo", "file": (io.BytesIO(_png()), "活动.png")},
                   content_type="multipart/form-data")
     assert resp.status_code == 303

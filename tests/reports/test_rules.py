@@ -171,7 +171,7 @@ def test_only_the_right_people_move_a_report(world):
         with pytest.raises(ReportForbidden):
             services.transition(r, "submit", u)
     services.transition(r, "submit", world["org_leader"])
-    for u in (world["org_leader"], world["district_staff_2"], world["leader"]):
+    for u in (world["org_leader"], world["district_staff_2"], world["leader"], world["city_admin"]):
         with pytest.raises(ReportForbidden):
             services.transition(r, "accept", u)
 
