@@ -209,6 +209,26 @@ def m_officials(year: int, ids: list[int]) -> dict[int, Measure]:
     return out
 
 
+def m_reports_on_time(year: int, ids: list[int]) -> dict[int, Measure]:
+    """The district's own monthly report to the city (002 月报制度) first submitted by its deadline."""
+    from blueprints.reports.models import MonthlyReport, ReportLevel
+    from blueprints.reports.services import deadline_day, due_date
+    from core.timeutil import to_local
+
+    day, today = deadline_day(), local_today()
+    on_time: dict[int, int] = {}
+    for rid, month, first in db.session.execute(
+            select(MonthlyReport.region_id, MonthlyReport.month, MonthlyReport.first_submitted_at).where(
+                MonthlyReport.level == ReportLevel.DISTRICT, MonthlyReport.year == year,
+                MonthlyReport.region_id.in_(ids), MonthlyReport.first_submitted_at.is_not(None))):
+        if to_local(first).date() <= due_date(year, month, day):
+            on_time[rid] = on_time.get(rid, 0) + 1
+    due = sum(1 for m in range(1, 13) if due_date(year, m, day) < today)  # months whose deadline has passed
+    return {d: Measure(Decimal(on_time.get(d, 0)), Decimal(due), Decimal(on_time.get(d, 0)), "按时报送的区县月报（份）",
+                       "已到截止日的月份", ("reports.matrix", {"level": "district", "year": year}),
+                       "" if due else "本年度尚无到期的月报") for d in ids}
+
+
 @dataclass(frozen=True)
 class Definition:
     code: str
@@ -222,20 +242,21 @@ class Definition:
     short: str = ""  # column heading of the results table
 
 
-# The default indicators and targets of DOMAIN.md. "Monthly reports on time" (002) is not in the
-# default set yet: the monthly reports feature has no committed data to count from.
+# The default indicators and targets of DOMAIN.md (weights sum to 100).
 DEFINITIONS: list[Definition] = [
     Definition("registration", "注册志愿者占城市建成区常住人口比例", "%", Method.LINEAR, Decimal(20), Decimal(15), "000",
                m_registration, "注册率"),
-    Definition("party_league", "党员、团员参与志愿服务比例", "%", Method.LINEAR, Decimal(60), Decimal(15), "000",
+    Definition("party_league", "党员、团员参与志愿服务比例", "%", Method.LINEAR, Decimal(60), Decimal(10), "000",
                m_party_league, "党团员参与率"),
     Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours, "人均时长"),
     Definition("public_stations", "公共场所志愿服务站", "个", Method.LINEAR, Decimal(5), Decimal(10), "000",
                m_public_stations, "公共场所站点"),
     Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou, "“五有”达标率"),
+    Definition("reports_on_time", "区县月报按时报送月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
+               m_reports_on_time, "月报按时"),
     Definition("theme_months", "每月一主题集中活动举办月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
                m_theme_months, "主题活动月数"),
-    Definition("officials_40h", "党员和公职人员年服务满 40 小时比例", "%", Method.LINEAR, Decimal(80), Decimal(10), "004",
+    Definition("officials_40h", "党员和公职人员年服务满 40 小时比例", "%", Method.LINEAR, Decimal(80), Decimal(5), "004",
                m_officials, "党员公职满40小时"),
     Definition("survey", "群众对志愿服务满意率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None, "群众满意率"),
 ]

@@ -227,3 +227,21 @@ def test_thresholds_must_descend(w):
         services.update_thresholds(ay, D("80"), D("85"), D("60"))
     services.update_thresholds(ay, D("95"), D("85"), D("70"))
     assert ay.excellent == D("95")
+
+
+def test_reports_on_time_counts_district_reports_first_submitted_by_the_deadline(w):
+    from datetime import datetime
+
+    staff = w["district_staff"]
+    stamps = {1: datetime(2025, 2, 3, 2), 2: datetime(2025, 3, 20, 2), 3: datetime(2025, 4, 5, 8), 4: None}
+    for month, first in stamps.items():
+        r = factories.monthly_report(staff, w["district_a"], 2025, month, status="submitted" if first else "draft")
+        r.first_submitted_at = first
+    r = factories.monthly_report(w["district_staff_2"], w["district_b"], 2025, 1, status="submitted")
+    r.first_submitted_at = datetime(2025, 2, 1, 2)
+    db.session.flush()
+    m = services.m_reports_on_time(2025, [w["district_a"].id, w["district_b"].id])
+    a = m[w["district_a"].id]
+    assert (a.numerator, a.denominator, a.value) == (2, 12, 2)  # January and March; February late, April never
+    assert m[w["district_b"].id].numerator == 1
+    assert a.link == ("reports.matrix", {"level": "district", "year": 2025})
