@@ -317,3 +317,15 @@ def test_reviewer_dashboard_tile_counts_open_scores(world, as_role):
     db.session.commit()
     page = as_role("reviewer").get("/").get_data(as_text=True)
     assert "待我评分：</span><strong>2</strong>" in page
+
+
+def test_decided_award_shows_on_the_volunteers_page(world, as_role):
+    from blueprints.awards import services
+
+    camp = f.award_campaign(stage="notice")
+    camp.notice_start = camp.notice_end = local_today()
+    n = f.award_nomination(camp, world["org_a"], status="publicized", rank=1)
+    services.advance(world["city_admin"], camp, "decide")
+    db.session.commit()
+    page = as_role("org_leader").get(f"/volunteers/{n.volunteer_id}").get_data(as_text=True)
+    assert f"{camp.year}年度最美志愿者" in page
