@@ -516,5 +516,5 @@ def reports_tile(user):
         return Tile("月报审核", "reports/_tile.html",
                     {"mine": [], "due": None, "pending": services.pending_reviews(user),
                      "unread": services.unread_count(user), "role": user.role.value},
-                    url=url_for("reports.index", status="submitted"))
+                    url=url_for("reports.index", status="pending"))
     return None

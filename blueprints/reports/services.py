@@ -504,7 +504,8 @@ class ReportFilter:
         p = parse_period(args.get("period"))
         if p:
             f.year, f.month = p
-        f.status = args.get("status", "") if args.get("status", "") in {s.value for s in ReportStatus} else ""
+        statuses = {s.value for s in ReportStatus} | {"pending"}
+        f.status = args.get("status", "") if args.get("status", "") in statuses else ""
         f.level = args.get("level", "") if args.get("level", "") in {lv.value for lv in ReportLevel} else ""
         try:
             f.district = int(args.get("district", "")) or None
@@ -528,7 +529,9 @@ def list_stmt(user: User, f: ReportFilter):
     stmt = scope.scoped(select(MonthlyReport), MonthlyReport, user)
     if f.year:
         stmt = stmt.where(MonthlyReport.year == f.year, MonthlyReport.month == f.month)
-    if f.status:
+    if f.status == "pending":  # awaiting review, first time or again
+        stmt = stmt.where(MonthlyReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED]))
+    elif f.status:
         stmt = stmt.where(MonthlyReport.status == ReportStatus(f.status))
     if f.level:
         stmt = stmt.where(MonthlyReport.level == ReportLevel(f.level))
