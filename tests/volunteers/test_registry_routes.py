@@ -309,3 +309,14 @@ def test_list_columns_name_the_unit(world, as_role):
     db.session.commit()
     body = as_role("district_staff").get("/volunteers/").get_data(as_text=True)
     assert "累计时长（小时）" in body
+
+
+def test_dismissal_note_ending_in_a_full_stop_is_not_doubled(world, as_role):
+    # QA: "…经谈话仍未改正。。档案和服务时长予以保留。"
+    v = factories.volunteer(world["org_a"], registered_on=date(2025, 1, 1))
+    db.session.commit()
+    c = as_role("org_leader")
+    assert c.post(f"/volunteers/{v.id}/dismiss", data={"reason": "profit", "dismissed_on": "2026-05-01",
+                                                       "note": "经谈话仍未改正。"}).status_code == 303
+    page = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "说明：经谈话仍未改正。档案" in page and "。。" not in page
