@@ -497,6 +497,17 @@ def settings():
     return render_template("reports/settings.html", form=form), 422 if form.errors else 200
 
 
+# ---- layout: the unread count next to the user's name --------------------------------------------
+
+@bp.app_context_processor
+def unread_notifications_count():
+    def unread_notifications() -> int:
+        if not getattr(current_user, "is_authenticated", False) or getattr(current_user, "status", None) == "pending":
+            return 0
+        return services.unread_count(current_user)
+    return {"unread_notifications": unread_notifications}
+
+
 # ---- dashboard ----------------------------------------------------------------------------------
 
 @register_tile(order=400)

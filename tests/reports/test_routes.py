@@ -183,6 +183,7 @@ def test_remind_and_notifications_flow(world, as_role):
         leader = as_role("org_leader")
         page = leader.get("/reports/notifications")
         assert "催报" in page.text and "1 条未读" in page.text
+        assert 'id="unread-notifications"' in leader.get("/").text  # the count in the layout
         note = db.session.scalar(db.select(Notification).where(Notification.user_id == world["org_leader"].id))
         assert as_role("org_leader_2").post(f"/reports/notifications/{note.id}/read").status_code == 404
         assert leader.post(f"/reports/notifications/{note.id}/read").status_code == 303
