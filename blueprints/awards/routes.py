@@ -192,6 +192,9 @@ def kind_form(campaign_id: int, kind_id: int):
 
 
 def _kind_page(campaign: Campaign, kind: AwardKind | None):
+    if campaign.stage != CampaignStage.NOMINATING:
+        flash("评审开始后不能再修改奖项。", "error")
+        return redirect(url_for("awards.detail", campaign_id=campaign.id), 303)
     form = KindForm(obj=kind) if request.method == "GET" and kind else KindForm()
     if request.method == "GET" and kind:
         form.nominee_type.data = kind.nominee_type.value
