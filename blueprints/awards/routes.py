@@ -10,7 +10,7 @@ from blueprints.awards import services
 from blueprints.awards.forms import (CampaignForm, EvidenceForm, KindForm, NominationForm, ObjectionForm, PanelForm,
                                      ResolveForm, TransitionForm)
 from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomination, NominationFile, ScoreSheet,
-                                      NominationStatus, NomineeType, Objection, ObjectionStatus)
+                                      NominationStatus, NomineeType, Objection)
 from blueprints.awards.services import AwardError
 from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
@@ -483,7 +483,7 @@ def file(file_id: int):
     f = db.session.get(NominationFile, file_id)
     if f is None:
         abort(404)
-    n = _nomination(f.nomination_id)
+    _nomination(f.nomination_id)  # the file is served only within the nomination's scope
     return send_stored(f.stored_name, download_name=f.original_name or f"材料{f.id}")
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import Role, User
 from blueprints.awards import services
-from blueprints.awards.models import Campaign, CampaignStage, Nomination, NominationStatus, NomineeType, ScoreSheet
+from blueprints.awards.models import Campaign, Nomination, NominationStatus, NomineeType, ScoreSheet
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
 from core.cli import DEMO_PASSWORD

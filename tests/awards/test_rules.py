@@ -8,7 +8,7 @@ import pytest
 
 from blueprints.accounts.models import Role
 from blueprints.awards import services
-from blueprints.awards.models import (AwardKind, CampaignStage, NominationStatus, NomineeType, Objection,
+from blueprints.awards.models import (AwardKind, CampaignStage, NominationStatus, NomineeType,
                                       ObjectionStatus, ScoreSheet)
 from blueprints.awards.services import AwardError, eligibility, rank_scores, trimmed_mean
 from blueprints.orgs.models import OrgStatus
