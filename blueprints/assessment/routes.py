@@ -9,6 +9,7 @@ from blueprints.assessment import charts, services
 from blueprints.assessment.forms import IndicatorForm, ReopenForm, SetupForm, ThresholdsForm, ValueForm
 from blueprints.assessment.models import AssessmentYear, Indicator
 from blueprints.regions.models import Region, RegionLevel
+from blueprints.stations.services import targets as station_targets
 from core import scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
@@ -49,6 +50,7 @@ def _dashboard_context(year: int) -> dict:
     ctx: dict = dict(year=year, res=res, visible=visible, can_edit=services.can_edit(current_user),
                      ay=services.get_year(year), action_form=EmptyForm(), reopen_form=ReopenForm())
     ctx["key"] = services.key_figures(year, sorted(visible)) if visible else None
+    ctx["station_city_min"] = station_targets().city_min  # 000: the city ≥ 30 stations (configurable)
     ctx["prev_key"] = services.key_figures(year - 1, sorted(visible)) if visible else None
     if res is not None:
         rows = [d for d in res.ranked if d.id in visible]
