@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -64,7 +64,12 @@ def _dashboard_context(year: int) -> dict:
 @bp.get("/")
 @roles_required(*READERS)
 def index():
-    return render_template("assessment/index.html", **_dashboard_context(_year()))
+    ctx = _dashboard_context(_year())
+    # The year switch swaps the body by HTMX; a reload or a shared URL gets the full page.
+    template = "assessment/_body.html" if request.headers.get("HX-Request") == "true" else "assessment/index.html"
+    resp = make_response(render_template(template, **ctx))
+    resp.vary.add("HX-Request")
+    return resp
 
 
 # ---- indicators (city admin) -------------------------------------------------------------------

@@ -171,3 +171,11 @@ def test_junk_query_values_do_not_fail(as_role, year):
 def test_leader_home_page_has_the_assessment_tile(as_role, year):
     text = as_role("leader").get("/").text
     assert "年度考核" in text and "赤坎区" in text
+
+
+def test_year_switch_answers_htmx_with_the_body_only(as_role, year):
+    c = as_role("leader")
+    r = c.get(f"/assessment/?year={Y - 1}", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "<html" not in r.text and f"{Y - 1} 年度志愿服务工作考核" in r.text
+    assert "HX-Request" in r.headers.get("Vary", "")
+    assert "<html" in c.get(f"/assessment/?year={Y - 1}").text

@@ -64,4 +64,11 @@ def test_leader_sees_the_dashboard(page, assessed):
     page.click("nav >> text=年度考核")
     assert "2026 年度志愿服务工作考核" in page.locator("h1").inner_text()
     assert page.locator("svg.chart").count() == 2
+    page.select_option("#year", "2025")  # the year switch swaps the body (HTMX) and keeps a shareable URL
+    page.wait_for_url(re.compile(r".*/assessment/\?year=2025$"))
+    assert "2025 年度志愿服务工作考核" in page.locator("h1").inner_text()
+    assert "尚未设置考核指标" in page.content()
+    page.select_option("#year", "2026")
+    page.wait_for_url(re.compile(r".*/assessment/\?year=2026$"))
+    assert page.locator("svg.chart").count() == 2
     assert page.locator("text=定稿本年度结果").count() == 0  # leaders change nothing
