@@ -201,7 +201,10 @@ def can_review(user: User, report: MonthlyReport) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if report.level == ReportLevel.ORG:
-        # 002: organizations report to their district; the city reviews the districts' reports.
+        # 002: organizations report to their district; the city reviews the districts' reports (and
+        # those of city-level organizations, which have no district).
+        if report.organization is not None and report.organization.district_id is None:
+            return user.role == Role.CITY_ADMIN
         return user.role == Role.DISTRICT_STAFF and user.region_id == report.region_id
     return user.role == Role.CITY_ADMIN
 
@@ -419,7 +422,7 @@ def filer_users(report: MonthlyReport) -> list[User]:
 
 
 def reviewer_users(report: MonthlyReport) -> list[User]:
-    if report.level == ReportLevel.ORG:
+    if report.level == ReportLevel.ORG and report.organization.district_id is not None:
         stmt = select(User).where(User.role == Role.DISTRICT_STAFF, User.region_id == report.region_id)
     else:
         stmt = select(User).where(User.role == Role.CITY_ADMIN)
@@ -549,7 +552,8 @@ def pending_reviews(user: User) -> int:
     if user.role == Role.DISTRICT_STAFF:
         stmt = stmt.where(MonthlyReport.level == ReportLevel.ORG, MonthlyReport.region_id == user.region_id)
     else:
-        stmt = stmt.where(MonthlyReport.level == ReportLevel.DISTRICT)
+        city_orgs = select(Organization.id).where(Organization.district_id.is_(None))
+        stmt = stmt.where((MonthlyReport.level == ReportLevel.DISTRICT) | MonthlyReport.organization_id.in_(city_orgs))
     return db.session.scalar(stmt) or 0
 
 

@@ -351,3 +351,15 @@ def test_autosaves_are_not_audited_but_workflow_steps_are(world):
     assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) == before
     services.transition(r, "submit", leader)
     assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) == before + 1
+
+
+def test_city_level_organization_reports_to_the_city(world):
+    city_org = factories.org(world["city"], "湛江市志愿服务联合会")
+    boss = factories.user("org_leader", "city_org_leader", orgs=[city_org])
+    r = factories.monthly_report(boss, city_org, *MAY, status="submitted")
+    assert r.region_id == world["city"].id
+    assert services.pending_reviews(world["city_admin"]) == 1 and services.unread_count(world["city_admin"]) == 1
+    with pytest.raises(ReportForbidden):
+        services.transition(r, "accept", world["district_staff"])
+    services.transition(r, "accept", world["city_admin"])
+    assert r.status == ReportStatus.ACCEPTED
