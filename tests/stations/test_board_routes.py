@@ -71,6 +71,15 @@ def test_bad_upload_reshows_form_with_message(as_role, station, upload, message,
     assert db.session.query(StationAssessment).count() == 0
 
 
+def test_photo_warning_only_when_a_photo_was_chosen(as_role, station):
+    # QA: "浏览器不会保留已选择的照片" showed on every error, even when no photo had been chosen.
+    c = as_role("district_staff")
+    resp = _post(c, station, _assess_data(place_ok=""))
+    assert resp.status_code == 422 and "浏览器不会保留" not in resp.get_data(as_text=True)
+    resp = _post(c, station, _assess_data(place_ok="", sign_photo=(io.BytesIO(_png()), "标识.png")))
+    assert resp.status_code == 422 and "浏览器不会保留" in resp.get_data(as_text=True)
+
+
 def test_path_traversal_name_does_not_escape_upload_dir(as_role, station, app):
     resp = _post(as_role("district_staff"), station,
                  _assess_data(place_photo=(io.BytesIO(_png()), "../../../../tmp/evil.png")))
