@@ -432,3 +432,12 @@ def test_district_plan_page_lists_the_city_rows_it_follows(as_role, world):
     db.session.commit()
     body = as_role("district_staff").get(f"/themes/{plan.id}").get_data(as_text=True)
     assert "市级计划（2026 年，已发布）" in body and body.count("暖冬行主题志愿服务月") == 1 and "赤坎区学雷锋" in body
+
+
+def test_board_cell_names_org_count_briefly(as_role, world):
+    # QA: "3 个组织参与" wrapped to a lone "与" in the narrow month cells; the cell says "3 个组织", the
+    # tooltip says what is counted.
+    _board_world(world)
+    body = as_role("city_admin").get("/themes/board?year=2026").get_data(as_text=True)
+    assert "个组织参与</small>" not in body
+    assert "1 个组织</small>" in body and "个志愿服务组织开展了主题活动" in body
