@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -583,8 +584,30 @@ def from_json(data: dict) -> Results:
     return Results(**{**data, "indicators": inds, "districts": rows})
 
 
+# Results and key figures are asked for on every home page of leaders and offices: keep the last
+# few in memory, keyed by the data version, so that they are recomputed only when the data changed.
+_MEMO: dict[tuple, object] = {}
+_MEMO_SIZE = 16
+
+
+def _memo(key: tuple, make):
+    if key in _MEMO:
+        return _MEMO[key]
+    value = make()
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = value
+    return value
+
+
 def results(year: int) -> Results | None:
-    """A frozen year's snapshot, or the live computation; with the previous year's totals for comparison."""
+    """A frozen year's snapshot, or the live computation; with the previous year's totals for comparison.
+    Callers must not change the returned object (it may be shared through the memo)."""
+    key = ("results", str(db.engine.url), year, data_version(year), data_version(year - 1))
+    return copy.deepcopy(_memo(key, lambda: _results(year)))
+
+
+def _results(year: int) -> Results | None:
     res = _results_only(year)
     if res is None:
         return None
@@ -667,6 +690,8 @@ def data_version(year: int) -> str:
 
 
 def _live_version(year: int) -> str:
+    from blueprints.reports.models import MonthlyReport, ReportLevel
+
     # Cheap aggregates only (indexed max ids, small tables): verified hours show up in the yearly
     # hour totals, which the ledger refreshes on every verification and correction.
     parts = [
@@ -680,6 +705,9 @@ def _live_version(year: int) -> str:
         db.session.execute(select(func.count(Activity.id), func.max(Activity.updated_at))).one(),
         db.session.execute(select(func.count(RegionYearFigure.id), func.max(RegionYearFigure.updated_at))).one(),
         db.session.execute(select(func.count(Region.id), func.max(Region.id))).one(),
+        db.session.scalar(select(func.count(Region.id)).where(Region.active)),
+        db.session.execute(select(func.count(MonthlyReport.id), func.max(MonthlyReport.updated_at))
+                           .where(MonthlyReport.level == ReportLevel.DISTRICT)).one(),
         db.session.execute(select(func.count(Indicator.id), func.max(Indicator.updated_at))).one(),
         db.session.execute(select(func.count(IndicatorValue.id), func.max(IndicatorValue.updated_at))).one(),
         db.session.scalar(select(func.max(AssessmentYear.updated_at))),
@@ -703,6 +731,11 @@ class KeyFigures:
 
 
 def key_figures(year: int, district_ids: list[int]) -> KeyFigures:
+    key = ("key", str(db.engine.url), year, tuple(sorted(district_ids)), data_version(year))
+    return _memo(key, lambda: _key_figures(year, district_ids))
+
+
+def _key_figures(year: int, district_ids: list[int]) -> KeyFigures:
     vols = sum(_registered_counts(year, district_ids).values(), Decimal(0))
     urban = sum((f.urban_population or 0) for f in _figures(year, district_ids).values())
     hours = db.session.scalar(select(func.coalesce(func.sum(VolunteerYearHours.hours), 0))

@@ -245,3 +245,15 @@ def test_reports_on_time_counts_district_reports_first_submitted_by_the_deadline
     assert (a.numerator, a.denominator, a.value) == (2, 12, 2)  # January and March; February late, April never
     assert m[w["district_b"].id].numerator == 1
     assert a.link == ("reports.matrix", {"level": "district", "year": 2025})
+
+
+def test_results_follow_data_changes_through_the_memo(w):
+    _setup(w)
+    before = services.results(Y).district(w["district_a"].id)
+    a = w["org_a"]
+    v = vol(a)
+    hours(v, a, w["ol"], 6)
+    after = services.results(Y).district(w["district_a"].id)
+    reg = lambda row: next(c for c in row.cells if c.code == "registration")  # noqa: E731
+    assert reg(after).numerator == reg(before).numerator + 1
+    assert services.data_version(Y) == services.data_version(Y)
