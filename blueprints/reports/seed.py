@@ -97,9 +97,10 @@ def _bulk(ctx: dict) -> int:
     rng = random.Random(7007)
     today = local_today()
     periods = services.period_choices(today, 13)[1:]  # the last 12 complete months, newest first
-    orgs = list(db.session.execute(select(Organization.id, Organization.name, Organization.district_id)
-                                   .where(Organization.status == OrgStatus.APPROVED, Organization.district_id.isnot(None))
-                                   .order_by(Organization.id)))
+    # City-level organizations (no district) file with their own region, and the city reviews them.
+    orgs = list(db.session.execute(select(Organization.id, Organization.name,
+                                          func.coalesce(Organization.district_id, Organization.region_id))
+                                   .where(Organization.status == OrgStatus.APPROVED).order_by(Organization.id)))
     districts = list(db.session.execute(select(Region.id, Region.name).where(Region.level == RegionLevel.DISTRICT)
                                         .order_by(Region.sort, Region.id)))
     if not orgs and not districts:
@@ -190,7 +191,7 @@ def _bulk(ctx: dict) -> int:
             continue
         if row["level"] == ReportLevel.ORG:
             filer = (row["created_by_id"], "组织负责人")
-            reviewer = staff.get(row["region_id"], (None, "区文明办"))
+            reviewer = staff.get(row["region_id"]) or admin or (None, "市文明办")
         else:
             filer = staff.get(row["region_id"], (None, "区文明办"))
             reviewer = admin or (None, "市文明办")
