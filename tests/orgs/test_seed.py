@@ -25,3 +25,11 @@ def test_seeded_submit_step_matches_submitted_at_and_trail_is_in_order(world):
     for org_id in {r.id for r in rows}:
         times = db.session.scalars(select(OrgStep.at).where(OrgStep.organization_id == org_id).order_by(OrgStep.id)).all()
         assert times == sorted(times) and times[-1] <= now
+
+
+def test_name_sort_does_not_promise_pinyin_order():
+    # QA: "名称 A→Z" listed 中华… before 交通… before 光明… (code-point order, not pinyin); the label no longer
+    # claims an alphabetical order it does not give.
+    from blueprints.orgs.services import SORT_LABELS
+
+    assert "A→Z" not in SORT_LABELS["name"] and "Z→A" not in SORT_LABELS["-name"]
