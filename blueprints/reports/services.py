@@ -400,12 +400,7 @@ def transition(report: MonthlyReport, action: str, user: User, comment: str = ""
 
 
 def _notify_about(report: MonthlyReport, action: str, actor: User, comment: str) -> None:
-    from flask import url_for
-
-    try:
-        url = url_for("reports.detail", report_id=report.id)
-    except RuntimeError:  # outside a request (seed): no link
-        url = ""
+    url = _path("reports.detail", report_id=report.id)
     title = f"{report.unit_name} {report.year} 年 {report.month} 月月报"
     if action in REVIEW_ACTIONS:
         text = f"{title}已{'审核通过' if action == 'accept' else '被退回'}"
@@ -464,7 +459,8 @@ def cell_state(report: MonthlyReport | None, year: int, month: int, today: date,
     """What a matrix cell shows: label, colour class, and whether it is overdue."""
     st = standing(report, year, month, today, day)
     if (year, month) >= (today.year, today.month):
-        label = "—" if report is None else report.status.label
+        current = (year, month) == (today.year, today.month)
+        label = ("本月进行中" if current else "—") if report is None else report.status.label
         return {"label": label, "short": "—" if report is None else "草稿", "tone": "future", "standing": st}
     if st == Standing.MISSING:
         label = "逾期未报" if report is None else "逾期未报（草稿）"
@@ -665,12 +661,16 @@ def send_reminders(user: User, level: ReportLevel, year: int, month: int, today:
 
 
 def _report_link(level: ReportLevel, unit_id: int, year: int, month: int) -> str:
-    from flask import url_for
+    return _path("reports.mine", period=f"{year}-{month:02d}")
 
-    try:
-        return url_for("reports.mine", period=f"{year}-{month:02d}")
-    except RuntimeError:
-        return ""
+
+def _path(endpoint: str, **values) -> str:
+    """A local URL path, in or outside a request (the demo seed sends notifications too)."""
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def send_emails(users: list[User], subject: str, body: str) -> int:
