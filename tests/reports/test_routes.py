@@ -70,6 +70,7 @@ def test_org_leader_opens_fills_and_submits(world, as_role):
                   data={"version": report.version, "summary": "本月开展两次活动", "need_what": "助老理发",
                         "need_place": "幸福社区", "need_contact": "王芳", "need_when": "周六"})
     assert resp.status_code == 200 and "已自动保存" in resp.text and 'hx-swap-oob' in resp.text
+    assert 'id="report-figures" hx-swap-oob="true"' in resp.text  # live figures refreshed with the save
     db.session.expire_all()
     report = db.session.get(MonthlyReport, report.id)
     assert report.summary == "本月开展两次活动" and report.needs[0].what == "助老理发"
