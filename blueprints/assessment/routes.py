@@ -263,7 +263,10 @@ def district_pdf(region_id: int):
 
     def context() -> dict:
         res = services.results(year)
-        return dict(res=res, row=res.district(region.id), year=year, region=region,
+        row = res.district(region.id) if res else None
+        if row is None:  # e.g. a district added after the year was frozen
+            abort(404)
+        return dict(res=res, row=row, year=year, region=region,
                     title=f"{region.name} {year} 年度志愿服务工作考核摘要")
 
     key = f"assessment-district:{region.id}:{year}:{services.data_version(year)}"

@@ -179,3 +179,12 @@ def test_year_switch_answers_htmx_with_the_body_only(as_role, year):
     assert r.status_code == 200 and "<html" not in r.text and f"{Y - 1} 年度志愿服务工作考核" in r.text
     assert "HX-Request" in r.headers.get("Vary", "")
     assert "<html" in c.get(f"/assessment/?year={Y - 1}").text
+
+
+def test_district_added_after_freezing_has_no_summary(as_role, world, year):
+    services.freeze(world["city_admin"], Y)
+    new = factories.region(world["city"], "麻章区", "440811")
+    db.session.commit()
+    c = as_role("city_admin")
+    assert c.get(f"/assessment/districts/{new.id}/summary.pdf?year={Y}").status_code == 404
+    assert c.get(f"/assessment/districts/{new.id}?year={Y}").status_code == 200
