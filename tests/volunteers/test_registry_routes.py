@@ -308,7 +308,7 @@ def test_list_columns_name_the_unit(world, as_role):
     factories.volunteer(world["org_a"])
     db.session.commit()
     body = as_role("district_staff").get("/volunteers/").get_data(as_text=True)
-    assert "累计时长（小时）" in body
+    assert '累计时长<br><small class="muted">小时</small>' in body
 
 
 def test_dismissal_note_ending_in_a_full_stop_is_not_doubled(world, as_role):
