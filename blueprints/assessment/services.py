@@ -437,6 +437,7 @@ class DistrictResult:
     prev_total: Decimal | None = None
     prev_rank: int | None = None
     prev_grade: str | None = None
+    figures: dict | None = None  # key figures of the district, kept in a frozen snapshot
 
     @property
     def tone(self) -> str:
@@ -643,6 +644,7 @@ def freeze(user: User, year: int) -> AssessmentSnapshot:
         raise AssessmentError(f"{year} 年度没有启用的考核指标。")
     for row in res.districts:
         row.prev_total = row.prev_rank = row.prev_grade = None
+        row.figures = asdict(_key_figures(year, [row.id]))  # the dashboard's figures freeze with the scores
     snap = AssessmentSnapshot(year=year, data=to_json(res), created_by_id=user.id)
     db.session.add(snap)
     db.session.flush()
@@ -731,8 +733,25 @@ class KeyFigures:
 
 
 def key_figures(year: int, district_ids: list[int]) -> KeyFigures:
+    """The key figures of some districts; a frozen year's come from its snapshot."""
     key = ("key", str(db.engine.url), year, tuple(sorted(district_ids)), data_version(year))
-    return _memo(key, lambda: _key_figures(year, district_ids))
+    return _memo(key, lambda: _frozen_figures(year, district_ids) or _key_figures(year, district_ids))
+
+
+def _frozen_figures(year: int, district_ids: list[int]) -> KeyFigures | None:
+    ay = get_year(year)
+    if ay is None or not ay.frozen:
+        return None
+    res = _results_only(year)
+    rows = [d for d in res.districts if d.id in set(district_ids)] if res else []
+    if not rows or any(d.figures is None for d in rows):
+        return None
+    f = [d.figures for d in rows]
+    vols = sum(int(x["volunteers"]) for x in f)
+    urban = sum(int(x["urban_population"]) for x in f)
+    hours = q2(sum((Decimal(x["hours"]) for x in f), Decimal(0)))
+    return KeyFigures(vols, urban, _ratio(vols, urban), hours, _ratio(hours, vols, percent=False),
+                      sum(int(x["stations"]) for x in f), max(int(x["theme_months"]) for x in f))
 
 
 def _key_figures(year: int, district_ids: list[int]) -> KeyFigures:

@@ -257,3 +257,17 @@ def test_results_follow_data_changes_through_the_memo(w):
     reg = lambda row: next(c for c in row.cells if c.code == "registration")  # noqa: E731
     assert reg(after).numerator == reg(before).numerator + 1
     assert services.data_version(Y) == services.data_version(Y)
+
+
+def test_frozen_key_figures_do_not_follow_later_registrations(w):
+    _setup(w)
+    vol(w["org_a"])
+    services.freeze(w["city_admin"], Y)
+    ids = [w["district_a"].id, w["district_b"].id]
+    before = services.key_figures(Y, ids)
+    vol(w["org_a"]), vol(w["org_b"])
+    db.session.flush()
+    assert services.key_figures(Y, ids).volunteers == before.volunteers == 1
+    assert services._key_figures(Y, ids).volunteers == 3  # the live figure moved on
+    services.reopen(w["city_admin"], Y, "补报数据后重新计算")
+    assert services.key_figures(Y, ids).volunteers == 3
