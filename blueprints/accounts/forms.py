@@ -34,6 +34,11 @@ class UserForm(FlaskForm):
         Regexp(USERNAME_RE, message="用户名为 3–32 位字母、数字、下划线、点或连字符"),
     ])
     display_name = StringField("姓名/称呼", validators=[DataRequired("请填写姓名或称呼"), Length(max=64, message="最多 64 个字")])
+    email = StringField("工作邮箱", validators=[
+        Optional(), Length(max=120, message="最多 120 个字符"),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确，如 name@example.gov.cn"),
+    ], filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        description="选填；配置邮件服务器后，催报等通知同时发到此邮箱。")
     role = SelectField("角色", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
     region_id = SelectField("管辖区域", coerce=int, validators=[Optional()],
                             description="县区工作人员和领导必填；选择“湛江市”表示全市。")

@@ -132,6 +132,7 @@ def create():
     if _check_assignment(form):
         user = services.create_user(
             current_user, username=form.username.data, display_name=form.display_name.data,
+            email=(form.email.data or "").strip(),
             password=form.password.data, role=form.role.data, region_id=form.region_id.data,
             org_ids=form.organizations.data or [],
         )
@@ -155,6 +156,7 @@ def edit(user_id: int):
     if _check_assignment(form, exclude_id=user.id):
         user.username = form.username.data
         user.display_name = form.display_name.data
+        user.email = (form.email.data or "").strip()
         services.apply_assignment(user, form.role.data, form.region_id.data, form.organizations.data or [])
         db.session.commit()
         flash("账户已保存。", "success")

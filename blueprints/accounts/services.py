@@ -153,8 +153,8 @@ def apply_assignment(user: User, role: str, region_id: int | None, org_ids: list
 
 
 def create_user(manager: User, *, username: str, display_name: str, password: str, role: str,
-                region_id: int | None, org_ids: list[int]) -> User:
-    user = User(username=username, display_name=display_name, role=Role(role), must_change_password=True,
+                region_id: int | None, org_ids: list[int], email: str = "") -> User:
+    user = User(username=username, display_name=display_name, email=email, role=Role(role), must_change_password=True,
                 status=UserStatus.ACTIVE)
     user.set_password(password)
     apply_assignment(user, role, region_id, org_ids)

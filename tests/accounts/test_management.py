@@ -117,3 +117,22 @@ def test_temporary_password_is_never_in_a_cookie_or_the_log(as_role, world):
     assert temp not in (resp.headers.get("Set-Cookie") or "")
     for e in db.session.scalars(select(AuditEntry)):
         assert temp not in (e.summary or "") and temp not in str(e.changes or "")
+
+
+def test_work_email_is_optional_checked_and_saved(as_role, world):
+    c = as_role("city_admin")
+    data = {"username": "potou_staff", "display_name": "坡头区文明办", "password": "Start1234",
+            "role": "district_staff", "region_id": world["district_b"].id, "email": "not-an-address"}
+    resp = c.post("/accounts/new", data=data)
+    assert resp.status_code == 422 and "邮箱格式不正确" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.username == "potou_staff")) is None
+    resp = c.post("/accounts/new", data={**data, "email": " wmb@potou.gov.cn "})
+    assert resp.status_code == 303
+    u = db.session.scalar(select(User).where(User.username == "potou_staff"))
+    assert u.email == "wmb@potou.gov.cn"
+    resp = c.post(f"/accounts/{u.id}/edit", data={"username": "potou_staff", "display_name": "坡头区文明办",
+                                                  "role": "district_staff", "region_id": world["district_b"].id,
+                                                  "email": ""})
+    assert resp.status_code == 303
+    db.session.refresh(u)
+    assert u.email == ""
