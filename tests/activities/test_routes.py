@@ -214,6 +214,19 @@ def test_all_present_creates_pending_records(as_role, act, world):
     assert {r.volunteer_id for r in recs} == {p.volunteer_id for p in ps}
 
 
+def test_cancel_page_says_up_front_that_attended_activity_cannot_be_cancelled(as_role, act, world):
+    # QA: the form took a reason and only then answered "已记录考勤的活动不能取消".
+    _signed_up(act, world, 2)
+    c = as_role("org_leader")
+    c.post(f"/activities/{act.id}/attendance", data={"hours": "2"})
+    body = c.get(f"/activities/{act.id}/cancel").get_data(as_text=True)
+    assert "该活动已为 2 人记录考勤，不能取消" in body and "确认取消活动" not in body
+    resp = c.post(f"/activities/{act.id}/cancel", data={"reason": "下雨"})
+    assert resp.status_code == 422 and "不能取消" in resp.get_data(as_text=True)
+    db.session.refresh(act)
+    assert act.status == ActivityStatus.OPEN
+
+
 def test_all_present_bad_hours_is_422(as_role, act, world):
     _signed_up(act, world, 1)
     resp = as_role("org_leader").post(f"/activities/{act.id}/attendance", data={"hours": "abc"},
