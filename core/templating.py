@@ -1,6 +1,7 @@
 """Jinja filters and globals shared by every template."""
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, request
@@ -54,10 +55,23 @@ def mask_phone_filter(value) -> str:
     return mask_phone(value or "")
 
 
+# Phone numbers inside free text (a need's "联系人 138…", "0759-…"): mobiles and landlines with an
+# area code. Digits glued to other digits are not phones (IDs, amounts), hence the look-arounds.
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def mask_phones_in_text(value) -> str:
+    """Free text with every phone number in it masked as `mask_phone` does."""
+    from core.validators import mask_phone
+
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0).replace(" ", "")), str(value or ""))
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         datetime=fmt_datetime, date=fmt_date, money=fmt_money, number=fmt_number,
         percent=fmt_percent, mask_id=mask_id, mask_phone=mask_phone_filter,
+        mask_phones_in_text=mask_phones_in_text,
         reject_page=lambda d: {k: v for k, v in d.items() if k != "page"},
     )
     app.jinja_env.trim_blocks = True

@@ -157,3 +157,18 @@ def test_forwarded_client_address_is_trusted_only_when_configured():
         seen.append(app.test_client().get("/_ip", headers={"X-Forwarded-For": "10.9.8.7"},
                                           environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True))
     assert seen == ["127.0.0.1", "10.9.8.7"]
+
+
+# ---- phones inside free text --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,shown", [
+    ("王老师 13812345678", "王老师 138****5678"),
+    ("电话 0759-3312345，或 138 1234 5678", "电话 0759-*****45，或 138****5678"),
+    ("身份证 440802199001011234 不是电话", "身份证 440802199001011234 不是电话"),
+    ("上午 9:00 前到达", "上午 9:00 前到达"),
+    ("", ""),
+])
+def test_phones_inside_free_text_are_masked(text, shown):
+    from core.templating import mask_phones_in_text
+
+    assert mask_phones_in_text(text) == shown

@@ -212,13 +212,14 @@ def test_dashboard_tiles(world, as_role):
 def test_district_report_shows_its_organizations(world, as_role):
     r = _report(world)
     services.save_draft(world["org_leader"], r, services.DraftData(summary="概况", needs=[
-        {"what": "助老理发", "place": "幸福社区", "contact": "王芳", "when": "周六"}]), r.version)
+        {"what": "助老理发", "place": "幸福社区", "contact": "王芳 13812345678", "when": "周六"}]), r.version)
     services.transition(r, "submit", world["org_leader"])
     d = _report(world, unit="district_a", by="district_staff")
     db.session.commit()
     page = as_role("district_staff").get(f"/reports/{d.id}")
     assert page.status_code == 200 and "所辖组织月报" in page.text and world["org_a"].name in page.text
     assert "所辖组织提出的需求" in page.text and "助老理发" in page.text
+    assert "王芳 138****5678" in page.text and "13812345678" not in page.text  # phones masked in text
 
 
 def test_pending_filter_lists_first_and_repeated_submissions(world, as_role):
