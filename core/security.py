@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -44,7 +45,21 @@ def _error_page(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, title=title, text=message or text), code
 
 
+NUL_MESSAGE = "提交的内容含有不允许的控制字符，请检查后重试。"
+
+
+def _has_nul(multidict) -> bool:
+    return any("\x00" in value for values in multidict.listvalues() for value in values)
+
+
 def init_security(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_bytes():
+        # No real input contains NUL; PostgreSQL refuses it in text, so stop it at the door on both stores.
+        if _has_nul(request.args) or (request.method not in ("GET", "HEAD") and _has_nul(request.form)):
+            return _error_page(400, NUL_MESSAGE)
+        return None
+
     @app.after_request
     def headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -81,6 +96,14 @@ def init_security(app: Flask) -> None:
         if e.code in (301, 302, 303, 307, 308):
             return e
         return _error_page(e.code or 500)
+
+    @app.errorhandler(DataError)
+    def data_error(e: DataError):
+        # A value the database cannot hold (an out-of-range number that slipped past a form) is the
+        # client's bad input, not a server failure. Nothing is half-saved: the transaction is rolled back.
+        db.session.rollback()
+        log.warning("database refused a value on %s %s: %s", request.method, request.path, type(e.orig).__name__)
+        return _error_page(400)
 
     @app.errorhandler(Exception)
     def server_error(e: Exception):
