@@ -15,9 +15,10 @@ REQ = "此项必填"
 def opt_int(value):
     """Select values as ints; anything unreadable becomes None (then "please choose")."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**31 else None  # ids are 32-bit on PostgreSQL
 
 
 class CampaignForm(FlaskForm):
