@@ -7,6 +7,7 @@ Runs after the activities seed; without activities it only creates the plans.
 from __future__ import annotations
 
 import random
+from datetime import date
 from collections import defaultdict
 
 import click
@@ -89,7 +90,7 @@ def _links(plans: dict[int, ThemePlan], city: Region) -> int:
             select(Activity.id, Activity.held_on, Region.district_id, Region.id)
             .join(Organization, Organization.id == Activity.organization_id)
             .join(Region, Region.id == unit)
-            .where(Activity.status == ActivityStatus.OPEN, Activity.held_on >= f"{min(plans)}-01-01")
+            .where(Activity.status == ActivityStatus.OPEN, Activity.held_on >= date(min(plans), 1, 1))
             .order_by(Activity.held_on, Activity.id)):
         key = (district_id or region_id, held_on.year, held_on.month)
         by_unit_month[key].append((aid, held_on))
