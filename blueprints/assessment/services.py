@@ -106,7 +106,7 @@ def m_registration(year: int, ids: list[int]) -> dict[int, Measure]:
         den = figs[d].urban_population if d in figs else None
         num = counts.get(d, Decimal(0))
         out[d] = Measure(num, Decimal(den) if den else None, _ratio(num, den), "注册志愿者（人）", "城市建成区常住人口（人）",
-                         ("volunteers.index", {"region": d, "year": year}),
+                         ("volunteers.index", {"region": d, "year": year, "status": "active"}),
                          "" if den else "未填报城市建成区常住人口")
     return out
 
@@ -124,7 +124,7 @@ def m_party_league(year: int, ids: list[int]) -> dict[int, Measure]:
         den = (f.party_members or 0) + (f.league_members or 0) if f else 0
         num = counts.get(d, Decimal(0))
         out[d] = Measure(num, Decimal(den) if den else None, _ratio(num, den), "本年有服务时长的党员、团员志愿者（人）",
-                         "党员、团员人数（人）", ("volunteers.index", {"region": d, "year": year}),
+                         "党员、团员人数（人）", ("volunteers.index", {"region": d, "year": year, "status": "active"}),
                          "" if den else "未填报党员、团员人数")
     return out
 
@@ -141,7 +141,7 @@ def m_avg_hours(year: int, ids: list[int]) -> dict[int, Measure]:
         den = counts.get(d, Decimal(0))
         num = q2(hours.get(d, Decimal(0)))
         out[d] = Measure(num, den or None, _ratio(num, den, percent=False), "已审核服务时长（小时）", "注册志愿者（人）",
-                         ("volunteers.index", {"region": d, "year": year}), "" if den else "无注册志愿者")
+                         ("volunteers.index", {"region": d, "year": year, "status": "active"}), "" if den else "无注册志愿者")
     return out
 
 
@@ -205,7 +205,7 @@ def m_officials(year: int, ids: list[int]) -> dict[int, Measure]:
         den, num = total.get(d, Decimal(0)), met.get(d, Decimal(0))
         out[d] = Measure(num, den or None, _ratio(num, den), f"年服务满 {ledger.official_hours()} 小时的党员和公职人员（人）",
                          "登记的党员和公职人员志愿者（人）",
-                         ("volunteers.index", {"region": d, "year": year, "kind": "official_below"}),
+                         ("volunteers.index", {"region": d, "year": year, "status": "active", "kind": "official_below"}),
                          "" if den else "无登记的党员和公职人员")
     return out
 

@@ -108,6 +108,25 @@ def test_survey_entry_and_adjustment_forms(as_role, world, year):
     assert "/volunteers/?region=" in text  # the records behind the figure
 
 
+def test_registration_link_lists_exactly_the_counted_volunteers(as_role, world, year):
+    """The records behind a figure: a 劝退 volunteer is neither counted nor in the linked list."""
+    import html
+    import re
+    from datetime import date
+
+    from blueprints.volunteers.models import VolunteerStatus
+    a = world["org_a"]
+    kept = factories.activity_volunteer(a, name="在册甲", registered_on=date(2025, 1, 1))
+    gone = factories.activity_volunteer(a, name="劝退乙", registered_on=date(2025, 1, 1),
+                                        status=VolunteerStatus.DISMISSED, dismissed_on=date(2025, 6, 1))
+    db.session.commit()
+    c = as_role("city_admin")
+    page = c.get(f"/assessment/districts/{world['district_a'].id}?year={Y}").text
+    link = html.unescape(re.search(r'href="(/volunteers/\?[^"]+)">查看记录', page).group(1))
+    listed = c.get(link).text
+    assert kept.name in listed and gone.name not in listed
+
+
 def test_district_detail_scope_by_url(as_role, world, year):
     da, db_ = world["district_a"], world["district_b"]
     staff_b = as_role("district_staff_2")  # 霞山区

@@ -52,7 +52,7 @@ def test_registration_counts_registered_volunteers_of_the_district_against_urban
     vol(w["org_b"])  # another district
     m = measure(services.m_registration, w)
     assert (m.numerator, m.denominator, m.value) == (3, 20, D("15.00"))
-    assert m.link == ("volunteers.index", {"region": w["district_a"].id, "year": Y})
+    assert m.link == ("volunteers.index", {"region": w["district_a"].id, "year": Y, "status": "active"})
     assert measure(services.m_registration, w, "district_b").numerator == 1
 
 
@@ -89,7 +89,7 @@ def test_officials_with_40_hours(w):
     vol(a)  # not an official
     m = measure(services.m_officials, w)
     assert (m.numerator, m.denominator, m.value) == (1, 3, D("33.33"))
-    assert m.link[1]["kind"] == "official_below"
+    assert m.link[1]["kind"] == "official_below" and m.link[1]["status"] == "active"
 
 
 def test_public_stations_and_wuyou(w):
