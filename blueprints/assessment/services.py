@@ -34,7 +34,7 @@ from blueprints.volunteers.models import PoliticalStatus, ServiceRecord, Volunte
 from core import scope
 from core.audit import record_event
 from core.extensions import db
-from core.timeutil import local_today, utcnow
+from core.timeutil import local_today, to_local, utcnow
 
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
@@ -628,7 +628,7 @@ def _results_only(year: int) -> Results | None:
         if snap is not None:
             res = from_json(snap.data)
             res.frozen, res.snapshot_id = True, snap.id
-            res.frozen_at = snap.created_at.isoformat(timespec="minutes")
+            res.frozen_at = to_local(snap.created_at).strftime("%Y-%m-%d %H:%M")  # stored UTC, shown local
             return res
     return compute(year)
 

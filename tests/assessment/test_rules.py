@@ -221,6 +221,17 @@ def test_freeze_keeps_results_when_data_changes_and_reopen_is_audited(w):
     assert any("定稿" in s for s in entries) and any("区县数据补报后重新计算" in s for s in entries)
 
 
+def test_frozen_time_is_shown_in_local_time(w):
+    """The snapshot's created_at is stored as naive UTC; the badge shows Asia/Shanghai time."""
+    from datetime import datetime
+    _setup(w)
+    snap = services.freeze(w["city_admin"], Y)
+    snap.created_at = datetime(2026, 1, 5, 17, 30)  # 17:30 UTC = 01:30 the next day in 湛江
+    db.session.flush()
+    services._MEMO.clear()
+    assert services.results(Y).frozen_at == "2026-01-06 01:30"
+
+
 def test_thresholds_must_descend(w):
     ay = services.ensure_year(Y)
     with pytest.raises(services.AssessmentError):
