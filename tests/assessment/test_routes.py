@@ -180,6 +180,19 @@ def test_district_summary_and_brief_pdfs(as_role, world, year):
     assert "简报" in text and "赤坎区" in text and "霞山区" not in text
 
 
+def test_pdfs_print_large_figures_in_full_with_thousands_separators(as_role, world, year):
+    """A real city's built-up-area population is in the millions: never "1.5e+06" or a rounded figure."""
+    from blueprints.regions.models import RegionYearFigure
+    fig = db.session.scalar(select(RegionYearFigure).where(RegionYearFigure.region_id == world["district_a"].id,
+                                                           RegionYearFigure.year == Y))
+    fig.urban_population = 1234567
+    db.session.commit()
+    c = as_role("city_admin")
+    for url in (f"/assessment/report.pdf?year={Y}", f"/assessment/districts/{world['district_a'].id}/summary.pdf?year={Y}"):
+        text = _pdftotext(c.get(url).data)
+        assert "1,234,567" in text and "e+06" not in text and "1.23457" not in text
+
+
 def test_junk_query_values_do_not_fail(as_role, year):
     c = as_role("city_admin")
     for url in ("/assessment/?year=abc", "/assessment/?year=99999", "/assessment/brief.pdf?year=x&month=13",
