@@ -204,6 +204,21 @@ def test_assigned_reviewer_scores_with_htmx_and_cannot_see_others(world, as_role
     assert "周教授" in c.get(f"/awards/nominations/{n.id}").get_data(as_text=True)
 
 
+def test_progress_totals_per_reviewer(world, as_role):
+    """Who has scored what: each reviewer's done / due count under their column (recusal not due)."""
+    other = f.user(Role.REVIEWER, display_name="周教授")
+    world["reviewer"].organizations = [world["org_a"]]  # recuses from org_a's nominee
+    camp = f.award_campaign(stage="scoring", panel=[world["reviewer"], other])
+    n1 = f.award_nomination(camp, world["org_a"], status="recommended")
+    n2 = f.award_nomination(camp, world["org_b"], status="recommended")
+    db.session.add(ScoreSheet(nomination_id=n1.id, reviewer_id=other.id, points=["29", "39", "19", "9"],
+                              total=Decimal("96")))
+    db.session.commit()
+    prog = as_role("city_admin").get(f"/awards/{camp.id}/progress").get_data(as_text=True)
+    foot = prog[prog.index("每位专家已评 / 应评"):]
+    assert "<strong>0/1</strong>" in foot and "<strong>1/2</strong>" in foot and n2.id
+
+
 def test_reviewer_recusal_page(world, as_role):
     world["reviewer"].organizations = [world["org_a"]]
     camp = f.award_campaign(stage="scoring", panel=[world["reviewer"]])
