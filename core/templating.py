@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, request
 from flask_login import current_user
+from jinja2 import Undefined
 
 from core.nav import nav_for
 from core.timeutil import to_local, utcnow
@@ -67,7 +68,23 @@ def mask_phones_in_text(value) -> str:
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0).replace(" ", "")), str(value or ""))
 
 
+class QuietUndefined(Undefined):
+    """Jinja's Undefined, printed as '' without an exception.
+
+    `{{ 'selected' if x == y }}` yields Undefined when false; markupsafe's escape() probes it for
+    `__html__`, and the default Undefined answers that probe by raising AttributeError — about a tenth
+    of a millisecond each, which made a select of 5,000 organizations cost half a second. Rendering is
+    unchanged: an undefined value still prints as nothing and still fails on any other use.
+    """
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return ""
+
+
 def init_templating(app: Flask) -> None:
+    app.jinja_env.undefined = QuietUndefined
     app.jinja_env.filters.update(
         datetime=fmt_datetime, date=fmt_date, money=fmt_money, number=fmt_number,
         percent=fmt_percent, mask_id=mask_id, mask_phone=mask_phone_filter,
