@@ -192,7 +192,7 @@ def edit(vid: int):
 def detail(vid: int):
     v = _volunteer(vid)
     member_ids = {m.organization_id for m in v.memberships}
-    joinable = [o for o in services.registrable_orgs(current_user) if o.id not in member_ids]
+    joinable = [o for o in services.registrable_org_rows(current_user) if o.id not in member_ids]
     return render_template(
         "volunteers/detail.html", v=v, figures=ledger.figures_for(v), chart=ledger.monthly_chart(v),
         can_write=services.can_write(current_user, v), can_reveal=services.can_reveal(current_user, v),

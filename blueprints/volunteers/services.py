@@ -68,6 +68,15 @@ def registrable_orgs(user) -> list[Organization]:
     return list(db.session.scalars(stmt))
 
 
+def registrable_org_rows(user) -> list:
+    """(id, name) rows of registrable_orgs — for a select on a page that only offers them."""
+    if not user.can_write:
+        return []
+    stmt = scope.scoped(select(Organization.id, Organization.name).where(Organization.status == OrgStatus.APPROVED),
+                        Organization, user).order_by(Organization.name)
+    return list(db.session.execute(stmt))
+
+
 def visible_orgs(user) -> list:
     """(id, name) of the organizations in scope, for the list's filter (rows, not full objects)."""
     stmt = scope.scoped(select(Organization.id, Organization.name), Organization, user).order_by(Organization.name)
