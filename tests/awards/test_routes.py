@@ -317,6 +317,18 @@ def test_nomination_form_pdf_and_results_xlsx(world, as_role):
     assert [c.value for c in ws[2]][:4] == ["最美志愿者", 1, None, n.nominee_name]
 
 
+def test_nomination_form_with_short_deeds_is_one_page(world, as_role):
+    """The 推荐表 is a one-page official form when the deeds are short (no page with a lone footnote)."""
+    import subprocess
+    camp = f.award_campaign(stage="scoring")
+    deeds = "\n\n".join(["扎根社区5年，组织助老、助残服务数百场，被居民称为“身边的活雷锋”。"] * 3) + "\n\n以上事迹经推荐单位核实。"
+    n = f.award_nomination(camp, world["org_a"], status="recommended", deeds=deeds)
+    db.session.commit()
+    data = as_role("city_admin").get(f"/awards/nominations/{n.id}/form.pdf").data
+    info = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    assert re.search(r"Pages:\s+1\n", info), info
+
+
 def test_awards_show_on_the_organizations_page(world, as_role):
     camp = f.award_campaign(stage="decided")
     f.award_nomination(camp, world["org_a"], kind=f.award_kind(camp, "organization"), status="awarded", rank=1)
