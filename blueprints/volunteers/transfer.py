@@ -35,7 +35,8 @@ The receiving office types the number from the volunteer's ID card; it must agre
 digits, the birth date and the sex in the file, and it is what the person is matched by (one person,
 one record). Imported records keep their recording unit (`origin_unit`), arrive verified (they were
 verified where they were kept) and count in every figure; the rule "not before registration" does
-not apply to them, the 24-hour day limit does. A record whose uid is already present is skipped.
+not apply to them, the 24-hour day limit does. A record whose uid is already present is skipped, and so
+is a record of this installation's own export ("<number>/s/<id>" of the matched person) imported back.
 """
 from __future__ import annotations
 
@@ -241,6 +242,17 @@ def preview(user, doc: dict, id_number: str, org: Organization) -> Preview:
             TrainingRecord.volunteer_id == match.id, TrainingRecord.external_uid.is_not(None))))
         existing_uids |= set(db.session.scalars(select(AwardReceived.source_ref).where(
             AwardReceived.volunteer_id == match.id, AwardReceived.source == "transfer")))
+    # A file exported from this installation names its records "<number>/s|t|a/<id>" (see export):
+    # importing it back (e.g. by another organization of the same person) must not count them twice.
+    native_uids: set[str] = set()
+    if match is not None and str(person.get("volunteer_number") or "") == match.number:
+        n = match.number
+        native_uids = {f"{n}/s/{i}" for i in db.session.scalars(select(ServiceRecord.id).where(
+            ServiceRecord.volunteer_id == match.id, ServiceRecord.external_uid.is_(None)))}
+        native_uids |= {f"{n}/t/{i}" for i in db.session.scalars(select(TrainingRecord.id).where(
+            TrainingRecord.volunteer_id == match.id, TrainingRecord.external_uid.is_(None)))}
+        native_uids |= {f"{n}/a/{i}" for i in db.session.scalars(select(AwardReceived.id).where(
+            AwardReceived.volunteer_id == match.id))}
     items: list[Item] = []
     seen: set[str] = set()
 
@@ -252,6 +264,8 @@ def preview(user, doc: dict, id_number: str, org: Organization) -> Preview:
             item.errors.append("uid 在文件中重复")
         elif uid in existing_uids:
             item.skip = "已导入过，跳过"
+        elif uid in native_uids:
+            item.skip = "本系统已有该记录，跳过"
         seen.add(uid)
         return uid
 

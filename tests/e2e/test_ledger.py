@@ -88,3 +88,22 @@ def test_record_verify_certify_and_check(page, world, live_server):
     if SHOTS:
         public.screenshot(path=os.path.join(SHOTS, "ledger-verify.png"), full_page=True)
     other.close()
+
+
+def test_ledger_filter_checkboxes_are_visible_and_dates_do_not_wrap(page, world, live_server):
+    """The '仅补录' / '仅已更正' checkboxes of the filter bar are real boxes (they had collapsed to a 2 px
+    dot), and a service date stays on one line at 1280 px."""
+    v = factories.activity_volunteer(world["org_a"], name="林晓红", registered_on=date(2023, 3, 1))
+    factories.service_record(v, world["org_a"], local_today() - timedelta(days=2), "2", content="社区长者探访" * 3,
+                             verified=False, by=world["org_leader"])
+    db.session.commit()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    browser_login(page, "org_leader")
+    page.goto("/volunteers/records/")
+    for name in ("late", "corrected"):
+        box = page.locator(f"input[name={name}]").bounding_box()
+        assert box["width"] >= 12 and box["height"] >= 12, (name, box)
+    cell = page.locator(".ledger-table td.date").first.bounding_box()
+    assert cell["height"] < 45, cell  # one line, not '2026-11-' / '23'
+    page.check("input[name=late]")
+    assert page.is_checked("input[name=late]")

@@ -143,3 +143,20 @@ def test_the_public_check_survives_junk(client, junk):
     resp = client.get("/verify/", query_string={"code": junk})
     assert resp.status_code in (200, 303, 404)
     assert client.get(f"/verify/{junk.replace('%', '')}").status_code in (200, 404)
+
+
+def test_the_verification_code_never_ends_up_alone_on_a_page(w, as_role):
+    """However long the certificate, the issuer block and the verification code stay on one page
+    (a page break between them left the code alone on the last page), and '（盖章）' is not split."""
+    c = as_role("org_leader")
+    for n in range(9):
+        if n:
+            ledger.add_training(w["org_leader"], w["v"], w["org_a"], f"培训{n}", "内容", "2", "湛江市红十字会",
+                                TODAY - timedelta(days=40 + n))
+            db.session.commit()
+        cert = certificates.issue(w["org_leader"], w["v"], w["org_a"], "王芳", date(2022, 3, 1), TODAY)
+        db.session.commit()
+        pages = _pdf_text(c.get(f"/volunteers/certificates/{cert.id}.pdf").data).split("\f")
+        on = [i for i, p in enumerate(pages) if certificates.format_code(cert.code) in p]
+        assert on and "出具单位" in pages[on[0]] and "负责人" in pages[on[0]], (n, pages)
+        assert "（盖章）" in pages[on[0]], n

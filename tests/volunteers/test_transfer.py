@@ -158,3 +158,22 @@ def test_import_needs_a_write_role_and_a_fresh_token(world, as_role, number):
     c = as_role("org_leader")
     resp = c.post("/volunteers/transfer/confirm", data={"token": "forged"})
     assert resp.status_code == 303 and db.session.scalar(select(func.count()).select_from(Volunteer)) == 0
+
+
+def test_a_file_exported_here_and_imported_back_does_not_count_twice(world, as_role):
+    """Another organization of the same person imports this installation's own export: every record
+    is already here (uid "<number>/s/<id>"), so nothing is added and the hours stay as they were."""
+    v = factories.activity_volunteer(world["org_a"], name="李娜", registered_on=date(2020, 1, 1))
+    factories.service_record(v, world["org_a"], TODAY - timedelta(days=3), "2", by=world["org_leader"])
+    ledger.add_training(world["org_leader"], v, world["org_a"], "急救培训", "", "2", "红十字会", TODAY)
+    db.session.commit()
+    full = pii.decrypt(v.id_number_enc)
+    c = as_role("org_leader")
+    raw = c.post(f"/volunteers/{v.id}/transfer.json").data
+    body = _upload(c, world, None, full, raw=raw).get_data(as_text=True)
+    assert "本系统已有该记录" in body and "将导入" not in body
+    token = body.split('name="token" value="')[1].split('"')[0]
+    c.post("/volunteers/transfer/confirm", data={"token": token})
+    assert db.session.scalar(select(func.count()).select_from(ServiceRecord)) == 1
+    assert db.session.scalar(select(func.count()).select_from(TrainingRecord)) == 1
+    assert str(db.session.get(Volunteer, v.id).total_hours) == "2.0"
