@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -343,11 +344,21 @@ def nomination_open(c: Campaign, day: date | None = None) -> bool:
     return c.stage == CampaignStage.NOMINATING and c.nomination_start <= day <= c.nomination_end
 
 
+# The summary is published on the 公示 page (no login): no phone or ID numbers in it.
+_PERSONAL_NUMBER = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15}|1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}-?\d{7,8})(?![\dXx])")
+
+
+def has_personal_number(text: str) -> bool:
+    return bool(_PERSONAL_NUMBER.search(text or ""))
+
+
 def _check_content(c: Campaign, d: NominationData) -> None:
     if not d.summary.strip():
         raise AwardError("请填写简要事迹（用于公示）", "summary")
     if len(d.summary.strip()) > SUMMARY_MAX:
         raise AwardError(f"简要事迹不超过 {SUMMARY_MAX} 字", "summary")
+    if has_personal_number(d.summary):
+        raise AwardError("简要事迹将在公示页公开，请勿填写手机号、电话或身份证号等个人信息", "summary")
     if len(d.deeds) > c.deeds_limit:
         raise AwardError(f"事迹材料不超过 {c.deeds_limit} 字（现 {len(d.deeds)} 字）", "deeds")
 
@@ -735,7 +746,7 @@ def public_rows(c: Campaign) -> list[dict]:
     rows = []
     for n in _nominations(c, NominationStatus.PUBLICIZED):
         rows.append({"id": n.id, "kind": n.kind.name, "name": n.nominee_name, "org": n.organization.name,
-                     "summary": n.summary, "tied": n.tied})
+                     "summary": _PERSONAL_NUMBER.sub("（已隐去）", n.summary or ""), "tied": n.tied})
     return rows
 
 

@@ -251,6 +251,29 @@ def test_public_page_without_login_has_no_personal_data(world, client):
     assert not re.search(r"\d{17}[\dXx]", body) and not re.search(r"1[3-9]\d{9}", body)
 
 
+def test_public_summary_refuses_and_hides_phone_and_id_numbers(world, as_role, client):
+    """The summary is published without login: a phone or ID number typed into it is refused at
+    nomination (422, message next to the field, text kept) and never shown on the 公示 page."""
+    camp = f.award_campaign()
+    kind = f.award_kind(camp)
+    kind.min_star, kind.min_years = 0, 0
+    v = f.activity_volunteer(world["org_a"], name="陈晓红")
+    db.session.commit()
+    c = as_role("org_leader")
+    for typed in ("联系电话 138 1234 5678", "身份证 440802199001011234", "电话0759-2345678"):
+        resp = c.post(f"/awards/{camp.id}/nominate", data={"kind_id": kind.id, "organization_id": world["org_a"].id,
+                                                           "volunteer_id": v.id, "summary": typed, "deeds": "事迹"})
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and "请勿填写手机号" in body and typed in body, typed
+    assert db.session.scalar(db.select(db.func.count()).select_from(Nomination)) == 0
+    notice = f.award_campaign(stage="notice")
+    f.award_nomination(notice, world["org_a"], status="publicized", rank=1,
+                       summary="热心助老，联系 13812345678，证件 440802199001011234")  # e.g. typed before the rule
+    db.session.commit()
+    body = client.get(f"/awards/public/{notice.id}").get_data(as_text=True)
+    assert "热心助老" in body and "13812345678" not in body and "440802199001011234" not in body
+
+
 def test_public_page_only_during_notice(world, client):
     camp = f.award_campaign(stage="ranked")
     db.session.commit()
