@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import Flask, request
 from flask_login import current_user
 from jinja2 import Undefined
+from jinja2.compiler import CodeGenerator
 
 from core.nav import nav_for
 from core.timeutil import to_local, utcnow
@@ -83,8 +84,18 @@ class QuietUndefined(Undefined):
         return ""
 
 
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code generator, with the implicit `else` of an inline if using the environment's
+    Undefined class (QuietUndefined) instead of the hard-wired default one."""
+
+    def write_commons(self) -> None:
+        super().write_commons()
+        self.writeline("cond_expr_undefined = environment.undefined")
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.undefined = QuietUndefined
+    app.jinja_env.code_generator_class = _CodeGenerator
     app.jinja_env.filters.update(
         datetime=fmt_datetime, date=fmt_date, money=fmt_money, number=fmt_number,
         percent=fmt_percent, mask_id=mask_id, mask_phone=mask_phone_filter,
