@@ -360,9 +360,11 @@ def allowed_actions(user: User, report: MonthlyReport) -> list[str]:
     return out
 
 
-def transition(report: MonthlyReport, action: str, user: User, comment: str = "") -> ReportStep:
+def transition(report: MonthlyReport, action: str, user: User, comment: str = "",
+               today: date | None = None) -> ReportStep:
     """The one way a report changes status: checks who may do what, freezes figures on submission,
-    records the step and tells the other side."""
+    records the step and tells the other side. A month is submitted only once it is over: freezing
+    its figures earlier would leave out the rest of the month (and count activities not yet held)."""
     comment = str(comment or "").replace("\x00", "").strip()
     if action not in ACTION_LABELS:
         raise ReportError("未知的操作")
@@ -379,6 +381,11 @@ def transition(report: MonthlyReport, action: str, user: User, comment: str = ""
         raise ReportError("意见最多 2000 字", "comment")
     if action in FILER_ACTIONS and not report.summary:
         raise ReportError("请先填写本月工作概况再提交", "summary")
+    today = today or local_today()
+    if action in FILER_ACTIONS and (report.year, report.month) >= (today.year, today.month):
+        ny, nm = shift_month(report.year, report.month, 1)
+        raise ReportError(f"{report.year} 年 {report.month} 月尚未结束，{ny} 年 {nm} 月 1 日起才能提交；"
+                          "现在可以先保存草稿")
     now = utcnow()
     source = report.status
     if action in FILER_ACTIONS:

@@ -231,3 +231,17 @@ def test_pending_filter_lists_first_and_repeated_submissions(world, as_role):
     db.session.commit()
     text = as_role("district_staff").htmx_get("/reports/?status=pending").text
     assert f"/reports/{a.id}\"" in text and f"/reports/{b.id}\"" in text and f"/reports/{c.id}\"" not in text
+
+
+def test_this_months_report_saves_but_cannot_be_submitted_yet(world, as_role):
+    c = as_role("org_leader")
+    today = local_today()
+    resp = c.post("/reports/open", data={"unit": f"org-{world['org_a'].id}", "period": f"{today:%Y-%m}"})
+    assert resp.status_code == 303
+    report = db.session.scalar(db.select(MonthlyReport))
+    resp = c.post(f"/reports/{report.id}/edit", data={"version": report.version, "summary": "本月上半月的工作",
+                                                     "action": "submit"})
+    assert resp.status_code == 422 and "尚未结束" in resp.text and "本月上半月的工作" in resp.text
+    db.session.expire_all()
+    report = db.session.get(MonthlyReport, report.id)
+    assert report.status == ReportStatus.DRAFT and report.figures_frozen_at is None and report.summary == ""

@@ -363,3 +363,14 @@ def test_city_level_organization_reports_to_the_city(world):
         services.transition(r, "accept", world["district_staff"])
     services.transition(r, "accept", world["city_admin"])
     assert r.status == ReportStatus.ACCEPTED
+
+
+def test_a_month_is_submitted_only_once_it_is_over(world):
+    # Freezing figures mid-month would leave out the rest of the month and count activities not yet held.
+    r = factories.monthly_report(world["org_leader"], world["org_a"], *MAY)
+    for today in (date(2026, 5, 20), date(2026, 5, 31), date(2026, 4, 30)):
+        with pytest.raises(ReportError, match="尚未结束"):
+            services.transition(r, "submit", world["org_leader"], today=today)
+    assert r.status == ReportStatus.DRAFT and r.figures_frozen_at is None and not r.steps
+    services.transition(r, "submit", world["org_leader"], today=date(2026, 6, 1))
+    assert r.status == ReportStatus.SUBMITTED
