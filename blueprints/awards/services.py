@@ -268,7 +268,9 @@ def years_between(start: date | None, day: date) -> int:
 def volunteer_facts(v: Volunteer, day: date) -> dict:
     """What the ledger knows about a volunteer (verified hours only, ledger.py)."""
     figures = ledger.figures_for(v, day.year)
-    awards = [f"{a.awarded_on.year} {a.name}" for a in db.session.scalars(
+    # A commendation's name already carries its year ("2025年度最美志愿者"): no second year in front.
+    awards = [a.name if a.name.startswith(str(a.awarded_on.year)) else f"{a.awarded_on.year} {a.name}"
+              for a in db.session.scalars(
         select(AwardReceived).where(AwardReceived.volunteer_id == v.id).order_by(AwardReceived.awarded_on))]
     return {
         "total_hours": str(figures.total), "year_hours": str(figures.year_hours),

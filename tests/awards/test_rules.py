@@ -91,11 +91,13 @@ def test_submit_freezes_facts(world):
     v = f.activity_volunteer(world["org_a"])
     db.session.add(AwardReceived(volunteer_id=v.id, name="2024年度优秀志愿者", awarded_on=date(2024, 12, 5),
                                  granting_unit="赤坎区文明办"))
+    db.session.add(AwardReceived(volunteer_id=v.id, name="优秀青年志愿者", awarded_on=date(2025, 5, 4),
+                                 granting_unit="团区委"))
     v.total_hours = D("350")
     n = f.award_nomination(c, world["org_a"], kind=kind, volunteer_=v)
     services.transition(n, "submit", world["org_leader"])
     assert n.status == NominationStatus.SUBMITTED
-    assert n.facts["star"] == 2 and n.facts["awards"] == ["2024 2024年度优秀志愿者"]
+    assert n.facts["star"] == 2 and n.facts["awards"] == ["2024年度优秀志愿者", "2025 优秀青年志愿者"]
     v.total_hours = D("2000")  # the ledger moves on; the submission does not
     db.session.flush()
     assert n.facts["total_hours"] == "350.0"
