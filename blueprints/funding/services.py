@@ -20,6 +20,7 @@ from blueprints.regions.models import Region, RegionLevel
 from core import scope
 from core.extensions import db
 from core.settings import get_list
+from core.templating import fmt_money
 from core.timeutil import local_today, utcnow
 
 # 000 (多渠道、社会化筹集), 003 (志愿服务基金), 004 (专项工作经费): configurable under this key.
@@ -298,7 +299,7 @@ def reverse_entry(user: User, entry: LedgerEntry, reason: str, day: date | None 
     rev = LedgerEntry(organization_id=entry.organization_id, region_id=entry.region_id, entry_date=day,
                       kind=entry.kind, amount=-entry.amount, source=entry.source, purpose=entry.purpose,
                       project=entry.project, voucher_no=entry.voucher_no, reverses=entry, reason=reason[:2000],
-                      note=f"冲销 {entry.entry_date:%Y-%m-%d} {entry.kind.label} {entry.amount} 元",
+                      note=f"冲销 {entry.entry_date:%Y-%m-%d} {entry.kind.label} {fmt_money(entry.amount)}",
                       service_project_id=entry.service_project_id, created_by_id=user.id)
     db.session.add(rev)
     db.session.flush()
@@ -613,7 +614,7 @@ def _check_project(user: User, data: ProjectData, project: ServiceProject | None
         raise FundingError("结束日期不能早于开始日期", "end_date")
     if project is not None and project.payments and data.amount < project.paid:
         # Lowering the amount under what was already paid would make the payments exceed it silently.
-        raise FundingError(f"项目金额不能低于已付款 {project.paid} 元", "amount")
+        raise FundingError(f"项目金额不能低于已付款 {fmt_money(project.paid)}", "amount")
     if project is not None and project.provider_org_id and project.payments and data.provider_org_id != project.provider_org_id:
         raise FundingError("已有付款的项目不能更换承接组织", "provider_org_id")
     return buyer, provider
@@ -699,7 +700,7 @@ def record_payment(user: User, project: ServiceProject, paid_on: date, amount, v
     over_reason = (over_reason or "").strip()[:2000]
     if project.paid + amount > project.amount and not over_reason:
         raise FundingError(
-            f"累计付款 {project.paid + amount} 元将超过项目金额 {project.amount} 元，须填写超付原因", "over_reason")
+            f"累计付款 {fmt_money(project.paid + amount)} 将超过项目金额 {fmt_money(project.amount)}，须填写超付原因", "over_reason")
     provider_h = holder_from_org(project.provider)
     buyer_h = holder_from_region(project.buyer_region)
     check_not_locked(provider_h, paid_on, "paid_on")

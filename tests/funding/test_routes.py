@@ -259,6 +259,7 @@ def test_project_flow_over_http(as_role, world):
     assert p.status is ProjectStatus.IN_PROGRESS
     resp = c.post(f"{url}/pay", data={"paid_on": TODAY.isoformat(), "amount": "30000.01", "voucher_no": "", "over_reason": ""})
     assert resp.status_code == 422 and "超付原因" in resp.get_data(as_text=True)
+    assert "累计付款 ¥30,000.01 将超过项目金额 ¥30,000.00" in resp.get_data(as_text=True)  # money as ¥1,234.56
     resp = c.post(f"{url}/pay", data={"paid_on": TODAY.isoformat(), "amount": "12000", "voucher_no": "GM-1", "over_reason": ""})
     assert resp.status_code == 303
     html = c.get(url).get_data(as_text=True)
