@@ -245,3 +245,10 @@ def test_this_months_report_saves_but_cannot_be_submitted_yet(world, as_role):
     db.session.expire_all()
     report = db.session.get(MonthlyReport, report.id)
     assert report.status == ReportStatus.DRAFT and report.figures_frozen_at is None and report.summary == ""
+
+
+def test_matrix_district_cell_is_styled_to_stay_on_one_line(world, as_role):
+    factories.monthly_report(world["org_leader"], world["org_a"], *_last_month())
+    db.session.commit()
+    page = as_role("district_staff").get("/reports/matrix")
+    assert page.status_code == 200 and '<td class="mx-district">' in page.text
