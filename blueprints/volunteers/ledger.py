@@ -222,6 +222,9 @@ def check_date(volunteer: Volunteer, day: date, field_name: str = "service_date"
         raise LedgerError("服务日期不能晚于今天", field_name)
     if day < volunteer.registered_on:
         raise LedgerError(f"服务日期不能早于该志愿者的注册日期（{volunteer.registered_on.isoformat()}）", field_name)
+    if volunteer.dismissed_on is not None and day > volunteer.dismissed_on:
+        # 劝退 (001 第五条): service before the dismissal may still be entered late, none after it.
+        raise LedgerError(f"该志愿者已于 {volunteer.dismissed_on.isoformat()} 被劝退，之后的服务不能记录", field_name)
 
 
 def _clean_content(content: str) -> str:

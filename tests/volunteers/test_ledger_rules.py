@@ -90,6 +90,16 @@ def test_service_date_not_in_the_future_nor_before_registration(w):
     ledger.create_record(w["org_leader"], w["v"], w["org_a"], date(2020, 1, 1), "2", "注册当天")
 
 
+def test_no_service_after_a_dismissal_but_earlier_service_may_still_be_entered(w):
+    from blueprints.volunteers.models import VolunteerStatus
+    v = w["v"]
+    v.status, v.dismissed_on = VolunteerStatus.DISMISSED, TODAY - timedelta(days=5)
+    with pytest.raises(ledger.LedgerError) as e:
+        ledger.create_record(w["org_leader"], v, w["org_a"], YESTERDAY, "2", "劝退之后")
+    assert "被劝退" in e.value.message and e.value.field == "service_date"
+    ledger.create_record(w["org_leader"], v, w["org_a"], TODAY - timedelta(days=5), "2", "劝退当天之前的服务补录")
+
+
 def test_only_member_organizations_record_and_content_is_required(w):
     with pytest.raises(ledger.LedgerError) as e:
         ledger.create_record(w["org_leader_2"], w["v"], w["org_b"], YESTERDAY, "2", "x")
