@@ -115,7 +115,16 @@ class LedgerEntry(HolderMixin, db.Model):
 
     @property
     def audit_label(self) -> str:
-        return f"{self.holder_name} {self.entry_date} {self.kind.label} {self.amount}"
+        from core.templating import fmt_money
+
+        name = self.holder_name
+        if name == "—":  # a new row in the flush: the relationship is not loaded yet, the id is set
+            from blueprints.orgs.models import Organization
+            from blueprints.regions.models import Region
+            h = db.session.get(Organization, self.organization_id) if self.organization_id else (
+                db.session.get(Region, self.region_id) if self.region_id else None)
+            name = h.name if h is not None else "—"
+        return f"{name} {self.entry_date} {self.kind.label} {fmt_money(self.amount)}"
 
 
 class ProjectStatus(enum.StrEnum):
@@ -256,7 +265,9 @@ class ProjectPayment(db.Model):
 
     @property
     def audit_label(self) -> str:
-        return f"项目付款 {self.amount}"
+        from core.templating import fmt_money
+
+        return f"项目付款 {fmt_money(self.amount)}"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

@@ -256,6 +256,17 @@ def test_payments_never_exceed_the_amount_without_a_reason(world):
             amount="500.00", start_date=p.start_date, end_date=p.end_date))
 
 
+def test_audit_log_names_the_holder_and_shows_money_as_yuan(world):
+    """The operation log of a new entry (and of its reversal) says whose ledger and ¥1,234.56, not '— -1417.25'."""
+    from core.audit import AuditEntry
+    org = world["org_a"]
+    e = factories.ledger_entry(org, "1417.25", entry_date=date(LAST_YEAR, 6, 15), source="社会捐赠")
+    services.reverse_entry(world["org_leader"], e, "捐赠金额录入错误")
+    db.session.flush()
+    labels = db.session.scalars(select(AuditEntry.entity_label).where(AuditEntry.action == "create")).all()
+    assert f"{org.name} {TODAY} 收入 -¥1,417.25" in labels, labels
+
+
 def test_a_wrong_payment_is_reversed_on_both_ledgers_and_no_longer_counts(world):
     p = _project(world, amount="1000.00")
     user = world["district_staff"]
