@@ -18,7 +18,19 @@ from wtforms import DateField as _DateField  # noqa: E402
 from wtforms import IntegerField as _IntegerField  # noqa: E402
 
 
-class DateField(_DateField):
+from wtforms.validators import StopValidation  # noqa: E402
+
+
+class _OneMessage:
+    """A value typed but unreadable says so once: the range validators are skipped after it.
+    (An empty value still goes through the validators, so "请填写…" and Optional() behave as usual.)"""
+
+    def pre_validate(self, form):
+        if self.process_errors and any((v or "").strip() for v in (self.raw_data or [])):
+            raise StopValidation()
+
+
+class DateField(_OneMessage, _DateField):
     """A YYYY-MM-DD date; an unreadable value gets a Chinese message next to the field."""
 
     def process_formdata(self, valuelist):
@@ -29,7 +41,7 @@ class DateField(_DateField):
             raise ValueError("日期格式应为 YYYY-MM-DD（如 2026-05-04）") from None
 
 
-class IntegerField(_IntegerField):
+class IntegerField(_OneMessage, _IntegerField):
     """An integer; an unreadable value gets a Chinese message next to the field."""
 
     def process_formdata(self, valuelist):

@@ -172,3 +172,23 @@ def test_phones_inside_free_text_are_masked(text, shown):
     from core.templating import mask_phones_in_text
 
     assert mask_phones_in_text(text) == shown
+
+
+def test_an_unreadable_number_or_date_gets_one_message_not_two(app):
+    from wtforms.validators import InputRequired, NumberRange
+
+    from core.forms import DateField, IntegerField
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    class F(FlaskForm):
+        n = IntegerField("n", validators=[InputRequired("请填写"), NumberRange(0, 10, "请填写 0–10 的整数")])
+        d = DateField("d", validators=[InputRequired("请填写")])
+
+    with app.test_request_context():
+        form = F(MultiDict({"n": "abc", "d": "2026-13-45"}), meta={"csrf": False})
+        assert not form.validate()
+        assert form.errors["n"] == ["请填写整数"]
+        assert len(form.errors["d"]) == 1 and "YYYY-MM-DD" in form.errors["d"][0]
+        form = F(MultiDict({"n": "11", "d": "2026-01-01"}), meta={"csrf": False})
+        assert not form.validate() and form.errors == {"n": ["请填写 0–10 的整数"]}
