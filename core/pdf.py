@@ -71,10 +71,30 @@ def render_pdf(template: str, **context) -> bytes:
     return render_html_to_pdf(html)
 
 
+_LAYOUT_FINGERPRINT: str | None = None
+
+
+def layout_fingerprint() -> str:
+    """A digest of everything that shapes a PDF besides its data: the templates and stylesheets (read
+    once per process). Part of every cache key, so a deployment that changes a layout never serves
+    PDFs rendered with the old one — a frozen year's report included."""
+    global _LAYOUT_FINGERPRINT
+    if _LAYOUT_FINGERPRINT is None:
+        digest = hashlib.sha256()
+        root = Path(current_app.root_path)
+        for folder, pattern in (("templates", "**/*.html"), ("static/css", "*.css")):
+            for path in sorted((root / folder).glob(pattern)):
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+        _LAYOUT_FINGERPRINT = digest.hexdigest()[:16]
+    return _LAYOUT_FINGERPRINT
+
+
 def _cache_path(key: str) -> Path:
     cache_dir = Path(current_app.config["PDF_CACHE_DIR"])
     cache_dir.mkdir(parents=True, exist_ok=True)
-    return cache_dir / (hashlib.sha256(key.encode()).hexdigest() + ".pdf")
+    full_key = "\x1f".join([key, layout_fingerprint(), current_app.config["OFFICE_NAME"]])
+    return cache_dir / (hashlib.sha256(full_key.encode()).hexdigest() + ".pdf")
 
 
 def _store(path: Path, data: bytes) -> None:

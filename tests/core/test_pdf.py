@@ -49,3 +49,16 @@ def test_a_page_cannot_pull_a_local_file_into_a_pdf(app, tmp_path):
     with app.test_request_context():
         data = render_html_to_pdf(html)
     assert "root:" not in _text(tmp_path, data)
+
+
+def test_pdf_cache_key_includes_the_layout_and_the_office(app, monkeypatch):
+    import core.pdf as pdf
+
+    with app.app_context():
+        key_now = pdf._cache_path("report:2026:v1")
+        assert pdf._cache_path("report:2026:v1") == key_now  # stable for the same data and layout
+        monkeypatch.setattr(pdf, "_LAYOUT_FINGERPRINT", "another-layout")
+        assert pdf._cache_path("report:2026:v1") != key_now  # a changed template never serves the old PDF
+        monkeypatch.undo()
+        monkeypatch.setitem(app.config, "OFFICE_NAME", "另一个文明办")
+        assert pdf._cache_path("report:2026:v1") != key_now
