@@ -37,6 +37,17 @@ def recent_entries(user, limit: int = 8) -> list[AuditEntry]:
     return list(db.session.scalars(stmt))
 
 
+def actor_names(entries) -> dict[int, str]:
+    """{user_id: display name} for the entries' actors, in one query (the log keeps the username)."""
+    from blueprints.accounts.models import User
+    from core.extensions import db
+
+    ids = {e.user_id for e in entries if e.user_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
 @bp.get("/")
 @roles_required(*AUDITORS)
 def index():
@@ -60,7 +71,7 @@ def index():
     if end:
         stmt = stmt.where(AuditEntry.at < end)
     page = paginate(stmt, args.get("page"), per_page=50)
-    ctx = dict(page=page, actions=ACTION_LABELS, args=args)
+    ctx = dict(page=page, actions=ACTION_LABELS, args=args, names=actor_names(page.items))
     if request.headers.get("HX-Request") == "true":
         return render_template("audit/_rows.html", **ctx)
     return render_template("audit/index.html", **ctx)

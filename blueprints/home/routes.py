@@ -46,6 +46,8 @@ def users_tile(user):
 def audit_tile(user):
     if user.role not in (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER):
         return None
-    from blueprints.audit.routes import recent_entries
+    from blueprints.audit.routes import actor_names, recent_entries
 
-    return Tile("最近操作", "home/_tile_audit.html", {"entries": recent_entries(user)}, wide=True, url="/audit/")
+    entries = recent_entries(user)
+    return Tile("最近操作", "home/_tile_audit.html", {"entries": entries, "names": actor_names(entries)},
+                wide=True, url="/audit/")

@@ -77,3 +77,14 @@ def test_audit_filters(as_role, world):
     body = c.htmx_get("/audit/?action=delete").get_data(as_text=True)
     assert "海景社区" not in body
     assert c.get("/audit/?from=not-a-date&to=2026-13-45").status_code == 200
+
+
+def test_log_and_home_tile_name_the_actor_by_display_name(world, as_role):
+    world["district_staff"].display_name = "赤坎区张科长"
+    db.session.commit()
+    staff = as_role("district_staff")
+    staff.post(f"/regions/{world['town_a'].id}/new", data={"name": "望海社区", "code": "440802001004"})
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.username == "district_staff")) is not None
+    admin = as_role("city_admin")  # another user: the name is not just the header's own
+    assert "赤坎区张科长" in admin.get("/audit/").get_data(as_text=True)
+    assert "赤坎区张科长" in admin.get("/").get_data(as_text=True)
