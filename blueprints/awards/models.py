@@ -204,6 +204,8 @@ class Nomination(db.Model):
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer.id"), index=True)
     nominee_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     project_title: Mapped[str] = mapped_column(String(128), default="")
+    # A project nominee may name the activity that embodies it; the award then shows on that activity's page.
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"), index=True)
     nominee_name: Mapped[str] = mapped_column(String(128))
     summary: Mapped[str] = mapped_column(String(200), default="")  # 简要事迹: shown on the 公示 page
     deeds: Mapped[str] = mapped_column(Text, default="")  # 事迹材料
@@ -222,6 +224,7 @@ class Nomination(db.Model):
     kind: Mapped[AwardKind] = relationship()
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     nominee_org: Mapped[Organization | None] = relationship(foreign_keys=[nominee_org_id])
+    activity: Mapped["Activity | None"] = relationship("Activity")
     district: Mapped[Region | None] = relationship()
     steps: Mapped[list["NominationStep"]] = relationship(order_by="NominationStep.id", cascade="all, delete-orphan")
     files: Mapped[list["NominationFile"]] = relationship(order_by="NominationFile.id", cascade="all, delete-orphan")

@@ -1,11 +1,14 @@
 """Commendation (评选表彰): campaigns, nominations, panel scoring, 公示 with objections, certificates."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.accounts.models import Role, User
+from blueprints.activities.models import Activity
 from blueprints.awards import services
 from blueprints.awards.forms import (CampaignForm, EvidenceForm, KindForm, NominationForm, ObjectionForm, PanelForm,
                                      ResolveForm, TransitionForm)
@@ -317,11 +320,16 @@ def _nomination_form(form: NominationForm, campaign: Campaign):
         Volunteer.id.in_(select(Membership.volunteer_id).where(Membership.organization_id.in_(org_ids))),
         Volunteer.status == VolunteerStatus.ACTIVE).order_by(Volunteer.name).limit(2000)).all()
     form.volunteer_id.choices = [("", "（推荐志愿者时选择）")] + [(v.id, f"{v.name} {v.number}") for v in vols]
+    acts = db.session.execute(select(Activity.id, Activity.held_on, Activity.title).where(
+        Activity.organization_id.in_(org_ids), Activity.held_on >= date(local_today().year - 2, 1, 1))
+        .order_by(Activity.held_on.desc()).limit(500)).all()
+    form.activity_id.choices = [("", "（不关联活动）")] + [(a.id, f"{a.held_on:%Y-%m-%d} {a.title}") for a in acts]
 
 
 def _nomination_data(form: NominationForm) -> services.NominationData:
     return services.NominationData(kind_id=form.kind_id.data or 0, organization_id=form.organization_id.data or 0,
                                    volunteer_id=form.volunteer_id.data, project_title=form.project_title.data or "",
+                                   activity_id=form.activity_id.data,
                                    summary=form.summary.data or "", deeds=form.deeds.data or "")
 
 
@@ -673,6 +681,19 @@ def org_panel(org, user):
         return None
     won = [n for n in noms if n.status == NominationStatus.AWARDED]
     return Panel("评选表彰", "awards/_org_panel.html", {"org": org, "won": won, "noms": noms})
+
+
+@register_panel("activity", order=60)
+def activity_panel(activity, user):
+    """评选表彰: the project nominations that name this activity (an award shows here once decided)."""
+    if user.role not in (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER):
+        return None
+    noms = list(db.session.scalars(scope.scoped(
+        select(Nomination).where(Nomination.activity_id == activity.id, Nomination.status != NominationStatus.DRAFT),
+        Nomination, user).order_by(Nomination.id.desc()).limit(20)))
+    if not noms:
+        return None
+    return Panel("评选表彰", "awards/_activity_panel.html", {"activity": activity, "noms": noms})
 
 
 # ---- dashboard ------------------------------------------------------------------------------------

@@ -82,6 +82,11 @@ def _nominate(c: Campaign, kind, org: Organization, leader, rng: random.Random, 
         n.volunteer_id, n.nominee_name = volunteer.id, volunteer.name
     elif project:
         n.project_title = n.nominee_name = project
+        # the project's own activity, when the organization held one: the award then shows on its page
+        from blueprints.activities.models import Activity
+
+        n.activity_id = db.session.scalar(select(Activity.id).where(Activity.organization_id == org.id)
+                                          .order_by(Activity.held_on.desc()).limit(1))
     else:
         n.nominee_org_id, n.nominee_name = org.id, org.name
     n.summary = rng.choice(SUMMARIES).format(y=rng.randint(3, 9))

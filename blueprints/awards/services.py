@@ -339,6 +339,7 @@ class NominationData:
     project_title: str = ""
     summary: str = ""
     deeds: str = ""
+    activity_id: int | None = None
 
 
 def nomination_open(c: Campaign, day: date | None = None) -> bool:
@@ -372,7 +373,7 @@ def _resolve_nominee(user: User, c: Campaign, d: NominationData) -> tuple[AwardK
     org = db.session.get(Organization, d.organization_id)
     if org is None or not scope.in_scope(user, org) or org.id not in {o.id for o in user.organizations}:
         raise AwardError("只能以本人负责的组织名义推荐", "organization_id")
-    values: dict = {"volunteer_id": None, "nominee_org_id": None, "project_title": ""}
+    values: dict = {"volunteer_id": None, "nominee_org_id": None, "project_title": "", "activity_id": None}
     if kind.nominee_type == NomineeType.VOLUNTEER:
         v = db.session.get(Volunteer, d.volunteer_id) if d.volunteer_id else None
         member = v is not None and db.session.scalar(select(Membership.id).where(
@@ -382,6 +383,14 @@ def _resolve_nominee(user: User, c: Campaign, d: NominationData) -> tuple[AwardK
         values.update(volunteer_id=v.id, nominee_name=v.name)
     elif kind.nominee_type == NomineeType.PROJECT:
         title = d.project_title.strip()
+        if d.activity_id:
+            from blueprints.activities.models import Activity
+
+            activity = db.session.get(Activity, d.activity_id)
+            if activity is None or activity.organization_id != org.id:
+                raise AwardError("请选择本组织举办的活动", "activity_id")
+            values["activity_id"] = activity.id
+            title = title or activity.title
         if not title:
             raise AwardError("请填写项目名称", "project_title")
         if len(title) > 128:

@@ -379,3 +379,28 @@ def test_decided_award_shows_on_the_volunteers_page(world, as_role):
     db.session.commit()
     page = as_role("org_leader").get(f"/volunteers/{n.volunteer_id}").get_data(as_text=True)
     assert f"{camp.year}年度最美志愿者" in page
+
+
+def test_project_nomination_names_its_activity_and_the_award_shows_on_the_activity_page(world, as_role):
+    camp = f.award_campaign()
+    kind = f.award_kind(camp, "project")
+    act = f.activity(world["org_a"], title="红树林守护行动")
+    other = f.activity(world["org_b"], title="霞山的活动")
+    db.session.commit()
+    c = as_role("org_leader")
+    form = c.get(f"/awards/{camp.id}/nominate").get_data(as_text=True)
+    assert "红树林守护行动" in form and "霞山的活动" not in form  # only the leader's own activities offered
+    data = {"kind_id": kind.id, "organization_id": world["org_a"].id, "project_title": "", "summary": "守护海岸",
+            "deeds": "事迹"}
+    resp = c.post(f"/awards/{camp.id}/nominate", data=data | {"activity_id": other.id})
+    assert resp.status_code == 422 and "请选择本组织举办的活动" in resp.get_data(as_text=True)
+    assert db.session.scalar(db.select(Nomination)) is None
+    assert c.post(f"/awards/{camp.id}/nominate", data=data | {"activity_id": act.id}).status_code == 303
+    n = db.session.scalar(db.select(Nomination))
+    assert n.activity_id == act.id and n.nominee_name == "红树林守护行动"
+    n.status, camp.stage = NominationStatus.AWARDED, CampaignStage.DECIDED
+    db.session.commit()
+    page = as_role("district_staff").get(f"/activities/{act.id}").get_data(as_text=True)
+    assert "评选表彰" in page and f"{camp.year}年度{kind.name}" in page and "获奖" in page
+    assert f"{camp.year}年度{kind.name}" not in as_role("district_staff_2").get(f"/activities/{other.id}").get_data(as_text=True)
+    assert as_role("district_staff_2").get(f"/activities/{act.id}").status_code == 404

@@ -443,3 +443,25 @@ def test_criteria_parsing():
         services.parse_criteria("服务成效 四十")
     with pytest.raises(AwardError, match="满分应在 1–100"):
         services.parse_criteria("x：0")
+
+
+def test_a_project_may_name_its_own_organizations_activity_only(world):
+    c = f.award_campaign()
+    kind = f.award_kind(c, "project")
+    own, other = f.activity(world["org_a"], title="海滨守护行动"), f.activity(world["org_b"], title="别人的活动")
+    with pytest.raises(AwardError, match="本组织举办的活动") as e:
+        services.save_nomination(world["org_leader"], c, None, services.NominationData(
+            kind_id=kind.id, organization_id=world["org_a"].id, activity_id=other.id, summary="事迹"))
+    assert e.value.field == "activity_id"
+    n = services.save_nomination(world["org_leader"], c, None, services.NominationData(
+        kind_id=kind.id, organization_id=world["org_a"].id, activity_id=own.id, summary="事迹"))
+    assert n.activity_id == own.id and n.nominee_name == "海滨守护行动"  # title taken from the activity
+
+
+def test_activity_id_is_dropped_for_other_nominee_types(world):
+    c = f.award_campaign()
+    own = f.activity(world["org_a"])
+    n = services.save_nomination(world["org_leader"], c, None, services.NominationData(
+        kind_id=f.award_kind(c, "organization").id, organization_id=world["org_a"].id, activity_id=own.id,
+        summary="事迹"))
+    assert n.activity_id is None
