@@ -419,6 +419,15 @@ def save_nomination(user: User, c: Campaign, n: Nomination | None, d: Nomination
         dup = dup.where(Nomination.id != n.id)
     if db.session.scalar(dup) is not None:
         raise AwardError("本组织已推荐过该对象参评此奖项", "kind_id")
+    if values.get("volunteer_id"):
+        # One person, one nomination per award: a volunteer of several organizations is put forward once.
+        other = select(Organization.name).join(Nomination, Nomination.organization_id == Organization.id).where(
+            Nomination.campaign_id == c.id, Nomination.kind_id == kind.id,
+            Nomination.volunteer_id == values["volunteer_id"], Nomination.organization_id != org.id,
+            Nomination.status != NominationStatus.REJECTED)
+        taken = db.session.scalar(other.limit(1))
+        if taken is not None:
+            raise AwardError(f"该志愿者已由“{taken}”推荐参评此奖项，同一人不能重复推荐", "volunteer_id")
     created = n is None
     if created:
         n = Nomination(campaign_id=c.id, created_by_id=user.id)

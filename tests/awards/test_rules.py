@@ -465,3 +465,20 @@ def test_activity_id_is_dropped_for_other_nominee_types(world):
         kind_id=f.award_kind(c, "organization").id, organization_id=world["org_a"].id, activity_id=own.id,
         summary="事迹"))
     assert n.activity_id is None
+
+
+def test_a_volunteer_of_two_organizations_is_nominated_once_per_award(world):
+    from blueprints.volunteers.models import Membership
+
+    c = f.award_campaign()
+    kind = f.award_kind(c)
+    v = f.activity_volunteer(world["org_a"], name="两边服务")
+    db.session.add(Membership(volunteer_id=v.id, organization_id=world["org_b"].id, is_primary=False,
+                              joined_on=local_today()))
+    db.session.flush()
+    services.save_nomination(world["org_leader"], c, None, services.NominationData(
+        kind_id=kind.id, organization_id=world["org_a"].id, volunteer_id=v.id, summary="事迹"))
+    with pytest.raises(AwardError, match="已由.*推荐参评此奖项") as e:
+        services.save_nomination(world["org_leader_2"], c, None, services.NominationData(
+            kind_id=kind.id, organization_id=world["org_b"].id, volunteer_id=v.id, summary="事迹"))
+    assert e.value.field == "volunteer_id"
