@@ -7,6 +7,7 @@ from blueprints.accounts.models import Role
 from blueprints.activities import services
 from blueprints.activities.forms import QUALITY_CHOICES, ActivityForm, AllPresentForm, CancelForm
 from blueprints.activities.models import Activity, ActivityStatus, Category, Participant
+from blueprints.orgs.services import org_filter
 from core import scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
@@ -49,7 +50,7 @@ def index():
     if _is_htmx():
         return render_template("activities/_rows.html", **ctx)
     return render_template(
-        "activities/index.html", orgs=services.visible_orgs(current_user),
+        "activities/index.html", of=org_filter(current_user, f.org),
         regions=services.filter_regions(current_user), categories=list(Category),
         statuses=list(ActivityStatus), can_create=services.can_organize(current_user), **ctx)
 

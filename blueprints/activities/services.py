@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.activities.models import Activity, ActivityStatus, Category, Participant
 from blueprints.orgs.models import Organization, OrgStatus
+from blueprints.orgs.services import clean_org_query, org_name_ids
 from blueprints.regions.models import Region
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import (Membership, Quality, RecordSource, RecordStatus, Volunteer,
@@ -53,12 +54,6 @@ def can_organize(user) -> bool:
     stmt = scope.scoped(select(Organization.id).where(Organization.status == OrgStatus.APPROVED),
                         Organization, user).limit(1)
     return db.session.scalar(stmt) is not None
-
-
-def visible_orgs(user) -> list[tuple[int, str]]:
-    """(id, name) of the organizations in scope, for the list filter."""
-    stmt = scope.scoped(select(Organization.id, Organization.name), Organization, user).order_by(Organization.name)
-    return [(oid, name) for oid, name in db.session.execute(stmt)]
 
 
 def region_choices(user) -> list[Region]:
@@ -208,6 +203,7 @@ def transition(user, activity: Activity, action: str, reason: str = "") -> None:
 class ListFilters:
     q: str = ""
     org: int | None = None
+    orgq: str = ""  # part of an organization's name (when there are too many for a select)
     region: int | None = None
     category: str = ""
     status: str = ""
@@ -238,6 +234,7 @@ class ListFilters:
         f = cls()
         f.q = (args.get("q") or "").strip().replace("\x00", "")[:50]
         f.org, f.region = as_int("org"), as_int("region")
+        f.orgq = clean_org_query(args)
         category = args.get("category", "")
         f.category = category if category in {c.value for c in Category} else ""
         status = args.get("status", "")
@@ -249,7 +246,8 @@ class ListFilters:
         return f
 
     def args(self) -> dict:
-        out = {"q": self.q, "org": self.org or "", "region": self.region or "", "category": self.category,
+        out = {"q": self.q, "org": self.org or "", "orgq": self.orgq, "region": self.region or "",
+               "category": self.category,
                "status": self.status, "from": self.date_from.isoformat() if self.date_from else "",
                "to": self.date_to.isoformat() if self.date_to else ""}
         return {k: v for k, v in out.items() if v != ""}
@@ -262,6 +260,8 @@ def list_query(user, f: ListFilters):
                               Activity.place.contains(f.q, autoescape=True)))
     if f.org:
         stmt = stmt.where(Activity.organization_id == f.org)
+    if f.orgq:
+        stmt = stmt.where(Activity.organization_id.in_(org_name_ids(f.orgq)))
     if f.region:
         stmt = stmt.where(Activity.region_id.in_(scope.region_subtree_ids(f.region)))
     if f.category:

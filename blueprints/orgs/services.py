@@ -610,3 +610,36 @@ def queue_by_district(user: User) -> list[tuple[str, int, int]]:
 def applications_of(user: User) -> list[Organization]:
     return list(db.session.scalars(select(Organization).where(
         Organization.id.in_(scope.user_org_ids(user))).order_by(Organization.id)))
+
+
+# ---- the organization filter of other lists ---------------------------------------------------------
+
+ORG_SELECT_LIMIT = 300  # beyond this many organizations a <select> makes every list page heavy
+
+
+@dataclass
+class OrgFilter:
+    """What a list's "组织" filter offers: every organization in scope as a select when there are few,
+    otherwise a name search (`orgq`), keeping an organization chosen by id (e.g. a link from its page)."""
+
+    options: list[tuple[int, str]] | None  # None: too many, use the name search
+    selected_name: str | None = None
+
+
+def org_filter(user: User, selected_id: int | None) -> OrgFilter:
+    base = scope.scoped(select(Organization.id, Organization.name), Organization, user)
+    count = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    if count <= ORG_SELECT_LIMIT:
+        return OrgFilter([(oid, name) for oid, name in db.session.execute(base.order_by(Organization.name))])
+    name = db.session.scalar(base.with_only_columns(Organization.name).where(Organization.id == selected_id)) \
+        if selected_id else None
+    return OrgFilter(None, name)
+
+
+def org_name_ids(text: str):
+    """Ids of the organizations whose name contains `text` — a sub-select for the lists' name filter."""
+    return select(Organization.id).where(Organization.name.contains(text, autoescape=True))
+
+
+def clean_org_query(args) -> str:
+    return (args.get("orgq") or "").strip().replace("\x00", "")[:60]

@@ -41,6 +41,7 @@ from sqlalchemy import case, delete, extract, func, insert, select, update
 
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization, OrgStatus
+from blueprints.orgs.services import clean_org_query, org_name_ids
 from blueprints.volunteers.models import (AwardReceived, CorrectionRequest, Quality, RecordCorrection,
                                           RecordSource, RecordStatus, RequestStatus, ServiceRecord,
                                           TrainingRecord, Volunteer, VolunteerYearHours)
@@ -687,6 +688,8 @@ def clean_filters(args) -> dict:
     q = str(args.get("q", "")).strip()[:20]
     if q:
         out["q"] = q
+    if orgq := clean_org_query(args):
+        out["orgq"] = orgq
     return out
 
 
@@ -701,6 +704,8 @@ def record_list_query(user, filters: dict):
         stmt = stmt.where(ServiceRecord.corrected.is_(True))
     if "org" in filters:
         stmt = stmt.where(ServiceRecord.organization_id == filters["org"])
+    if "orgq" in filters:
+        stmt = stmt.where(ServiceRecord.organization_id.in_(org_name_ids(filters["orgq"])))
     if "activity" in filters:
         stmt = stmt.where(ServiceRecord.activity_id == filters["activity"])
     if "volunteer" in filters:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
+from blueprints.orgs.services import org_filter
 from blueprints.volunteers import ledger, services
 from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm, ReinstateForm, VolunteerEditForm, VolunteerForm
 from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus,
@@ -95,7 +96,7 @@ def index():
         resp = make_response(render_template("volunteers/_rows.html", **ctx))
     else:
         resp = make_response(render_template(
-            "volunteers/index.html", orgs=services.visible_orgs(current_user),
+            "volunteers/index.html", of=org_filter(current_user, f.org),
             regions=services.filter_regions(current_user), can_write=current_user.can_write,
             statuses=list(VolunteerStatus), politicals=list(PoliticalStatus), skills=SKILLS,
             star_labels=ledger.STAR_LABELS, official_hours=ledger.official_hours(), **ctx))

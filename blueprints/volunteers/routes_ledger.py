@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
+from blueprints.orgs.services import org_filter
 from blueprints.volunteers import certificates, ledger, services, transfer
 from blueprints.volunteers.forms import (AnswerForm, AwardForm, CertificateForm, CorrectionForm, RecordEditForm,
                                          RecordForm, RequestForm, RevokeForm, TrainingForm, TransferImportForm)
@@ -66,7 +67,7 @@ def index():
         volunteer = (db.session.scalar(scope.scoped(select(Volunteer).where(Volunteer.id == filters["volunteer"]),
                                                     Volunteer, current_user))
                      if "volunteer" in filters else None)
-        resp = make_response(render_template(T + "index.html", orgs=services.visible_orgs(current_user),
+        resp = make_response(render_template(T + "index.html", of=org_filter(current_user, filters.get("org")),
                                              statuses=list(RecordStatus), volunteer=volunteer, **ctx))
     resp.headers["Vary"] = "HX-Request"
     return resp

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.orgs.models import Organization, OrgStatus
+from blueprints.orgs.services import clean_org_query, org_name_ids
 from blueprints.regions.models import Region, RegionLevel
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import (AVAILABILITY, SKILLS, DismissReason, Membership, PoliticalStatus,
@@ -74,12 +75,6 @@ def registrable_org_rows(user) -> list:
         return []
     stmt = scope.scoped(select(Organization.id, Organization.name).where(Organization.status == OrgStatus.APPROVED),
                         Organization, user).order_by(Organization.name)
-    return list(db.session.execute(stmt))
-
-
-def visible_orgs(user) -> list:
-    """(id, name) of the organizations in scope, for the list's filter (rows, not full objects)."""
-    stmt = scope.scoped(select(Organization.id, Organization.name), Organization, user).order_by(Organization.name)
     return list(db.session.execute(stmt))
 
 
@@ -343,6 +338,7 @@ def reveal(user, v: Volunteer, what: str) -> str:
 class ListFilters:
     q: str = ""
     org: int | None = None
+    orgq: str = ""  # part of an organization's name (when there are too many for a select)
     region: int | None = None
     status: str = ""
     star: int | None = None
@@ -369,6 +365,7 @@ class ListFilters:
             q = ""
         f.q = q
         f.org, f.region = as_int("org"), as_int("region")
+        f.orgq = clean_org_query(args)
         f.status = args.get("status", "") if args.get("status", "") in {s.value for s in VolunteerStatus} else ""
         star = as_int("star")
         f.star = star if star is not None and 0 <= star <= 5 else None
@@ -381,8 +378,8 @@ class ListFilters:
         return f
 
     def args(self) -> dict:
-        out = {"q": self.q, "org": self.org or "", "region": self.region or "", "status": self.status,
-               "star": "" if self.star is None else self.star, "kind": self.kind, "political": self.political,
+        out = {"q": self.q, "org": self.org or "", "orgq": self.orgq, "region": self.region or "",
+               "status": self.status, "star": "" if self.star is None else self.star, "kind": self.kind, "political": self.political,
                "skill": self.skill}
         if self.year != local_today().year:
             out["year"] = self.year
@@ -404,6 +401,9 @@ def list_query(user, f: ListFilters):
             stmt = stmt.where(Volunteer.name.contains(f.q, autoescape=True))
     if f.org:
         stmt = stmt.where(Volunteer.id.in_(select(Membership.volunteer_id).where(Membership.organization_id == f.org)))
+    if f.orgq:
+        stmt = stmt.where(Volunteer.id.in_(select(Membership.volunteer_id).where(
+            Membership.organization_id.in_(org_name_ids(f.orgq)))))
     if f.region:
         stmt = stmt.where(Volunteer.region_id.in_(scope.region_subtree_ids(f.region)))
     if f.status:
