@@ -75,7 +75,11 @@ def index():
     ctx = dict(page=page, f=f, args=f.args(), totals=services.totals(stmt))
     if _is_htmx():
         return _vary(render_template("funding/_rows.html", **ctx))
-    return _vary(render_template("funding/index.html", holders=services.holders_for(current_user),
+    holders = services.holders_for(current_user, with_entries=True)
+    if f.holder and f.holder not in {h.key for h in holders}:  # chosen by a link, no entries yet
+        chosen = services.parse_holder(current_user, f.holder)
+        holders += [chosen] if chosen else []
+    return _vary(render_template("funding/index.html", holders=holders,
                                  sources=services.sources(), years=services.entry_years(current_user),
                                  can_write=current_user.role in WRITERS, **ctx))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import BigInteger, Select, and_, case, cast, extract, func, or_, select
+from sqlalchemy import BigInteger, Select, and_, case, cast, extract, func, or_, select, true
 
 from blueprints.accounts.models import Role, User
 from blueprints.funding.models import (EntryKind, FundAudit, ItemStatus, LedgerEntry, ProjectPayment, ProjectStatus,
@@ -132,9 +132,10 @@ def holder_condition(model, holder: Holder):
     return model.region_id == holder.id
 
 
-def holders_for(user: User) -> list[Holder]:
+def holders_for(user: User, with_entries: bool = False) -> list[Holder]:
     """Holders whose ledger the user may see: ledger-keeping regions (city, districts) and
-    organizations in scope. Org leaders keep only their organizations' ledgers."""
+    organizations in scope. Org leaders keep only their organizations' ledgers. `with_entries`: only
+    organizations that have kept entries (the list's filter: thousands of empty ledgers help nobody)."""
     out: list[Holder] = []
     if user.role != Role.ORG_LEADER:
         regions = db.session.scalars(scope.scoped(
@@ -146,7 +147,8 @@ def holders_for(user: User) -> list[Holder]:
         scope.scoped(select(Organization.id, Organization.name, district.name)
                      .join(Region, Region.id == Organization.region_id)
                      .outerjoin(district, district.id == Region.district_id)
-                     .where(Organization.status.notin_([OrgStatus.DRAFT, OrgStatus.DEREGISTERED])),
+                     .where(Organization.status.notin_([OrgStatus.DRAFT, OrgStatus.DEREGISTERED]),
+                            Organization.id.in_(select(LedgerEntry.organization_id)) if with_entries else true()),
                      Organization, user)
         .order_by(district.name, Organization.name))
     out += [Holder("org", oid, name, dname or "") for oid, name, dname in rows]

@@ -14,6 +14,7 @@ from blueprints.insurance.forms import ImportForm, PolicyForm, SettingsForm
 from blueprints.insurance.models import InsurancePolicy, InsuredPerson
 from blueprints.insurance.services import InsuranceError, PolicyData
 from blueprints.orgs.models import Organization
+from blueprints.orgs.services import org_filter
 from blueprints.volunteers.models import Volunteer
 from core import scope
 from core.auth import roles_required
@@ -74,7 +75,7 @@ def index():
                labels=services.STATUS_LABELS, tones=services.STATUS_TONES)
     if _is_htmx():
         return _vary(render_template("insurance/_rows.html", **ctx))
-    return _vary(render_template("insurance/index.html", orgs=services.orgs_for(current_user),
+    return _vary(render_template("insurance/index.html", of=org_filter(current_user, f.org),
                                  insurers=services.insurers_in_scope(current_user),
                                  can_write=current_user.role in WRITERS, **ctx))
 

@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from blueprints.activities.models import Activity, ActivityStatus, Participant
 from blueprints.insurance.models import CoverageMode, InsurancePolicy, InsuredPerson
 from blueprints.orgs.models import Organization
+from blueprints.orgs.services import clean_org_query, org_name_ids
 from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
 from core import pii, scope
@@ -133,6 +134,7 @@ class PolicyFilter:
     status: str = ""
     insurer: str = ""
     q: str = ""
+    orgq: str = ""  # part of an organization's name (when there are too many for a select)
 
     @classmethod
     def from_args(cls, args) -> "PolicyFilter":
@@ -140,11 +142,12 @@ class PolicyFilter:
         status = args.get("status", "")
         return cls(org=int(org) if org.isdigit() and len(org) <= 9 else None,
                    status=status if status in STATUS_LABELS else "",
-                   insurer=(args.get("insurer") or "").strip()[:64], q=(args.get("q") or "").strip()[:64])
+                   insurer=(args.get("insurer") or "").strip()[:64], q=(args.get("q") or "").strip()[:64],
+                   orgq=clean_org_query(args))
 
     def args(self) -> dict:
-        return {k: v for k, v in (("org", self.org), ("status", self.status), ("insurer", self.insurer),
-                                  ("q", self.q)) if v}
+        return {k: v for k, v in (("org", self.org), ("orgq", self.orgq), ("status", self.status),
+                                  ("insurer", self.insurer), ("q", self.q)) if v}
 
 
 def policies_stmt(user, f: PolicyFilter, today: date | None = None):
@@ -152,6 +155,8 @@ def policies_stmt(user, f: PolicyFilter, today: date | None = None):
     stmt = scope.scoped(select(InsurancePolicy), InsurancePolicy, user)
     if f.org:
         stmt = stmt.where(InsurancePolicy.organization_id == f.org)
+    if f.orgq:
+        stmt = stmt.where(InsurancePolicy.organization_id.in_(org_name_ids(f.orgq)))
     if f.status:
         stmt = stmt.where(status_clause(f.status, today, warn_days()))
     if f.insurer:

@@ -380,3 +380,14 @@ def test_org_page_has_a_funding_panel(as_role, world, app):
     db.session.commit()
     html = as_role("district_staff").get(f"/orgs/{world['org_a'].id}").get_data(as_text=True)
     assert "经费收支" in html and "¥321.00" in html
+
+
+def test_ledger_filter_offers_organizations_that_keep_entries_and_one_chosen_by_link(world, as_role):
+    from tests import factories as fx
+    fx.ledger_entry(world["org_a"])
+    db.session.commit()
+    admin = as_role("city_admin")
+    page = admin.get("/funding/").get_data(as_text=True)
+    assert f'value="org-{world["org_a"].id}"' in page and f'value="org-{world["org_b"].id}"' not in page
+    page = admin.get(f"/funding/?holder=org-{world['org_b'].id}").get_data(as_text=True)
+    assert f'value="org-{world["org_b"].id}" selected' in page

@@ -19,7 +19,7 @@ def test_few_organizations_are_a_select(world, as_role):
     assert f'>{world["org_a"].name}</option>' in page and 'name="orgq"' not in page
 
 
-@pytest.mark.parametrize("url", ["/volunteers/", "/activities/", "/volunteers/records/"])
+@pytest.mark.parametrize("url", ["/volunteers/", "/activities/", "/volunteers/records/", "/insurance/"])
 def test_many_organizations_become_a_name_search(world, as_role, many, url):
     page = as_role("city_admin").get(url).get_data(as_text=True)
     assert 'name="orgq"' in page and f'>{world["org_a"].name}</option>' not in page
