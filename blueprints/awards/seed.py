@@ -85,8 +85,9 @@ def _nominate(c: Campaign, kind, org: Organization, leader, rng: random.Random, 
         # the project's own activity, when the organization held one: the award then shows on its page
         from blueprints.activities.models import Activity
 
-        n.activity_id = db.session.scalar(select(Activity.id).where(Activity.organization_id == org.id)
-                                          .order_by(Activity.held_on.desc()).limit(1))
+        n.activity_id = db.session.scalar(select(Activity.id).where(
+            Activity.organization_id == org.id, Activity.held_on <= min(date(c.year, 12, 31), local_today()))
+            .order_by(Activity.held_on.desc()).limit(1))  # held in the campaign's year or before, never ahead
     else:
         n.nominee_org_id, n.nominee_name = org.id, org.name
     n.summary = rng.choice(SUMMARIES).format(y=rng.randint(3, 9))

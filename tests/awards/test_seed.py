@@ -1,12 +1,14 @@
 """The demo seed on a small city: a decided past campaign with winners, a current one in scoring."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from blueprints.awards import seed
 from blueprints.awards.models import Campaign, CampaignStage, Nomination, NominationStatus, ScoreSheet
 from blueprints.volunteers.models import AwardReceived
 from core.extensions import db
+from core.timeutil import local_today
 from tests import factories as f
 
 
@@ -15,6 +17,8 @@ def test_seed_builds_past_and_current_campaigns(world):
         for hours in ("320", "150", "40"):
             v = f.activity_volunteer(org)
             v.total_hours = Decimal(hours)
+        f.activity(org, title="往年的项目活动", held_on=local_today().replace(year=local_today().year - 1, month=6, day=1))
+        f.activity(org, title="将来的活动", held_on=local_today() + timedelta(days=40))
     ctx = {"users": {k: world[k] for k in ("city_admin", "district_staff", "district_staff_2", "org_leader",
                                             "org_leader_2", "reviewer")},
            "districts": {"赤坎区": world["district_a"], "霞山区": world["district_b"]},
@@ -25,6 +29,9 @@ def test_seed_builds_past_and_current_campaigns(world):
     winners = db.session.scalars(db.select(Nomination).where(Nomination.campaign_id == past.id,
                                                              Nomination.status == NominationStatus.AWARDED)).all()
     assert winners
+    linked = [n for n in db.session.scalars(db.select(Nomination).where(Nomination.activity_id.is_not(None)))]
+    assert linked and all(n.activity.held_on.year <= n.campaign.year and n.activity.held_on <= local_today()
+                          for n in linked)  # a project's activity was held in its campaign's year or before
     assert db.session.scalar(db.select(db.func.count()).select_from(AwardReceived)
                              .where(AwardReceived.source == "commendation")) >= 1
     states = set(db.session.scalars(db.select(Nomination.status).where(Nomination.campaign_id == cur.id)))
