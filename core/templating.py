@@ -93,6 +93,11 @@ class _CodeGenerator(CodeGenerator):
         self.writeline("cond_expr_undefined = environment.undefined")
 
 
+def is_htmx() -> bool:
+    """Whether this request comes from htmx (answer with a partial rather than the whole page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.undefined = QuietUndefined
     app.jinja_env.code_generator_class = _CodeGenerator
@@ -114,6 +119,6 @@ def init_templating(app: Flask) -> None:
         return {
             "nav_groups": nav_for(current_user),
             "office_name": app.config["OFFICE_NAME"],
-            "is_htmx": request.headers.get("HX-Request") == "true",
+            "is_htmx": is_htmx(),
             "now_utc": utcnow(),
         }

@@ -14,6 +14,7 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
+from core.templating import is_htmx
 
 bp = Blueprint("accounts", __name__)
 MANAGERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
@@ -98,7 +99,7 @@ def index():
     page = paginate(stmt, request.args.get("page"))
     ctx = dict(page=page, q=q, role=role, status=status, roles=ROLE_LABELS, statuses=list(UserStatus),
                can_create=bool(services.assignable_roles(current_user)), action_form=EmptyForm())
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return render_template("accounts/_rows.html", **ctx)
     return render_template("accounts/index.html", **ctx)
 

@@ -17,15 +17,13 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
 from core.timeutil import local_today
+from core.templating import is_htmx
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
 EDITORS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
 register_nav("志愿服务活动", "activities.index", READERS, order=220, group="志愿服务")
 
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _activity(activity_id: int, write: bool = False) -> Activity:
@@ -47,7 +45,7 @@ def index():
     f = services.ListFilters.from_args(request.args)
     page = paginate(services.list_query(current_user, f), request.args.get("page"), per_page=30)
     ctx = dict(page=page, f=f, args=f.args())
-    if _is_htmx():
+    if is_htmx():
         return render_template("activities/_rows.html", **ctx)
     return render_template(
         "activities/index.html", of=org_filter(current_user, f.org),
@@ -196,7 +194,7 @@ def candidates(activity_id: int):
         found, hint = services.candidates(activity, "", services.SIGNUP_LIST_ALL)
     else:
         found, hint = services.candidates(activity, q) if q.strip() else ([], "")
-    template = "activities/_candidates.html" if _is_htmx() else "activities/candidates.html"
+    template = "activities/_candidates.html" if is_htmx() else "activities/candidates.html"
     return render_template(template, activity=activity, found=found, hint=hint, q=q,
                            show_all=show_all, limit=services.SIGNUP_LIST_ALL if show_all else services.SIGNUP_CANDIDATES,
                            seats_left=services.seats_left(activity))
@@ -220,9 +218,9 @@ def sign_up(activity_id: int):
         error = e.message
     else:
         db.session.commit()
-        if not _is_htmx():
+        if not is_htmx():
             flash(f"已报名 {len(added)} 人。", "success")
-    if _is_htmx():
+    if is_htmx():
         resp = render_template("activities/_grid.html", signup_error=error, **_grid_context(activity))
         return resp, (422 if error else 200)
     if error:
@@ -242,7 +240,7 @@ def remove(activity_id: int, pid: int):
         error = e.message
     else:
         db.session.commit()
-    if _is_htmx():
+    if is_htmx():
         return render_template("activities/_grid.html", signup_error=error, **_grid_context(activity)), (
             422 if error else 200)
     flash(error or "已取消该志愿者的报名。", "error" if error else "success")
@@ -264,7 +262,7 @@ def attendance_row(activity_id: int, pid: int):
         error = e.message
     else:
         db.session.commit()
-    if _is_htmx():
+    if is_htmx():
         participant = db.session.get(Participant, pid)
         ctx = _grid_context(activity, errors={pid: error} if error else {}, typed={pid: hours} if error else {})
         return render_template("activities/_attendance_row.html", p=participant, **ctx), (422 if error else 200)
@@ -289,7 +287,7 @@ def attendance_all(activity_id: int):
             message = (f"已为 {saved} 人记录考勤" if saved or errors else "所有报名者都已记录考勤，如需修改请在该行修改") + (
                 f"，{len(errors)} 人未能记录（见该行提示）" if errors else "")
     status = 422 if (form.errors or errors) else 200
-    if _is_htmx():
+    if is_htmx():
         ctx = _grid_context(activity, errors=errors, all_form=form, grid_message=message)
         return render_template("activities/_grid.html", **ctx), status
     if form.errors:

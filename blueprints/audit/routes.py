@@ -13,6 +13,7 @@ from core.auth import roles_required
 from core.nav import register_nav
 from core.pagination import paginate
 from core.timeutil import LOCAL_TZ
+from core.templating import is_htmx
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 AUDITORS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
@@ -72,6 +73,6 @@ def index():
         stmt = stmt.where(AuditEntry.at < end)
     page = paginate(stmt, args.get("page"), per_page=50)
     ctx = dict(page=page, actions=ACTION_LABELS, args=args, names=actor_names(page.items))
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return render_template("audit/_rows.html", **ctx)
     return render_template("audit/index.html", **ctx)

@@ -29,6 +29,7 @@ from core.pdf import pdf_response, render_pdf
 from core.tabular import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, read_upload, send_stored, store_bytes
+from core.templating import is_htmx
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER, Role.REVIEWER)
@@ -36,9 +37,6 @@ OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
 EVIDENCE_KINDS = IMAGES | frozenset({"pdf"})
 register_nav("评选表彰", "awards.index", READERS, order=640, group="激励")
 
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -305,7 +303,7 @@ def nominations(campaign_id: int):
     page = paginate(stmt, request.args.get("page"))
     args = {"status": status, "kind": kind}
     ctx = dict(campaign=campaign, page=page, args=args, statuses=list(NominationStatus), move_form=EmptyForm())
-    tpl = "awards/_nomination_rows.html" if _is_htmx() else "awards/nominations.html"
+    tpl = "awards/_nomination_rows.html" if is_htmx() else "awards/nominations.html"
     resp = make_response(render_template(tpl, **ctx))
     resp.vary.add("HX-Request")
     return resp
@@ -513,7 +511,7 @@ def score(nomination_id: int):
         sheet = None
     else:
         db.session.commit()
-    if _is_htmx():
+    if is_htmx():
         resp = make_response(render_template("awards/_score.html", n=n, campaign=n.campaign, own_sheet=sheet,
                                              typed=points, score_errors=errors, can_score=True, saved=not errors),
                              422 if errors else 200)

@@ -27,6 +27,7 @@ from core.settings import set_value
 from core.tabular import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import DOCUMENTS, IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
+from core.templating import is_htmx
 
 bp = Blueprint("funding", __name__, url_prefix="/funding")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -37,9 +38,6 @@ ATTACHMENT_KINDS = IMAGES | frozenset({"pdf"})
 register_nav("经费保障", "funding.index", READERS, order=610, group="保障")
 register_nav("经费来源设置", "funding.settings", (Role.CITY_ADMIN,), order=860, group="系统")
 
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _year(default: int | None = None) -> int:
@@ -73,7 +71,7 @@ def index():
     stmt = services.ledger_stmt(current_user, f)
     page = paginate(services.ledger_rows(stmt), request.args.get("page"))
     ctx = dict(page=page, f=f, args=f.args(), totals=services.totals(stmt))
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("funding/_rows.html", **ctx))
     holders = services.holders_for(current_user, with_entries=True)
     if f.holder and f.holder not in {h.key for h in holders}:  # chosen by a link, no entries yet
@@ -331,7 +329,7 @@ def projects():
         status = ""
     page = paginate(stmt.order_by(ServiceProject.start_date.desc(), ServiceProject.id.desc()), request.args.get("page"))
     ctx = dict(page=page, status=status, statuses=list(ProjectStatus))
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("funding/_project_rows.html", **ctx))
     return _vary(render_template("funding/projects.html", can_create=current_user.role in OFFICE, **ctx))
 

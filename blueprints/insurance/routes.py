@@ -28,6 +28,7 @@ from core.settings import set_value
 from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
+from core.templating import is_htmx
 
 bp = Blueprint("insurance", __name__, url_prefix="/insurance")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -38,9 +39,6 @@ IMPORT_KIND = "insurance-insured"
 register_nav("保险保障", "insurance.index", READERS, order=600, group="保障")
 register_nav("保险到期提醒设置", "insurance.settings", (Role.CITY_ADMIN,), order=861, group="系统")
 
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _vary(body, status: int = 200):
@@ -73,7 +71,7 @@ def index():
                counts=services.insured_counts([p.id for p in page.items]),
                status_of=lambda p: services.policy_status(p, today, days),
                labels=services.STATUS_LABELS, tones=services.STATUS_TONES)
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("insurance/_rows.html", **ctx))
     return _vary(render_template("insurance/index.html", of=org_filter(current_user, f.org),
                                  insurers=services.insurers_in_scope(current_user),
@@ -392,7 +390,7 @@ def coverage():
     orgs = services.coverage_by_org(current_user, today, district_id, covered)
     ctx = dict(today=today, districts=districts, orgs=orgs, district_id=district_id,
                total=services.total_row(districts))
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("insurance/_coverage_orgs.html", **ctx))
     return _vary(render_template("insurance/coverage.html", **ctx))
 

@@ -18,6 +18,7 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
 from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.templating import is_htmx
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER, Role.ORG_LEADER)
@@ -34,9 +35,6 @@ def _org(org_id: int) -> Organization:
     return scope.get_scoped_or_404(Organization, org_id, current_user)
 
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
 
 # ---- registry --------------------------------------------------------------------------------
 
@@ -52,7 +50,7 @@ def index():
                fields=services.service_field_options(), statuses=list(OrgStatus), flags=services.FLAGS,
                sorts=services.SORT_LABELS, can_create=services.can_create(current_user),
                can_import=current_user.role in OFFICE)
-    if _is_htmx():
+    if is_htmx():
         return render_template("orgs/_rows.html", **ctx)
     return render_template("orgs/index.html", **ctx)
 
@@ -99,7 +97,7 @@ def reveal_phone(org_id: int):
         abort(403)
     value = services.reveal_phone(current_user, org)
     db.session.commit()
-    if not _is_htmx():
+    if not is_htmx():
         flash(f"{org.name} 联系电话：{value}（已记录查看）", "info")
         resp = redirect(url_for("orgs.detail", org_id=org.id), 303)
     else:

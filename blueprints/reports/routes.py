@@ -22,6 +22,7 @@ from core.pagination import paginate
 from core.pdf import cached_pdf, pdf_response
 from core.timeutil import local_today
 from core.uploads import send_stored
+from core.templating import is_htmx
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -34,9 +35,6 @@ register_nav("需求信息", "reports.needs", ALL, order=402, group="工作")
 register_nav("消息通知", "reports.notifications", ALL, order=404, group="工作")
 register_nav("月报截止日设置", "reports.settings", (Role.CITY_ADMIN,), order=870, group="系统")
 
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _vary(body, status: int = 200):
@@ -66,7 +64,7 @@ def index():
     page = paginate(services.list_stmt(current_user, f), request.args.get("page"))
     ctx = dict(page=page, f=f, args=f.args(), today=local_today(), day=services.deadline_day(),
                standing=services.standing)
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("reports/_rows.html", **ctx))
     return _vary(render_template(
         "reports/index.html", statuses=list(ReportStatus), periods=services.period_choices(),
@@ -356,7 +354,7 @@ def matrix():
     period = services.default_period(today)
     ctx = dict(months=months, rows=rows, level=level, year=year, district=district, only=only, today=today,
                day=services.deadline_day())
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("reports/_matrix.html", **ctx))
     return _vary(render_template("reports/matrix.html", districts=services.districts_in_scope(current_user),
                                  years=list(range(today.year, today.year - 4, -1)),

@@ -18,6 +18,7 @@ from core.panels import Panel, register_panel
 from core.pagination import paginate
 from core.pdf import pdf_response, render_pdf
 from core.timeutil import local_today
+from core.templating import is_htmx
 
 bp = Blueprint("stations", __name__, url_prefix="/stations")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER, Role.ORG_LEADER)
@@ -37,7 +38,7 @@ def index():
     f = services.StationFilters.from_args(request.args)
     page = paginate(services.list_stmt(current_user, f), request.args.get("page"), scalars=False)
     ctx = dict(page=page, f=f, args=f.as_args(), region_labels=services.region_labels([r[0].region for r in page.items]))
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         resp = make_response(render_template("stations/_rows.html", **ctx))
     else:
         resp = make_response(render_template(
@@ -216,7 +217,7 @@ def uncovered(district_id: int):
     if district.level != RegionLevel.DISTRICT:
         abort(404)
     groups = services.uncovered_communities(current_user, district)
-    template = "stations/_uncovered.html" if request.headers.get("HX-Request") == "true" else "stations/uncovered.html"
+    template = "stations/_uncovered.html" if is_htmx() else "stations/uncovered.html"
     resp = make_response(render_template(template, district=district, groups=groups,
                                          total=sum(len(c) for _, c in groups),
                                          can_create=services.is_office(current_user)))

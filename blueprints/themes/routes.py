@@ -23,6 +23,7 @@ from core.pdf import pdf_response, render_pdf
 from core.settings import get_str, set_value
 from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
 from core.timeutil import local_today
+from core.templating import is_htmx
 
 bp = Blueprint("themes", __name__, url_prefix="/themes")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -33,9 +34,6 @@ register_nav("每月一主题", "themes.index", READERS, order=230, group="志�
 
 XLSX_WIDTHS = [8, 34, 60, 16, 18]
 
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _plan(plan_id: int) -> ThemePlan:
@@ -77,7 +75,7 @@ def index():
     plans = services.list_plans(current_user, f)
     counts = services.row_counts([p.id for p in plans])
     ctx = dict(plans=plans, counts=counts, f=f)
-    if _is_htmx():
+    if is_htmx():
         return render_template("themes/_plans.html", **ctx)
     years = sorted({p.year for p in services.list_plans(current_user, services.PlanFilters())}, reverse=True)
     return render_template("themes/index.html", years=years, can_create=bool(services.plan_regions_for(current_user)),
@@ -221,7 +219,7 @@ def copy(plan_id: int):
 # ---- rows (inline, HTMX) -----------------------------------------------------------------------
 
 def _rows_section(plan: ThemePlan, row_form: RowForm | None = None, status: int = 200):
-    if _is_htmx():
+    if is_htmx():
         return render_template("themes/_rows.html", **_detail_context(plan, row_form)), status
     if status == 200:
         return redirect(url_for("themes.detail", plan_id=plan.id), 303)
@@ -240,7 +238,7 @@ def add_row(plan_id: int):
             _put_errors(form, e.errors)
         else:
             db.session.commit()
-            if not _is_htmx():
+            if not is_htmx():
                 flash("已添加一行。", "success")
             return _rows_section(plan)
     return _rows_section(plan, form, 422)
@@ -269,12 +267,12 @@ def edit_row(row_id: int):
             _put_errors(form, e.errors)
         else:
             db.session.commit()
-            if _is_htmx():
+            if is_htmx():
                 return render_template("themes/_row.html", row=r, plan=r.plan, can_edit=True)
             flash("已保存。", "success")
             return redirect(url_for("themes.detail", plan_id=r.plan_id), 303)
     status = 422 if form.errors else 200
-    if _is_htmx():
+    if is_htmx():
         return render_template("themes/_row_edit.html", row=r, form=form), status
     return render_template("themes/row_form.html", row=r, plan=r.plan, form=form), status
 
@@ -396,7 +394,7 @@ def calendar_year(year: int):
     ctx = dict(year=year, district=district, months=cal.year_view(current_user, year, district), today=today,
                districts=cal.district_choices(current_user), region_arg=_region_arg(district),
                saturday_form=_saturday_form(), saturday_mode=get_str(cal.SATURDAY_SETTING, "all"))
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("themes/_calendar_year.html", **ctx))
     return _vary(render_template("themes/calendar.html", view="year", **ctx))
 
@@ -412,7 +410,7 @@ def calendar_month(year: int, month: int):
                districts=cal.district_choices(current_user), region_arg=_region_arg(district),
                saturday_form=_saturday_form(),
                **cal.month_view(current_user, year, month, district))
-    if _is_htmx():
+    if is_htmx():
         return _vary(render_template("themes/_calendar_month.html", **ctx))
     return _vary(render_template("themes/calendar.html", view="month", **ctx))
 
@@ -561,14 +559,14 @@ def link_activity(activity_id: int):
             status = 422
         else:
             db.session.commit()
-            if not _is_htmx():
+            if not is_htmx():
                 flash("已保存主题关联。", "success")
                 return redirect(url_for("activities.detail", activity_id=activity.id), 303)
             ctx = _panel_context(activity, current_user)
             ctx["saved"] = True
     else:
         status = 422
-    if _is_htmx():
+    if is_htmx():
         return render_template("themes/_activity_panel.html", ctx=ctx), status
     for f in form.errors.values():
         for message in f:

@@ -27,6 +27,7 @@ from core.pagination import paginate
 from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.validators import mask_phone
+from core.templating import is_htmx
 
 bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
 ledger_bp = Blueprint("ledger", __name__, url_prefix="/volunteers/records")
@@ -63,9 +64,6 @@ def _region_choices() -> list[tuple[int, str]]:
     return out
 
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
 
 def _data_from(form) -> services.VolunteerData:
     return services.VolunteerData(
@@ -91,8 +89,8 @@ def index():
     f = services.ListFilters.from_args(request.args)
     stmt = services.with_details(services.list_query(current_user, f))
     page = paginate(stmt, request.args.get("page"), per_page=30)
-    ctx = dict(page=page, rows=services.decorate(page.items, f.year), f=f, args=f.args(), is_htmx=_is_htmx())
-    if _is_htmx():
+    ctx = dict(page=page, rows=services.decorate(page.items, f.year), f=f, args=f.args(), is_htmx=is_htmx())
+    if is_htmx():
         resp = make_response(render_template("volunteers/_rows.html", **ctx))
     else:
         resp = make_response(render_template(
@@ -219,7 +217,7 @@ def reveal(vid: int, what: str):
     value = services.reveal(current_user, v, what)
     db.session.commit()
     resp = make_response(render_template("volunteers/_revealed.html", v=v, what=what, value=value,
-                                         label=services.REVEALABLE[what], full_page=not _is_htmx()))
+                                         label=services.REVEALABLE[what], full_page=not is_htmx()))
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

@@ -20,7 +20,7 @@ from blueprints.volunteers.forms import (AnswerForm, AwardForm, CertificateForm,
                                          RecordForm, RequestForm, RevokeForm, TrainingForm, TransferImportForm)
 from blueprints.volunteers.models import (AwardReceived, Certificate, CorrectionRequest, Quality, RecordStatus,
                                           RequestStatus, ServiceRecord, TrainingRecord, Volunteer)
-from blueprints.volunteers.routes import (READERS, WRITERS, _field_error, _is_htmx, _org_choices, _volunteer, bp,
+from blueprints.volunteers.routes import (READERS, WRITERS, _field_error, _org_choices, _volunteer, bp,
                                           ledger_bp, public_bp)
 from core import scope
 from core.auth import roles_required
@@ -32,6 +32,7 @@ from core.panels import Panel, register_panel
 from core.pdf import pdf_response
 from core.tabular import stash_rows, take_rows
 from core.timeutil import local_today
+from core.templating import is_htmx
 
 T = "volunteers/ledger/"  # this feature's templates
 
@@ -61,7 +62,7 @@ def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None 
 def index():
     filters = ledger.clean_filters(request.args)
     ctx = _rows_context(filters, request.args.get("page"))
-    if _is_htmx():
+    if is_htmx():
         resp = make_response(render_template(T + "_rows.html", **ctx))
     else:
         volunteer = (db.session.scalar(scope.scoped(select(Volunteer).where(Volunteer.id == filters["volunteer"]),
@@ -93,7 +94,7 @@ def verify_batch():
         skipped = len(ids) - n
         message = ("success" if n else "warning",
                    f"已审核通过 {n} 条记录。" + (f"另有 {skipped} 条已审核或不在您的管理范围内，未处理。" if skipped else ""))
-    if _is_htmx():
+    if is_htmx():
         return render_template(T + "_rows.html", **_rows_context(filters, request.form.get("page"), message))
     flash(message[1], message[0])
     return redirect(url_for("ledger.index", **filters), 303)

@@ -1,16 +1,3 @@
-// Activities: the sign-up and attendance grid answers 422 with the row or grid that carries the
-// messages; htmx would not swap a 4xx by default, so let those answers replace their target.
-(function () {
-  "use strict";
-  document.addEventListener("htmx:beforeSwap", function (ev) {
-    var xhr = ev.detail.xhr;
-    var elt = ev.detail.requestConfig && ev.detail.requestConfig.elt;
-    if (xhr && xhr.status === 422 && elt && elt.closest && elt.closest("[data-swap-errors]")) {
-      ev.detail.shouldSwap = true;
-      ev.detail.isError = false;
-    }
-  });
-})();
 // "全选" in the sign-up list ticks every volunteer of that list.
 (function () {
   "use strict";

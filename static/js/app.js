@@ -15,6 +15,17 @@
       window.alert("服务器处理请求时出错，请稍后重试。");
     }
   });
+  // Forms inside [data-swap-errors] (inline editors, score sheets, attendance rows) answer 422 with
+  // themselves carrying the messages; htmx would not swap a 4xx by default, so let those replace
+  // their target.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var xhr = ev.detail.xhr;
+    var elt = ev.detail.requestConfig && ev.detail.requestConfig.elt;
+    if (xhr && xhr.status === 422 && elt && elt.closest && elt.closest("[data-swap-errors]")) {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
+  });
   // A lazily loaded tree branch marks its toggle as open.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var target = ev.detail.target;
