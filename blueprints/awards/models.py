@@ -21,6 +21,7 @@ from blueprints.regions.models import Region
 from core import scope
 from core.extensions import db, str_enum
 from core.timeutil import utcnow
+from core.workflow import StepMixin
 
 
 class NomineeType(enum.StrEnum):
@@ -239,22 +240,13 @@ class Nomination(db.Model):
         return self.district_id, self.organization_id
 
 
-class NominationStep(db.Model):
+class NominationStep(StepMixin, db.Model):
     __tablename__ = "award_nomination_step"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("award_nomination.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(String(64), default="")
     comment: Mapped[str] = mapped_column(String(500), default="")
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    @property
-    def actor(self) -> str:
-        return self.actor_name or "系统"
 
     @property
     def label(self) -> str:

@@ -27,6 +27,7 @@ from blueprints.volunteers.models import AwardReceived, Membership, Volunteer, V
 from core import scope
 from core.extensions import db
 from core.timeutil import local_today, utcnow
+from core.workflow import actor_fields
 
 # 002: the award list of the work plan; each with its nominee type.
 DEFAULT_KINDS = [
@@ -461,9 +462,7 @@ USER_ACTIONS = ("submit", "recommend", "reject", "revoke")
 def record_step(n: Nomination, action: str, src: NominationStatus, dst: NominationStatus, user: User | None,
           comment: str) -> None:
     db.session.add(NominationStep(nomination_id=n.id, action=action, from_status=src.value, to_status=dst.value,
-                                  actor_id=user.id if user else None,
-                                  actor_name=(user.display_name or user.username) if user else "",
-                                  comment=comment[:500], at=utcnow()))
+                                  comment=comment[:500], at=utcnow(), **actor_fields(user)))
 
 
 def available_actions(n: Nomination, user: User) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db, str_enum
 from core.timeutil import utcnow
+from core.workflow import StepMixin
 
 if TYPE_CHECKING:
     from blueprints.orgs.models import Organization
@@ -207,20 +208,15 @@ class ServiceProject(db.Model):
         return self.buyer_region_id, self.provider_org_id
 
 
-class ProjectStep(db.Model):
+class ProjectStep(StepMixin, db.Model):
     """One transition of a project: who, when, from → to, comment."""
 
     __tablename__ = "funding_project_step"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("funding_project.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(String(64), default="")
-    at: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[ServiceProject] = relationship(back_populates="steps")
 
@@ -229,10 +225,6 @@ class ProjectStep(db.Model):
         from blueprints.funding.services import PROJECT_ACTION_LABELS
 
         return PROJECT_ACTION_LABELS.get(self.action, self.action)
-
-    @property
-    def actor(self) -> str:
-        return self.actor_name or "系统"
 
 
 class ProjectPayment(db.Model):

@@ -22,6 +22,7 @@ from core.extensions import db
 from core.settings import get_list
 from core.templating import fmt_money
 from core.timeutil import local_today, utcnow
+from core.workflow import actor_fields
 
 # 000 (多渠道、社会化筹集), 003 (志愿服务基金), 004 (专项工作经费): configurable under this key.
 SOURCES_KEY = "funding.sources"
@@ -624,7 +625,7 @@ def _check_project(user: User, data: ProjectData, project: ServiceProject | None
 
 def _step(project: ServiceProject, user: User, action: str, frm: ProjectStatus | None, to: ProjectStatus, comment: str = "") -> None:
     project.steps.append(ProjectStep(action=action, from_status=frm.value if frm else None, to_status=to.value,
-                                     comment=comment, actor_id=user.id, actor_name=str(user)))
+                                     comment=comment, **actor_fields(user)))
 
 
 def create_project(user: User, data: ProjectData) -> ServiceProject:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from blueprints.regions.models import Region
 from core.extensions import db, str_enum
 from core.timeutil import utcnow
+from core.workflow import StepMixin
 
 
 class OrgStatus(enum.StrEnum):
@@ -146,20 +147,15 @@ class OrgServiceField(db.Model):
     organization: Mapped[Organization] = relationship(back_populates="service_field_rows")
 
 
-class OrgStep(db.Model):
+class OrgStep(StepMixin, db.Model):
     """One step of the registration workflow: who, when, what, and the comment (reason)."""
 
     __tablename__ = "org_step"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(String(64), default="")
-    at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organization: Mapped[Organization] = relationship(back_populates="steps")
 
@@ -168,10 +164,6 @@ class OrgStep(db.Model):
         from blueprints.orgs.workflow import ACTION_LABELS
 
         return ACTION_LABELS.get(self.action, self.action)
-
-    @property
-    def actor(self) -> str:
-        return self.actor_name or "系统"
 
 
 class ApplyAttempt(db.Model):

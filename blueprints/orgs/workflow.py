@@ -21,6 +21,7 @@ from core import scope
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import utcnow
+from core.workflow import actor_fields
 
 S = OrgStatus
 
@@ -107,9 +108,7 @@ def actions_for(user: User, org: Organization) -> list[str]:
 def record_step(org: Organization, action: str, user: User | None, comment: str = "",
                 from_status: OrgStatus | None = None, at=None) -> OrgStep:
     step = OrgStep(organization=org, action=action, from_status=from_status.value if from_status else None,
-                   to_status=org.status.value, comment=comment, actor_id=getattr(user, "id", None),
-                   actor_name=(user.display_name or user.username) if user is not None else "系统",
-                   at=at or utcnow())
+                   to_status=org.status.value, comment=comment, at=at or utcnow(), **actor_fields(user))
     db.session.add(step)
     return step
 

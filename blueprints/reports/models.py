@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core import scope
 from core.extensions import db, str_enum
 from core.timeutil import utcnow
+from core.workflow import StepMixin
 
 if TYPE_CHECKING:
     from blueprints.orgs.models import Organization
@@ -162,20 +163,15 @@ class ReportNeed(db.Model):
         return not (self.what or self.place or self.contact or self.when)
 
 
-class ReportStep(db.Model):
+class ReportStep(StepMixin, db.Model):
     """One workflow step (who, when, what, comment): the report's timeline."""
 
     __tablename__ = "report_step"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(String(64), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(default=utcnow)
 
     report: Mapped[MonthlyReport] = relationship(back_populates="steps")
 
@@ -183,10 +179,6 @@ class ReportStep(db.Model):
     def label(self) -> str:
         return {"submit": "提交", "resubmit": "重新提交", "accept": "审核通过", "return": "退回修改"}.get(
             self.action, self.action)
-
-    @property
-    def actor(self) -> str:
-        return self.actor_name
 
 
 class ReportAttachment(db.Model):

@@ -34,6 +34,7 @@ from core.extensions import db
 from core.settings import get_int, set_value
 from core.timeutil import local_today, to_local, utcnow
 from core.uploads import ATTACHMENTS, IMAGES, UploadError, delete_stored, read_upload, store_bytes
+from core.workflow import actor_fields
 
 log = logging.getLogger(__name__)
 
@@ -398,8 +399,8 @@ def transition(report: MonthlyReport, action: str, user: User, comment: str = ""
         report.decided_at = now
     report.status = target
     report.version += 1
-    step = ReportStep(action=action, from_status=source.value, to_status=target.value, actor_id=user.id,
-                      actor_name=user.display_name or user.username, comment=comment, at=now)
+    step = ReportStep(action=action, from_status=source.value, to_status=target.value, comment=comment, at=now,
+                      **actor_fields(user))
     report.steps.append(step)
     db.session.flush()
     _notify_about(report, action, user, comment)
