@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     from core.extensions import csrf, db, login_manager, migrate
     from core.security import init_security
     from core.templating import init_templating
+    from core.urls import init_public_urls
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(Config())
@@ -76,4 +77,5 @@ def create_app(config: dict | None = None) -> Flask:
     init_security(app)
     init_templating(app)
     register_cli(app)
+    init_public_urls(app)
     return app

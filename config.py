@@ -64,4 +64,9 @@ class Config:
         self.SMTP_PORT = _int("SMTP_PORT", 25)
         self.SMTP_FROM = os.environ.get("SMTP_FROM", "")
         self.PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
+        # Base of every absolute link printed on a PDF or sent by e-mail (core/urls.py public_url):
+        # never taken from the request's Host header.
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # Host names the app answers to (comma-separated; Flask refuses others with 400). Unset: any.
+        self.TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
         self.TESTING = False

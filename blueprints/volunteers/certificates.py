@@ -11,7 +11,6 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from flask import url_for
 from sqlalchemy import select
 
 from blueprints.orgs.models import Organization, OrgStatus
@@ -21,7 +20,9 @@ from blueprints.volunteers.models import (AwardReceived, Certificate, RecordStat
 from core.audit import record_change
 from core.extensions import db
 from core.pdf import cached_pdf
+from core.qr import qr_svg_data_uri
 from core.timeutil import local_today
+from core.urls import public_url
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from paper
 CODE_LENGTH = 12
@@ -153,8 +154,15 @@ def by_code(text: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == code))
 
 
+def verify_url(cert: Certificate) -> str:
+    """The public check of this certificate, from PUBLIC_BASE_URL (never the request's Host)."""
+    return public_url("verify.verify", code=format_code(cert.code))
+
+
 def pdf_bytes(cert: Certificate) -> bytes:
-    verify_url = url_for("verify.verify", code=format_code(cert.code), _external=True)
-    return cached_pdf(f"certificate:{cert.serial}:{cert.code}:{int(cert.revoked)}",
+    url = verify_url(cert)
+    # The URL is part of the key: a changed PUBLIC_BASE_URL must not serve PDFs with the old one.
+    return cached_pdf(f"certificate:{cert.serial}:{cert.code}:{int(cert.revoked)}:{url}",
                       "volunteers/pdf/certificate.html", cert=cert, f=cert.facts,
-                      code=format_code(cert.code), verify_url=verify_url, title="志愿服务记录证明")
+                      code=format_code(cert.code), verify_url=url, qr=qr_svg_data_uri(url),
+                      title="志愿服务记录证明", office_name=cert.facts["issuer"])
