@@ -178,8 +178,8 @@ def _check(form: OrgForm, user, org: Organization | None, fields: set[str], warn
         ok = False
     dups = []
     if ok and warn_duplicates:
-        dups = [d for d in services.find_duplicates(data.get("name"), data.get("credit_code"), data.get("region_id"),
-                                                    org.id if org else None) if not d.same_district]
+        dups = [d for d in services.duplicates_for(user, data.get("name"), data.get("credit_code"), data.get("region_id"),
+                                                   org.id if org else None) if not d.same_district]
         if dups and not form.confirm_duplicate.data:
             ok = False
     return ok, dups
@@ -206,7 +206,8 @@ def create():
             flash(f"已新建组织：{org.name}（{org.status.label}）。", "success")
             return redirect(url_for("orgs.detail", org_id=org.id), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("orgs/form.html", form=form, org=None, dups=dups), status
+    return render_template("orgs/form.html", form=form, org=None, dups=dups,
+                           dups_brief=not services.sees_applications(current_user)), status
 
 
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
@@ -256,15 +257,23 @@ def parent_options():
 
 @bp.get("/check-duplicate")
 def check_duplicate():
-    """HTMX: warn while typing when the name or credit code already exists (public: the apply form)."""
+    """HTMX: warn while typing when the name or credit code already exists (public: the apply form).
+    Staff see the details; anyone else only hears of registered organizations, briefly, and is
+    throttled per address."""
+    staff = services.sees_applications(current_user)
+    if not staff:
+        over = services.throttle_exceeded(_client_ip(), "check")
+        db.session.commit()  # the counter, in its own short transaction
+        if over:
+            return render_template("orgs/_duplicates.html", dups=[], dup_throttled=True), 429
     try:
         region_id = int(request.args.get("region_id") or 0) or None
         exclude = int(request.args.get("org_id") or 0) or None
     except ValueError:
         region_id = exclude = None
-    dups = services.find_duplicates(request.args.get("name", "")[:128], request.args.get("credit_code", "")[:18],
-                                    region_id, exclude)
-    return render_template("orgs/_duplicates.html", dups=dups)
+    dups = services.duplicates_for(current_user, request.args.get("name", "")[:128],
+                                   request.args.get("credit_code", "")[:18], region_id, exclude)
+    return render_template("orgs/_duplicates.html", dups=dups, dups_brief=not staff)
 
 
 # ---- the public application --------------------------------------------------------------------
@@ -285,7 +294,7 @@ def apply():
     if request.method == "POST":
         if services.throttle_exceeded(_client_ip()):
             db.session.commit()
-            return render_template("orgs/apply.html", form=form, dups=[], throttled=True), 429
+            return render_template("orgs/apply.html", form=form, dups=[], dups_brief=True, throttled=True), 429
         db.session.commit()  # the attempt counts even if the form is wrong
     ok, dups = _check(form, None, None, fields, warn_duplicates=True)
     if ok and username_taken(form.username.data):
@@ -306,7 +315,7 @@ def apply():
         finally:
             db.session.info.pop("actor", None)
     status = 422 if request.method == "POST" else 200
-    return render_template("orgs/apply.html", form=form, dups=dups, throttled=False), status
+    return render_template("orgs/apply.html", form=form, dups=dups, dups_brief=True, throttled=False), status
 
 
 @bp.get("/apply/done")

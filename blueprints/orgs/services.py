@@ -186,6 +186,9 @@ def can_create(user: User) -> bool:
 
 # ---- duplicates ----------------------------------------------------------------------------------
 
+REGISTERED_STATUSES = (OrgStatus.APPROVED, OrgStatus.SUSPENDED)
+
+
 @dataclass
 class Duplicate:
     org_name: str
@@ -196,8 +199,11 @@ class Duplicate:
 
 
 def find_duplicates(name: str | None, credit_code: str | None, region_id: int | None = None,
-                    exclude_id: int | None = None) -> list[Duplicate]:
-    """Existing organizations with the same (normalised) name or the same credit code."""
+                    exclude_id: int | None = None, *, registered_only: bool = False,
+                    user: User | None = None) -> list[Duplicate]:
+    """Existing organizations with the same (normalised) name or the same credit code. With
+    `registered_only`, only registered (approved or suspended) ones; with `user`, the registered ones
+    plus those in the user's scope (an application elsewhere is not a district officer's business)."""
     key = name_key(name)
     code = (credit_code or "").strip().upper()
     conds = []
@@ -211,12 +217,32 @@ def find_duplicates(name: str | None, credit_code: str | None, region_id: int | 
     stmt = select(Organization).options(joinedload(Organization.district)).where(or_(*conds))
     if exclude_id:
         stmt = stmt.where(Organization.id != exclude_id)
+    if registered_only:
+        stmt = stmt.where(Organization.status.in_(REGISTERED_STATUSES))
+    elif user is not None:
+        stmt = stmt.where(or_(Organization.status.in_(REGISTERED_STATUSES), scope.scope_filter(Organization, user)))
     out = []
     for o in db.session.scalars(stmt.limit(20)):
         reason = "credit_code" if code and o.credit_code == code else "name"
         out.append(Duplicate(o.name, o.district.name if o.district else "市级", o.status.label, reason,
                              district_id is not None and o.district_id == district_id))
     return out
+
+
+def sees_applications(user) -> bool:
+    """Only office staff are told about other applications (pending, draft, returned) and the details
+    of a duplicate; anonymous visitors, applicants and org leaders learn only that a registered
+    organization of that name exists (issue 14: the apply form must not reveal applications)."""
+    return (getattr(user, "is_authenticated", False) and user.role in (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
+            and user.status == UserStatus.ACTIVE)
+
+
+def duplicates_for(user, name: str | None, credit_code: str | None, region_id: int | None = None,
+                   exclude_id: int | None = None) -> list[Duplicate]:
+    """The duplicates this user may be told about (see sees_applications)."""
+    if sees_applications(user):
+        return find_duplicates(name, credit_code, region_id, exclude_id, user=user)
+    return find_duplicates(name, credit_code, region_id, exclude_id, registered_only=True)
 
 
 # ---- validation ----------------------------------------------------------------------------------
@@ -311,10 +337,14 @@ def validate(user: User | None, data: dict, org: Organization | None = None,
         if data["parent_id"] not in allowed_parents:
             errors["parent_id"] = "上级组织须为同一县(市、区)或市级的已登记组织，且不能是本组织或其下级"
     if "name" not in errors and ("name" in fields or "region_id" in fields) and "region_id" not in errors:
-        same = [d for d in find_duplicates(val("name"), None, val("region_id"), org.id if org else None)
+        # Staff are stopped by any same-name organization of the district; others only by a registered
+        # one (a clash with another application is the reviewer's call, and approval refuses it).
+        staff = sees_applications(user)
+        same = [d for d in find_duplicates(val("name"), None, val("region_id"), org.id if org else None,
+                                           registered_only=not staff)
                 if d.reason == "name" and d.same_district]
         if same:
-            errors["name"] = f"本县(市、区)已有同名组织（{same[0].status}）"
+            errors["name"] = f"本县(市、区)已有同名组织（{same[0].status}）" if staff else "本县(市、区)已有同名已登记组织"
     return errors
 
 
@@ -424,16 +454,26 @@ def apply(data: dict, account: dict) -> tuple[Organization, User]:
     return org, user
 
 
-def throttle_exceeded(ip: str) -> bool:
-    """Count this POST and tell whether the address has gone over ORG_APPLY_MAX_PER_HOUR."""
-    limit = int(current_app.config.get("ORG_APPLY_MAX_PER_HOUR", 10))
+# What the public endpoints count per client address: (setting, default limit, window, key prefix).
+# Both live in the same table (ApplyAttempt) so that the limit holds across workers.
+THROTTLES = {
+    "apply": ("ORG_APPLY_MAX_PER_HOUR", 10, timedelta(hours=1), ""),
+    "check": ("ORG_CHECK_MAX_PER_MINUTE", 60, timedelta(minutes=1), "check "),
+}
+
+
+def throttle_exceeded(ip: str, kind: str = "apply") -> bool:
+    """Count this request and tell whether the address has gone over its limit (ORG_APPLY_MAX_PER_HOUR
+    for application POSTs, ORG_CHECK_MAX_PER_MINUTE for the duplicate check)."""
+    setting, default, window, prefix = THROTTLES[kind]
+    limit = int(current_app.config.get(setting, default))
     now = utcnow()
-    ip = (ip or "unknown")[:64]
+    key = (prefix + (ip or "unknown"))[:64]
     recent = db.session.scalar(select(func.count()).select_from(ApplyAttempt).where(
-        ApplyAttempt.ip == ip, ApplyAttempt.at > now - timedelta(hours=1)))
+        ApplyAttempt.ip == key, ApplyAttempt.at > now - window))
     if recent >= limit:
         return True
-    db.session.add(ApplyAttempt(ip=ip, at=now))
+    db.session.add(ApplyAttempt(ip=key, at=now))
     db.session.execute(delete(ApplyAttempt).where(ApplyAttempt.at < now - timedelta(days=1)))
     db.session.flush()
     return False

@@ -129,6 +129,8 @@ def transition(org: Organization, action: str, user: User, comment: str = "") ->
         raise WorkflowError(f"请填写{REASON_LABELS[action]}", "comment")
     if len(comment) > 1000:
         raise WorkflowError("说明最多 1000 个字", "comment")
+    if action == "approve" and _registered_namesake(org):
+        raise WorkflowError("本县(市、区)已有同名的已登记组织，不能审核通过；请退回申请人修改名称")
     before = org.status
     org.status = t.target
     if t.target == S.SUBMITTED:
@@ -138,6 +140,15 @@ def transition(org: Organization, action: str, user: User, comment: str = "") ->
         _activate_leaders(org)
     record_change("transition", org, f"{label}：{before.label} → {org.status.label}" + (f"（{comment}）" if comment else ""))
     return step
+
+
+def _registered_namesake(org: Organization) -> bool:
+    """Another registered organization of the same name in the same district. Applicants are not told
+    about other applications (issue 14), so two may carry one name; the first approved keeps it."""
+    return db.session.scalar(select(Organization.id).where(
+        Organization.id != org.id, Organization.name_key == org.name_key,
+        Organization.district_id.is_(None) if org.district_id is None else Organization.district_id == org.district_id,
+        Organization.status.in_([S.APPROVED, S.SUSPENDED])).limit(1)) is not None
 
 
 def _activate_leaders(org: Organization) -> None:

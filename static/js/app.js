@@ -16,12 +16,13 @@
     }
   });
   // Forms inside [data-swap-errors] (inline editors, score sheets, attendance rows) answer 422 with
-  // themselves carrying the messages; htmx would not swap a 4xx by default, so let those replace
+  // themselves carrying the messages (the duplicate check answers 429 with its own); htmx would not
+  // swap a 4xx by default, so let those replace
   // their target.
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var xhr = ev.detail.xhr;
     var elt = ev.detail.requestConfig && ev.detail.requestConfig.elt;
-    if (xhr && xhr.status === 422 && elt && elt.closest && elt.closest("[data-swap-errors]")) {
+    if (xhr && (xhr.status === 422 || xhr.status === 429) && elt && elt.closest && elt.closest("[data-swap-errors]")) {
       ev.detail.shouldSwap = true;
       ev.detail.isError = false;
     }

@@ -49,7 +49,7 @@ def test_apply_creates_submitted_org_and_pending_leader(client, world):
     ({"confirm": "Other2026x"}, "两次输入的密码不一致"),
     ({"password": "short", "confirm": "short"}, "8"),
     ({"region_id": "999999"}, "请选择所属区域"),
-    ({"name": "赤坎区幸福社区志愿服务队"}, "已有同名组织"),
+    ({"name": "赤坎区幸福社区志愿服务队"}, "本县(市、区)已有同名已登记组织"),
     ({"registration_type": "registered", "credit_code": "123"}, "统一社会信用代码"),
 ])
 def test_bad_application_is_refused_and_nothing_saved(client, world, over, msg):
