@@ -11,7 +11,8 @@ from werkzeug.exceptions import SecurityError
 
 def public_url(endpoint: str, **values) -> str:
     """The absolute public URL of an endpoint, in or outside a request."""
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"].strip())
+    configured = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").strip()
+    base = urlsplit(configured if "://" in configured else "http://" + configured)  # "host[:port]" alone
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/",
                                        url_scheme=base.scheme or "http")
     return adapter.build(endpoint, values, force_external=True)

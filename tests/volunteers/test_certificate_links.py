@@ -121,6 +121,8 @@ def test_public_url_outside_a_request_and_under_a_path_prefix(app, monkeypatch):
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://www.example.gov.cn/zhiyuan/")
     assert public_url("verify.verify", code="ABCD-EFGH-JKLM") == \
         "https://www.example.gov.cn/zhiyuan/verify/ABCD-EFGH-JKLM"
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "zhiyuan.example.gov.cn:8080")
+    assert public_url("verify.verify_form") == "http://zhiyuan.example.gov.cn:8080/verify/"
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/verify/"), ("GET", "/login"), ("POST", "/login"),
