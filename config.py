@@ -64,4 +64,8 @@ class Config:
         self.SMTP_PORT = _int("SMTP_PORT", 25)
         self.SMTP_FROM = os.environ.get("SMTP_FROM", "")
         self.PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
+        # Imports (core/tabular.py): data rows per file, the file, an XLSX once unzipped.
+        self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20000)
+        self.IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)
+        self.IMPORT_MAX_UNZIPPED_MB = _int("IMPORT_MAX_UNZIPPED_MB", 64)
         self.TESTING = False
