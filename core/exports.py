@@ -33,6 +33,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell: a longer text makes Excel call the file damaged
 ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -100,7 +101,7 @@ def xlsx_bytes(title: str, headers: list[str], rows, widths: list[int] | None = 
 
 def xlsx_response(data: bytes, filename: str) -> Response:
     resp = Response(data, mimetype=XLSX_MIME)
-    name = ILLEGAL_XML_CHARS.sub("", filename).replace("\x7f", "")
+    name = _CONTROL.sub("", filename)
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     resp.headers["Cache-Control"] = "no-store"
     return resp
