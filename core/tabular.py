@@ -113,7 +113,7 @@ def _check_zip(data: bytes) -> None:
         raise TableError(f"Excel 文件解压后过大（最大 {limit // 1024 // 1024} MB），请删除多余的工作表、格式或空行后重试。")
 
 
-def _xlsx_rows(data: bytes):
+def _xlsx_rows(data: bytes, columns: list[str]):
     _check_zip(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -124,7 +124,11 @@ def _xlsx_rows(data: bytes):
         # The <dimension> a file claims is not trusted: "A1:XFD1048576" would pad every row to
         # 16,384 cells, and a too small one would silently drop rows.
         ws.reset_dimensions()
-        for cells in ws.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+        header = [_cell(c) for c in next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())]
+        yield header
+        # Only as many columns as the last one we need: no cell beyond it is ever built.
+        width = max((header.index(c) + 1 for c in columns if c in header), default=1)
+        for cells in ws.iter_rows(min_row=2, max_col=width, values_only=True):
             yield [_cell(c) for c in cells]
     except TableError:
         raise
@@ -159,7 +163,7 @@ def read_table(filename: str, data: bytes, columns: list[str]) -> list[ImportRow
     name = (filename or "").lower()
     limit = max_rows()
     if name.endswith(".xlsx"):
-        source = _xlsx_rows(data)
+        source = _xlsx_rows(data, columns)
     elif name.endswith(".csv"):
         source = _csv_rows(data)
     else:
@@ -178,6 +182,8 @@ def read_import(upload, columns: list[str]) -> list[ImportRow]:
 def _collect(source, columns: list[str], limit: int) -> list[ImportRow]:
     header, rows = None, []
     for n, cells in enumerate(source, start=1):
+        if n > 2 * limit + 1:  # blank rows included: "row 1,048,576" alone would be a million of them
+            raise TableError(f"文件行数过多（含空行最多 {2 * limit + 1} 行），请删除多余的行后重试。")
         if header is None:
             header = cells
             missing = [c for c in columns if c not in header]
