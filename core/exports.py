@@ -59,7 +59,7 @@ def safe_cell(ws, value):
         cell.data_type = "s"
         cell.quotePrefix = True
         return cell
-    if value is None or isinstance(value, (bool, int, date, time)) and not isinstance(value, datetime):
+    if value is None or (isinstance(value, (bool, int, date, time)) and not isinstance(value, datetime)):
         return value
     if isinstance(value, datetime):
         return to_local(value).replace(tzinfo=None) if value.tzinfo is not None else value

@@ -192,6 +192,34 @@ def test_a_member_lying_about_its_size_is_refused(app):
             read_table("导入.xlsx", bytes(data), ["名称"])
 
 
+def test_entity_expansion_in_shared_strings_is_refused(app):
+    """"Billion laughs" in sharedStrings.xml: a few hundred bytes that expand to gigabytes. The XML
+    parser's amplification limit stops it and the reader answers with its message."""
+    base = zipfile.ZipFile(io.BytesIO(xlsx_bytes("导入", ["名称"], [["甲"]])))
+    entities = '<!ENTITY a0 "' + "x" * 100 + '">' + "".join(
+        f'<!ENTITY a{i} "{("&a%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    sst = (f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]><sst xmlns="http://schemas.openxmlformats.org/'
+           'spreadsheetml/2006/main"><si><t>&a9;</t></si></sst>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in base.namelist():
+            body = base.read(name)
+            if name == "[Content_Types].xml":
+                body = body.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            elif name == "xl/_rels/workbook.xml.rels":
+                body = body.replace(b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.'
+                                    b'org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                                    b"</Relationships>")
+            zf.writestr(name, body)
+        zf.writestr("xl/sharedStrings.xml", sst)
+    started = time.monotonic()
+    with app.app_context():
+        with pytest.raises(TableError, match="无法读取该 Excel 文件"):
+            read_table("导入.xlsx", out.getvalue(), ["名称"])
+    assert time.monotonic() - started < 5
+
+
 def test_json_depth_counts_brackets_outside_strings_only():
     assert json_depth('{"a": [1, {"b": "[[[[[[{{{{"}]}') == 3
     assert json_depth(r'{"a": "\"[[[[", "b": []}') == 2
