@@ -68,7 +68,11 @@ class Config:
         # never taken from the request's Host header.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         # Host names the app answers to (comma-separated; Flask refuses others with 400). Unset: any.
+        self.TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
         # Public duplicate-name check of the application form, per client address and minute.
         self.ORG_CHECK_MAX_PER_MINUTE = _int("ORG_CHECK_MAX_PER_MINUTE", 60)
-        self.TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+        # Imports (core/tabular.py): data rows per file, the file, an XLSX once unzipped.
+        self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20000)
+        self.IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)
+        self.IMPORT_MAX_UNZIPPED_MB = _int("IMPORT_MAX_UNZIPPED_MB", 64)
         self.TESTING = False

@@ -1,32 +1,49 @@
-"""XLSX/CSV in and out, shared by every import and export.
+"""Every import reads its upload here: XLSX, CSV (read_table) and JSON (read_json). Writing is core/exports.py.
 
 Imports follow one pattern: parse the upload → validate every row → show a preview with row-level
 errors → the user confirms → save all rows in one transaction. The parsed rows wait between preview
 and confirmation in a server-side file named by a random token and bound to the user.
+
+An upload must never take a worker down, so each limit is checked before the work it bounds:
+the byte size while reading the upload (import_bytes), the uncompressed size of every part of an
+XLSX before openpyxl opens it (a "zip bomb": a few kB that inflate to gigabytes of sharedStrings), the
+number of rows while streaming them (read-only mode; the sheet's claimed dimension is not trusted), and
+the nesting depth of JSON before it is parsed (Python's parser recurses). Every refusal is a
+TableError with a Chinese message, which the import pages show next to the file field (422).
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import secrets
 import time
+import zipfile
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Response, current_app
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from flask import current_app, has_app_context
+from openpyxl import load_workbook
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_IMPORT_ROWS = 20000
+# Defaults; each can be set in the environment (config.py).
+IMPORT_MAX_ROWS = 20000  # data rows of one file
+IMPORT_MAX_MB = 10  # the uploaded file
+IMPORT_MAX_UNZIPPED_MB = 64  # all parts of an XLSX once inflated (20,000 rows × 12 columns ≈ 16 MB)
+JSON_MAX_DEPTH = 20
+MAX_COLUMNS = 100  # columns read from a sheet; the templates have fewer than 20
+PREVIEW_CHARS = 100  # cell text echoed back in a preview
 
 
 class TableError(ValueError):
-    """The file as a whole cannot be read (wrong type, missing columns); message in Chinese."""
+    """The file as a whole cannot be read (wrong type, missing columns, too big); message in Chinese."""
+
+
+def preview_text(value, limit: int = PREVIEW_CHARS) -> str:
+    """Cell text as a preview echoes it: at most `limit` characters, then "…". Templates: |preview."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass
@@ -34,6 +51,44 @@ class ImportRow:
     line: int  # row number as the user sees it in the spreadsheet
     values: dict
     errors: list[str] = field(default_factory=list)
+
+
+def _limit(name: str, default: int) -> int:
+    if has_app_context():
+        try:
+            return int(current_app.config.get(name, default))
+        except (TypeError, ValueError):
+            return default
+    return default
+
+
+def max_rows() -> int:
+    return _limit("IMPORT_MAX_ROWS", IMPORT_MAX_ROWS)
+
+
+def max_bytes() -> int:
+    return _limit("IMPORT_MAX_MB", IMPORT_MAX_MB) * 1024 * 1024
+
+
+def _too_big(limit: int) -> TableError:
+    return TableError(f"文件过大（最大 {limit / 1024 / 1024:g} MB）。")
+
+
+def import_bytes(upload, limit: int | None = None) -> bytes:
+    """The bytes of an uploaded file (a FileStorage), refused as soon as it passes the limit: never
+    more than limit + 1 bytes are read."""
+    limit = max_bytes() if limit is None else limit
+    stream = getattr(upload, "stream", upload)
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(1024 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise _too_big(limit)
+    return b"".join(chunks)
 
 
 def _cell(value) -> str:
@@ -44,77 +99,139 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def read_table(filename: str, data: bytes, columns: list[str]) -> list[ImportRow]:
-    """Rows of an XLSX or CSV upload as dicts keyed by the expected Chinese column headers."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:
-            raise TableError("无法读取该 Excel 文件，请使用下载的模板（.xlsx）。") from None
+def _check_zip(data: bytes) -> None:
+    """Refuse an XLSX whose parts would inflate beyond the limit, before openpyxl opens it. The sizes
+    are the ones the archive declares; zipfile never inflates a member beyond its declared size (it
+    stops there and the CRC check fails), so a lying header cannot get past this either."""
+    limit = _limit("IMPORT_MAX_UNZIPPED_MB", IMPORT_MAX_UNZIPPED_MB) * 1024 * 1024
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise TableError("无法读取该 Excel 文件，请使用下载的模板（.xlsx）。") from None
+    if len(members) > 1000 or sum(m.file_size for m in members) > limit:
+        raise TableError(f"Excel 文件解压后过大（最大 {limit // 1024 // 1024} MB），请删除多余的工作表、格式或空行后重试。")
+
+
+def _xlsx_rows(data: bytes, columns: list[str]):
+    _check_zip(data)
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise TableError("无法读取该 Excel 文件，请使用下载的模板（.xlsx）。") from None
+    try:
         ws = wb.worksheets[0]
-        raw = [[_cell(c) for c in row] for row in ws.iter_rows(values_only=True)]
+        # The <dimension> a file claims is not trusted: "A1:XFD1048576" would pad every row to
+        # 16,384 cells, and a too small one would silently drop rows.
+        ws.reset_dimensions()
+        header = [_cell(c) for c in next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())]
+        yield header
+        # Only as many columns as the last one we need: no cell beyond it is ever built.
+        width = max((header.index(c) + 1 for c in columns if c in header), default=1)
+        for cells in ws.iter_rows(min_row=2, max_col=width, values_only=True):
+            yield [_cell(c) for c in cells]
+    except TableError:
+        raise
+    except Exception:
+        raise TableError("无法读取该 Excel 文件，请使用下载的模板（.xlsx）。") from None
+    finally:
         wb.close()
+
+
+def _csv_rows(data: bytes):
+    text = None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        raise TableError("无法识别 CSV 文件的编码（支持 UTF-8 和 GBK）。")
+    try:
+        for cells in csv.reader(io.StringIO(text, newline="")):
+            yield [_cell(c) for c in cells[:MAX_COLUMNS]]
+    except csv.Error:
+        raise TableError("无法读取该 CSV 文件：格式不正确或单元格过长。") from None
+
+
+def read_table(filename: str, data: bytes, columns: list[str]) -> list[ImportRow]:
+    """Rows of an XLSX or CSV upload as dicts keyed by the expected Chinese column headers.
+    Streams the rows and stops at the row limit; `data` is at most import_bytes()'s limit."""
+    if len(data) > max_bytes():
+        raise _too_big(max_bytes())
+    name = (filename or "").lower()
+    limit = max_rows()
+    if name.endswith(".xlsx"):
+        source = _xlsx_rows(data, columns)
     elif name.endswith(".csv"):
-        text = None
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        if text is None:
-            raise TableError("无法识别 CSV 文件的编码（支持 UTF-8 和 GBK）。")
-        raw = [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text))]
+        source = _csv_rows(data)
     else:
         raise TableError("只支持 .xlsx 或 .csv 文件。")
-    if not raw:
-        raise TableError("文件是空的。")
-    header = raw[0]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise TableError("缺少列：" + "、".join(missing) + "。请使用下载的模板。")
-    index = {c: header.index(c) for c in columns}
-    rows = []
-    for n, cells in enumerate(raw[1:], start=2):
+    try:
+        return _collect(source, columns, limit)
+    finally:
+        source.close()  # the workbook is closed too, also when a limit stopped the reading
+
+
+def read_import(upload, columns: list[str]) -> list[ImportRow]:
+    """The rows of an uploaded XLSX or CSV file (a FileStorage): what every import page calls."""
+    return read_table(getattr(upload, "filename", "") or "", import_bytes(upload), columns)
+
+
+def _collect(source, columns: list[str], limit: int) -> list[ImportRow]:
+    header, rows = None, []
+    for n, cells in enumerate(source, start=1):
+        if n > 2 * limit + 1:  # blank rows included: "row 1,048,576" alone would be a million of them
+            raise TableError(f"文件行数过多（含空行最多 {2 * limit + 1} 行），请删除多余的行后重试。")
+        if header is None:
+            header = cells
+            missing = [c for c in columns if c not in header]
+            if missing:
+                raise TableError("缺少列：" + "、".join(missing) + "。请使用下载的模板。")
+            index = {c: header.index(c) for c in columns}
+            continue
         if not any(cells):
             continue
-        values = {c: (cells[i] if i < len(cells) else "") for c, i in index.items()}
-        rows.append(ImportRow(line=n, values=values))
+        if len(rows) >= limit:
+            raise TableError(f"一次最多导入 {limit} 行，请拆分文件后分批导入。")
+        rows.append(ImportRow(line=n, values={c: (cells[i] if i < len(cells) else "") for c, i in index.items()}))
+    if header is None:
+        raise TableError("文件是空的。")
     if not rows:
         raise TableError("文件中没有数据行。")
-    if len(rows) > MAX_IMPORT_ROWS:
-        raise TableError(f"一次最多导入 {MAX_IMPORT_ROWS} 行。")
     return rows
 
 
-def xlsx_bytes(title: str, headers: list[str], rows: list[list], widths: list[int] | None = None) -> bytes:
-    """One sheet with a bold, frozen header row. Written in openpyxl's streaming (write-only) mode:
-    a 5,000-row registry export stays well under a second."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    for i, _ in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = (widths[i - 1] if widths else 16)
-    ws.freeze_panes = "A2"
-    head_font, head_fill, centre = Font(bold=True), PatternFill("solid", fgColor="DDE7F0"), Alignment(horizontal="center")
-    head = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font, cell.fill, cell.alignment = head_font, head_fill, centre
-        head.append(cell)
-    ws.append(head)
-    for row in rows:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+# ---- JSON ---------------------------------------------------------------------------------------
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-def xlsx_response(data: bytes, filename: str) -> Response:
-    resp = Response(data, mimetype=XLSX_MIME)
-    resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+def json_depth(text: str) -> int:
+    """How deeply the arrays and objects of a JSON text nest, brackets inside strings not counted.
+    Linear and without recursion, so it can run before the (recursive) parser does."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_DEPTH.__getitem__, brackets)), default=0)
+
+
+def read_json(data: bytes, limit: int | None = None, max_depth: int = JSON_MAX_DEPTH):
+    """A JSON upload parsed with its size and nesting checked first; TableError (Chinese) otherwise."""
+    limit = max_bytes() if limit is None else limit
+    if len(data) > limit:
+        raise _too_big(limit)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TableError("无法读取该文件：不是有效的 JSON 文件（须为 UTF-8 编码）。") from None
+    if json_depth(text) > max_depth:
+        raise TableError(f"无法读取该文件：JSON 嵌套层数过多（最多 {max_depth} 层）。")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError, and integers longer than Python reads
+        raise TableError("无法读取该文件：不是有效的 JSON 文件。") from None
 
 
 # ---- pending imports between preview and confirmation -------------------------------------------

@@ -111,8 +111,10 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
 
     from core.panels import render_panels
+    from core.tabular import preview_text
 
     app.jinja_env.globals["render_panels"] = render_panels
+    app.jinja_env.filters["preview"] = preview_text  # cell text echoed from an uploaded file
 
     @app.context_processor
     def globals_():

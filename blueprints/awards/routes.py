@@ -26,7 +26,7 @@ from core.pagination import paginate
 from core.dashboard import Tile, register_tile
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
-from core.tabular import xlsx_bytes, xlsx_response
+from core.exports import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, read_upload, send_stored, store_bytes
 from core.templating import is_htmx

@@ -24,7 +24,7 @@ from core.pagination import paginate
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
 from core.settings import set_value
-from core.tabular import xlsx_bytes, xlsx_response
+from core.exports import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import DOCUMENTS, IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
 from core.templating import is_htmx

@@ -25,7 +25,8 @@ from core.nav import register_nav
 from core.pagination import paginate
 from core.panels import Panel, register_panel
 from core.settings import set_value
-from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.exports import xlsx_bytes, xlsx_response
+from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
 from core.templating import is_htmx
@@ -340,10 +341,7 @@ def import_insured(policy_id: int):
             form.file.errors.append("请选择文件")
         else:
             try:
-                data = upload.stream.read(5 * 1024 * 1024 + 1)
-                if len(data) > 5 * 1024 * 1024:
-                    raise TableError("文件过大，最大 5 MB")
-                rows = services.check_import_rows(policy, read_table(upload.filename, data, services.IMPORT_COLUMNS))
+                rows = services.check_import_rows(policy, read_import(upload, services.IMPORT_COLUMNS))
             except TableError as e:
                 form.file.errors.append(str(e))
             else:

@@ -17,7 +17,8 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
-from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.exports import xlsx_bytes, xlsx_response
+from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.templating import is_htmx
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
@@ -406,8 +407,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            rows = importing.validate_import(current_user, read_table(upload.filename, upload.read(),
-                                                                       importing.IMPORT_COLUMNS))
+            rows = importing.validate_import(current_user, read_import(upload, importing.IMPORT_COLUMNS))
         except TableError as e:
             form.file.errors.append(str(e))
             rows = None

@@ -13,7 +13,8 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.auth import roles_required
 from core.pdf import pdf_response, render_pdf
-from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.exports import xlsx_bytes, xlsx_response
+from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 
 bp = Blueprint("regions", __name__, url_prefix="/regions")
@@ -203,7 +204,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            rows = services.validate_import(current_user, read_table(upload.filename, upload.read(), services.IMPORT_COLUMNS))
+            rows = services.validate_import(current_user, read_import(upload, services.IMPORT_COLUMNS))
         except TableError as e:
             form.file.errors.append(str(e))
             rows = None

@@ -21,7 +21,8 @@ from core.nav import register_nav
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
 from core.settings import get_str, set_value
-from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.exports import xlsx_bytes, xlsx_response
+from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 from core.templating import is_htmx
 
@@ -331,7 +332,7 @@ def import_upload(plan_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            rows = services.validate_import(read_table(upload.filename, upload.read(), services.IMPORT_COLUMNS))
+            rows = services.validate_import(read_import(upload, services.IMPORT_COLUMNS))
         except TableError as e:
             form.file.errors.append(str(e))
         else:

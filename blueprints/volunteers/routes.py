@@ -24,7 +24,8 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
-from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_bytes, xlsx_response
+from core.exports import xlsx_bytes, xlsx_response
+from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 from core.validators import mask_phone
 from core.templating import is_htmx
@@ -323,8 +324,7 @@ def import_upload():
         org = next(o for o in orgs if o.id == form.organization_id.data)
         upload = form.file.data
         try:
-            rows = services.validate_import(current_user, org, read_table(upload.filename, upload.read(),
-                                                                          services.IMPORT_COLUMNS))
+            rows = services.validate_import(current_user, org, read_import(upload, services.IMPORT_COLUMNS))
         except TableError as e:
             form.file.errors = [str(e)]
             rows = None

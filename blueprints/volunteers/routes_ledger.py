@@ -506,7 +506,7 @@ def transfer_import():
     if form.validate_on_submit():
         org = next(o for o in orgs if o.id == form.organization_id.data)
         try:
-            doc = transfer.parse_document(form.file.data.read())
+            doc = transfer.read_document(form.file.data)
             result = transfer.preview(current_user, doc, form.id_number.data, org)
         except transfer.TransferError as e:
             _field_error(form, e, "file")

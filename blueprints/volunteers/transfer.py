@@ -52,7 +52,7 @@ from blueprints.orgs.models import Organization
 from blueprints.volunteers import ledger, services
 from blueprints.volunteers.models import (AwardReceived, PoliticalStatus, Quality, RecordSource, RecordStatus,
                                           ServiceRecord, TrainingRecord, Volunteer)
-from core import pii
+from core import pii, tabular
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_now, local_today, to_local, utcnow
@@ -122,13 +122,22 @@ def dumps(doc: dict) -> bytes:
 
 # ---- reading a file ---------------------------------------------------------------------------------
 
-def parse_document(raw: bytes) -> dict:
-    if len(raw) > MAX_BYTES:
-        raise TransferError("文件过大（最大 5 MB）", "file")
+def read_document(upload) -> dict:
+    """The uploaded transfer file, read no further than its size limit, then parsed."""
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise TransferError("无法读取该文件：不是有效的 JSON 文件", "file") from None
+        raw = tabular.import_bytes(upload, MAX_BYTES)
+    except tabular.TableError as e:
+        raise TransferError(str(e), "file") from None
+    return parse_document(raw)
+
+
+def parse_document(raw: bytes) -> dict:
+    # Size and nesting are checked before the parser runs (core/tabular.read_json): a deeply nested
+    # file would otherwise exhaust the parser's recursion.
+    try:
+        doc = tabular.read_json(raw, MAX_BYTES)
+    except tabular.TableError as e:
+        raise TransferError(str(e), "file") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise TransferError("文件格式不正确：不是志愿服务记录转移文件", "file")
     if doc.get("version") != VERSION:
@@ -142,6 +151,8 @@ def parse_document(raw: bytes) -> dict:
     for key in ("service_records", "trainings", "awards"):
         if not isinstance(doc.get(key, []), list):
             raise TransferError(f"文件中的 {key} 应为列表", "file")
+    if sum(len(doc.get(key, [])) for key in ("service_records", "trainings", "awards")) > tabular.max_rows():
+        raise TransferError(f"文件中的记录过多（最多 {tabular.max_rows()} 条）", "file")
     return doc
 
 

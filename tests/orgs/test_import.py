@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from blueprints.orgs.importing import IMPORT_COLUMNS
 from blueprints.orgs.models import Organization, OrgStatus, RegistrationType
 from core.extensions import db
-from core.tabular import xlsx_bytes
+from core.exports import xlsx_bytes
 from tests import factories as F
 
 
