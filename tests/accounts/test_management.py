@@ -89,7 +89,7 @@ def test_deactivate_ends_sessions_and_blocks_login(app, as_role, world):
     admin = as_role("district_staff")
     assert admin.post(f"/accounts/{world['org_leader'].id}/active", data={"active": "0"}).status_code == 303
     assert victim.get("/").status_code == 302
-    assert db.session.scalar(select(UserSession.end_reason)) == "disabled"
+    assert db.session.scalar(select(UserSession.end_reason).where(UserSession.user_id == world["org_leader"].id)) == "disabled"
     # The right password of a disabled account gets the answer of any wrong one (no enumeration);
     # the reason is in the audit log.
     resp = app.test_client().post("/login", data={"username": "org_leader", "password": factories.PASSWORD})
