@@ -166,20 +166,20 @@ class LoginAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ip: Mapped[str] = mapped_column(String(64))
-    username: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))  # services.name_key(typed name), never the name
     success: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LoginLock(db.Model):
     """Wrong passwords for one username from one address, and the lock they caused. Keyed on the
-    address, so failures from X never lock the account for Y; keyed on the typed name, not the
-    account, so unknown names behave exactly like known ones. `failures` is only ever raised by an
+    address, so failures from X never lock the account for Y; keyed on the typed name (hashed), not
+    the account, so unknown names behave exactly like known ones. `failures` is only ever raised by an
     atomic upsert (services.count_failure), exact under concurrent requests."""
     __tablename__ = "login_lock"
-    __table_args__ = (UniqueConstraint("username", "ip", name="uq_login_lock_username_ip"),)
+    __table_args__ = (UniqueConstraint("name_key", "ip", name="uq_login_lock_name_key_ip"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))  # services.name_key(typed name)
     ip: Mapped[str] = mapped_column(String(64))
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -2,6 +2,8 @@
 within scope."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import string
 from dataclasses import dataclass
@@ -66,14 +68,22 @@ def _upsert(table):
     return insert(table)
 
 
-def count_failure(name: str, ip: str, now: datetime) -> int:
-    """One more failure of `name` from `ip`; returns the new count. A single INSERT … ON CONFLICT
+def name_key(name: str) -> str:
+    """What the throttle tables keep of a typed user name: a keyed hash, case-insensitive. People
+    type their password into the name field by mistake; it must not be stored in clear."""
+    key = current_app.config["SECRET_KEY"]
+    return hmac.new(key.encode() if isinstance(key, str) else key, name.strip().lower().encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def count_failure(key: str, ip: str, now: datetime) -> int:
+    """One more failure of the name `key` from `ip`; returns the new count. A single INSERT … ON CONFLICT
     DO UPDATE SET failures = failures + 1 … RETURNING: concurrent requests each get their own
     number, so none is lost and exactly one of them reaches the lock threshold."""
     t = LoginLock.__table__
-    stmt = _upsert(t).values(username=name, ip=ip, failures=1, last_failure_at=now)
+    stmt = _upsert(t).values(name_key=key, ip=ip, failures=1, last_failure_at=now)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[t.c.username, t.c.ip],
+        index_elements=[t.c.name_key, t.c.ip],
         set_={"failures": t.c.failures + 1, "last_failure_at": now},
     ).returning(t.c.failures)
     return db.session.execute(stmt).scalar_one()
@@ -101,22 +111,25 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
     now = utcnow()
     ip = (ip or "unknown")[:64]
     name = username.strip()
-    key = name.lower()[:64]
+    key = name_key(name)
     dummy = _dummy_hash()
     if login_throttled(ip, now):
         return LoginResult(None, LOGIN_THROTTLED, 429)
     user = db.session.scalar(select(User).where(User.username == name))
-    locked_until = db.session.scalar(select(LoginLock.locked_until).where(LoginLock.username == key, LoginLock.ip == ip))
+    locked_until = db.session.scalar(select(LoginLock.locked_until).where(LoginLock.name_key == key, LoginLock.ip == ip))
     locked = locked_until is not None and locked_until > now
     ok = check_password_hash(user.password_hash if user is not None else dummy, password)
     if ok and user is not None and user.is_active and not locked:
-        db.session.add(LoginAttempt(at=now, ip=ip, username=key, success=True))
-        db.session.execute(delete(LoginLock).where(LoginLock.username == key, LoginLock.ip == ip))
+        db.session.add(LoginAttempt(at=now, ip=ip, name_key=key, success=True))
+        db.session.execute(delete(LoginLock).where(LoginLock.name_key == key, LoginLock.ip == ip))
+        # Sessions long over are history nobody reads; drop the account's old ones (cheap: by user).
+        db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                                     UserSession.last_seen_at < now - timedelta(days=30)))
         user.last_login_at = now
         record_event("login", "user", user.id, user.username, f"登录成功（{ip}）", user=user, region_id=user.region_id)
         return LoginResult(user)
 
-    db.session.add(LoginAttempt(at=now, ip=ip, username=key, success=False))
+    db.session.add(LoginAttempt(at=now, ip=ip, name_key=key, success=False))
     limit = cfg["LOGIN_MAX_FAILURES"]
     if locked:
         if user is not None:
@@ -131,7 +144,7 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
                          f"来自 {ip} 的第 {n} 次失败（{why}），再错 {left} 次将锁定该地址", user=user,
                          region_id=user.region_id)
         if n % limit == 0:
-            db.session.execute(update(LoginLock).where(LoginLock.username == key, LoginLock.ip == ip)
+            db.session.execute(update(LoginLock).where(LoginLock.name_key == key, LoginLock.ip == ip)
                                .values(locked_until=now + lock_period()))
             if user is not None:
                 record_event("lock", "user", user.id, user.username,
@@ -143,16 +156,16 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
 
 def locked_usernames(usernames: list[str]) -> set[str]:
     """Which of these accounts are locked from some address right now (for the account list)."""
-    keys = {u.lower(): u for u in usernames}
+    keys = {name_key(u): u for u in usernames}
     if not keys:
         return set()
-    rows = db.session.scalars(select(LoginLock.username).where(
-        LoginLock.username.in_(list(keys)), LoginLock.locked_until > utcnow()))
+    rows = db.session.scalars(select(LoginLock.name_key).where(
+        LoginLock.name_key.in_(list(keys)), LoginLock.locked_until > utcnow()))
     return {keys[k] for k in rows}
 
 
 def clear_locks(user: User) -> None:
-    db.session.execute(delete(LoginLock).where(LoginLock.username == user.username.lower()))
+    db.session.execute(delete(LoginLock).where(LoginLock.name_key == name_key(user.username)))
 
 
 # ---- sessions ---------------------------------------------------------------------------------

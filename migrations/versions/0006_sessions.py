@@ -39,7 +39,7 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('at', sa.DateTime(), nullable=False),
         sa.Column('ip', sa.String(length=64), nullable=False),
-        sa.Column('username', sa.String(length=64), nullable=False),
+        sa.Column('name_key', sa.String(length=64), nullable=False),
         sa.Column('success', sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt')),
     )
@@ -50,13 +50,13 @@ def upgrade():
     op.create_table(
         'login_lock',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('username', sa.String(length=64), nullable=False),
+        sa.Column('name_key', sa.String(length=64), nullable=False),
         sa.Column('ip', sa.String(length=64), nullable=False),
         sa.Column('failures', sa.Integer(), nullable=False),
         sa.Column('last_failure_at', sa.DateTime(), nullable=False),
         sa.Column('locked_until', sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_login_lock')),
-        sa.UniqueConstraint('username', 'ip', name='uq_login_lock_username_ip'),
+        sa.UniqueConstraint('name_key', 'ip', name='uq_login_lock_name_key_ip'),
     )
     with op.batch_alter_table('login_lock', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_lock_last_failure_at'), ['last_failure_at'], unique=False)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from blueprints.accounts import services
 from blueprints.accounts.models import LoginLock, UserSession
 from core.audit import AuditEntry
 from core.extensions import db
@@ -78,7 +79,7 @@ def test_five_failures_lock_the_account_from_that_address_for_five_minutes(clien
     resp = client.post("/login", data={"username": "leader", "password": PASSWORD})
     body = resp.get_data(as_text=True)
     assert resp.status_code == 401 and "用户名或密码不正确" in body and "锁定" not in body and "再错" not in body
-    lock = db.session.scalar(select(LoginLock).where(LoginLock.username == "leader"))
+    lock = db.session.scalar(select(LoginLock).where(LoginLock.name_key == services.name_key("leader")))
     assert lock.ip == "127.0.0.1" and lock.locked_until > utcnow() + timedelta(minutes=4)
     user = world["leader"]
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_id == user.id)).all()

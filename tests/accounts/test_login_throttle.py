@@ -73,7 +73,7 @@ def test_locked_and_unknown_names_stay_alike(app, world):
     body = known.get_data(as_text=True)
     assert "锁定" not in body and "再错" not in body
     # Unknown names are counted and locked like known ones (the lock is keyed on the typed name).
-    assert db.session.scalar(select(LoginLock.locked_until).where(LoginLock.username == "nobody_here")) > utcnow()
+    assert db.session.scalar(select(LoginLock.locked_until).where(LoginLock.name_key == services.name_key("nobody_here"))) > utcnow()
 
 
 def test_the_hint_about_remaining_tries_goes_to_the_audit_log(app, world):
@@ -133,12 +133,23 @@ def test_global_limit_slows_every_failing_address(app, world, monkeypatch):
 
 def test_old_attempts_and_counters_are_pruned(app, world):
     old = utcnow() - timedelta(days=2)
-    db.session.add_all([LoginAttempt(at=old, ip="10.0.0.1", username="x", success=False) for _ in range(3)])
-    db.session.add(LoginLock(username="x", ip="10.0.0.1", failures=3, last_failure_at=old))
+    db.session.add_all([LoginAttempt(at=old, ip="10.0.0.1", name_key="x", success=False) for _ in range(3)])
+    db.session.add(LoginLock(name_key="x", ip="10.0.0.1", failures=3, last_failure_at=old))
     db.session.commit()
     _post(app.test_client(), "leader")
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 1
-    assert [lk.username for lk in db.session.scalars(select(LoginLock))] == ["leader"]
+    assert [lk.name_key for lk in db.session.scalars(select(LoginLock))] == [services.name_key("leader")]
+
+
+def test_a_password_typed_into_the_name_field_is_not_stored(app, world):
+    c = app.test_client()
+    _post(c, "Geheim-Pass77")
+    _post(c, "LEADER")  # names are case-insensitive: counted with "leader"
+    _post(c, "leader")
+    stored = [(a.name_key, a.ip) for a in db.session.scalars(select(LoginAttempt))]
+    stored += [(lk.name_key, lk.ip) for lk in db.session.scalars(select(LoginLock))]
+    assert not any("Geheim" in key or "geheim" in key for key, _ in stored)
+    assert db.session.scalar(select(LoginLock.failures).where(LoginLock.name_key == services.name_key("leader"))) == 2
 
 
 @pytest.mark.parametrize("limit", [1000, 5])
@@ -168,7 +179,7 @@ def test_concurrent_wrong_passwords_are_counted_exactly(app, world, monkeypatch,
         t.join(60)
     assert not errors, errors
     db.session.expire_all()
-    failures = db.session.scalar(select(LoginLock.failures).where(LoginLock.username == "leader"))
+    failures = db.session.scalar(select(LoginLock.failures).where(LoginLock.name_key == services.name_key("leader")))
     counted = db.session.scalars(select(AuditEntry.summary).where(AuditEntry.action == "login_failed",
                                                                   AuditEntry.summary.contains("次失败"))).all()
     locks = db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "lock"))
@@ -180,5 +191,5 @@ def test_concurrent_wrong_passwords_are_counted_exactly(app, world, monkeypatch,
         assert failures == attempts and locks == 0
     else:
         assert failures >= limit and locks == failures // limit
-        locked_until = db.session.scalar(select(LoginLock.locked_until).where(LoginLock.username == "leader"))
+        locked_until = db.session.scalar(select(LoginLock.locked_until).where(LoginLock.name_key == services.name_key("leader")))
         assert locked_until > utcnow()

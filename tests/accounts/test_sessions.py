@@ -167,3 +167,20 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, world):
     assert resp.status_code == 303
     assert here.get("/").status_code == 200 and there.get("/").status_code == 302
     assert [s.end_reason for s in db.session.scalars(select(UserSession).order_by(UserSession.id))] == ["", "password"]
+
+
+def test_sessions_over_a_month_old_are_dropped_at_the_next_login(app, world):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+
+    old = utcnow() - timedelta(days=31)
+    db.session.add(UserSession(user_id=world["leader"].id, secret_hash="0" * 64, created_at=old, last_seen_at=old,
+                               ended_at=old, end_reason="logout"))
+    db.session.add(UserSession(user_id=world["reviewer"].id, secret_hash="0" * 64, created_at=old, last_seen_at=old))
+    db.session.commit()
+    _login(app, "leader")
+    owners = sorted(db.session.scalars(select(UserSession.user_id)))
+    assert owners == sorted([world["leader"].id, world["reviewer"].id])  # the new one, and another account's
+    assert db.session.scalar(select(func.min(UserSession.created_at)).where(
+        UserSession.user_id == world["leader"].id)) > old
