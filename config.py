@@ -50,6 +50,12 @@ class Config:
         self.SESSION_LIFETIME_MINUTES = _int("SESSION_LIFETIME_MINUTES", 12 * 60)
         self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 5)
+        # Login throttles (database-backed, shared by all workers): failures per address within a
+        # window, and failures per minute across all addresses beyond which every failing address
+        # waits a minute between tries.
+        self.LOGIN_IP_MAX_FAILURES = _int("LOGIN_IP_MAX_FAILURES", 30)
+        self.LOGIN_IP_WINDOW_MINUTES = _int("LOGIN_IP_WINDOW_MINUTES", 15)
+        self.LOGIN_GLOBAL_MAX_FAILURES = _int("LOGIN_GLOBAL_MAX_FAILURES", 60)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"

@@ -1,13 +1,18 @@
 """Login session handling and role checks shared by every blueprint."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import secrets
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from core.extensions import db, login_manager
 from core.timeutil import utcnow
@@ -15,6 +20,7 @@ from core.timeutil import utcnow
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "请先登录。"
 login_manager.session_protection = None  # our own idle/absolute limits below replace it
+log = logging.getLogger("zhiyuan")
 
 
 def _to_login(next_url: str | None = None):
@@ -38,53 +44,125 @@ def _unauthorized():
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from blueprints.accounts.models import User
+    """A cookie is good only while its UserSession row is: not ended, within the idle timeout and
+    the absolute lifetime, of an active account. The row is read (and at most once a minute
+    touched) on a connection of its own, in short transactions that never hold the request's."""
+    from blueprints.accounts.models import User, UserSession
 
-    uid, _, token = user_id.partition(":")
-    try:
-        user = db.session.get(User, int(uid))
-    except ValueError:
+    row_id, _, secret = str(session.get("sid", "")).partition(".")
+    if not row_id.isdigit() or not secret or len(row_id) > 9:
         return None
-    if user is None or user.session_token != token or not user.is_active:
+    t = UserSession.__table__
+    now = utcnow()
+    ended_reason = None
+    with db.engine.connect() as conn:
+        row = conn.execute(select(t.c.user_id, t.c.secret_hash, t.c.created_at, t.c.last_seen_at, t.c.ended_at)
+                           .where(t.c.id == int(row_id))).first()
+        conn.commit()
+        if (row is None or row.ended_at is not None or str(row.user_id) != user_id
+                or not hmac.compare_digest(row.secret_hash, _hash_secret(secret))):
+            return None
+        if now - row.last_seen_at > timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"]):
+            ended_reason = "idle"
+        elif now - row.created_at > timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"]):
+            ended_reason = "expired"
+        if ended_reason or now - row.last_seen_at > SEEN_RESOLUTION:
+            values = {"ended_at": now, "end_reason": ended_reason} if ended_reason else {"last_seen_at": now}
+            try:  # bookkeeping only: a busy database must not turn a page into an error
+                conn.execute(update(t).where(t.c.id == int(row_id), t.c.ended_at.is_(None)).values(**values))
+                conn.commit()
+            except OperationalError:
+                conn.rollback()
+                log.warning("could not update session %s", row_id)
+    if ended_reason:
+        g.session_timed_out = True
         return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    g.user_session_id = int(row_id)
     return user
 
 
+# A request updates its session's last_seen_at only when the stored value is older than this:
+# one write a minute at most, not one per request.
+SEEN_RESOLUTION = timedelta(seconds=60)
+SESSION_KEYS = ("sid", "_user_id", "_fresh", "_id")
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def client_ip() -> str:
+    """The client's address (behind TRUSTED_PROXIES, ProxyFix has already put the real one here)."""
+    return (request.remote_addr or "unknown")[:64]
+
+
+def short_user_agent(ua: str) -> str:
+    """"Chrome · Windows" rather than a 150-character header."""
+    ua = ua or ""
+    browser = next((name for key, name in (
+        ("Edg/", "Edge"), ("OPR/", "Opera"), ("MicroMessenger", "微信"), ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"),
+    ) if key in ua), "")
+    system = next((name for key, name in (
+        ("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+        ("Mac OS X", "macOS"), ("Linux", "Linux"),
+    ) if key in ua), "")
+    return " · ".join(p for p in (browser, system) if p) or (ua[:40] or "未知")
+
+
+def current_session_id() -> int | None:
+    """Id of the UserSession row of this request's login, if any."""
+    if not current_user.is_authenticated:
+        return None
+    return g.get("user_session_id")
+
+
 def start_session(user) -> None:
-    """A fresh session at login: nothing from before survives (no fixation), no personal data."""
+    """A fresh session at login: nothing from before survives (no fixation), no personal data;
+    a new UserSession row whose id and secret the signed cookie carries."""
+    from blueprints.accounts.models import UserSession
+
     session.clear()
-    login_user(user, remember=False, fresh=True)
-    now = utcnow().timestamp()
-    session["started"] = now
-    session["seen"] = now
+    secret = secrets.token_urlsafe(32)
+    row = UserSession(user_id=user.id, secret_hash=_hash_secret(secret), ip=client_ip(),
+                      user_agent=(request.user_agent.string or "")[:255])
+    db.session.add(row)
+    db.session.flush()
+    session["sid"] = f"{row.id}.{secret}"
     session.permanent = False
+    login_user(user, remember=False, fresh=True)
+    g.user_session_id = row.id
 
 
 def end_session() -> None:
+    """Logout: the row ends (the caller commits), so a copy of the cookie is worthless too."""
+    from blueprints.accounts.models import UserSession
+
+    sid = current_session_id()
+    if sid is not None:
+        db.session.execute(update(UserSession).where(UserSession.id == sid, UserSession.ended_at.is_(None))
+                           .values(ended_at=utcnow(), end_reason="logout"))
     logout_user()
     session.clear()
 
 
 def enforce_session_limits():
-    """before_request: idle timeout and absolute lifetime, forced password change."""
+    """before_request: a dead or timed-out session cookie is dropped; forced password change."""
     if request.endpoint in (None, "static"):
         return None
     if not current_user.is_authenticated:
+        if g.pop("session_timed_out", False):
+            session.clear()
+            flash("登录已超时，请重新登录。", "warning")
+            return _to_login(request.full_path if request.method == "GET" else None)
+        if "sid" in session:  # ended elsewhere (logout, another device, an admin): forget it
+            for key in SESSION_KEYS:
+                session.pop(key, None)
         return None
-    now = utcnow().timestamp()
-    idle = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
-    lifetime = current_app.config["SESSION_LIFETIME_MINUTES"] * 60
-    started, seen = session.get("started", 0), session.get("seen", 0)
-    if now - seen > idle or now - started > lifetime:
-        end_session()
-        flash("登录已超时，请重新登录。", "warning")
-        return _to_login(request.full_path if request.method == "GET" else None)
-    # Writing the cookie on every request is wasteful; a minute's resolution is plenty.
-    if now - seen > 60:
-        session["seen"] = now
-    if current_user.must_change_password and request.endpoint not in (
-        "accounts.change_password", "accounts.logout"
-    ):
+    if current_user.must_change_password and request.endpoint not in SESSION_ENDPOINTS:
         flash("请先修改初始密码。", "warning")
         return redirect(url_for("accounts.change_password"))
     if current_user.status == "pending" and request.endpoint not in PENDING_ENDPOINTS:
@@ -98,7 +176,9 @@ def enforce_session_limits():
 
 # Endpoints a pending account may use, and where it is sent otherwise (registered by the feature
 # that creates pending accounts: blueprints/orgs).
-PENDING_ENDPOINTS: set[str] = {"accounts.logout", "accounts.change_password"}
+SESSION_ENDPOINTS = ("accounts.change_password", "accounts.logout", "accounts.end_other_sessions",
+                     "accounts.end_own_session")
+PENDING_ENDPOINTS: set[str] = set(SESSION_ENDPOINTS)
 PENDING_HOME: list[str] = []
 
 

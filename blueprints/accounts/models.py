@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -71,9 +71,11 @@ class User(UserMixin, db.Model):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     status: Mapped[UserStatus] = mapped_column(str_enum(UserStatus, 16), default=UserStatus.ACTIVE)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Superseded by LoginLock (failures per account and address) and UserSession (server-side
+    # sessions) below; no longer read or written. Dropping them rebuilds `user` on SQLite, whose
+    # foreign keys would cascade, so they stay until a migration can do that safely.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
-    # Rotated on password change/reset and deactivation: every open session of the account ends.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     last_login_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,9 +86,9 @@ class User(UserMixin, db.Model):
         secondary=user_organization, order_by=Organization.id
     )
 
-    # Flask-Login: the id carries the token, so a rotated token logs every session out.
+    # Flask-Login keeps the plain id; what makes a cookie valid is its UserSession row (core/auth.py).
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return str(self.id)
 
     @property
     def is_active(self) -> bool:
@@ -94,7 +96,6 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
-        self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -128,3 +129,58 @@ class User(UserMixin, db.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class UserSession(db.Model):
+    """One login: the signed cookie carries its id and a secret whose hash is kept here. Logout,
+    password changes, deactivation and an admin end the row, and a copied cookie dies with it."""
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the cookie's secret
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    ended_at: Mapped[datetime | None] = mapped_column()
+    # logout / idle / expired / password / user / admin / disabled
+    end_reason: Mapped[str] = mapped_column(String(16), default="")
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def browser(self) -> str:
+        """The user agent shortened to browser and system, e.g. "Chrome · Windows"."""
+        from core.auth import short_user_agent
+
+        return short_user_agent(self.user_agent)
+
+
+class LoginAttempt(db.Model):
+    """Every login attempt that reached the password check: the per-address and global limits
+    count these rows, so they hold across workers and app servers sharing the database."""
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_ip_at", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))  # services.name_key(typed name), never the name
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginLock(db.Model):
+    """Wrong passwords for one username from one address, and the lock they caused. Keyed on the
+    address, so failures from X never lock the account for Y; keyed on the typed name (hashed), not
+    the account, so unknown names behave exactly like known ones. `failures` is only ever raised by an
+    atomic upsert (services.count_failure), exact under concurrent requests."""
+    __tablename__ = "login_lock"
+    __table_args__ = (UniqueConstraint("name_key", "ip", name="uq_login_lock_name_key_ip"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(64))  # services.name_key(typed name)
+    ip: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column()

@@ -9,7 +9,7 @@ from blueprints.accounts.forms import ChangePasswordForm, LoginForm, NewUserForm
 from blueprints.accounts.models import ROLE_LABELS, Role, User, UserStatus
 from core import scope
 from core.audit import record_event
-from core.auth import end_session, roles_required, safe_next, start_session
+from core.auth import client_ip, current_session_id, end_session, roles_required, safe_next, start_session
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
@@ -30,10 +30,11 @@ def login():
     error = None
     if request.method == "POST":
         if form.validate():
-            result = services.authenticate(form.username.data, form.password.data)
-            db.session.commit()  # failed attempts and locks must be kept too
+            result = services.authenticate(form.username.data, form.password.data, client_ip())
             if result.user is not None:
                 start_session(result.user)
+            db.session.commit()  # failed attempts and locks must be kept too
+            if result.user is not None:
                 return redirect(safe_next(request.args.get("next")), 303)
             error, status = result.error, result.status
         else:
@@ -48,8 +49,8 @@ def logout():
     if not form.validate():
         abort(400)
     record_event("logout", "user", current_user.id, current_user.username, "退出登录", region_id=current_user.region_id)
-    db.session.commit()
     end_session()
+    db.session.commit()
     flash("您已安全退出。", "success")
     return redirect(url_for("accounts.login"), 303)
 
@@ -59,15 +60,46 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        error = services.change_password(current_user, form.current.data, form.new.data)
+        error = services.change_password(current_user, form.current.data, form.new.data,
+                                         keep_session=current_session_id())
         if error is None:
             db.session.commit()
-            start_session(current_user._get_current_object())  # the token rotated: keep this session, end the others
-            flash("密码已修改。", "success")
+            flash("密码已修改，其他设备上的登录已结束。", "success")
             return redirect(url_for("home.index"), 303)
         form.current.errors.append(error)
     status = 422 if form.errors else 200
-    return render_template("accounts/password.html", form=form), status
+    return render_template("accounts/password.html", form=form, sessions=services.active_sessions(current_user),
+                           current_sid=current_session_id(), action_form=EmptyForm()), status
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    if not EmptyForm().validate():
+        abort(400)
+    ended = services.end_sessions(current_user, "user", keep=current_session_id())
+    if ended:
+        record_event("logout", "user", current_user.id, current_user.username, f"结束了自己的其他 {ended} 个会话",
+                     region_id=current_user.region_id)
+    db.session.commit()
+    flash(f"已结束其他 {ended} 个会话。" if ended else "没有其他会话。", "success")
+    return redirect(url_for("accounts.change_password"), 303)
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_own_session(session_id: int):
+    if not EmptyForm().validate():
+        abort(400)
+    if session_id == current_session_id():
+        abort(400)  # this browser's own session ends with 退出
+    if not services.end_sessions(current_user, "user", only=session_id):
+        abort(404)  # not one of the user's open sessions
+    record_event("logout", "user", current_user.id, current_user.username, f"结束了自己的会话 #{session_id}",
+                 region_id=current_user.region_id)
+    db.session.commit()
+    flash("该会话已结束。", "success")
+    return redirect(url_for("accounts.change_password"), 303)
 
 
 # ---- account management --------------------------------------------------------------------
@@ -98,6 +130,7 @@ def index():
         stmt = stmt.where(User.status == status)
     page = paginate(stmt, request.args.get("page"))
     ctx = dict(page=page, q=q, role=role, status=status, roles=ROLE_LABELS, statuses=list(UserStatus),
+               locked=services.locked_usernames([u.username for u in page.items]),
                can_create=bool(services.assignable_roles(current_user)), action_form=EmptyForm())
     if is_htmx():
         return render_template("accounts/_rows.html", **ctx)
@@ -163,7 +196,22 @@ def edit(user_id: int):
         flash("账户已保存。", "success")
         return redirect(url_for("accounts.index"), 303)
     status = 422 if form.errors else 200
-    return render_template("accounts/form.html", form=form, user=user), status
+    return render_template("accounts/form.html", form=form, user=user, sessions=services.active_sessions(user),
+                           action_form=EmptyForm()), status
+
+
+@bp.post("/accounts/<int:user_id>/sessions/end")
+@roles_required(*MANAGERS)
+def end_user_sessions(user_id: int):
+    user = _managed_user_or_404(user_id)
+    if not EmptyForm().validate():
+        abort(400)
+    ended = services.end_sessions(user, "admin")
+    record_event("logout", "user", user.id, user.username, f"管理员结束了该账户的全部会话（{ended} 个）",
+                 region_id=user.region_id)
+    db.session.commit()
+    flash(f"已结束账户 {user.username} 的 {ended} 个会话。", "success")
+    return redirect(url_for("accounts.edit", user_id=user.id), 303)
 
 
 @bp.post("/accounts/<int:user_id>/active")

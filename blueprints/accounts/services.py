@@ -1,18 +1,25 @@
-"""Account rules: authentication with lock-out, user management within scope."""
+"""Account rules: authentication with throttles and lock-out, server-side sessions, user management
+within scope."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from blueprints.accounts.models import Role, User, UserStatus
+from blueprints.accounts.models import LoginAttempt, LoginLock, Role, User, UserSession, UserStatus
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region, RegionLevel
 from core import scope
 from core.audit import record_event
+from core.auth import lock_period
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -24,50 +31,180 @@ class LoginResult:
     status: int = 200
 
 
-def authenticate(username: str, password: str) -> LoginResult:
-    """Check a login. Failures are counted in the database (so the lock holds across workers):
-    LOGIN_MAX_FAILURES wrong passwords lock the account for LOGIN_LOCK_MINUTES."""
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
-    generic = "用户名或密码不正确"
-    if user is None:
-        return LoginResult(None, generic, 401)
+# One answer for every refused login, whoever the name belongs to (or nobody): unknown name, wrong
+# password, disabled account, locked address. The details go to the audit log, never to the page.
+LOGIN_REFUSED = "用户名或密码不正确"
+LOGIN_THROTTLED = "尝试过于频繁，请稍后再试"
+PRUNE_AFTER = timedelta(days=1)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked for unknown names, so that they cost the same hash as a known one."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def login_throttled(ip: str, now: datetime) -> bool:
+    """The per-address and the global limit, counted from LoginAttempt rows (shared by every worker
+    and app server). Over the global limit (a spraying attack from many addresses), an address
+    that failed within the last minute waits a minute before its next try."""
+    cfg = current_app.config
+    failed = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.success.is_(False))
+    window = now - timedelta(minutes=cfg["LOGIN_IP_WINDOW_MINUTES"])
+    if db.session.scalar(failed.where(LoginAttempt.ip == ip, LoginAttempt.at > window)) >= cfg["LOGIN_IP_MAX_FAILURES"]:
+        return True
+    minute = now - timedelta(minutes=1)
+    if db.session.scalar(failed.where(LoginAttempt.at > minute)) >= cfg["LOGIN_GLOBAL_MAX_FAILURES"]:
+        return db.session.scalar(failed.where(LoginAttempt.ip == ip, LoginAttempt.at > minute)) > 0
+    return False
+
+
+def _upsert(table):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def name_key(name: str) -> str:
+    """What the throttle tables keep of a typed user name: a keyed hash, case-insensitive. People
+    type their password into the name field by mistake; it must not be stored in clear."""
+    key = current_app.config["SECRET_KEY"]
+    return hmac.new(key.encode() if isinstance(key, str) else key, name.strip().lower().encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def count_failure(key: str, ip: str, now: datetime) -> int:
+    """One more failure of the name `key` from `ip`; returns the new count. A single INSERT … ON CONFLICT
+    DO UPDATE SET failures = failures + 1 … RETURNING: concurrent requests each get their own
+    number, so none is lost and exactly one of them reaches the lock threshold."""
+    t = LoginLock.__table__
+    stmt = _upsert(t).values(name_key=key, ip=ip, failures=1, last_failure_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.c.name_key, t.c.ip],
+        set_={"failures": t.c.failures + 1, "last_failure_at": now},
+    ).returning(t.c.failures)
+    return db.session.execute(stmt).scalar_one()
+
+
+def _prune(now: datetime) -> None:
+    """Drop attempts and counters older than a day, a bounded batch at a time; rows another
+    transaction holds are skipped (PostgreSQL), so pruning never waits or deadlocks."""
+    cutoff = now - PRUNE_AFTER
+    old = (select(LoginAttempt.id).where(LoginAttempt.at < cutoff).limit(500)
+           .with_for_update(skip_locked=True).scalar_subquery())
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(old)))
+    stale = (select(LoginLock.id).where(LoginLock.last_failure_at < cutoff,
+                                        or_(LoginLock.locked_until.is_(None), LoginLock.locked_until < now))
+             .limit(500).with_for_update(skip_locked=True).scalar_subquery())
+    db.session.execute(delete(LoginLock).where(LoginLock.id.in_(stale)))
+
+
+def authenticate(username: str, password: str, ip: str) -> LoginResult:
+    """Check a login. Every attempt that passes the throttles checks exactly one password hash
+    (a dummy one for unknown names) and gets the same answer whenever it fails.
+    LOGIN_MAX_FAILURES wrong passwords for a name from one address lock that name *from that
+    address* for LOGIN_LOCK_MINUTES; other addresses can still log in."""
+    cfg = current_app.config
     now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, f"该账户因多次密码错误已被锁定，请 {minutes} 分钟后再试，或联系管理员。", 423)
-    if not user.check_password(password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        record_event("login_failed", "user", user.id, user.username, f"第 {user.failed_logins} 次密码错误", user=user,
-                     region_id=user.region_id)
-        if user.failed_logins >= limit:
-            from core.auth import lock_period
+    ip = (ip or "unknown")[:64]
+    name = username.strip()
+    key = name_key(name)
+    dummy = _dummy_hash()
+    if login_throttled(ip, now):
+        return LoginResult(None, LOGIN_THROTTLED, 429)
+    user = db.session.scalar(select(User).where(User.username == name))
+    locked_until = db.session.scalar(select(LoginLock.locked_until).where(LoginLock.name_key == key, LoginLock.ip == ip))
+    locked = locked_until is not None and locked_until > now
+    ok = check_password_hash(user.password_hash if user is not None else dummy, password)
+    if ok and user is not None and user.is_active and not locked:
+        db.session.add(LoginAttempt(at=now, ip=ip, name_key=key, success=True))
+        db.session.execute(delete(LoginLock).where(LoginLock.name_key == key, LoginLock.ip == ip))
+        # Sessions long over are history nobody reads; drop the account's old ones (cheap: by user).
+        db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                                     UserSession.last_seen_at < now - timedelta(days=30)))
+        user.last_login_at = now
+        record_event("login", "user", user.id, user.username, f"登录成功（{ip}）", user=user, region_id=user.region_id)
+        return LoginResult(user)
 
-            user.locked_until = now + lock_period()
-            user.failed_logins = 0
-            record_event("lock", "user", user.id, user.username,
-                         f"连续 {limit} 次密码错误，锁定 {current_app.config['LOGIN_LOCK_MINUTES']} 分钟", user=user,
+    db.session.add(LoginAttempt(at=now, ip=ip, name_key=key, success=False))
+    limit = cfg["LOGIN_MAX_FAILURES"]
+    if locked:
+        if user is not None:
+            record_event("login_failed", "user", user.id, user.username,
+                         f"来自 {ip} 的登录被拒绝：该地址已被锁定", user=user, region_id=user.region_id)
+    else:
+        n = count_failure(key, ip, now)
+        if user is not None:
+            why = "账户已停用" if ok else "密码错误"
+            left = limit - n % limit
+            record_event("login_failed", "user", user.id, user.username,
+                         f"来自 {ip} 的第 {n} 次失败（{why}），再错 {left} 次将锁定该地址", user=user,
                          region_id=user.region_id)
-            return LoginResult(None, f"密码连续错误 {limit} 次，账户已锁定 {current_app.config['LOGIN_LOCK_MINUTES']} 分钟。", 423)
-        left = limit - user.failed_logins
-        return LoginResult(None, f"{generic}（再错 {left} 次将锁定账户）", 401)
-    if user.status == UserStatus.DISABLED:
-        return LoginResult(None, "该账户已停用，请联系管理员。", 403)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    record_event("login", "user", user.id, user.username, "登录成功", user=user, region_id=user.region_id)
-    return LoginResult(user)
+        if n % limit == 0:
+            db.session.execute(update(LoginLock).where(LoginLock.name_key == key, LoginLock.ip == ip)
+                               .values(locked_until=now + lock_period()))
+            if user is not None:
+                record_event("lock", "user", user.id, user.username,
+                             f"来自 {ip} 连续 {limit} 次失败，该地址锁定 {cfg['LOGIN_LOCK_MINUTES']} 分钟",
+                             user=user, region_id=user.region_id)
+    _prune(now)
+    return LoginResult(None, LOGIN_REFUSED, 401)
 
 
-def change_password(user: User, current: str, new: str) -> str | None:
+def locked_usernames(usernames: list[str]) -> set[str]:
+    """Which of these accounts are locked from some address right now (for the account list)."""
+    keys = {name_key(u): u for u in usernames}
+    if not keys:
+        return set()
+    rows = db.session.scalars(select(LoginLock.name_key).where(
+        LoginLock.name_key.in_(list(keys)), LoginLock.locked_until > utcnow()))
+    return {keys[k] for k in rows}
+
+
+def clear_locks(user: User) -> None:
+    db.session.execute(delete(LoginLock).where(LoginLock.name_key == name_key(user.username)))
+
+
+# ---- sessions ---------------------------------------------------------------------------------
+
+def _live_sessions(user: User):
+    cfg = current_app.config
+    now = utcnow()
+    return select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None),
+        UserSession.last_seen_at > now - timedelta(minutes=cfg["IDLE_TIMEOUT_MINUTES"]),
+        UserSession.created_at > now - timedelta(minutes=cfg["SESSION_LIFETIME_MINUTES"]),
+    )
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    return list(db.session.scalars(_live_sessions(user).order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
+
+
+def end_sessions(user: User, reason: str, keep: int | None = None, only: int | None = None) -> int:
+    """End the user's open sessions (all, all but `keep`, or just `only`); returns how many."""
+    stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != keep)
+    if only is not None:
+        stmt = stmt.where(UserSession.id == only)
+    return db.session.execute(stmt.values(ended_at=utcnow(), end_reason=reason)).rowcount or 0
+
+
+def change_password(user: User, current: str, new: str, keep_session: int | None = None) -> str | None:
+    """Change one's own password; every other session of the account ends."""
     if not user.check_password(current):
         return "当前密码不正确"
     if current == new:
         return "新密码不能与当前密码相同"
     user.set_password(new)
     user.must_change_password = False
-    record_event("password", "user", user.id, user.username, "修改了自己的密码", region_id=user.region_id)
+    ended = end_sessions(user, "password", keep=keep_session)
+    record_event("password", "user", user.id, user.username,
+                 f"修改了自己的密码（结束其他 {ended} 个会话）" if ended else "修改了自己的密码", region_id=user.region_id)
     return None
 
 
@@ -83,8 +220,8 @@ def reset_password(user: User) -> str:
     pw = temporary_password()
     user.set_password(pw)
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_locks(user)
+    end_sessions(user, "reset")
     record_event("password", "user", user.id, user.username, "管理员重置了密码（下次登录须修改）", region_id=user.region_id)
     return pw
 
@@ -166,4 +303,4 @@ def create_user(manager: User, *, username: str, display_name: str, password: st
 def set_active(user: User, active: bool) -> None:
     user.status = UserStatus.ACTIVE if active else UserStatus.DISABLED
     if not active:
-        user.session_token = secrets.token_hex(16)  # ends its open sessions
+        end_sessions(user, "disabled")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from blueprints.accounts.models import Role, User, UserStatus
+from blueprints.accounts.models import Role, User, UserSession, UserStatus
 from core.audit import AuditEntry
 from core.extensions import db
 from tests import factories
@@ -89,8 +89,12 @@ def test_deactivate_ends_sessions_and_blocks_login(app, as_role, world):
     admin = as_role("district_staff")
     assert admin.post(f"/accounts/{world['org_leader'].id}/active", data={"active": "0"}).status_code == 303
     assert victim.get("/").status_code == 302
+    assert db.session.scalar(select(UserSession.end_reason).where(UserSession.user_id == world["org_leader"].id)) == "disabled"
+    # The right password of a disabled account gets the answer of any wrong one (no enumeration);
+    # the reason is in the audit log.
     resp = app.test_client().post("/login", data={"username": "org_leader", "password": factories.PASSWORD})
-    assert resp.status_code == 403 and "已停用" in resp.get_data(as_text=True)
+    assert resp.status_code == 401 and "用户名或密码不正确" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(AuditEntry.summary).where(AuditEntry.action == "login_failed")).count("账户已停用")
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity == "user", AuditEntry.action == "update",
                                                        AuditEntry.entity_id == world["org_leader"].id))
     assert entry.changes["status"] == ["active", "disabled"] and entry.username == "district_staff"
