@@ -114,6 +114,10 @@ def init_templating(app: Flask) -> None:
 
     app.jinja_env.globals["render_panels"] = render_panels
 
+    from core.figures import figure
+
+    app.jinja_env.globals["figure"] = lambda key: figure(key, current_user)
+
     @app.context_processor
     def globals_():
         return {

@@ -760,7 +760,8 @@ def _key_figures(year: int, district_ids: list[int]) -> KeyFigures:
     hours = db.session.scalar(select(func.coalesce(func.sum(VolunteerYearHours.hours), 0))
                               .join(Volunteer, Volunteer.id == VolunteerYearHours.volunteer_id)
                               .join(Region, Region.id == Volunteer.region_id)
-                              .where(VolunteerYearHours.year == year, Region.district_id.in_(district_ids)))
+                              .where(VolunteerYearHours.year == year, _registered(year),
+                                     Region.district_id.in_(district_ids)))  # as m_avg_hours counts them
     stations = db.session.scalar(select(func.count(Station.id)).where(Station.active,
                                                                       Station.district_id.in_(district_ids)))
     themes = m_theme_months(year, district_ids)

@@ -718,3 +718,9 @@ def record_list_query(user, filters: dict):
         q = filters["q"]
         stmt = stmt.where(Volunteer.name.contains(q, autoescape=True) | (Volunteer.number == q))
     return stmt.order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc())
+
+
+def listed_hours(user, filters: dict) -> Decimal:
+    """The hours of every record the list shows with these filters (all pages), shown under the list."""
+    listed = record_list_query(user, filters).order_by(None).with_only_columns(ServiceRecord.hours).subquery()
+    return quantize(db.session.scalar(select(func.coalesce(func.sum(listed.c.hours), 0))) or 0)
