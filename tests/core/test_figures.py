@@ -182,7 +182,7 @@ def test_the_checker_catches_a_tile_that_computes_its_own_number(app, world):
     fake = {"volunteers.registered": Figure(7, "在册志愿者（按组织）", "…", unit="人", key="volunteers.registered")}
     own = '<section class="card tile"><h3>新磁贴</h3><dl class="facts"><dt>志愿者</dt><dd><strong>42</strong> 人</dd></dl></section>'
     found = tile_violations(own, fake.get)
-    assert found and all(v == "新磁贴: number '42' has no data-figure key" for v in found)
+    assert found and all(v.startswith("新磁贴: number '42") and v.endswith("has no data-figure key") for v in found)
     wrong = ('<section class="card tile"><h3>志愿者</h3><p class="big"><a data-figure="volunteers.registered" '
              'data-value="8" href="/v">8</a></p></section>')
     assert len(tile_violations(wrong, fake.get)) == 2
