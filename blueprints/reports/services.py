@@ -29,6 +29,7 @@ from blueprints.reports.models import (AttachmentKind, MonthlyReport, Notificati
                                        ReportLevel, ReportNeed, ReportStatus, ReportStep)
 from blueprints.themes.models import ThemeActivity
 from blueprints.volunteers.models import Membership, RecordStatus, ServiceRecord
+from blueprints.volunteers.ledger import verified_hours
 from core import scope
 from core.extensions import db
 from core.settings import get_int, set_value
@@ -156,7 +157,7 @@ def compute_figures(org_ids: list[int], year: int, month: int, district_id: int 
     verified = (ServiceRecord.organization_id.in_(org_ids), ServiceRecord.status == RecordStatus.VERIFIED,
                 ServiceRecord.service_date.between(start, end))
     people = db.session.scalar(select(func.count(func.distinct(ServiceRecord.volunteer_id))).where(*verified)) or 0
-    hours = db.session.scalar(select(func.coalesce(func.sum(ServiceRecord.hours), 0)).where(*verified))
+    hours = verified_hours(ServiceRecord.organization_id.in_(org_ids), start, end)  # one definition (ledger)
     new = db.session.scalar(select(func.count(func.distinct(Membership.volunteer_id))).where(
         Membership.organization_id.in_(org_ids), Membership.joined_on.between(start, end))) or 0
     theme = (select(ThemeActivity.id).join(Activity, Activity.id == ThemeActivity.activity_id)
@@ -165,7 +166,7 @@ def compute_figures(org_ids: list[int], year: int, month: int, district_id: int 
     if district_id is not None:
         owner = owner | (ThemeActivity.unit_region_id == district_id)
     held = db.session.scalar(theme.where(owner).limit(1)) is not None
-    return Figures(int(acts), int(people), Decimal(str(hours or 0)).quantize(Decimal("0.1")), int(new), held)
+    return Figures(int(acts), int(people), hours, int(new), held)
 
 
 def figures_for(report: MonthlyReport) -> Figures:

@@ -62,11 +62,8 @@ def _year_bounds(year: int) -> tuple[date, date]:
 def year_hours(user) -> Figure:
     year = local_today().year
     start, end = _year_bounds(year)
-    total = db.session.scalar(scope.scoped(
-        select(func.coalesce(func.sum(ServiceRecord.hours), 0)), ServiceRecord, user).where(
-        ServiceRecord.status == RecordStatus.VERIFIED, ServiceRecord.service_date >= start,
-        ServiceRecord.service_date <= end))
-    return Figure(ledger.quantize(total or 0), f"{year} 年已审核服务时长（按记录单位）",
+    total = ledger.verified_hours(scope.scope_filter(ServiceRecord, user), start, end)
+    return Figure(total, f"{year} 年已审核服务时长（按记录单位）",
                   f"您管辖范围内的组织记录、已审核的服务记录在 {year} 年的时长合计；待审核记录不计。"
                   "按志愿者居住地统计的服务时长见年度考核。",
                   unit="小时", kind="hours",
