@@ -186,3 +186,13 @@ def test_the_checker_catches_a_tile_that_computes_its_own_number(app, world):
     wrong = ('<section class="card tile"><h3>志愿者</h3><p class="big"><a data-figure="volunteers.registered" '
              'data-value="8" href="/v">8</a></p></section>')
     assert len(tile_violations(wrong, fake.get)) == 2
+
+
+def test_reviewers_home_numbers_are_registered_figures_too(app, as_role, world):
+    camp = f.award_campaign(stage="scoring", panel=[world["reviewer"]])
+    for _ in range(3):
+        f.award_nomination(camp, world["org_a"], status="recommended")
+    db.session.commit()
+    html = as_role("reviewer").get("/").get_data(as_text=True)
+    assert tile_violations(html, lambda key: _figure_of(app, key, world["reviewer"])) == []
+    assert 'data-figure="awards.todo" data-value="3"' in html
