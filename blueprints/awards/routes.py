@@ -12,7 +12,7 @@ from blueprints.activities.models import Activity
 from blueprints.awards import services
 from blueprints.awards.forms import (CampaignForm, EvidenceForm, KindForm, NominationForm, ObjectionForm, PanelForm,
                                      ResolveForm, TransitionForm)
-from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomination, NominationFile, ScoreSheet,
+from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomination, NominationFile,
                                       NominationStatus, NomineeType, Objection)
 from blueprints.awards.services import AwardError
 from blueprints.regions.models import Region

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers import ledger, services
 from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm, ReinstateForm, VolunteerEditForm, VolunteerForm
-from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus,
-                                          VolunteerYearHours)
+from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus)
 from core import scope
 from core.audit import record_event
 from core.auth import roles_required

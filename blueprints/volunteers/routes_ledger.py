@@ -12,7 +12,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers import certificates, ledger, services, transfer

@@ -354,8 +354,6 @@ def test_sources_setting(as_role):
 
 
 def test_dashboard_tile_shows_this_years_figures_in_scope(app, world):
-    from flask import render_template
-
     from blueprints.funding.routes import funding_tile
 
     factories.ledger_entry(world["org_a"], "1500.00")
