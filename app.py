@@ -72,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
         module = _optional(f"blueprints.{name}.routes")
         if module is not None:
             app.register_blueprint(module.bp)
+        _optional(f"blueprints.{name}.figures")  # its headline figures (core/figures.py)
 
     app.before_request(enforce_session_limits)
     init_security(app)

@@ -116,6 +116,10 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["render_panels"] = render_panels
     app.jinja_env.filters["preview"] = preview_text  # cell text echoed from an uploaded file
 
+    from core.figures import figure
+
+    app.jinja_env.globals["figure"] = lambda key: figure(key, current_user)
+
     @app.context_processor
     def globals_():
         return {

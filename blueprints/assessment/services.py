@@ -755,12 +755,12 @@ def _frozen_figures(year: int, district_ids: list[int]) -> KeyFigures | None:
 
 
 def _key_figures(year: int, district_ids: list[int]) -> KeyFigures:
-    vols = sum(_registered_counts(year, district_ids).values(), Decimal(0))
+    # The registered volunteers and their hours are the average-hours indicator's own numerator and
+    # denominator (one definition: by residence, registered at year end, verified hours).
+    avg = m_avg_hours(year, district_ids)
+    vols = sum((m.denominator or Decimal(0) for m in avg.values()), Decimal(0))
+    hours = sum((m.numerator for m in avg.values()), Decimal(0))
     urban = sum((f.urban_population or 0) for f in _figures(year, district_ids).values())
-    hours = db.session.scalar(select(func.coalesce(func.sum(VolunteerYearHours.hours), 0))
-                              .join(Volunteer, Volunteer.id == VolunteerYearHours.volunteer_id)
-                              .join(Region, Region.id == Volunteer.region_id)
-                              .where(VolunteerYearHours.year == year, Region.district_id.in_(district_ids)))
     stations = db.session.scalar(select(func.count(Station.id)).where(Station.active,
                                                                       Station.district_id.in_(district_ids)))
     themes = m_theme_months(year, district_ids)

@@ -12,7 +12,7 @@ from blueprints.activities.models import Activity
 from blueprints.awards import services
 from blueprints.awards.forms import (CampaignForm, EvidenceForm, KindForm, NominationForm, ObjectionForm, PanelForm,
                                      ResolveForm, TransitionForm)
-from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomination, NominationFile, ScoreSheet,
+from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomination, NominationFile,
                                       NominationStatus, NomineeType, Objection)
 from blueprints.awards.services import AwardError
 from blueprints.regions.models import Region
@@ -698,19 +698,14 @@ def activity_panel(activity, user):
 
 @register_tile(order=640)
 def awards_tile(user):
-    """The running campaigns; for a reviewer, how many nominations still wait for their score."""
+    """The running campaigns; for a reviewer, how many nominations still wait for their score
+    (blueprints/awards/figures.py)."""
+    from blueprints.awards.figures import running_campaigns, todo_by_campaign
+
     if user.role not in READERS:
         return None
-    campaigns = list(db.session.scalars(scope.scoped(select(Campaign).where(Campaign.stage != CampaignStage.DECIDED),
-                                                     Campaign, user).order_by(Campaign.year.desc()).limit(3)))
+    campaigns = running_campaigns(user)
     if not campaigns:
         return None
-    todo = {}
-    if user.role == Role.REVIEWER:
-        for c in campaigns:
-            if c.stage == CampaignStage.SCORING:
-                noms = db.session.scalars(scope.scoped(select(Nomination).where(
-                    Nomination.campaign_id == c.id, Nomination.status == NominationStatus.RECOMMENDED), Nomination, user))
-                done = set(db.session.scalars(select(ScoreSheet.nomination_id).where(ScoreSheet.reviewer_id == user.id)))
-                todo[c.id] = sum(1 for n in noms if n.id not in done and not services.must_recuse(user, n))
+    todo = todo_by_campaign(user, campaigns)
     return Tile("评选表彰", "awards/_tile.html", {"campaigns": campaigns, "todo": todo}, url=url_for("awards.index"))

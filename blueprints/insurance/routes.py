@@ -413,9 +413,10 @@ def risky():
     if period == "past":
         start, end = today - timedelta(days=30), today - timedelta(days=1)
     else:
-        period, start, end = "upcoming", today, today + timedelta(days=90)
+        period, start, end = "upcoming", today, today + timedelta(days=services.RISKY_UPCOMING_DAYS)
     rows = services.risky_activities(current_user, start, end)
-    return render_template("insurance/risky.html", rows=rows, period=period, start=start, end=end)
+    return render_template("insurance/risky.html", rows=rows, period=period, start=start, end=end,
+                           upcoming_days=services.RISKY_UPCOMING_DAYS)
 
 
 # ---- settings --------------------------------------------------------------------------------------------------
@@ -438,15 +439,12 @@ def settings():
 
 @register_tile(order=590)
 def insurance_tile(user):
+    """Its figures come from blueprints/insurance/figures.py (one definition each)."""
     if user.role not in READERS:
         return None
     today = local_today()
-    counts = services.expiry_counts(user, today)
-    risky_rows = services.risky_activities(user, today, today + timedelta(days=30))
-    return Tile("保险提醒", "insurance/_tile.html", {
-        "counts": counts, "policies": services.expiring_policies(user, today, limit=3),
-        "risky": len(risky_rows), "today": today,
-    }, url=url_for("insurance.index"))
+    return Tile("保险提醒", "insurance/_tile.html", {"policies": services.expiring_policies(user, today, limit=3),
+                                                 "today": today}, url=url_for("insurance.index"))
 
 
 @register_panel("activity", order=40)

@@ -135,6 +135,7 @@ class PolicyFilter:
     insurer: str = ""
     q: str = ""
     orgq: str = ""  # part of an organization's name (when there are too many for a select)
+    unrenewed: bool = False  # 待续保: not renewed (expired ones only within the last year), as the home tile counts
 
     @classmethod
     def from_args(cls, args) -> "PolicyFilter":
@@ -143,11 +144,12 @@ class PolicyFilter:
         return cls(org=int(org) if org.isdigit() and len(org) <= 9 else None,
                    status=status if status in STATUS_LABELS else "",
                    insurer=(args.get("insurer") or "").strip()[:64], q=(args.get("q") or "").strip()[:64],
-                   orgq=clean_org_query(args))
+                   orgq=clean_org_query(args), unrenewed=args.get("unrenewed") == "1")
 
     def args(self) -> dict:
         return {k: v for k, v in (("org", self.org), ("orgq", self.orgq), ("status", self.status),
-                                  ("insurer", self.insurer), ("q", self.q)) if v}
+                                  ("insurer", self.insurer), ("q", self.q),
+                                  ("unrenewed", "1" if self.unrenewed else "")) if v}
 
 
 def policies_stmt(user, f: PolicyFilter, today: date | None = None):
@@ -159,6 +161,8 @@ def policies_stmt(user, f: PolicyFilter, today: date | None = None):
         stmt = stmt.where(InsurancePolicy.organization_id.in_(org_name_ids(f.orgq)))
     if f.status:
         stmt = stmt.where(status_clause(f.status, today, warn_days()))
+    if f.unrenewed:
+        stmt = stmt.where(unrenewed_clause(today))
     if f.insurer:
         stmt = stmt.where(InsurancePolicy.insurer == f.insurer)
     if f.q:
@@ -538,14 +542,21 @@ def org_uncovered(org: Organization, day: date | None = None) -> tuple[CoverageR
 
 # ---- warnings --------------------------------------------------------------------------------------------------
 
+RISKY_UPCOMING_DAYS = 90  # the risky-activities page and the home tile look this far ahead
+
+
+def unrenewed_clause(today: date):
+    """待续保: not renewed by a successor policy; an expired one only if it ended within the last year."""
+    return and_(not_renewed(), InsurancePolicy.end_date >= today - timedelta(days=365))
+
+
 def expiry_counts(user, today: date | None = None) -> dict[str, int]:
     today = today or local_today()
     days = warn_days()
-    base = scope.scoped(select(func.count(InsurancePolicy.id)), InsurancePolicy, user)
+    base = scope.scoped(select(func.count(InsurancePolicy.id)), InsurancePolicy, user).where(unrenewed_clause(today))
     return {
-        "expiring": db.session.scalar(base.where(status_clause("expiring", today, days), not_renewed())) or 0,
-        "expired": db.session.scalar(base.where(status_clause("expired", today, days), not_renewed(),
-                                                InsurancePolicy.end_date >= today - timedelta(days=365))) or 0,
+        "expiring": db.session.scalar(base.where(status_clause("expiring", today, days))) or 0,
+        "expired": db.session.scalar(base.where(status_clause("expired", today, days))) or 0,
         "days": days,
     }
 
@@ -554,7 +565,7 @@ def expiring_policies(user, today: date | None = None, limit: int = 5) -> list[I
     today = today or local_today()
     stmt = scope.scoped(select(InsurancePolicy), InsurancePolicy, user).where(
         InsurancePolicy.end_date <= today + timedelta(days=warn_days()),
-        InsurancePolicy.end_date >= today - timedelta(days=365), not_renewed()).order_by(InsurancePolicy.end_date)
+        unrenewed_clause(today)).order_by(InsurancePolicy.end_date)
     return list(db.session.scalars(stmt.limit(limit)))
 
 

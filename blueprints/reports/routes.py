@@ -518,12 +518,12 @@ def reports_tile(user):
             rep = services.find_report(level, uid, y, m)
             mine.append({"name": name, "report": rep, "state": services.cell_state(rep, y, m, today)})
         return Tile(f"{y} 年 {m} 月月报", "reports/_tile.html",
-                    {"mine": mine, "due": services.due_date(y, m), "pending": services.pending_reviews(user),
+                    {"mine": mine, "due": services.due_date(y, m),
                      "unread": services.unread_count(user), "role": user.role.value},
                     url=url_for("reports.mine"))
     if user.role == Role.CITY_ADMIN:
         return Tile("月报审核", "reports/_tile.html",
-                    {"mine": [], "due": None, "pending": services.pending_reviews(user),
+                    {"mine": [], "due": None,
                      "unread": services.unread_count(user), "role": user.role.value},
-                    url=url_for("reports.index", status="pending"))
+                    url=url_for("reports.index", status="review"))
     return None

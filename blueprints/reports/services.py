@@ -18,7 +18,7 @@ from decimal import Decimal
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, false, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from blueprints.accounts.models import Role, User, UserStatus, user_organization
@@ -29,6 +29,7 @@ from blueprints.reports.models import (AttachmentKind, MonthlyReport, Notificati
                                        ReportLevel, ReportNeed, ReportStatus, ReportStep)
 from blueprints.themes.models import ThemeActivity
 from blueprints.volunteers.models import Membership, RecordStatus, ServiceRecord
+from blueprints.volunteers.ledger import verified_hours
 from core import scope
 from core.extensions import db
 from core.settings import get_int, set_value
@@ -156,7 +157,7 @@ def compute_figures(org_ids: list[int], year: int, month: int, district_id: int 
     verified = (ServiceRecord.organization_id.in_(org_ids), ServiceRecord.status == RecordStatus.VERIFIED,
                 ServiceRecord.service_date.between(start, end))
     people = db.session.scalar(select(func.count(func.distinct(ServiceRecord.volunteer_id))).where(*verified)) or 0
-    hours = db.session.scalar(select(func.coalesce(func.sum(ServiceRecord.hours), 0)).where(*verified))
+    hours = verified_hours(ServiceRecord.organization_id.in_(org_ids), start, end)  # one definition (ledger)
     new = db.session.scalar(select(func.count(func.distinct(Membership.volunteer_id))).where(
         Membership.organization_id.in_(org_ids), Membership.joined_on.between(start, end))) or 0
     theme = (select(ThemeActivity.id).join(Activity, Activity.id == ThemeActivity.activity_id)
@@ -165,7 +166,7 @@ def compute_figures(org_ids: list[int], year: int, month: int, district_id: int 
     if district_id is not None:
         owner = owner | (ThemeActivity.unit_region_id == district_id)
     held = db.session.scalar(theme.where(owner).limit(1)) is not None
-    return Figures(int(acts), int(people), Decimal(str(hours or 0)).quantize(Decimal("0.1")), int(new), held)
+    return Figures(int(acts), int(people), hours, int(new), held)
 
 
 def figures_for(report: MonthlyReport) -> Figures:
@@ -511,7 +512,7 @@ class ReportFilter:
         p = parse_period(args.get("period"))
         if p:
             f.year, f.month = p
-        statuses = {s.value for s in ReportStatus} | {"pending"}
+        statuses = {s.value for s in ReportStatus} | {"pending", "review"}
         f.status = args.get("status", "") if args.get("status", "") in statuses else ""
         f.level = args.get("level", "") if args.get("level", "") in {lv.value for lv in ReportLevel} else ""
         try:
@@ -538,6 +539,8 @@ def list_stmt(user: User, f: ReportFilter):
         stmt = stmt.where(MonthlyReport.year == f.year, MonthlyReport.month == f.month)
     if f.status == "pending":  # awaiting review, first time or again
         stmt = stmt.where(MonthlyReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED]))
+    elif f.status == "review":  # awaiting this user's review: what pending_reviews() counts
+        stmt = stmt.where(_awaiting_review_of(user))
     elif f.status:
         stmt = stmt.where(MonthlyReport.status == ReportStatus(f.status))
     if f.level:
@@ -548,16 +551,22 @@ def list_stmt(user: User, f: ReportFilter):
                          MonthlyReport.id)
 
 
+def _awaiting_review_of(user: User):
+    """Reports waiting for this user's review: a district office reviews its organizations' reports,
+    the city office the districts' reports and those of organizations directly under the city."""
+    pending = MonthlyReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED])
+    if user.role == Role.DISTRICT_STAFF:
+        return and_(pending, MonthlyReport.level == ReportLevel.ORG, MonthlyReport.region_id == user.region_id)
+    if user.role == Role.CITY_ADMIN:
+        city_orgs = select(Organization.id).where(Organization.district_id.is_(None))
+        return and_(pending, (MonthlyReport.level == ReportLevel.DISTRICT) | MonthlyReport.organization_id.in_(city_orgs))
+    return false()
+
+
 def pending_reviews(user: User) -> int:
     if user.role not in (Role.DISTRICT_STAFF, Role.CITY_ADMIN):
         return 0
-    stmt = scope.scoped(select(func.count(MonthlyReport.id)), MonthlyReport, user).where(
-        MonthlyReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED]))
-    if user.role == Role.DISTRICT_STAFF:
-        stmt = stmt.where(MonthlyReport.level == ReportLevel.ORG, MonthlyReport.region_id == user.region_id)
-    else:
-        city_orgs = select(Organization.id).where(Organization.district_id.is_(None))
-        stmt = stmt.where((MonthlyReport.level == ReportLevel.DISTRICT) | MonthlyReport.organization_id.in_(city_orgs))
+    stmt = scope.scoped(select(func.count(MonthlyReport.id)), MonthlyReport, user).where(_awaiting_review_of(user))
     return db.session.scalar(stmt) or 0
 
 

@@ -258,8 +258,9 @@ def targets():
 def coverage_tile(user):
     if user.role not in BOARD:
         return None
-    board = services.coverage(user)
-    return Tile("志愿服务站", "stations/_tile.html", {"board": board}, url=url_for("stations.coverage"))
+    from blueprints.stations.figures import _board  # the board the tile's figures read (one per request)
+
+    return Tile("志愿服务站", "stations/_tile.html", {"board": _board(user)}, url=url_for("stations.coverage"))
 
 
 @register_panel("org", order=40)

@@ -718,3 +718,19 @@ def record_list_query(user, filters: dict):
         q = filters["q"]
         stmt = stmt.where(Volunteer.name.contains(q, autoescape=True) | (Volunteer.number == q))
     return stmt.order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc())
+
+
+def listed_hours(user, filters: dict) -> Decimal:
+    """The hours of every record the list shows with these filters (all pages), shown under the list."""
+    listed = record_list_query(user, filters).order_by(None).with_only_columns(ServiceRecord.hours).subquery()
+    return quantize(db.session.scalar(select(func.coalesce(func.sum(listed.c.hours), 0))) or 0)
+
+
+def verified_hours(where, start: date, end: date) -> Decimal:
+    """THE definition of 已审核服务时长（按记录单位）: the hours of verified records matching `where`
+    (e.g. the recording organizations) served from `start` to `end`, both included. Used by the home
+    figure `hours.year` (blueprints/volunteers/figures.py) and the monthly reports' prefilled hours."""
+    total = db.session.scalar(select(func.coalesce(func.sum(ServiceRecord.hours), 0)).where(
+        where, ServiceRecord.status == RecordStatus.VERIFIED, ServiceRecord.service_date >= start,
+        ServiceRecord.service_date <= end))
+    return quantize(total or 0)

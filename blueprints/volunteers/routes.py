@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers import ledger, services
 from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm, ReinstateForm, VolunteerEditForm, VolunteerForm
-from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus,
-                                          VolunteerYearHours)
+from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus)
 from core import scope
 from core.audit import record_event
 from core.auth import roles_required
@@ -365,23 +363,10 @@ def import_confirm():
 
 @register_tile(order=200)
 def volunteers_tile(user):
+    """Its figures come from blueprints/volunteers/figures.py (one definition each)."""
     if user.role not in READERS:
         return None
-    year = local_today().year
-    base = scope.scoped(select(func.count()).select_from(Volunteer), Volunteer, user)
-    total = db.session.scalar(base) or 0
-    active = db.session.scalar(base.where(Volunteer.status == VolunteerStatus.ACTIVE)) or 0
-    year_hours = db.session.scalar(
-        select(func.coalesce(func.sum(VolunteerYearHours.hours), 0)).where(
-            VolunteerYearHours.year == year,
-            VolunteerYearHours.volunteer_id.in_(scope.scoped(select(Volunteer.id), Volunteer, user))))
-    core = db.session.scalar(
-        select(func.count()).select_from(VolunteerYearHours).where(
-            VolunteerYearHours.year == year, VolunteerYearHours.hours >= ledger.core_hours(),
-            VolunteerYearHours.volunteer_id.in_(scope.scoped(select(Volunteer.id), Volunteer, user))))
-    return Tile("志愿者", "volunteers/_tile_volunteers.html",
-                {"total": total, "active": active, "year": year, "year_hours": ledger.quantize(year_hours),
-                 "core": core}, url=url_for("volunteers.index"))
+    return Tile("志愿者", "volunteers/_tile_volunteers.html", {}, url=url_for("volunteers.index"))
 
 
 from blueprints.volunteers import routes_ledger  # noqa: E402,F401  (registers the ledger views)

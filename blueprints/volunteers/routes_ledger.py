@@ -12,7 +12,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers import certificates, ledger, services, transfer
@@ -53,7 +52,8 @@ def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None 
         selectinload(ServiceRecord.volunteer), selectinload(ServiceRecord.organization),
         selectinload(ServiceRecord.activity))
     page = paginate(stmt, page_arg, per_page=50)
-    return dict(page=page, filters=filters, can_verify=ledger.can_verify(current_user), message=message,
+    total_hours = ledger.listed_hours(current_user, filters)
+    return dict(page=page, total_hours=total_hours, filters=filters, can_verify=ledger.can_verify(current_user), message=message,
                 has_pending=any(r.status == RecordStatus.PENDING for r in page.items))
 
 
@@ -546,21 +546,10 @@ def transfer_confirm():
 
 @register_tile(order=210)
 def ledger_tile(user):
+    """Its figures come from blueprints/volunteers/figures.py (one definition each)."""
     if user.role not in WRITERS:
         return None
-    records = scope.scoped(select(func.count()).select_from(ServiceRecord), ServiceRecord, user)
-    pending = db.session.scalar(records.where(ServiceRecord.status == RecordStatus.PENDING)) or 0
-    year_start = local_today().replace(month=1, day=1)
-    late = db.session.scalar(records.where(ServiceRecord.late_entry.is_(True),
-                                           ServiceRecord.service_date >= year_start)) or 0
-    open_requests = db.session.scalar(
-        scope.scoped(select(func.count()).select_from(CorrectionRequest), CorrectionRequest, user)
-        .where(CorrectionRequest.status == RequestStatus.OPEN)) or 0
-    return Tile("服务台账", "volunteers/_tile_ledger.html",
-                {"pending": pending, "late": late, "open_requests": open_requests,
-                 "verifier": user.role == Role.ORG_LEADER}, url=url_for("ledger.index"))
-
-
+    return Tile("服务台账", "volunteers/_tile_ledger.html", {}, url=url_for("ledger.index"))
 
 
 # ---- boxes on the volunteer's page (core/panels.py) ---------------------------------------------------

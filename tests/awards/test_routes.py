@@ -366,7 +366,7 @@ def test_reviewer_dashboard_tile_counts_open_scores(world, as_role):
         f.award_nomination(camp, world["org_a"], status="recommended")
     db.session.commit()
     page = as_role("reviewer").get("/").get_data(as_text=True)
-    assert "待我评分：</span><strong>2</strong>" in page
+    assert "待我评分：2 项" in page and 'data-figure="awards.todo" data-value="2"' in page
 
 
 def test_decided_award_shows_on_the_volunteers_page(world, as_role):

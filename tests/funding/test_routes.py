@@ -354,8 +354,6 @@ def test_sources_setting(as_role):
 
 
 def test_dashboard_tile_shows_this_years_figures_in_scope(app, world):
-    from flask import render_template
-
     from blueprints.funding.routes import funding_tile
 
     factories.ledger_entry(world["org_a"], "1500.00")
@@ -363,13 +361,15 @@ def test_dashboard_tile_shows_this_years_figures_in_scope(app, world):
     factories.ledger_entry(world["org_b"], "9999.00")
     factories.ledger_entry(world["org_a"], "7777.00", entry_date=date(LAST_YEAR, 5, 1))
     db.session.commit()
+    from core.figures import figure
+
     with app.test_request_context("/"):
-        tile = funding_tile(world["district_staff"])
-        html = render_template(tile.template, ctx=tile.context)
-        assert tile.title == f"{TODAY.year} 年经费"
-        assert "¥1,500.00" in html and "¥500.25" in html and "¥999.75" in html and "¥9,999.00" not in html
-        tile = funding_tile(world["city_admin"])
-        assert tile.context["totals"].balance == Decimal("10998.75")
+        assert funding_tile(world["district_staff"]).title == "经费"  # each figure names its year itself
+        ds = {k: figure(f"funding.{k}", world["district_staff"]) for k in ("year_income", "year_expense", "year_net", "balance")}
+        assert [ds[k].text for k in ("year_income", "year_expense", "year_net")] == ["¥1,500.00", "¥500.25", "¥999.75"]
+        assert ds["year_net"].label == f"{TODAY.year} 年收支差额" and ds["balance"].label == "当前余额"
+        assert ds["balance"].value == Decimal("8776.75")  # last year's 7,777.00 carried over
+        assert figure("funding.year_net", world["city_admin"]).value == Decimal("10998.75")
         assert funding_tile(world["reviewer"]) is None
 
 

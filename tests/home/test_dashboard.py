@@ -7,14 +7,14 @@ import re
 def test_city_admin_dashboard_counts_regions_and_accounts(as_role, world):
     body = as_role("city_admin").get("/").get_data(as_text=True)
     # 2 districts, 2 towns, 4 communities in the world.
-    assert re.search(r"县\(市、区\)</dt><dd><strong>2</strong>", body)
-    assert re.search(r"村\(社区\)</dt><dd><strong>4</strong>", body)
+    assert re.search(r'data-figure="regions.district" data-value="2"', body)
+    assert re.search(r'data-figure="regions.community" data-value="4"', body)
     assert "账户" in body and "最近操作" in body
 
 
 def test_district_dashboard_counts_only_its_district(as_role, world):
     body = as_role("district_staff").get("/").get_data(as_text=True)
-    assert re.search(r"村\(社区\)</dt><dd><strong>2</strong>", body)
+    assert re.search(r'data-figure="regions.community" data-value="2"', body)
 
 
 def test_leader_and_reviewer_dashboards(as_role, world):

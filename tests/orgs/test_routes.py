@@ -259,12 +259,17 @@ def test_dashboard_tile_counts_the_queue(app, world):
     F.org(world["community_a"], status=OrgStatus.SUBMITTED)
     F.org(world["community_a"], status=OrgStatus.SUBMITTED)
     F.org(world["community_b"], status=OrgStatus.SUBMITTED)
+    from flask_login import login_user
+
+    from core.figures import figure
+
     with app.test_request_context():
+        login_user(world["district_staff"])
         tile = registry_tile(world["district_staff"])
-        assert tile.context["counts"]["submitted"] == 2
+        assert figure("orgs.submitted", world["district_staff"]).value == 2
         html = render_template_string("{% with ctx=c %}{% include t %}{% endwith %}", c=tile.context, t=tile.template)
-        assert "个组织待审核" in html
-        assert registry_tile(world["city_admin"]).context["counts"]["submitted"] == 3
+        assert "个待审核组织" in html and 'data-figure="orgs.submitted" data-value="2"' in html
+        assert figure("orgs.submitted", world["city_admin"]).value == 3
         assert registry_tile(world["reviewer"]) is None
 
 

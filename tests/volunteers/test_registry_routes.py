@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -289,19 +288,22 @@ def test_dashboard_tile_counts_volunteers_in_scope(world, as_role):
     factories.volunteer(world["org_a"])
     db.session.commit()
     body = as_role("district_staff").get("/").get_data(as_text=True)
-    assert "名志愿者" in body
+    assert "名在册志愿者（按组织）" in body and 'data-figure="volunteers.registered" data-value="2"' in body
 
 
 def test_dashboard_tile_hours_have_thousands_separators(world, as_role):
     # QA: the tile printed "39127.0 小时" while every other figure on the home page is grouped.
-    from blueprints.volunteers.models import VolunteerYearHours
+    from datetime import date, timedelta
+
     from core.timeutil import local_today
 
-    v = factories.volunteer(world["org_a"])
-    db.session.add(VolunteerYearHours(volunteer_id=v.id, year=local_today().year, hours=Decimal("12345.5")))
+    v = factories.volunteer(world["org_a"], registered_on=date(local_today().year - 1, 1, 1))
+    first = date(local_today().year, 1, 1)
+    for i in range(60):  # 60 days × 20.5 h, verified, this year
+        factories.service_record(v, world["org_a"], first + timedelta(days=i), "20.5", by=world["org_leader"])
     db.session.commit()
     body = as_role("district_staff").get("/").get_data(as_text=True)
-    assert "12,345.5 小时" in body
+    assert ">1,230.0</a> 小时" in body
 
 
 def test_list_columns_name_the_unit(world, as_role):
