@@ -25,9 +25,10 @@ from blueprints.regions.models import Region
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import AwardReceived, Membership, Volunteer, VolunteerStatus
 from core import scope
+from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, utcnow
-from core.workflow import actor_fields
+from core.workflow import actor_fields, verbs_for
 
 # 002: the award list of the work plan; each with its nominee type.
 DEFAULT_KINDS = [
@@ -51,11 +52,8 @@ OBJECTION_LIMIT = 3  # per client and campaign …
 OBJECTION_WINDOW = timedelta(hours=1)  # … within this time
 TRIM_FROM = 5  # drop the highest and lowest total when at least this many reviewers scored
 
-ACTION_LABELS = {
-    "create": "创建推荐", "submit": "提交推荐", "recommend": "区级推荐", "reject": "区级不予推荐",
-    "rank": "评审排名", "publicize": "列入公示", "drop": "未列入公示", "award": "决定表彰",
-    "revoke": "取消表彰资格",
-}
+ACTION_LABELS = verbs_for("award_nomination", ("create", "submit", "recommend", "reject", "rank", "publicize",
+                                                "drop", "award", "revoke"))
 
 
 class AwardError(ValueError):
@@ -463,6 +461,7 @@ def record_step(n: Nomination, action: str, src: NominationStatus, dst: Nominati
           comment: str) -> None:
     db.session.add(NominationStep(nomination_id=n.id, action=action, from_status=src.value, to_status=dst.value,
                                   comment=comment[:500], at=utcnow(), **actor_fields(user)))
+    record_change(action, n, f"意见：{comment[:490]}" if comment else "", user=user)
 
 
 def available_actions(n: Nomination, user: User) -> list[str]:
