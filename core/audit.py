@@ -80,6 +80,11 @@ class AuditEntry(db.Model):
         return fallback_label(self.entity, self.entity_id)
 
     @property
+    def names_its_noun(self) -> bool:
+        """Whether the label already says what the record is ("服务记录（…）", "2026 年 11 月月报（…）")."""
+        return self.noun in self.label
+
+    @property
     def change_rows(self) -> list["ChangeRow"]:
         return describe_changes(self.entity, self.changes)
 
@@ -232,8 +237,9 @@ def _referenced(table: str, ident: int) -> str:
         return fallback_label(table, ident)
     if table == "user":
         return getattr(obj, "display_name", None) or obj.username
-    name = label_of(obj)
-    return name
+    name, noun = label_of(obj), noun_of(table)
+    # The field already says what it is ("志愿者"): "欧阳娜娜（AV…）", not "志愿者 欧阳娜娜（AV…）".
+    return name[len(noun) + 1:] if name.startswith(noun + " ") else name
 
 
 def _short(value: Any, limit: int = 80) -> str:
