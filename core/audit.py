@@ -32,8 +32,23 @@ from core.extensions import db
 from core.timeutil import cn_date, to_local, utcnow
 from core.workflow import VERBS, verb
 
-# The actions offered in the log's filter (table-specific verbs are variants of these).
+# Every action by its general verb (table-specific verbs are variants of these).
 ACTION_LABELS = {k: v for k, v in VERBS.items() if ":" not in k}
+# The log's filter offers each verb once ("审核通过" covers approve, accept and verify).
+def _first_per_verb(labels: dict[str, str]) -> dict[str, str]:
+    first: dict[str, str] = {}
+    for key, label in labels.items():
+        first.setdefault(label, key)
+    return {key: label for label, key in first.items()}
+
+
+FILTER_ACTIONS = _first_per_verb(ACTION_LABELS)
+
+
+def actions_like(action: str) -> list[str]:
+    """The actions the log's filter means by `action`: all those with the same verb."""
+    label = ACTION_LABELS.get(action)
+    return [k for k, v in ACTION_LABELS.items() if v == label] if label else []
 
 _ALWAYS_EXCLUDED = {"updated_at", "created_at", "path"}
 _CREATING = {"create", "issue", "import"}  # actions that bring a record into being: they absorb its "新建"

@@ -57,7 +57,6 @@ VERBS: dict[str, str] = {
     "remind": "催报",
     "transition": "办理",  # entries written before each step had its own verb
     # organizations (登记)
-    "organization:create": "创建",
     "organization:import": "导入登记",
     "organization:submit": "提交审核",
     "organization:resubmit": "修改后重新提交",

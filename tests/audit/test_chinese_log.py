@@ -190,3 +190,13 @@ def test_old_entries_without_a_proper_label_are_named_at_display_time(world, as_
     assert f"{y} 年 {m} 月月报（{world['org_a'].name}）" in text
     assert "记录证明 #99999" in text and "服务记录 #200828" in text and "办理" in text
     assert not TABLE_REF.search(text) and not REPR.search(text) and "pending" not in text
+
+
+def test_the_filter_offers_each_verb_once_and_finds_all_its_actions(acted, as_role):
+    c = as_role("city_admin")
+    page = c.get("/audit/").get_data(as_text=True)
+    options = re.findall(r'<option value="[a-z_]+"[^>]*>([^<]+)</option>', page)
+    assert options.count("审核通过") == 1 and "出具" in options
+    text = _text(c.htmx_get("/audit/?action=approve").get_data(as_text=True))
+    assert "月报（" in text and "服务记录（" in text and "赤坎区海湾社区志愿服务队" in text  # accept, verify, approve
+    assert " 出具 " not in text and " 提交 " not in text
