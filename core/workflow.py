@@ -55,6 +55,7 @@ VERBS: dict[str, str] = {
     "reopen": "重新开启",
     "publish": "发布",
     "remind": "催报",
+    "resolve": "处理",
     "transition": "办理",  # entries written before each step had its own verb
     # organizations (登记)
     "organization:import": "导入登记",
@@ -77,6 +78,14 @@ VERBS: dict[str, str] = {
     "award_nomination:drop": "未列入公示",
     "award_nomination:award": "决定表彰",
     "award_nomination:revoke": "取消表彰资格",
+    # award campaigns (stages) and objections
+    "award_campaign:start_scoring": "开始评审打分",
+    "award_campaign:close_scoring": "结束评审并排名",
+    "award_campaign:publish": "发布公示",
+    "award_campaign:decide": "作出表彰决定",
+    "award_objection:resolve": "处理异议",
+    # theme plans
+    "withdraw": "撤回",
 }
 
 

@@ -28,7 +28,7 @@ from core import scope
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, utcnow
-from core.workflow import actor_fields, verbs_for
+from core.workflow import actor_fields, verb, verbs_for
 
 # 002: the award list of the work plan; each with its nominee type.
 DEFAULT_KINDS = [
@@ -200,10 +200,10 @@ def delete_kind(user: User, kind: AwardKind) -> None:
 
 # City admin moves a campaign along; each move has its own checks and effects.
 STAGE_ACTIONS = {
-    "start_scoring": (CampaignStage.NOMINATING, CampaignStage.SCORING, "开始评审打分"),
-    "close_scoring": (CampaignStage.SCORING, CampaignStage.RANKED, "结束评审并排名"),
-    "publish": (CampaignStage.RANKED, CampaignStage.NOTICE, "发布公示"),
-    "decide": (CampaignStage.NOTICE, CampaignStage.DECIDED, "作出表彰决定"),
+    "start_scoring": (CampaignStage.NOMINATING, CampaignStage.SCORING, verb("start_scoring", "award_campaign")),
+    "close_scoring": (CampaignStage.SCORING, CampaignStage.RANKED, verb("close_scoring", "award_campaign")),
+    "publish": (CampaignStage.RANKED, CampaignStage.NOTICE, verb("publish", "award_campaign")),
+    "decide": (CampaignStage.NOTICE, CampaignStage.DECIDED, verb("decide", "award_campaign")),
 }
 
 
@@ -227,7 +227,7 @@ def advance(user: User, c: Campaign, action: str) -> None:
     elif action == "decide":
         decide(user, c)
     c.stage = dst
-    db.session.flush()
+    record_change(action, c, user=user)
 
 
 def _nominations(c: Campaign, *statuses: NominationStatus) -> list[Nomination]:
@@ -756,7 +756,7 @@ def resolve_objection(user: User, o: Objection, upheld: bool, outcome: str) -> N
     o.outcome, o.resolved_by_id, o.resolved_at = outcome[:1000], user.id, utcnow()
     if upheld and o.nomination is not None and o.nomination.status == NominationStatus.PUBLICIZED:
         transition(o.nomination, "revoke", user, f"公示异议成立：{outcome}")
-    db.session.flush()
+    record_change("resolve", o, f"{o.status.label}：{outcome}"[:500], user=user)
 
 
 def public_rows(c: Campaign) -> list[dict]:

@@ -46,8 +46,11 @@ def test_every_action_of_every_workflow_has_a_chinese_verb(app):
     from blueprints.orgs.workflow import TRANSITIONS as ORGS
     from blueprints.reports.services import TRANSITIONS as REPORTS
 
+    from blueprints.awards.services import STAGE_ACTIONS
+
     tables = {"organization": ORGS, "funding_project": PROJECT_TRANSITIONS, "award_nomination": AWARDS,
-              "monthly_report": {a for _, a in REPORTS}}
+              "monthly_report": {a for _, a in REPORTS}, "award_campaign": STAGE_ACTIONS,
+              "theme_plan": ("publish", "withdraw")}
     for table, actions in tables.items():
         for action in actions:
             assert CJK.search(verb(action, table)) and verb(action, table) != "操作", (table, action)
@@ -56,6 +59,22 @@ def test_every_action_of_every_workflow_has_a_chinese_verb(app):
     # the timelines read the same table
     steps = [m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, StepMixin)]
     assert len(steps) == 4 and all(s.step_of() for s in steps)
+
+
+def test_every_action_written_in_the_code_has_a_verb(app):
+    """A literal action passed to record_change / record_event anywhere is a key of the verb table."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = 0
+    for path in [*root.glob("blueprints/**/*.py"), *root.glob("core/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("record_change", "record_event") \
+                    and node.args and isinstance(node.args[0], ast.Constant):
+                found += 1
+                assert node.args[0].value in audit.ACTION_LABELS, f"{path}:{node.lineno} {node.args[0].value}"
+    assert found > 15
 
 
 def test_labels_of_new_rows_name_their_volunteer_and_month_not_a_repr(app, world):
