@@ -198,7 +198,7 @@ class ChangeRow(NamedTuple):
 
 def describe_changes(table: str | None, changes: dict | None) -> list[ChangeRow]:
     """The entry's fields as people read them: Chinese names, labels of enum values, 是/否, ¥, dates."""
-    if not changes:
+    if not changes or not isinstance(changes, dict):
         return []
     cls = model_for(table)
     rows = []

@@ -38,6 +38,9 @@ def test_every_audited_model_has_a_chinese_noun_and_every_audited_column_a_chine
         assert "audit_label" in dir(cls), f"{cls.__name__} has no audit_label"
         for key in audit.audited_columns(cls):
             assert CJK.search(audit.field_label(cls, key)), f"{cls.__name__}.{key} has no Chinese name"
+            enum_class = getattr(cls.__table__.c[key].type, "enum_class", None)
+            for member in enum_class or ():  # an enum value reads as its Chinese label
+                assert CJK.search(audit.display_value(cls, key, member.value)), f"{cls.__name__}.{key}={member}"
 
 
 def test_every_action_of_every_workflow_has_a_chinese_verb(app):
