@@ -18,6 +18,16 @@ from core.extensions import db
 from core.timeutil import utcnow
 
 
+# What each key is called in the operation log (keys are code names; people read these).
+SETTING_NAMES = {
+    "reports.deadline_day": "月报截止日", "insurance.warn_days": "保单到期提醒天数", "funding.sources": "经费来源选项",
+    "orgs.kinds": "组织类型选项", "orgs.service_fields": "服务领域选项",
+    "stations.city_min": "站点目标：全市最少站点数", "stations.public_min": "站点目标：公共场所站点下限",
+    "stations.public_max": "站点目标：公共场所站点上限", "stations.coverage_percent": "站点目标：覆盖率",
+    "stations.wuyou_percent": "站点目标：“五有”达标率", "stations.amber_percent": "站点目标：黄色提示线",
+}
+
+
 class Setting(db.Model):
     __tablename__ = "setting"
     __audit__ = True
@@ -28,9 +38,14 @@ class Setting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "系统设置"
+    __audit_exclude__ = {"key"}  # a code name: the label names the setting in words
+    __audit_fields__ = {"value": "值", "updated_by_id": "修改人"}
+
     @property
     def audit_label(self) -> str:
-        return f"设置 {self.key}"
+        return f"系统设置：{SETTING_NAMES.get(self.key, '其他')}"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

@@ -26,3 +26,10 @@ def to_local(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(LOCAL_TZ)
+
+
+def cn_date(value: date | datetime | None) -> str:
+    """2026年11月3日: the one way a date is written in Chinese prose (labels, the operation log)."""
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"

@@ -123,9 +123,16 @@ class User(UserMixin, db.Model):
             return "全市"
         return self.region.name if self.region else "（未设置）"
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "账户"
+    __audit_fields__ = {
+        "username": "用户名", "display_name": "姓名", "email": "工作邮箱", "role": "角色", "region_id": "管辖区域",
+        "status": "状态", "must_change_password": "须修改密码", "locked_until": "锁定至",
+    }
+
     @property
     def audit_label(self) -> str:
-        return self.username
+        return f"{self.display_name}（{self.username}）" if self.display_name else self.username
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -80,9 +80,20 @@ class Activity(db.Model):
     def __str__(self) -> str:
         return self.title
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "活动"
+    __audit_fields__ = {
+        "title": "活动名称", "organization_id": "组织单位", "region_id": "所在区域", "held_on": "活动日期",
+        "start_time": "开始时间", "end_time": "结束时间", "place": "活动地点", "category": "活动类别", "risky": "有风险的志愿服务",
+        "description": "活动内容", "capacity": "招募人数", "person_in_charge": "活动负责人", "status": "状态",
+        "cancel_reason": "取消原因", "cancelled_at": "取消时间", "participant_count": "参加人数", "created_by_id": "创建人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.held_on.isoformat()} {self.title}"
+        from core.timeutil import cn_date
+
+        return f"活动“{self.title}”（{cn_date(self.held_on)}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

@@ -186,13 +186,13 @@ def transition(user, activity: Activity, action: str, reason: str = "") -> None:
             raise ActivityError("已记录考勤的活动不能取消；请先清除考勤（已审核的记录须在台账中作废）", "reason")
         activity.status, activity.cancel_reason, activity.cancelled_at = ActivityStatus.CANCELLED, reason, utcnow()
         db.session.flush()
-        record_change("transition", activity, f"取消活动：{reason}")
+        record_change("cancel", activity, f"取消原因：{reason}", user=user)
     elif action == "reopen":
         if activity.status != ActivityStatus.CANCELLED:
             raise ActivityError("该活动未取消", "reason")
         activity.status, activity.cancel_reason, activity.cancelled_at = ActivityStatus.OPEN, "", None
         db.session.flush()
-        record_change("transition", activity, "恢复活动")
+        record_change("restore", activity, "恢复活动", user=user)
     else:
         raise ActivityError("不支持的操作", "reason")
 
@@ -345,7 +345,7 @@ def sign_up(user, activity: Activity, volunteer_ids: list[int]) -> list[Particip
     activity.participant_count = count + len(ids)
     db.session.flush()
     names = "、".join(f"{p.volunteer.name}（{p.volunteer.number}）" for p in added)
-    record_change("update", activity, f"报名 {len(added)} 人：{names}"[:500])
+    record_change("enroll", activity, f"报名 {len(added)} 人：{names}"[:500], user=user)
     return added
 
 
@@ -359,7 +359,7 @@ def remove_participant(user, participant: Participant) -> None:
     activity.participant_count = db.session.scalar(
         select(func.count()).where(Participant.activity_id == activity.id)) or 0
     db.session.flush()
-    record_change("update", activity, f"取消报名：{name}")
+    record_change("unenroll", activity, f"取消报名：{name}", user=user)
 
 
 # ---- attendance ----------------------------------------------------------------------------------

@@ -53,6 +53,13 @@ class AssessmentYear(db.Model):
     def frozen(self) -> bool:
         return self.status == YearStatus.FROZEN
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "年度考核"
+    __audit_fields__ = {
+        "year": "年度", "excellent": "优秀线（得分率 %）", "good": "良好线（得分率 %）", "passing": "合格线（得分率 %）", "status": "状态",
+        "snapshot_id": "定稿快照",
+    }
+
     @property
     def audit_label(self) -> str:
         return f"{self.year} 年度考核"
@@ -78,6 +85,13 @@ class Indicator(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "考核指标"
+    __audit_fields__ = {
+        "year": "年度", "code": "计算方法", "name": "指标名称", "unit": "单位", "method": "计分方式", "target": "目标值",
+        "weight": "权重（分）", "position": "排序", "active": "纳入本年度考核",
+    }
 
     @property
     def audit_label(self) -> str:
@@ -107,9 +121,16 @@ class IndicatorValue(db.Model):
     indicator: Mapped[Indicator] = relationship()
     region: Mapped["Region"] = relationship()  # noqa: F821
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "考核数据"
+    __audit_fields__ = {
+        "indicator_id": "指标", "region_id": "区域", "entered": "录入值", "adjusted": "调整后数值", "reason": "调整理由",
+        "updated_by_id": "修改人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.region.name} {self.indicator.year} {self.indicator.name}"
+        return f"{self.region.name} {self.indicator.year} 年“{self.indicator.name}”"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

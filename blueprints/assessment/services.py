@@ -32,7 +32,7 @@ from blueprints.themes.models import ThemeActivity
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import PoliticalStatus, ServiceRecord, Volunteer, VolunteerStatus, VolunteerYearHours
 from core import scope
-from core.audit import record_event
+from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, to_local, utcnow
 
@@ -650,7 +650,7 @@ def freeze(user: User, year: int) -> AssessmentSnapshot:
     db.session.flush()
     ay.status, ay.snapshot_id = YearStatus.FROZEN, snap.id
     db.session.flush()
-    record_event("transition", "assessment_year", ay.id, f"{year} 年度考核", f"考核结果定稿（快照 #{snap.id}）", user=user)
+    record_change("finalize", ay, "考核结果定稿", user=user)
     return snap
 
 
@@ -666,7 +666,7 @@ def reopen(user: User, year: int, reason: str) -> None:
         snap.reopened_at, snap.reopened_by_id, snap.reopen_reason = utcnow(), user.id, reason[:500]
     ay.status, ay.snapshot_id = YearStatus.OPEN, None
     db.session.flush()
-    record_event("transition", "assessment_year", ay.id, f"{year} 年度考核", f"重新开启考核：{reason}"[:500], user=user)
+    record_change("reopen", ay, f"重新开启的理由：{reason}"[:500], user=user)
 
 
 # ---- what a user may see -----------------------------------------------------------------------

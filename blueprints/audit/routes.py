@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import Role
 from core import scope
-from core.audit import ACTION_LABELS, AuditEntry
+from core.audit import FILTER_ACTIONS, AuditEntry, actions_like
 from core.auth import roles_required
 from core.nav import register_nav
 from core.pagination import paginate
@@ -55,8 +55,8 @@ def index():
     args = request.args
     stmt = scope.scoped(select(AuditEntry), AuditEntry, current_user).order_by(AuditEntry.id.desc())
     action = args.get("action", "")
-    if action in ACTION_LABELS:
-        stmt = stmt.where(AuditEntry.action == action)
+    if actions_like(action):
+        stmt = stmt.where(AuditEntry.action.in_(actions_like(action)))
     entity = args.get("entity", "").strip()[:64]
     if entity:
         stmt = stmt.where(AuditEntry.entity == entity)
@@ -72,7 +72,7 @@ def index():
     if end:
         stmt = stmt.where(AuditEntry.at < end)
     page = paginate(stmt, args.get("page"), per_page=50)
-    ctx = dict(page=page, actions=ACTION_LABELS, args=args, names=actor_names(page.items))
+    ctx = dict(page=page, actions=FILTER_ACTIONS, args=args, names=actor_names(page.items))
     if is_htmx():
         return render_template("audit/_rows.html", **ctx)
     return render_template("audit/index.html", **ctx)

@@ -105,9 +105,18 @@ class Campaign(db.Model):
                                                     cascade="all, delete-orphan")
     panel: Mapped[list["PanelMember"]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "评选表彰活动"
+    __audit_fields__ = {
+        "year": "年度", "title": "评选名称", "granting_unit": "授予单位", "stage": "阶段", "nomination_start": "推荐开始",
+        "nomination_end": "推荐截止", "district_deadline": "区级推荐截止", "review_deadline": "市级评审截止",
+        "notice_start": "公示开始", "notice_end": "公示结束", "presentation_date": "表彰日期", "deeds_limit": "事迹材料字数上限",
+        "criteria": "评分标准", "created_by_id": "创建人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.year} {self.title}"
+        return f"{self.year} 年“{self.title}”"
 
     @property
     def max_total(self) -> int:
@@ -141,9 +150,17 @@ class AwardKind(db.Model):
     campaign: Mapped[Campaign] = relationship(back_populates="kinds")
     district_quotas: Mapped[list["DistrictQuota"]] = relationship(cascade="all, delete-orphan")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "表彰奖项"
+    __audit_fields__ = {
+        "campaign_id": "所属评选", "position": "排序", "name": "奖项名称", "nominee_type": "推荐对象类型", "quota": "表彰名额（全市）",
+        "min_star": "最低星级", "min_hours": "最低累计服务时长（小时）", "min_years": "注册/成立至少（年）", "no_dismissal": "无劝退记录",
+        "active_org": "所在组织须正常运行",
+    }
+
     @property
     def audit_label(self) -> str:
-        return self.name
+        return f"奖项“{self.name}”"
 
     def quota_for(self, district_id: int | None) -> int:
         for q in self.district_quotas:
@@ -231,9 +248,20 @@ class Nomination(db.Model):
     files: Mapped[list["NominationFile"]] = relationship(order_by="NominationFile.id", cascade="all, delete-orphan")
     sheets: Mapped[list["ScoreSheet"]] = relationship(cascade="all, delete-orphan")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "推荐对象"
+    __audit_fields__ = {
+        "campaign_id": "所属评选", "kind_id": "奖项", "organization_id": "推荐单位", "district_id": "所属区县",
+        "volunteer_id": "推荐的志愿者", "nominee_org_id": "推荐的组织", "project_title": "项目名称", "activity_id": "对应活动",
+        "nominee_name": "推荐对象", "summary": "简要事迹", "deeds": "事迹材料", "facts": "提交时的数据", "status": "状态",
+        "district_order": "区级推荐顺序", "score": "评审得分", "rank": "排名", "tied": "并列", "created_by_id": "创建人",
+        "submitted_at": "提交时间",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.kind.name if self.kind else ''} {self.nominee_name}"
+        kind = self.kind.name if self.kind is not None else ""
+        return f"推荐对象 {self.nominee_name}（{kind}）" if kind else f"推荐对象 {self.nominee_name}"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -247,12 +275,6 @@ class NominationStep(StepMixin, db.Model):
     nomination_id: Mapped[int] = mapped_column(ForeignKey("award_nomination.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(String(500), default="")
-
-    @property
-    def label(self) -> str:
-        from blueprints.awards.services import ACTION_LABELS
-
-        return ACTION_LABELS.get(self.action, self.action)
 
 
 class NominationFile(db.Model):
@@ -281,9 +303,16 @@ class ScoreSheet(db.Model):
 
     reviewer: Mapped[User] = relationship()
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "评分表"
+    __audit_fields__ = {
+        "nomination_id": "推荐对象", "reviewer_id": "评审人", "points": "各项得分", "total": "总分",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"评分 #{self.nomination_id}"
+        n = db.session.get(Nomination, self.nomination_id)
+        return f"评分表（{n.nominee_name}）" if n is not None else "评分表"
 
     @property
     def total_text(self) -> str:
@@ -329,9 +358,16 @@ class Objection(db.Model):
 
     nomination: Mapped[Nomination | None] = relationship()
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "公示异议"
+    __audit_fields__ = {
+        "campaign_id": "所属评选", "nomination_id": "异议对象", "name": "提出人", "contact": "联系方式", "content": "异议内容",
+        "status": "状态", "outcome": "核实情况与处理结果", "resolved_by_id": "处理人", "resolved_at": "处理时间",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"公示异议 #{self.id}"
+        return f"公示异议（{self.nomination.nominee_name}）" if self.nomination is not None else "公示异议"
 
 
 # ---- scope ---------------------------------------------------------------------------------------

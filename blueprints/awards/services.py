@@ -25,9 +25,10 @@ from blueprints.regions.models import Region
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import AwardReceived, Membership, Volunteer, VolunteerStatus
 from core import scope
+from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, utcnow
-from core.workflow import actor_fields
+from core.workflow import actor_fields, verb, verbs_for
 
 # 002: the award list of the work plan; each with its nominee type.
 DEFAULT_KINDS = [
@@ -51,11 +52,8 @@ OBJECTION_LIMIT = 3  # per client and campaign …
 OBJECTION_WINDOW = timedelta(hours=1)  # … within this time
 TRIM_FROM = 5  # drop the highest and lowest total when at least this many reviewers scored
 
-ACTION_LABELS = {
-    "create": "创建推荐", "submit": "提交推荐", "recommend": "区级推荐", "reject": "区级不予推荐",
-    "rank": "评审排名", "publicize": "列入公示", "drop": "未列入公示", "award": "决定表彰",
-    "revoke": "取消表彰资格",
-}
+ACTION_LABELS = verbs_for("award_nomination", ("create", "submit", "recommend", "reject", "rank", "publicize",
+                                                "drop", "award", "revoke"))
 
 
 class AwardError(ValueError):
@@ -202,10 +200,10 @@ def delete_kind(user: User, kind: AwardKind) -> None:
 
 # City admin moves a campaign along; each move has its own checks and effects.
 STAGE_ACTIONS = {
-    "start_scoring": (CampaignStage.NOMINATING, CampaignStage.SCORING, "开始评审打分"),
-    "close_scoring": (CampaignStage.SCORING, CampaignStage.RANKED, "结束评审并排名"),
-    "publish": (CampaignStage.RANKED, CampaignStage.NOTICE, "发布公示"),
-    "decide": (CampaignStage.NOTICE, CampaignStage.DECIDED, "作出表彰决定"),
+    "start_scoring": (CampaignStage.NOMINATING, CampaignStage.SCORING, verb("start_scoring", "award_campaign")),
+    "close_scoring": (CampaignStage.SCORING, CampaignStage.RANKED, verb("close_scoring", "award_campaign")),
+    "publish": (CampaignStage.RANKED, CampaignStage.NOTICE, verb("publish", "award_campaign")),
+    "decide": (CampaignStage.NOTICE, CampaignStage.DECIDED, verb("decide", "award_campaign")),
 }
 
 
@@ -229,7 +227,7 @@ def advance(user: User, c: Campaign, action: str) -> None:
     elif action == "decide":
         decide(user, c)
     c.stage = dst
-    db.session.flush()
+    record_change(action, c, user=user)
 
 
 def _nominations(c: Campaign, *statuses: NominationStatus) -> list[Nomination]:
@@ -463,6 +461,7 @@ def record_step(n: Nomination, action: str, src: NominationStatus, dst: Nominati
           comment: str) -> None:
     db.session.add(NominationStep(nomination_id=n.id, action=action, from_status=src.value, to_status=dst.value,
                                   comment=comment[:500], at=utcnow(), **actor_fields(user)))
+    record_change(action, n, f"意见：{comment[:490]}" if comment else "", user=user)
 
 
 def available_actions(n: Nomination, user: User) -> list[str]:
@@ -757,7 +756,7 @@ def resolve_objection(user: User, o: Objection, upheld: bool, outcome: str) -> N
     o.outcome, o.resolved_by_id, o.resolved_at = outcome[:1000], user.id, utcnow()
     if upheld and o.nomination is not None and o.nomination.status == NominationStatus.PUBLICIZED:
         transition(o.nomination, "revoke", user, f"公示异议成立：{outcome}")
-    db.session.flush()
+    record_change("resolve", o, f"{o.status.label}：{outcome}"[:500], user=user)
 
 
 def public_rows(c: Campaign) -> list[dict]:

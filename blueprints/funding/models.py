@@ -114,18 +114,21 @@ class LedgerEntry(HolderMixin, db.Model):
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "资金收支"
+    __audit_fields__ = {
+        "organization_id": "组织", "region_id": "区域", "entry_date": "日期", "kind": "收支", "amount": "金额",
+        "source": "经费来源", "purpose": "用途", "project": "项目", "voucher_no": "凭证号", "note": "备注",
+        "attachment": "附件", "attachment_name": "附件文件名", "reverses_id": "冲销的记录", "reason": "冲销原因",
+        "service_project_id": "购买服务项目", "created_by_id": "录入人",
+    }
+
     @property
     def audit_label(self) -> str:
         from core.templating import fmt_money
+        from core.timeutil import cn_date
 
-        name = self.holder_name
-        if name == "—":  # a new row in the flush: the relationship is not loaded yet, the id is set
-            from blueprints.orgs.models import Organization
-            from blueprints.regions.models import Region
-            h = db.session.get(Organization, self.organization_id) if self.organization_id else (
-                db.session.get(Region, self.region_id) if self.region_id else None)
-            name = h.name if h is not None else "—"
-        return f"{name} {self.entry_date} {self.kind.label} {fmt_money(self.amount)}"
+        return f"{self.holder_name} {cn_date(self.entry_date)} {self.kind.label} {fmt_money(self.amount)}"
 
 
 class ProjectStatus(enum.StrEnum):
@@ -199,9 +202,17 @@ class ServiceProject(db.Model):
     def remaining(self) -> Decimal:
         return self.amount - self.paid
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "购买服务项目"
+    __audit_fields__ = {
+        "title": "项目名称", "buyer_region_id": "购买方（区域）", "buyer_name": "购买主体名称", "provider_org_id": "承接组织",
+        "amount": "项目金额", "start_date": "开始日期", "end_date": "结束日期", "status": "状态", "description": "项目内容",
+        "created_by_id": "创建人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"购买服务项目 {self.title}"
+        return f"购买服务项目“{self.title}”"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -219,12 +230,6 @@ class ProjectStep(StepMixin, db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     project: Mapped[ServiceProject] = relationship(back_populates="steps")
-
-    @property
-    def label(self) -> str:
-        from blueprints.funding.services import PROJECT_ACTION_LABELS
-
-        return PROJECT_ACTION_LABELS.get(self.action, self.action)
 
 
 class ProjectPayment(db.Model):
@@ -255,11 +260,20 @@ class ProjectPayment(db.Model):
     def is_reversed(self) -> bool:
         return self.reversed_at is not None
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "项目付款"
+    __audit_fields__ = {
+        "project_id": "项目", "paid_on": "付款日期", "amount": "付款金额", "income_entry_id": "对应收入记录",
+        "expense_entry_id": "对应支出记录", "over_reason": "超付原因", "reversed_at": "冲销时间", "reverse_reason": "冲销原因",
+        "created_by_id": "录入人",
+    }
+
     @property
     def audit_label(self) -> str:
         from core.templating import fmt_money
+        from core.timeutil import cn_date
 
-        return f"项目付款 {fmt_money(self.amount)}"
+        return f"“{self.project.title}”付款 {fmt_money(self.amount)}（{cn_date(self.paid_on)}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -293,9 +307,19 @@ class FundAudit(HolderMixin, db.Model):
     items: Mapped[list["RectificationItem"]] = relationship(
         back_populates="audit", cascade="all, delete-orphan", order_by="RectificationItem.id")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "资金审计"
+    __audit_fields__ = {
+        "organization_id": "被审计组织", "region_id": "被审计区域", "audit_date": "审计日期", "auditor": "审计机构",
+        "period_start": "审计期间自", "period_end": "审计期间至", "findings": "审计发现", "report": "审计报告",
+        "report_name": "审计报告文件名", "created_by_id": "录入人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"审计 {self.holder_name} {self.period_start}～{self.period_end}"
+        from core.timeutil import cn_date
+
+        return f"{self.holder_name} 资金审计（{cn_date(self.period_start)}至{cn_date(self.period_end)}）"
 
 
 class ItemStatus(enum.StrEnum):
@@ -327,6 +351,12 @@ class RectificationItem(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     audit: Mapped[FundAudit] = relationship(back_populates="items")
+
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "整改事项"
+    __audit_fields__ = {
+        "audit_id": "所属审计", "description": "整改事项", "due_date": "整改期限", "status": "状态", "result": "整改结果",
+    }
 
     @property
     def audit_label(self) -> str:

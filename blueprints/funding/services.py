@@ -18,11 +18,12 @@ from blueprints.funding.models import (EntryKind, FundAudit, ItemStatus, LedgerE
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region, RegionLevel
 from core import scope
+from core.audit import record_change
 from core.extensions import db
 from core.settings import get_list
 from core.templating import fmt_money
 from core.timeutil import local_today, utcnow
-from core.workflow import actor_fields
+from core.workflow import actor_fields, verbs_for
 
 # 000 (多渠道、社会化筹集), 003 (志愿服务基金), 004 (专项工作经费): configurable under this key.
 SOURCES_KEY = "funding.sources"
@@ -544,14 +545,7 @@ def entry_years(user: User) -> list[int]:
 
 # ---- purchased-service projects (政府购买服务, 000) ------------------------------------------------
 
-PROJECT_ACTION_LABELS = {
-    "create": "立项",
-    "tender": "发布招标",
-    "award": "确定承接组织，开始实施",
-    "submit": "提交验收",
-    "reject": "验收未通过，退回实施",
-    "close": "验收通过，结项",
-}
+PROJECT_ACTION_LABELS = verbs_for("funding_project", ("create", "tender", "award", "submit", "reject", "close"))
 # action → (from, to, comment required)
 PROJECT_TRANSITIONS = {
     "tender": (ProjectStatus.INITIATED, ProjectStatus.TENDERING, False),
@@ -626,6 +620,7 @@ def _check_project(user: User, data: ProjectData, project: ServiceProject | None
 def _step(project: ServiceProject, user: User, action: str, frm: ProjectStatus | None, to: ProjectStatus, comment: str = "") -> None:
     project.steps.append(ProjectStep(action=action, from_status=frm.value if frm else None, to_status=to.value,
                                      comment=comment, **actor_fields(user)))
+    record_change(action, project, f"意见：{comment}" if comment else "", user=user)
 
 
 def create_project(user: User, data: ProjectData) -> ServiceProject:

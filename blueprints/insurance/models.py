@@ -71,6 +71,15 @@ class InsurancePolicy(db.Model):
     renewed_from: Mapped["InsurancePolicy | None"] = relationship(remote_side=[id], foreign_keys=[renewed_from_id])
     insured: Mapped[list["InsuredPerson"]] = relationship(back_populates="policy", cascade="all, delete-orphan")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "保单"
+    __audit_fields__ = {
+        "organization_id": "投保组织", "insurer": "保险公司", "policy_no": "保单号", "product": "保险产品", "mode": "投保方式",
+        "head_count": "投保人数", "start_date": "保险起期", "end_date": "保险止期", "sum_insured": "保险金额（每人）",
+        "premium": "保费合计", "payer_source": "经费来源", "payer_note": "付款单位/说明", "scan": "保单扫描件",
+        "scan_name": "扫描件文件名", "note": "备注", "renewed_from_id": "续保自", "created_by_id": "录入人",
+    }
+
     @property
     def audit_label(self) -> str:
         return f"保单 {self.insurer} {self.policy_no}"

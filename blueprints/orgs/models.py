@@ -112,6 +112,15 @@ class Organization(db.Model):
     def __str__(self) -> str:
         return self.name
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "志愿服务组织"
+    __audit_fields__ = {
+        "name": "组织名称", "kind": "组织类型", "region_id": "所属区域", "parent_id": "上级组织", "status": "状态",
+        "registration_type": "登记类型", "credit_code": "统一社会信用代码", "contact_name": "联系人", "contact_phone": "联系电话",
+        "address": "地址", "founded_on": "成立日期", "is_demo_site": "示范点", "demo_site_year": "示范点年度",
+        "is_incubated": "孵化组织", "incubated_year": "孵化年度", "description": "简介",
+    }
+
     @property
     def audit_label(self) -> str:
         return self.name
@@ -158,12 +167,6 @@ class OrgStep(StepMixin, db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     organization: Mapped[Organization] = relationship(back_populates="steps")
-
-    @property
-    def label(self) -> str:
-        from blueprints.orgs.workflow import ACTION_LABELS
-
-        return ACTION_LABELS.get(self.action, self.action)
 
 
 class ApplyAttempt(db.Model):

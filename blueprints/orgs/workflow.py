@@ -21,7 +21,7 @@ from core import scope
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import utcnow
-from core.workflow import actor_fields
+from core.workflow import actor_fields, verbs_for
 
 S = OrgStatus
 
@@ -44,17 +44,7 @@ TRANSITIONS: dict[str, Transition] = {
     "deregister": Transition(frozenset({S.APPROVED, S.SUSPENDED}), S.DEREGISTERED, "office", reason_required=True),
 }
 
-ACTION_LABELS = {
-    "create": "创建",
-    "import": "导入登记",
-    "submit": "提交审核",
-    "resubmit": "修改后重新提交",
-    "approve": "审核通过",
-    "return": "退回",
-    "suspend": "暂停",
-    "reinstate": "恢复",
-    "deregister": "注销",
-}
+ACTION_LABELS = verbs_for("organization", ("create", "import", *TRANSITIONS))
 # The button label where it differs from the history label.
 BUTTON_LABELS = {"submit": "提交审核", "resubmit": "重新提交", "approve": "审核通过", "return": "退回修改",
                  "suspend": "暂停", "reinstate": "恢复", "deregister": "注销"}
@@ -138,7 +128,7 @@ def transition(org: Organization, action: str, user: User, comment: str = "") ->
     step = record_step(org, action, user, comment, before)
     if action == "approve":
         _activate_leaders(org)
-    record_change("transition", org, f"{label}：{before.label} → {org.status.label}" + (f"（{comment}）" if comment else ""))
+    record_change(action, org, f"{REASON_LABELS.get(action, '说明')}：{comment}" if comment else "", user=user)
     return step
 
 

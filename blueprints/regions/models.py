@@ -72,6 +72,12 @@ class Region(db.Model):
     def __str__(self) -> str:
         return self.name
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "行政区域"
+    __audit_fields__ = {
+        "name": "名称", "level": "层级", "parent_id": "上级区域", "code": "行政区划代码", "active": "启用", "sort": "排序",
+    }
+
     @property
     def audit_label(self) -> str:
         return f"{self.level.label} {self.name}"
@@ -98,6 +104,13 @@ class RegionYearFigure(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     region: Mapped[Region] = relationship(back_populates="figures")
+
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "年度基础数据"
+    __audit_fields__ = {
+        "region_id": "区域", "year": "年度", "population": "常住人口", "urban_population": "城市建成区常住人口",
+        "party_members": "党员人数", "league_members": "团员人数",
+    }
 
     @property
     def audit_label(self) -> str:

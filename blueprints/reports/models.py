@@ -76,7 +76,7 @@ class MonthlyReport(db.Model):
     __audit__ = True
     # Drafts autosave every few seconds: the narrative, the live figures and the lock counter are not
     # audited (the workflow steps are, through `status`, and are kept in ReportStep).
-    __audit_exclude__ = {"version", "summary", "highlights", "problems", "next_plan", "activity_count",
+    __audit_exclude__ = {"unit_key", "version", "summary", "highlights", "problems", "next_plan", "activity_count",
                          "volunteer_count", "service_hours", "new_volunteers", "theme_held", "updated_by_id"}
     __table_args__ = (
         # One report per unit ("org-12" / "district-3") and month.
@@ -134,9 +134,17 @@ class MonthlyReport(db.Model):
     def unit_name(self) -> str:
         return self.organization.name if self.organization is not None else self.region.name
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "月报"
+    __audit_fields__ = {
+        "level": "层级", "organization_id": "填报组织", "region_id": "所属区县", "year": "年度",
+        "month": "月份", "status": "状态", "figures_frozen_at": "数据冻结时间", "first_submitted_at": "首次提交时间",
+        "submitted_at": "提交时间", "decided_at": "审核时间", "created_by_id": "创建人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.unit_name} {self.year} 年 {self.month} 月月报"
+        return f"{self.year} 年 {self.month} 月月报（{self.unit_name}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -175,11 +183,6 @@ class ReportStep(StepMixin, db.Model):
 
     report: Mapped[MonthlyReport] = relationship(back_populates="steps")
 
-    @property
-    def label(self) -> str:
-        return {"submit": "提交", "resubmit": "重新提交", "accept": "审核通过", "return": "退回修改"}.get(
-            self.action, self.action)
-
 
 class ReportAttachment(db.Model):
     __tablename__ = "report_attachment"
@@ -202,9 +205,17 @@ class ReportAttachment(db.Model):
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "月报附件"
+    __audit_exclude__ = {"stored_name", "thumb_name"}  # file names on disk, not the user's
+    __audit_fields__ = {
+        "report_id": "所属月报", "kind": "附件类别", "original_name": "文件名", "content_type": "文件类型",
+        "size": "文件大小（字节）", "uploaded_by_id": "上传人", "uploaded_at": "上传时间",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"月报附件 {self.original_name}"
+        return f"月报附件“{self.original_name}”"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -244,6 +255,14 @@ class ReminderLog(db.Model):
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     sent_by_name: Mapped[str] = mapped_column(String(64), default="")
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "催报记录"
+    __audit_fields__ = {
+        "region_id": "区域", "year": "年度", "month": "月份", "level": "层级", "unit_count": "催报单位数",
+        "recipient_count": "通知人数", "emailed": "已发邮件", "units": "催报单位", "sent_by_id": "催报人账户",
+        "sent_by_name": "催报人", "sent_at": "催报时间",
+    }
 
     @property
     def audit_label(self) -> str:

@@ -31,11 +31,12 @@ from blueprints.themes.models import ThemeActivity
 from blueprints.volunteers.models import Membership, RecordStatus, ServiceRecord
 from blueprints.volunteers.ledger import verified_hours
 from core import scope
+from core.audit import record_change
 from core.extensions import db
 from core.settings import get_int, set_value
 from core.timeutil import local_today, to_local, utcnow
 from core.uploads import ATTACHMENTS, IMAGES, UploadError, delete_stored, read_upload, store_bytes
-from core.workflow import actor_fields
+from core.workflow import actor_fields, verbs_for
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +346,7 @@ TRANSITIONS: dict[tuple[ReportStatus, str], ReportStatus] = {
     (ReportStatus.RESUBMITTED, "accept"): ReportStatus.ACCEPTED,
     (ReportStatus.RESUBMITTED, "return"): ReportStatus.RETURNED,
 }
-ACTION_LABELS = {"submit": "提交", "resubmit": "重新提交", "accept": "审核通过", "return": "退回"}
+ACTION_LABELS = verbs_for("monthly_report", ("submit", "resubmit", "accept", "return"))
 FILER_ACTIONS = {"submit", "resubmit"}
 REVIEW_ACTIONS = {"accept", "return"}
 
@@ -403,7 +404,7 @@ def transition(report: MonthlyReport, action: str, user: User, comment: str = ""
     step = ReportStep(action=action, from_status=source.value, to_status=target.value, comment=comment, at=now,
                       **actor_fields(user))
     report.steps.append(step)
-    db.session.flush()
+    record_change(action, report, f"{'退回意见' if action == 'return' else '意见'}：{comment}" if comment else "", user=user)
     _notify_about(report, action, user, comment)
     return step
 

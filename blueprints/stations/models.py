@@ -88,6 +88,14 @@ class Station(db.Model):
     def __str__(self) -> str:
         return self.name
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "志愿服务站"
+    __audit_fields__ = {
+        "name": "站点名称", "station_type": "站点类型", "region_id": "所在区域", "address": "地址",
+        "organization_id": "管理组织", "opening_hours": "开放时间", "opened_on": "设立日期", "contact_name": "联系人",
+        "contact_phone": "联系电话", "active": "站点运行中",
+    }
+
     @property
     def audit_label(self) -> str:
         return self.name
@@ -125,9 +133,18 @@ class StationAssessment(db.Model):
     def met_count(self) -> int:
         return sum(1 for i in self.items if i.ok)
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "站点“五有”评估"
+    __audit_fields__ = {
+        "station_id": "站点", "assessed_on": "评估日期", "assessor_id": "评估人账户", "assessor_name": "评估人",
+        "all_met": "“五有”全部达标",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.station.name} 五有评估 {self.assessed_on.isoformat()}"
+        from core.timeutil import cn_date
+
+        return f"{self.station.name} “五有”评估（{cn_date(self.assessed_on)}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

@@ -67,9 +67,16 @@ class ThemePlan(db.Model):
     def is_city(self) -> bool:
         return self.region.level == RegionLevel.CITY
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "主题活动计划"
+    __audit_fields__ = {
+        "year": "年度", "region_id": "区域", "title": "标题", "status": "状态", "is_example": "示例计划",
+        "copied_from_id": "复制自", "note": "说明", "published_at": "发布时间", "created_by_id": "创建人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.year} 年主题计划 {self.title}"
+        return f"{self.year} 年主题活动计划“{self.title}”"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -104,9 +111,16 @@ class ThemePlanRow(db.Model):
     def covers(self, month: int) -> bool:
         return self.month_start <= month <= self.month_end
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "月度主题"
+    __audit_fields__ = {
+        "plan_id": "所属计划", "position": "排序", "month_start": "起始月份", "month_end": "结束月份", "name": "主题名称",
+        "content": "活动内容", "lead_unit": "牵头单位", "responsible_units": "责任单位",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.plan.year} 年 {self.month_label} 月主题 {self.name}"
+        return f"{self.plan.year} 年 {self.month_label} 月主题“{self.name}”"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -141,10 +155,18 @@ class ThemeActivity(db.Model):
     unit_region: Mapped[Region] = relationship()
     activity = relationship("Activity")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "主题活动认定"
+    __audit_fields__ = {
+        "activity_id": "活动", "theme_row_id": "所属主题", "unit_region_id": "认定单位（区域）", "year": "年度", "month": "月份",
+        "is_concentrated": "集中活动", "marked_by_id": "认定人",
+    }
+
     @property
     def audit_label(self) -> str:
         kind = "集中活动" if self.is_concentrated else "主题活动"
-        return f"{self.year} 年 {self.month} 月{kind}（活动 #{self.activity_id}）"
+        title = self.activity.title if self.activity is not None else ""
+        return f"{self.year} 年 {self.month} 月{kind}“{title}”" if title else f"{self.year} 年 {self.month} 月{kind}"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

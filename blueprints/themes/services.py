@@ -12,6 +12,7 @@ from blueprints.accounts.models import Role, User
 from blueprints.regions.models import Region, RegionLevel
 from blueprints.themes.models import PlanStatus, ThemeActivity, ThemePlan, ThemePlanRow
 from core import scope
+from core.audit import record_change
 from core.extensions import db
 from core.tabular import ImportRow
 from core.timeutil import utcnow
@@ -217,7 +218,7 @@ def transition(plan: ThemePlan, action: str) -> None:
         plan.status, plan.published_at = PlanStatus.DRAFT, None
     else:
         raise ThemeError("不支持的操作")
-    db.session.flush()
+    record_change(action, plan)
 
 
 def delete_plan(plan: ThemePlan) -> None:

@@ -132,7 +132,7 @@ def issue(user, volunteer: Volunteer, org: Organization, person_in_charge: str, 
     db.session.flush()
     cert.serial = f"{today.year}-{org.id:04d}-{cert.id:06d}"
     db.session.flush()
-    record_change("transition", cert, f"出具志愿服务记录证明 {cert.serial}")
+    record_change("issue", cert, f"志愿服务记录证明 {cert.serial}", user=user)
     return cert
 
 
@@ -144,7 +144,7 @@ def revoke(user, cert: Certificate, reason: str) -> None:
         raise CertificateError("请填写作废原因", "reason")
     cert.revoked = True
     db.session.flush()
-    record_change("transition", cert, f"作废记录证明：{reason[:200]}")
+    record_change("void", cert, f"作废原因：{reason[:200]}", user=user)
 
 
 def by_code(text: str) -> Certificate | None:

@@ -345,6 +345,8 @@ def verify_records(user, records: list[ServiceRecord]) -> int:
         r.status, r.verified_by_id, r.verified_at = RecordStatus.VERIFIED, user.id, now
         done.append(r)
     db.session.flush()
+    for r in done:
+        record_change("verify", r, user=user)
     refresh_figures({r.volunteer_id for r in done})
     return len(done)
 
@@ -384,7 +386,7 @@ def correct_record(user, record: ServiceRecord, day: date, hours, content: str, 
                                   corrected_by_name=str(user), corrected_at=utcnow())
     db.session.add(correction)
     db.session.flush()
-    record_change("transition", record, f"{'作废' if void else '更正'}：{reason}")
+    record_change("void" if void else "correct", record, f"原因：{reason}", user=user)
     refresh_figures([record.volunteer_id])
     return correction
 
@@ -650,7 +652,7 @@ def answer_request(user, req: CorrectionRequest, accepted: bool, answer: str) ->
     req.status = RequestStatus.ACCEPTED if accepted else RequestStatus.REJECTED
     req.answer, req.answered_by_id, req.answered_at = answer[:1000], user.id, utcnow()
     db.session.flush()
-    record_change("transition", req, f"答复：{req.status.label}")
+    record_change("answer", req, f"答复：{req.status.label}", user=user)
 
 
 # ---- the ledger list (filters read from a query string; scope through core/scope) ----------------

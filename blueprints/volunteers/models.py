@@ -148,9 +148,19 @@ class Volunteer(db.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.number}）"
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "志愿者"
+    __audit_fields__ = {
+        "number": "志愿者编号", "name": "姓名", "sex": "性别", "id_masked": "身份证号（脱敏）", "phone": "手机号",
+        "political_status": "政治面貌", "public_servant": "公职人员", "availability": "服务时间", "region_id": "居住区域",
+        "primary_org_id": "登记组织", "registered_on": "注册日期", "status": "状态", "dismiss_reason": "劝退原因",
+        "dismissed_on": "劝退日期", "dismiss_note": "劝退说明", "guardian_name": "监护人姓名", "guardian_phone": "监护人电话",
+        "guardian_relation": "与本人关系", "guardian_consent": "监护人已同意", "created_by_id": "登记人",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.name} {self.number}"
+        return f"志愿者 {self.name}（{self.number}）" if self.number else f"志愿者 {self.name}"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -196,9 +206,15 @@ class Membership(db.Model):
     volunteer: Mapped[Volunteer] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship()
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "组织成员"
+    __audit_fields__ = {
+        "volunteer_id": "志愿者", "organization_id": "组织", "is_primary": "登记组织", "joined_on": "加入日期",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"{self.volunteer.name} @ {self.organization.name}"
+        return f"{self.volunteer.name} 加入 {self.organization.name}"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -303,9 +319,20 @@ class ServiceRecord(db.Model):
     corrections: Mapped[list["RecordCorrection"]] = relationship(
         back_populates="record", order_by="RecordCorrection.id", cascade="all, delete-orphan")
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "服务记录"
+    __audit_fields__ = {
+        "volunteer_id": "志愿者", "organization_id": "记录单位", "activity_id": "活动", "service_date": "服务日期",
+        "hours": "时长（小时）", "content": "服务内容", "quality": "服务质量", "status": "状态", "source": "来源",
+        "late_entry": "补录", "recorded_by_id": "记录人", "recorded_at": "记录时间", "verified_by_id": "审核人",
+        "verified_at": "审核时间", "corrected": "已更正", "origin_unit": "原记录单位", "external_uid": "外部记录编号",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"服务记录 {self.service_date.isoformat()} {self.hours} 小时"
+        from core.timeutil import cn_date
+
+        return f"服务记录（{self.volunteer.name} {cn_date(self.service_date)} {self.hours} 小时）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -375,9 +402,19 @@ class CorrectionRequest(db.Model):
     logged_by: Mapped["User | None"] = relationship(foreign_keys=[logged_by_id])
     answered_by: Mapped["User | None"] = relationship(foreign_keys=[answered_by_id])
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "更正申请"
+    __audit_fields__ = {
+        "volunteer_id": "志愿者", "organization_id": "答复组织", "record_id": "涉及的记录", "received_on": "收到日期",
+        "channel": "提出方式", "content": "更正内容", "status": "状态", "answer": "答复内容", "logged_by_id": "登记人",
+        "logged_at": "登记时间", "answered_by_id": "答复人", "answered_at": "答复时间",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"更正申请 {self.volunteer.name}"
+        from core.timeutil import cn_date
+
+        return f"更正申请（{self.volunteer.name} {cn_date(self.received_on)}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -402,9 +439,18 @@ class TrainingRecord(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "培训记录"
+    __audit_fields__ = {
+        "volunteer_id": "志愿者", "organization_id": "记录组织", "name": "培训名称", "content": "主要内容",
+        "hours": "学习时长（小时）", "host_unit": "举办单位", "held_on": "培训日期", "external_uid": "外部记录编号",
+        "recorded_by_id": "记录人", "recorded_at": "记录时间",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"培训 {self.name}"
+        v = db.session.get(Volunteer, self.volunteer_id) if self.volunteer_id else None
+        return f"培训记录（{v.name}：{self.name}）" if v is not None else f"培训记录（{self.name}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -428,9 +474,18 @@ class AwardReceived(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "获奖记录"
+    __audit_fields__ = {
+        "volunteer_id": "志愿者", "organization_id": "记录组织", "name": "奖项名称", "awarded_on": "获奖日期",
+        "granting_unit": "授予单位", "source": "来源", "source_ref": "来源编号", "recorded_by_id": "记录人",
+        "recorded_at": "记录时间",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"获奖 {self.name}"
+        v = db.session.get(Volunteer, self.volunteer_id) if self.volunteer_id else None
+        return f"获奖记录（{v.name}：{self.name}）" if v is not None else f"获奖记录（{self.name}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:
@@ -462,9 +517,20 @@ class Certificate(db.Model):
     volunteer: Mapped[Volunteer] = relationship()
     organization: Mapped[Organization] = relationship()
 
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "记录证明"
+    __audit_fields__ = {
+        "serial": "证明编号", "code": "验证码", "volunteer_id": "志愿者", "organization_id": "出具单位",
+        "person_in_charge": "出具单位负责人", "period_start": "起始日期", "period_end": "截止日期", "total_hours": "服务时长（小时）",
+        "record_count": "服务记录条数", "facts": "证明内容", "issued_on": "出具日期", "issued_by_id": "出具人",
+        "issued_at": "出具时间", "revoked": "已作废",
+    }
+
     @property
     def audit_label(self) -> str:
-        return f"记录证明 {self.serial}"
+        if self.serial and self.serial != "pending":  # the serial is assigned once the row has its id
+            return f"记录证明 {self.serial}"
+        return f"记录证明（{self.volunteer.name}）"
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

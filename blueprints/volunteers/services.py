@@ -262,7 +262,7 @@ def dismiss(user, v: Volunteer, reason: DismissReason | str, on: date, note: str
         raise VolunteerError("劝退日期不能早于注册日期", "dismissed_on")
     v.status, v.dismiss_reason, v.dismissed_on, v.dismiss_note = VolunteerStatus.DISMISSED, reason, on, note.strip()[:500]
     db.session.flush()
-    record_change("transition", v, f"劝退：{reason.label}")
+    record_change("dismiss", v, f"劝退原因：{reason.label}", user=user)
 
 
 def reinstate(user, v: Volunteer, note: str) -> None:
@@ -271,7 +271,7 @@ def reinstate(user, v: Volunteer, note: str) -> None:
     v.status, v.dismiss_reason, v.dismissed_on = VolunteerStatus.ACTIVE, None, None
     v.dismiss_note = ""
     db.session.flush()
-    record_change("transition", v, "恢复在册" + (f"：{note.strip()[:200]}" if note and note.strip() else ""))
+    record_change("restore", v, "恢复在册" + (f"：{note.strip()[:200]}" if note and note.strip() else ""), user=user)
 
 
 def add_membership(user, v: Volunteer, org: Organization) -> Membership:

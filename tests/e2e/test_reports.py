@@ -107,7 +107,7 @@ def test_file_return_resubmit_accept_and_chase(page, world, tmp_path):
     page.wait_for_selector(".flash-success")
     assert "已通过" in page.inner_text("h1")
     steps = page.inner_text(".timeline")
-    for label in ("提交", "退回修改", "重新提交", "审核通过"):
+    for label in ("提交", "退回", "重新提交", "审核通过"):
         assert label in steps
     assert "#review" not in page.content() or page.query_selector("#review") is None  # locked
 

@@ -12,6 +12,7 @@ from blueprints.funding.models import EntryKind, LedgerEntry, ProjectStatus
 from blueprints.funding.services import EntryData, FundingError, Holder
 from core.extensions import db
 from core.templating import fmt_money
+from core.timeutil import cn_date
 from core.timeutil import local_today
 from tests import factories
 
@@ -264,7 +265,7 @@ def test_audit_log_names_the_holder_and_shows_money_as_yuan(world):
     services.reverse_entry(world["org_leader"], e, "捐赠金额录入错误")
     db.session.flush()
     labels = db.session.scalars(select(AuditEntry.entity_label).where(AuditEntry.action == "create")).all()
-    assert f"{org.name} {TODAY} 收入 -¥1,417.25" in labels, labels
+    assert f"{org.name} {cn_date(TODAY)} 收入 -¥1,417.25" in labels, labels
 
 
 def test_a_wrong_payment_is_reversed_on_both_ledgers_and_no_longer_counts(world):
