@@ -34,6 +34,8 @@ def test_upgrade_converts_existing_volunteers_and_old_masks(tmp_path):
                 {"birth": date(1984, 7, 9), "enc": pii.encrypt(number), "hash": pii.lookup_hash(number),
                  "last4": number[-4:], "mask": old_mask, "reg": date(2020, 1, 1), "now": now})
             vid = conn.execute(sa.text("SELECT id FROM volunteer")).scalar_one()
+            # A row pointing at the volunteer (ON DELETE CASCADE): rebuilding the table must keep it.
+            conn.execute(sa.text("INSERT INTO volunteer_skill (volunteer_id, skill) VALUES (:vid, '扶老')"), {"vid": vid})
             conn.execute(sa.text(
                 "INSERT INTO audit_entry (at, username, action, entity, entity_id, entity_label, summary, changes)"
                 " VALUES (:now, '系统', 'create', 'volunteer', :vid, '旧档案', '', :changes)"),
@@ -44,6 +46,8 @@ def test_upgrade_converts_existing_volunteers_and_old_masks(tmp_path):
         with db.engine.connect() as conn:
             row = conn.execute(sa.text("SELECT * FROM volunteer")).mappings().one()
             changes = conn.execute(sa.text("SELECT changes FROM audit_entry")).scalar_one()
+            skills = conn.execute(sa.text("SELECT volunteer_id, skill FROM volunteer_skill")).all()
+        assert skills == [(row["id"], "扶老")]
         assert "birth_date" not in row and "id_last4" not in row
         assert row["birth_year"] == 1984 and row["id_masked"] == "4408" + "*" * 14
         assert row["id_last4_hash"] == pii.last4_key(number, 1984)
@@ -57,6 +61,7 @@ def test_upgrade_converts_existing_volunteers_and_old_masks(tmp_path):
         assert "birth_year" not in row
         with db.engine.begin() as conn:  # leave a shared (PostgreSQL) test database as the next test expects
             conn.execute(sa.text("DELETE FROM audit_entry"))
+            conn.execute(sa.text("DELETE FROM volunteer_skill"))
             conn.execute(sa.text("DELETE FROM volunteer"))
         upgrade(directory=directory)
         db.engine.dispose()
