@@ -62,6 +62,20 @@ def test_uploads_and_pending_imports_are_0600(app):
     assert _mode(tabular._pending_dir() / f"{token}.json") == 0o600
 
 
+def test_backups_are_0600(app, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("pg_dump writes the PostgreSQL backup; same umask")
+    os.umask(0o022)
+    create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": True,
+                "UPLOAD_DIR": app.config["UPLOAD_DIR"]})
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["backup", "--dir", str(tmp_path / "backups")])
+    assert result.exit_code == 0, result.output
+    written = [p for p in (tmp_path / "backups").rglob("*") if p.is_file()]
+    assert written and all(_mode(p) == 0o600 for p in written)
+    assert _mode(tmp_path / "backups") == 0o700
+
+
 # ---- pending imports: removed after confirm and cancel, expire ----------------------------------------
 
 def _pending(token: str):
