@@ -16,14 +16,15 @@ import logging
 import os
 import re
 import time
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, request
 from flask_login import current_user, login_required
 
-# Runs of 7+ digits (an ID number with or without its X, a phone number, a bank or landline number).
+# Runs of 7+ digits (an ID number with or without its X, a phone number, a bank or landline number),
+# and numbers typed in groups ("138-1234-5678", "138 1234 5678" → "138+1234+5678" in a query string).
 LONG_DIGITS = re.compile(r"\d{7,}[\dXx]?")
+GROUPED_DIGITS = re.compile(r"\d{3,}(?:(?:[ +\-]|%20|%2[Dd])\d{3,})+[\dXx]?")
 # What a person's number looks like in a search term: an 18- or 15-character ID number, a mobile
 # number (optionally +86), a landline with its area code.
 PERSONAL_NUMBER = re.compile(
@@ -39,20 +40,26 @@ def restrict_file_modes() -> None:
 
 def _tighten_existing(app: Flask) -> None:
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
+    paths: list[tuple[str, int]] = []
     if uri.startswith("sqlite:///") and ":memory:" not in uri:
         base = uri[len("sqlite:///"):].split("?")[0]
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            path = Path(base + suffix)
-            if path.is_file():
-                path.chmod(0o600)
-    for folder in (app.instance_path, app.config.get("UPLOAD_DIR")):
-        if folder and os.path.isdir(folder):
-            os.chmod(folder, 0o700)
+        paths += [(base + suffix, 0o600) for suffix in ("", "-wal", "-shm", "-journal")]
+    paths += [(folder, 0o700) for folder in (app.instance_path, app.config.get("UPLOAD_DIR")) if folder]
+    for path, mode in paths:
+        try:
+            if os.path.exists(path) and os.stat(path).st_mode & 0o777 != mode:
+                os.chmod(path, mode)
+        except OSError as e:  # not ours to change (another owner): say so, do not stop the app
+            logging.getLogger(__name__).warning("cannot restrict %s to %o: %s", path, mode, e.strerror)
+
+
+def _grouped(m: re.Match) -> str:
+    return REDACTED if sum(ch.isdigit() for ch in m.group(0)) >= 11 else m.group(0)
 
 
 def redact(text: str) -> str:
-    """Long digit runs out of a line of log."""
-    return LONG_DIGITS.sub(REDACTED, text) if text else text
+    """Long digit runs (and numbers of 11+ digits typed in groups) out of a line of log."""
+    return LONG_DIGITS.sub(REDACTED, GROUPED_DIGITS.sub(_grouped, text)) if text else text
 
 
 def has_personal_number(value: str) -> bool:

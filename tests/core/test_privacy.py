@@ -168,6 +168,11 @@ def test_redact_hides_long_digit_runs():
     out = privacy.redact(line)
     assert FULL_ID not in out and PHONE not in out and "123X" not in out and "44080219900307123" not in out
     assert "page=2" in out and "HTTP/1.1" in out and out.count(privacy.REDACTED) == 3
+    for typed in ("138-1234-5678", "%2B86+138+1234+5678", "138%201234%205678", "440802+19900307+1234"):
+        assert privacy.REDACTED in privacy.redact(f"GET /volunteers/?q={typed} HTTP/1.1"), typed
+        assert "1234" not in privacy.redact(f"GET /volunteers/?q={typed} HTTP/1.1"), typed
+    kept = "GET /ledger/?from=2026-01-01&to=2026-12-31&q=1234&year=2026 HTTP/1.1"
+    assert privacy.redact(kept) == kept  # dates, last-4 keys and years stay readable
 
 
 def test_gunicorn_access_log_is_redacted():
