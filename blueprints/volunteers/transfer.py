@@ -35,8 +35,8 @@ Nor does it carry the full birth date: with the sex and a mask it would narrow t
 (docs/security-pii.md); version 1 files (birth_date and the old "4408**********1234" mask) are still
 read. The receiving office types the number from the volunteer's ID card; it must agree with the
 masked digits, the birth year (date) and the sex in the file, and it is what the person is matched by
-(one person, one record). Imported records keep their recording unit (`origin_unit`), arrive verified (they were
-verified where they were kept) and count in every figure; the rule "not before registration" does
+(one person, one record). Imported records keep their recording unit (`origin_unit`), arrive verified
+(they were verified where they were kept) and count in every figure; the rule "not before registration" does
 not apply to them, the 24-hour day limit does. A record whose uid is already present is skipped, and so
 is a record of this installation's own export ("<number>/s/<id>" of the matched person) imported back.
 """
@@ -140,7 +140,8 @@ def parse_document(raw: bytes) -> dict:
     if not isinstance(person, dict):
         raise TransferError("文件中缺少志愿者信息", "file")
     for key in ("name", "birth_date" if doc["version"] == 1 else "birth_year", "id_number_masked", "sex"):
-        if not isinstance(person.get(key), str | int) or isinstance(person.get(key), bool) or not person.get(key):
+        wanted = int if key == "birth_year" else str
+        if type(person.get(key)) is not wanted or not person.get(key):
             raise TransferError(f"文件中的志愿者信息缺少 {key}", "file")
     for key in ("service_records", "trainings", "awards"):
         if not isinstance(doc.get(key, []), list):
@@ -215,9 +216,10 @@ def preview(user, doc: dict, id_number: str, org: Organization) -> Preview:
         raise TransferError(e.message, "id_number") from None
     masked = mask_id_number(info.number)
     if doc.get("version") == 1:  # the old mask kept the last four characters; the file the birth date
-        expected, birth_ok = info.number[:4] + "*" * 10 + info.number[-4:], info.birth_date.isoformat() == person.get("birth_date")
+        expected = info.number[:4] + "*" * 10 + info.number[-4:]
+        birth_ok = info.birth_date.isoformat() == person.get("birth_date")
     else:
-        expected, birth_ok = masked, str(info.birth_date.year) == str(person.get("birth_year"))
+        expected, birth_ok = masked, info.birth_date.year == person.get("birth_year")
     if expected != str(person["id_number_masked"]).strip().upper():
         errors.append(f"身份证号与文件中的脱敏号码（{person['id_number_masked']}）不一致")
     if not birth_ok or info.sex != person.get("sex"):
