@@ -48,7 +48,7 @@ run: migrate
 	@$(FLASK) demo-accounts
 	@echo
 	@echo "志愿服务管理平台: http://$(HOST):$(PORT)"
-	$(VENV)/bin/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: setup testdeps
 	$(VENV)/bin/pytest

@@ -38,14 +38,18 @@ def create_app(config: dict | None = None) -> Flask:
     from core.auth import enforce_session_limits
     from core.cli import register_cli
     from core.extensions import csrf, db, login_manager, migrate
+    from core.privacy import init_privacy, restrict_file_modes
     from core.security import init_security
     from core.templating import init_templating
     from core.urls import init_public_urls
 
+    restrict_file_modes()  # before anything is written: database, uploads, pending imports are 0600
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(Config())
     if config:
         app.config.update(config)
+    if app.testing or app.debug:  # bound parameters in database errors: only while developing
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": False}
     os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -77,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(enforce_session_limits)
     init_security(app)
     init_templating(app)
+    init_privacy(app)
     register_cli(app)
     init_public_urls(app)
     return app

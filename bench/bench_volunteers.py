@@ -9,6 +9,7 @@ TARGET_MS = 200
 
 def run(b) -> None:
     from blueprints.volunteers.models import Membership, Volunteer
+    from core import pii
     from core.extensions import db
 
     with b.app.app_context():
@@ -20,7 +21,7 @@ def run(b) -> None:
                                      .order_by(func.count().desc()).limit(1))
         # A busy volunteer of the first district (most records), and an ordinary one.
         busy = db.session.scalar(select(Volunteer.id).order_by(Volunteer.total_hours.desc()).limit(1))
-        last4 = db.session.scalar(select(Volunteer.id_last4).where(Volunteer.id == busy))
+        last4 = pii.decrypt(db.session.scalar(select(Volunteer.id_number_enc).where(Volunteer.id == busy)))[-4:]
     b.record("volunteers_count", total, "volunteers")
     admin = b.client("city_admin")
     staff = b.client("district_staff")

@@ -1,9 +1,16 @@
 """Personal data at rest: encrypted ID numbers, keyed look-up hashes, last-4 search keys.
 
 The key is app.config["PII_KEY"] (instance/pii_key or the PII_KEY environment variable), kept apart
-from SECRET_KEY. Two independent keys are derived from it with HKDF-SHA256: a Fernet key (AES-128-CBC
-+ HMAC-SHA256, authenticated) for the stored value, and an HMAC key for the look-up column, so that
-"is this person already registered?" is an indexed equality without decrypting anything.
+from SECRET_KEY. Independent keys are derived from it with HKDF-SHA256: a Fernet key (AES-128-CBC
++ HMAC-SHA256, authenticated) for the stored value, an HMAC key for the look-up column, so that
+"is this person already registered?" is an indexed equality without decrypting anything, and an
+HMAC key for the last-4 search key.
+
+What stays in clear about an ID number is chosen so that nobody holding the database file without
+the key, plus anything a page, export, PDF or transfer file shows, can narrow a number to fewer than
+1,000 candidates (docs/security-pii.md, tests/volunteers/test_pii_reconstruction.py): the birth year,
+the sex and the first four characters; never the birth month/day, the sequence digits or the check
+character.
 
 Never log, flash or put into a URL what `decrypt()` returns.
 """
@@ -31,12 +38,12 @@ def _derive(secret: str, purpose: bytes) -> bytes:
 
 
 @lru_cache(maxsize=4)
-def _keys(secret: str) -> tuple[Fernet, bytes]:
+def _keys(secret: str) -> tuple[Fernet, bytes, bytes]:
     fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"fernet")))
-    return fernet, _derive(secret, b"lookup-hmac")
+    return fernet, _derive(secret, b"lookup-hmac"), _derive(secret, b"last4-search-hmac")
 
 
-def _current() -> tuple[Fernet, bytes]:
+def _current() -> tuple[Fernet, bytes, bytes]:
     secret = current_app.config.get("PII_KEY")
     if not secret:
         raise PiiError("PII_KEY is not configured")
@@ -67,3 +74,27 @@ def lookup_hash(value: str) -> str:
 def last4(value: str | None) -> str:
     """The last four characters, the only part of a number that search may use."""
     return normalize(value or "")[-4:]
+
+
+# Birth years a search by the last four characters tries (parse_id_number refuses births before 1900).
+FIRST_BIRTH_YEAR = 1900
+
+
+def last4_key(value: str, birth_year: int) -> str:
+    """Search key of the last four characters of an ID number, stored instead of the digits.
+
+    Keyed (useless without PII_KEY) and bound to the birth year: equal keys only tell that two people
+    born in the same year share their last four characters, so someone who knows one person's full
+    number learns almost nobody else's last four (docs/security-pii.md)."""
+    message = f"{last4(value)}|{int(birth_year)}".encode()
+    return hmac.new(_current()[2], message, hashlib.sha256).hexdigest()
+
+
+def last4_keys(value: str, last_year: int | None = None) -> list[str]:
+    """Every key a search for these last four characters may match (one per birth year): an
+    indexed IN (…) of ~130 values, no decryption."""
+    if last_year is None:
+        from core.timeutil import local_today
+
+        last_year = local_today().year
+    return [last4_key(value, year) for year in range(FIRST_BIRTH_YEAR, last_year + 1)]

@@ -235,6 +235,13 @@ def read_json(data: bytes, limit: int | None = None, max_depth: int = JSON_MAX_D
 
 
 # ---- pending imports between preview and confirmation -------------------------------------------
+# They hold personal data: written 0600 (core/privacy.py sets the umask), removed on confirmation and on
+# cancel (core/privacy.py `POST /imports/cancel`), refused and removed once older than PENDING_MAX_AGE,
+# and swept from the folder at that age even when nobody comes back for them.
+
+PENDING_MAX_AGE = 60 * 60  # seconds: a preview is confirmed within the hour or uploaded again
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
 
 def _pending_dir() -> Path:
     path = Path(current_app.instance_path) / "pending-imports"
@@ -242,21 +249,57 @@ def _pending_dir() -> Path:
     return path
 
 
+def _pending_path(token: str) -> Path | None:
+    if not token or len(token) > 64 or not set(token) <= _TOKEN_CHARS:
+        return None
+    return _pending_dir() / f"{token}.json"
+
+
+def sweep_pending(max_age: int = PENDING_MAX_AGE) -> int:
+    """Delete pending imports older than max_age; returns how many went."""
+    gone = 0
+    cutoff = time.time() - max_age
+    for path in _pending_dir().glob("*.json"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                gone += 1
+        except FileNotFoundError:  # another worker was quicker
+            pass
+    return gone
+
+
 def stash_rows(user_id: int, kind: str, rows: list[dict]) -> str:
+    sweep_pending()
     token = secrets.token_urlsafe(16)
     payload = {"user": user_id, "kind": kind, "at": time.time(), "rows": rows}
     (_pending_dir() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
     return token
 
 
-def take_rows(token: str, user_id: int, kind: str, max_age: int = 3600) -> list[dict] | None:
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
+def _read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
         return None
-    path = _pending_dir() / f"{token}.json"
-    if not path.exists():
+
+
+def take_rows(token: str, user_id: int, kind: str, max_age: int = PENDING_MAX_AGE) -> list[dict] | None:
+    path = _pending_path(token)
+    payload = _read(path) if path else None
+    if payload is None or payload.get("user") != user_id or payload.get("kind") != kind:
         return None
-    payload = json.loads(path.read_text())
-    if payload["user"] != user_id or payload["kind"] != kind or time.time() - payload["at"] > max_age:
+    path.unlink(missing_ok=True)  # taken once, expired or not
+    if time.time() - payload.get("at", 0) > max_age:
         return None
-    path.unlink(missing_ok=True)
     return payload["rows"]
+
+
+def drop_rows(token: str, user_id: int) -> bool:
+    """Cancel: delete the user's own pending import (someone else's token is left alone)."""
+    path = _pending_path(token)
+    payload = _read(path) if path else None
+    if payload is None or payload.get("user") != user_id:
+        return False
+    path.unlink(missing_ok=True)
+    return True

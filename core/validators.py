@@ -157,16 +157,18 @@ def parse_id_number(value: str, today: date | None = None) -> IdNumberInfo:
 
 
 def mask_id_number(value: str | None) -> str:
-    """Mask an ID number for display: ``"4408**********1234"``.
+    """Mask an ID number for display: ``"4408**************"``.
 
-    An 18-character value keeps its first 4 and last 4 characters.  Any other
-    length is masked entirely (same length); empty or ``None`` gives ``""``.
+    An 18-character value keeps only its first 4 characters (province and city): pages also show
+    the sex and the birth year, so the sequence digits and the check character must stay hidden,
+    or the number could be rebuilt (docs/security-pii.md).  Any other length is masked entirely
+    (same length); empty or ``None`` gives ``""``.
     """
     if not value:
         return ""
     text = str(value).strip().upper()
     if len(text) == 18:
-        return text[:4] + "*" * 10 + text[-4:]
+        return text[:4] + "*" * 14
     return "*" * len(text)
 
 

@@ -171,16 +171,12 @@ def activity_volunteer(org_: Organization, name: str | None = None, registered_o
     """A volunteer who is a member of org_ (built directly: fast, no sequence table)."""
     from datetime import date
 
-    from blueprints.volunteers.models import Membership, Volunteer
-    from core import pii
-    from core.validators import mask_id_number, parse_id_number
+    from blueprints.volunteers.models import Membership, Volunteer, identity_columns
 
     n = next(_seq)
     number = synthetic_id_number(n, birth=birth, area=f"4408{n // 1000 % 100:02d}")
-    info = parse_id_number(number)
-    v = Volunteer(number=f"AV{n:08d}", name=name or f"志愿者{n}", sex=info.sex, birth_date=info.birth_date,
-                  id_number_enc=pii.encrypt(number), id_hash=pii.lookup_hash(number), id_last4=pii.last4(number),
-                  id_masked=mask_id_number(number), region_id=org_.region_id, primary_org_id=org_.id,
+    v = Volunteer(number=f"AV{n:08d}", name=name or f"志愿者{n}", **identity_columns(number),
+                  region_id=org_.region_id, primary_org_id=org_.id,
                   registered_on=registered_on or date(2020, 1, 1), **kw)
     v.memberships.append(Membership(organization=org_, is_primary=True, joined_on=v.registered_on))
     db.session.add(v)

@@ -306,7 +306,7 @@ def candidates(activity: Activity, q: str, limit: int = SIGNUP_CANDIDATES) -> tu
     hint = ""
     if q:
         if is_last4(q):
-            stmt = stmt.where(Volunteer.id_last4 == q.upper())
+            stmt = stmt.where(Volunteer.last4_matches(q))
         elif q.isdigit() or (len(q) > 4 and all(ch.isdigit() or ch in "xX" for ch in q)):
             return [], "按证件号查找时，请只输入后 4 位。"
         else:

@@ -350,8 +350,8 @@ def picker_volunteers(org_id: int, q: str = "", limit: int = 300) -> list[Volunt
     q = (q or "").strip()[:32]
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(Volunteer.name.like(like), Volunteer.number.like(like),
-                              Volunteer.id_last4 == q.upper()))
+        by_last4 = [Volunteer.last4_matches(q)] if len(q) == 4 else []
+        stmt = stmt.where(or_(Volunteer.name.like(like), Volunteer.number.like(like), *by_last4))
     return list(db.session.scalars(stmt.order_by(Volunteer.name, Volunteer.id).limit(limit)))
 
 

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
-from core import scope
+from core import pii, scope
 from core.extensions import db, str_enum
 from core.timeutil import utcnow
+from core.validators import mask_id_number
 
 if TYPE_CHECKING:
     from blueprints.accounts.models import User
@@ -100,18 +101,20 @@ class Volunteer(db.Model):
     __audit__ = True
     __audit_mask__ = {"phone": "phone", "guardian_phone": "phone"}
     # The encrypted number, its hash and search keys never enter the log; the masked form does.
-    __audit_exclude__ = {"id_number_enc", "id_hash", "id_last4", "phone_last4", "birth_date", "total_hours",
+    __audit_exclude__ = {"id_number_enc", "id_hash", "id_last4_hash", "phone_last4", "birth_year", "total_hours",
                          "updated_at"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)  # 志愿者编号: region code + sequence
     name: Mapped[str] = mapped_column(String(64), index=True)
-    sex: Mapped[str] = mapped_column(String(2))  # from the ID number
-    birth_date: Mapped[date] = mapped_column(Date)  # from the ID number
+    # From the ID number. Only the sex and the birth year are kept in clear (statistics, age shown by
+    # year); the full birth date is read from the encrypted number (see birth_date, docs/security-pii.md).
+    sex: Mapped[str] = mapped_column(String(2))
+    birth_year: Mapped[int] = mapped_column(Integer)
     id_number_enc: Mapped[str] = mapped_column(Text)  # Fernet token (core/pii.py)
     id_hash: Mapped[str] = mapped_column(String(64), unique=True)  # keyed HMAC: one person, one record
-    id_last4: Mapped[str] = mapped_column(String(4), index=True)
-    id_masked: Mapped[str] = mapped_column(String(18))  # 4408**********1234, for lists and exports
+    id_last4_hash: Mapped[str] = mapped_column(String(64), index=True)  # pii.last4_key: search by last 4
+    id_masked: Mapped[str] = mapped_column(String(18))  # 4408**************, for lists and exports
     phone: Mapped[str] = mapped_column(String(32), default="")
     phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
     political_status: Mapped[PoliticalStatus] = mapped_column(
@@ -174,9 +177,36 @@ class Volunteer(db.Model):
     def is_active(self) -> bool:
         return self.status == VolunteerStatus.ACTIVE
 
+    @property
+    def birth_date(self) -> date:
+        """The full birth date, decrypted from the ID number: for rules (age checks) only, never
+        shown (a page shows the birth year; the full number is behind the audited "显示")."""
+        number = pii.decrypt(self.id_number_enc)
+        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
     def age_on(self, day: date) -> int:
-        before = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
-        return day.year - self.birth_date.year - int(before)
+        """Exact age in full years (decrypts: rules only, not for display)."""
+        birth = self.birth_date
+        return day.year - birth.year - int((day.month, day.day) < (birth.month, birth.day))
+
+    def age_in(self, year: int) -> int:
+        """The age reached in `year` (by birth year): what pages and exports show."""
+        return year - self.birth_year
+
+    @classmethod
+    def last4_matches(cls, q: str):
+        """WHERE clause: the ID number ends with these four characters (indexed, no decryption)."""
+        return cls.id_last4_hash.in_(pii.last4_keys(q))
+
+
+def identity_columns(number: str) -> dict:
+    """The columns a valid 18-character ID number fills (registration, seed, factories, migration
+    0007): encrypted number, keyed hashes, display mask, and the birth year and sex in clear."""
+    number = pii.normalize(number)
+    year = int(number[6:10])
+    return {"id_number_enc": pii.encrypt(number), "id_hash": pii.lookup_hash(number),
+            "id_last4_hash": pii.last4_key(number, year), "id_masked": mask_id_number(number),
+            "birth_year": year, "sex": "男" if int(number[16]) % 2 else "女"}
 
 
 class VolunteerSkill(db.Model):

@@ -15,7 +15,7 @@ from blueprints.regions.models import Region, RegionLevel
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import (AVAILABILITY, SKILLS, DismissReason, Membership, PoliticalStatus,
                                           ServiceRecord, Volunteer, VolunteerSequence, VolunteerSkill,
-                                          VolunteerStatus, VolunteerYearHours)
+                                          VolunteerStatus, VolunteerYearHours, identity_columns)
 from core import pii, scope
 from core.audit import record_change
 from core.extensions import db
@@ -109,11 +109,8 @@ def where_registered(volunteer: Volunteer) -> list[str]:
 
 def _set_identity(v: Volunteer, number: str) -> None:
     info = parse_id_number(number, local_today())
-    v.id_number_enc = pii.encrypt(info.number)
-    v.id_hash = pii.lookup_hash(info.number)
-    v.id_last4 = pii.last4(info.number)
-    v.id_masked = mask_id_number(info.number)
-    v.birth_date, v.sex = info.birth_date, info.sex
+    for key, value in identity_columns(info.number).items():
+        setattr(v, key, value)
 
 
 def _number_prefix(region: Region | None) -> str:
@@ -396,7 +393,7 @@ def list_query(user, f: ListFilters):
     if f.q:
         q = f.q.replace(" ", "")
         if len(q) == 4 and all(ch.isdigit() or ch in "xX" for ch in q):
-            stmt = stmt.where(or_(Volunteer.id_last4 == q.upper(), Volunteer.phone_last4 == q))
+            stmt = stmt.where(or_(Volunteer.last4_matches(q), Volunteer.phone_last4 == q))
         else:
             stmt = stmt.where(Volunteer.name.contains(f.q, autoescape=True))
     if f.org:
@@ -454,7 +451,7 @@ def decorate(volunteers: list[Volunteer], year: int) -> list[Row]:
 
 # ---- export (masked) --------------------------------------------------------------------------------
 
-EXPORT_HEADERS = ["志愿者编号", "姓名", "性别", "年龄", "身份证号（脱敏）", "手机号（脱敏）", "政治面貌", "公职人员",
+EXPORT_HEADERS = ["志愿者编号", "姓名", "性别", "出生年份", "身份证号（脱敏）", "手机号（脱敏）", "政治面貌", "公职人员",
                   "服务技能", "服务时间", "主要组织", "居住区域", "注册日期", "状态", "累计时长（小时）", "星级",
                   "年度时长（小时）", "类型"]
 EXPORT_LIMIT = 60000
@@ -477,13 +474,12 @@ def export_rows(user, f: ListFilters) -> list[list]:
     hours: dict[int, Decimal] = {}
     for start in range(0, len(ids), 900):
         hours.update(ledger.year_hours_map(ids[start:start + 900], f.year))
-    today = local_today()
     core = ledger.core_hours()
     out = []
     for v in volunteers:
         yh = hours.get(v.id, Decimal(0))
         out.append([
-            v.number, v.name, v.sex, v.age_on(today), v.id_masked, mask_phone(v.phone), v.political_status.label,
+            v.number, v.name, v.sex, v.birth_year, v.id_masked, mask_phone(v.phone), v.political_status.label,
             "是" if v.public_servant else "否", "、".join(skills.get(v.id, [])), v.availability,
             orgs.get(v.primary_org_id, ""), regions.get(v.region_id, ""), v.registered_on.isoformat(),
             v.status.label + (f"（{v.dismiss_reason.label}）" if v.dismiss_reason else ""),

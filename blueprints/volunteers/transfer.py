@@ -1,16 +1,16 @@
 """Transfer of a volunteer's records to another installation (异地转移和接续, 001 第三条, 004 第5条).
 
-File format "zhiyuan.volunteer-record", version 1 — UTF-8 JSON, one volunteer per file:
+File format "zhiyuan.volunteer-record", version 2 — UTF-8 JSON, one volunteer per file:
 
     {
       "format": "zhiyuan.volunteer-record",
-      "version": 1,
+      "version": 2,
       "exported_at": "2026-05-01T10:00:00+08:00",          # ISO 8601, local time with offset
       "source": {"system": "志愿服务管理平台", "office": "湛江市文明办",
                  "organization": "赤坎区中华街道社区志愿服务队"},  # the exporting organization
       "volunteer": {
-        "name": "张三", "sex": "男", "birth_date": "1990-01-31",
-        "id_number_masked": "4408**********1234",          # never the full number (see below)
+        "name": "张三", "sex": "男", "birth_year": 1990,
+        "id_number_masked": "4408**************",          # never the full number (see below)
         "volunteer_number": "440802000123", "registered_on": "2021-03-05",
         "political_status": "中共党员", "public_servant": false,
         "skills": ["扶老", "心理疏导"], "availability": "周末"
@@ -31,10 +31,12 @@ File format "zhiyuan.volunteer-record", version 1 — UTF-8 JSON, one volunteer 
     }
 
 The file carries no full ID number: it is an export, and exports only ever hold the masked form.
-The receiving office types the number from the volunteer's ID card; it must agree with the masked
-digits, the birth date and the sex in the file, and it is what the person is matched by (one person,
-one record). Imported records keep their recording unit (`origin_unit`), arrive verified (they were
-verified where they were kept) and count in every figure; the rule "not before registration" does
+Nor does it carry the full birth date: with the sex and a mask it would narrow the number down
+(docs/security-pii.md); version 1 files (birth_date and the old "4408**********1234" mask) are still
+read. The receiving office types the number from the volunteer's ID card; it must agree with the
+masked digits, the birth year (date) and the sex in the file, and it is what the person is matched by
+(one person, one record). Imported records keep their recording unit (`origin_unit`), arrive verified
+(they were verified where they were kept) and count in every figure; the rule "not before registration" does
 not apply to them, the 24-hour day limit does. A record whose uid is already present is skipped, and so
 is a record of this installation's own export ("<number>/s/<id>" of the matched person) imported back.
 """
@@ -59,7 +61,8 @@ from core.timeutil import local_now, local_today, to_local, utcnow
 from core.validators import ValidationError, mask_id_number, parse_id_number, validate_phone
 
 FORMAT = "zhiyuan.volunteer-record"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MAX_BYTES = 5 * 1024 * 1024
 QUALITY_BY_LABEL = {q.label: q for q in Quality}
 
@@ -90,7 +93,7 @@ def export_document(user, v: Volunteer, org_name: str = "") -> dict:
         "source": {"system": "志愿服务管理平台", "office": current_app.config.get("OFFICE_NAME", ""),
                    "organization": org_name},
         "volunteer": {
-            "name": v.name, "sex": v.sex, "birth_date": v.birth_date.isoformat(), "id_number_masked": v.id_masked,
+            "name": v.name, "sex": v.sex, "birth_year": v.birth_year, "id_number_masked": v.id_masked,
             "volunteer_number": v.number, "registered_on": v.registered_on.isoformat(),
             "political_status": v.political_status.label, "public_servant": v.public_servant,
             "skills": v.skills, "availability": v.availability,
@@ -140,13 +143,14 @@ def parse_document(raw: bytes) -> dict:
         raise TransferError(str(e), "file") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise TransferError("文件格式不正确：不是志愿服务记录转移文件", "file")
-    if doc.get("version") != VERSION:
+    if doc.get("version") not in READABLE_VERSIONS:
         raise TransferError(f"不支持的文件版本 {doc.get('version')!r}（本系统支持版本 {VERSION}）", "file")
     person = doc.get("volunteer")
     if not isinstance(person, dict):
         raise TransferError("文件中缺少志愿者信息", "file")
-    for key in ("name", "birth_date", "id_number_masked", "sex"):
-        if not isinstance(person.get(key), str) or not person.get(key):
+    for key in ("name", "birth_date" if doc["version"] == 1 else "birth_year", "id_number_masked", "sex"):
+        wanted = int if key == "birth_year" else str
+        if type(person.get(key)) is not wanted or not person.get(key):
             raise TransferError(f"文件中的志愿者信息缺少 {key}", "file")
     for key in ("service_records", "trainings", "awards"):
         if not isinstance(doc.get(key, []), list):
@@ -222,9 +226,14 @@ def preview(user, doc: dict, id_number: str, org: Organization) -> Preview:
     except ValidationError as e:
         raise TransferError(e.message, "id_number") from None
     masked = mask_id_number(info.number)
-    if masked != person["id_number_masked"].strip().upper():
+    if doc.get("version") == 1:  # the old mask kept the last four characters; the file the birth date
+        expected = info.number[:4] + "*" * 10 + info.number[-4:]
+        birth_ok = info.birth_date.isoformat() == person.get("birth_date")
+    else:
+        expected, birth_ok = masked, info.birth_date.year == person.get("birth_year")
+    if expected != str(person["id_number_masked"]).strip().upper():
         errors.append(f"身份证号与文件中的脱敏号码（{person['id_number_masked']}）不一致")
-    if info.birth_date.isoformat() != person.get("birth_date") or info.sex != person.get("sex"):
+    if not birth_ok or info.sex != person.get("sex"):
         errors.append("身份证号中的出生日期或性别与文件不一致")
     match = services.find_person(info.number)
     if match is not None and match.status.value == "dismissed" and not any(

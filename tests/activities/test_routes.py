@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from blueprints.activities.models import Activity, ActivityStatus, Participant
 from blueprints.volunteers.models import RecordStatus, ServiceRecord
+from core import pii
 from core.extensions import db
 from core.timeutil import local_today
 from tests import factories
@@ -150,7 +151,7 @@ def test_sign_up_search_and_add(as_role, act, world):
     c = as_role("org_leader")
     body = c.htmx_get(f"/activities/{act.id}/candidates?q=林小").get_data(as_text=True)
     assert "林小红" in body and v.id_masked in body
-    body = c.htmx_get(f"/activities/{act.id}/candidates?q={v.id_last4}").get_data(as_text=True)
+    body = c.htmx_get(f"/activities/{act.id}/candidates?q={pii.decrypt(v.id_number_enc)[-4:]}").get_data(as_text=True)
     assert "林小红" in body
     resp = c.post(f"/activities/{act.id}/participants", data={"volunteer_id": str(v.id)}, headers={"HX-Request": "true"})
     assert resp.status_code == 200 and "林小红" in resp.get_data(as_text=True)

@@ -11,6 +11,7 @@ from blueprints.activities import services
 from blueprints.activities.models import ActivityStatus, Category, Participant
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import RecordSource, RecordStatus, ServiceRecord, VolunteerStatus
+from core import pii
 from core.extensions import db
 from core.timeutil import local_today
 from tests import factories
@@ -131,7 +132,7 @@ def test_candidates_by_name_and_last4_only_members_not_signed_up(world):
     factories.activity_volunteer(world["org_b"], name="张三")
     found, _ = services.candidates(a, "张三")
     assert [v.id for v in found] == [zhang.id]
-    found, _ = services.candidates(a, wang.id_last4)
+    found, _ = services.candidates(a, pii.decrypt(wang.id_number_enc)[-4:])
     assert wang.id in [v.id for v in found]
     found, hint = services.candidates(a, "44080219900101")
     assert found == [] and "后 4 位" in hint

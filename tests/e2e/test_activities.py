@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from blueprints.activities.models import Activity
 from blueprints.volunteers.models import RecordStatus, ServiceRecord
+from core import pii
 from core.extensions import db
 from tests import factories
 from tests.conftest import browser_login
@@ -50,7 +51,7 @@ def test_create_sign_up_and_record_attendance(page, world):
     page.check("#candidates >> text=林大海")
     page.click("#candidates >> text=报名所选")
     page.wait_for_selector("table.attendance >> text=林大海")
-    page.fill("#signup-q", vols[2].id_last4)
+    page.fill("#signup-q", pii.decrypt(vols[2].id_number_enc)[-4:])
     page.wait_for_selector("#candidates >> text=陈志远")
     page.check("#candidates >> text=陈志远")
     page.click("#candidates >> text=报名所选")

@@ -34,7 +34,7 @@ def test_register_find_open_and_reveal(page, world):
     page.wait_for_url(re.compile(r".*/volunteers/\d+$"))
     assert "已注册志愿者 周晓婷" in page.locator(".flash").first.inner_text()
     main = page.locator("main").inner_text()
-    assert "女" in main and number not in main and number[-4:] in main
+    assert "女" in main and number not in main and number[:4] + "*" * 14 in main and "1992 年生" in main
 
     page.click("text=志愿者名册")
     page.fill("#q", number[-4:])
@@ -42,6 +42,11 @@ def test_register_find_open_and_reveal(page, world):
     row = page.locator("#volunteer-rows tbody tr").first
     assert "周晓婷" in row.inner_text() and "其他人" not in page.locator("#volunteer-rows").inner_text()
     assert number[-4:] in page.url  # the search key (last 4 only) is in the shareable URL
+    page.fill("#q", number)  # a full number: refused with a hint, and never pushed into the history
+    expect(page.locator("#volunteer-rows")).to_contain_text("请只输入后 4 位")
+    assert number not in page.url and number[-4:] in page.url
+    page.fill("#q", number[-4:])
+    expect(page.locator("#volunteer-rows tbody tr")).to_have_count(1)
     row.locator("a", has_text="周晓婷").click()
     page.wait_for_url(re.compile(r".*/volunteers/\d+$"))
 

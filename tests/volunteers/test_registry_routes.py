@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
+from core import pii
 from core.audit import AuditEntry
 from core.extensions import db
 from tests import factories
@@ -29,7 +30,7 @@ def test_org_leader_registers_a_volunteer_with_derived_fields(world, as_role):
     assert v.name == "陈晓明" and v.sex == "女" and v.birth_date == date(1988, 2, 29)
     assert v.number.startswith("440802") and len(v.number) == 12
     assert v.id_number_enc != number and number not in v.id_number_enc
-    assert v.id_masked == number[:4] + "*" * 10 + number[-4:]
+    assert v.id_masked == number[:4] + "*" * 14
     assert v.skills == ["助学", "扶老"] or set(v.skills) == {"扶老", "助学"}
     assert [m.organization_id for m in v.memberships] == [world["org_a"].id]
     page = c.get(resp.headers["Location"]).get_data(as_text=True)
@@ -80,7 +81,7 @@ def test_list_search_by_last4_and_filters(world, as_role):
     c = as_role("district_staff")
     body = c.get("/volunteers/").get_data(as_text=True)
     assert "林小红" in body and "黄大伟" in body
-    body = c.htmx_get(f"/volunteers/?q={v.id_masked[-4:]}").get_data(as_text=True)
+    body = c.htmx_get(f"/volunteers/?q={pii.decrypt(v.id_number_enc)[-4:]}").get_data(as_text=True)
     assert "林小红" in body and "<html" not in body
     body = c.htmx_get("/volunteers/?q=2222").get_data(as_text=True)
     assert "林小红" in body and "黄大伟" not in body

@@ -44,7 +44,8 @@ def test_registration_derives_birth_sex_and_number(world):
     assert v2.number == "440802000002"
     v3 = factories.volunteer(world["org_b"])
     assert v3.number == "440803000001"
-    assert pii.decrypt(v.id_number_enc) == number and v.id_last4 == number[-4:]
+    assert pii.decrypt(v.id_number_enc) == number and v.birth_year == 1975 and number[-4:] not in v.id_masked
+    assert v.id_last4_hash == pii.last4_key(number, 1975) and number[-4:] not in v.id_last4_hash
 
 
 def test_one_person_one_record_city_wide(world):
@@ -155,7 +156,7 @@ def test_list_filters_star_core_official_and_search(world):
     assert _ids(staff, kind="casual") == {casual.id}
     assert _ids(staff, kind="official_below") == {casual.id}
     assert _ids(staff, q="9999") == {casual.id}
-    assert _ids(staff, q=core.id_last4) >= {core.id}
+    assert _ids(staff, q=pii.decrypt(core.id_number_enc)[-4:]) >= {core.id}
     assert _ids(staff, q="骨干") == {core.id}
     f = services.ListFilters.from_args({"q": pii.decrypt(core.id_number_enc)})
     assert f.q == "" and f.hint  # a full number is never a search key
@@ -168,4 +169,4 @@ def test_export_rows_are_masked(world):
     rows = services.export_rows(world["district_staff"], services.ListFilters.from_args({}))
     flat = " ".join(str(c) for row in rows for c in row)
     assert number not in flat and "13812345678" not in flat
-    assert number[:4] + "*" * 10 + number[-4:] in flat and "138****5678" in flat
+    assert number[:4] + "*" * 14 in flat and "138****5678" in flat and number[-4:] not in flat

@@ -21,12 +21,12 @@ TODAY = local_today()
 
 
 def _doc(id_number: str, records=None, **person) -> dict:
-    p = {"name": "陈晓明", "sex": "男", "birth_date": "1990-05-17", "id_number_masked": mask_id_number(id_number),
+    p = {"name": "陈晓明", "sex": "男", "birth_year": 1990, "id_number_masked": mask_id_number(id_number),
          "volunteer_number": "440103000042", "registered_on": "2021-03-05", "political_status": "中共党员",
          "public_servant": False, "skills": ["扶老"], "availability": "周末"}
     p.update(person)
     return {
-        "format": "zhiyuan.volunteer-record", "version": 1, "exported_at": "2026-05-01T10:00:00+08:00",
+        "format": "zhiyuan.volunteer-record", "version": 2, "exported_at": "2026-05-01T10:00:00+08:00",
         "source": {"system": "志愿服务管理平台", "office": "广州市文明办", "organization": "越秀区志愿服务队"},
         "volunteer": p,
         "service_records": records if records is not None else [
@@ -68,6 +68,9 @@ def test_export_is_versioned_documented_and_masked(world, as_role):
     doc = json.loads(resp.data)
     assert doc["format"] == transfer.FORMAT and doc["version"] == transfer.VERSION
     assert doc["volunteer"]["id_number_masked"] == v.id_masked and full not in resp.get_data(as_text=True)
+    # Neither the birth date nor the last four characters (docs/security-pii.md).
+    assert "birth_date" not in doc["volunteer"] and doc["volunteer"]["birth_year"] == int(full[6:10])
+    assert full[6:14] not in resp.get_data(as_text=True) and full[-4:] not in doc["volunteer"]["id_number_masked"]
     assert len(doc["service_records"]) == 1 and doc["totals"]["verified_hours"] == "2.0"  # pending not exported
     assert doc["trainings"][0]["name"] == "急救培训"
     entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export")))
@@ -120,9 +123,13 @@ def test_import_matches_an_existing_person_by_id_number(world, as_role, number):
 
 def test_import_errors_are_shown_and_nothing_is_saved(world, as_role, number):
     c = as_role("org_leader")
-    other = factories.id_number(date(1990, 5, 17), sex="男", area="440103")
+    other = factories.id_number(date(1990, 5, 17), sex="男", area="440803")
     resp = _upload(c, world, _doc(number), other)
     assert resp.status_code == 422 and "脱敏号码" in resp.get_data(as_text=True)
+    for other in (factories.id_number(date(1991, 5, 17), sex="男", area="440103"),
+                  factories.id_number(date(1990, 5, 17), sex="女", area="440103")):
+        resp = _upload(c, world, _doc(number), other)
+        assert resp.status_code == 422 and "出生日期或性别与文件不一致" in resp.get_data(as_text=True)
     resp = _upload(c, world, None, number, raw=b"{not json")
     assert resp.status_code == 422 and "不是有效的 JSON" in resp.get_data(as_text=True)
     doc = _doc(number)
@@ -177,3 +184,18 @@ def test_a_file_exported_here_and_imported_back_does_not_count_twice(world, as_r
     assert db.session.scalar(select(func.count()).select_from(ServiceRecord)) == 1
     assert db.session.scalar(select(func.count()).select_from(TrainingRecord)) == 1
     assert str(db.session.get(Volunteer, v.id).total_hours) == "2.0"
+
+
+def test_version_1_file_with_birth_date_and_old_mask_is_still_read(world, as_role, number):
+    doc = _doc(number)
+    doc["version"] = 1
+    person = doc["volunteer"]
+    del person["birth_year"]
+    person["birth_date"], person["id_number_masked"] = "1990-05-17", number[:4] + "*" * 10 + number[-4:]
+    c = as_role("org_leader")
+    resp = _upload(c, world, doc, number)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
+    assert "确认导入" in resp.get_data(as_text=True)
+    person["birth_date"] = "1990-05-18"
+    body = _upload(c, world, doc, number).get_data(as_text=True)
+    assert "身份证号中的出生日期或性别与文件不一致" in body
