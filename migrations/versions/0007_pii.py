@@ -1,7 +1,7 @@
 """personal data: birth year instead of the birth date, keyed last-4 search key, mask without the last 4
 
 Revision ID: 0007_pii
-Revises: 0005_award_activity
+Revises: 0006_sessions
 Create Date: 2026-12-07 01:30:00
 
 The volunteer table kept the plain birth date, the plain last four characters and a mask showing them
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_pii'
-down_revision = '0005_award_activity'
+down_revision = '0006_sessions'
 branch_labels = None
 depends_on = None
 

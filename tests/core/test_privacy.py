@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
-from core import privacy, tabular, uploads
+from core import exports, privacy, tabular, uploads
 from core.extensions import db
 
 FULL_ID = "440802199003071234"
@@ -127,7 +127,7 @@ def test_import_preview_offers_cancel_which_deletes_the_stash(world, as_role):
     from tests import factories
 
     row = ["陈晓明", factories.id_number(), "13800000000", "群众", "否", "扶老", "周末", "", "", "", "", ""]
-    data = tabular.xlsx_bytes("志愿者", services.IMPORT_COLUMNS, [row])
+    data = exports.xlsx_bytes("志愿者", services.IMPORT_COLUMNS, [row])
     c = as_role("org_leader")
     resp = c.post("/volunteers/import", data={"organization_id": world["org_a"].id,
                                               "file": (io.BytesIO(data), "v.xlsx")}, content_type="multipart/form-data")
