@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import CheckConstraint, Enum, Integer, create_engine, inspect, select, text
+from sqlalchemy import CheckConstraint, Enum, Integer, inspect, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app import create_app
 from core.extensions import db
 from tests import factories
+from tests.core.throwaway import fresh_database_url, on_postgresql
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "") if os.environ.get("TEST_DATABASE_URL", "").startswith(
-    "postgresql") else ""
 
 
 def _model_checks() -> dict[str, set[str]]:
@@ -58,30 +56,15 @@ def test_every_table_with_an_integer_key_never_reuses_ids_on_sqlite():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def migrated(request, tmp_path):
     """An app on a fresh database built by the migrations (a throw-away database on PostgreSQL)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/migrated.db"
-        drop = None
-    else:
-        if not PG_URL:
-            pytest.skip("PostgreSQL only under make test-pg (TEST_DATABASE_URL)")
-        name = f"zhiyuan_mig_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-
-        def drop():
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE "{name}"')
-            admin.dispose()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    with app.app_context():
-        upgrade(directory=os.path.join(app.root_path, "migrations"))
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    if drop:
-        drop()
+    if request.param == "postgresql" and not on_postgresql():
+        pytest.skip("PostgreSQL only under make test-pg (TEST_DATABASE_URL)")
+    with fresh_database_url(tmp_path, request.param) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        with app.app_context():
+            upgrade(directory=os.path.join(app.root_path, "migrations"))
+            yield app
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_migrated_schema_holds_every_check_constraint_of_the_models(migrated):
