@@ -131,7 +131,9 @@ def _private_file(path: Path):
 # ---- backup ---------------------------------------------------------------------------------------------
 
 def default_output() -> Path:
-    return Path(current_app.instance_path) / "backups" / f"zhiyuan-{datetime.now():%Y%m%d-%H%M%S}.tar.gz"
+    from config import INSTANCE_DIR
+
+    return Path(INSTANCE_DIR) / "backups" / f"zhiyuan-{datetime.now():%Y%m%d-%H%M%S}.tar.gz"
 
 
 def create_backup(output: Path | None = None) -> BackupResult:

@@ -110,3 +110,11 @@ def test_backup_never_overwrites_an_existing_file(app, tmp_path):
     result = _backup(app, target)
     assert result.exit_code != 0 and "已存在" in result.output
     assert target.read_bytes() == b"keep me"
+
+
+def test_postgresql_without_pg_dump_gets_a_clear_message(monkeypatch):
+    from core import backup
+
+    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    with pytest.raises(backup.BackupError, match="未找到 pg_dump.*postgresql-client"):
+        backup._pg_tool("pg_dump")
