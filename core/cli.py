@@ -104,14 +104,14 @@ def register_cli(app: Flask) -> None:
         click.echo(f"已创建账户 {username}（{user.role.label}）。")
 
     @app.cli.command("backup")
-    @click.option("--output", "-o", "output", default="", type=click.Path(dir_okay=True, path_type=Path),
+    @click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=True, path_type=Path),
                   help="备份文件路径或目录（默认 instance/backups/zhiyuan-日期-时间.tar.gz）")
     def backup(output: Path | None):
         """Back up the database and the uploads into one archive (keys are not included)."""
         from core.backup import BackupError, create_backup, key_locations
 
         try:
-            result = create_backup(output or None)
+            result = create_backup(output)
         except BackupError as e:
             raise click.ClickException(str(e)) from None
         click.echo(f"已备份到 {result.path}（数据库 {sum(result.rows.values())} 行，上传文件 {result.files} 个；"

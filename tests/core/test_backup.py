@@ -118,3 +118,15 @@ def test_postgresql_without_pg_dump_gets_a_clear_message(monkeypatch):
     monkeypatch.setattr(backup.shutil, "which", lambda name: None)
     with pytest.raises(backup.BackupError, match="未找到 pg_dump.*postgresql-client"):
         backup._pg_tool("pg_dump")
+
+
+def test_backup_without_output_goes_to_the_instance_backups_folder(app):
+    from config import INSTANCE_DIR
+
+    result = app.test_cli_runner().invoke(args=["backup"])
+    assert result.exit_code == 0, result.output
+    made = sorted((Path(INSTANCE_DIR) / "backups").glob("zhiyuan-*.tar.gz"))
+    assert made and str(made[-1]) in result.output
+    assert stat.S_IMODE(made[-1].stat().st_mode) == 0o600
+    for path in made:
+        path.unlink()
