@@ -24,12 +24,33 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: run test test-pg bench setup sysdeps testdeps migrate seed
+# Python packages come from hashed locks (pip-compile --generate-hashes): requirements.lock for the
+# app, requirements-dev.lock for the app plus test tools. Edit requirements*.txt, then `make lock`.
+LOCK      := requirements.lock
+DEV_LOCK  := requirements-dev.lock
+PIP_SYNC  := $(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes
+COMPILE   := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+             --no-emit-find-links
 
-$(VENV)/.installed: requirements.txt
+.PHONY: run test test-pg bench setup devsetup sysdeps testdeps migrate seed lock
+
+$(VENV)/.installed: $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	$(PIP_SYNC) -r $(LOCK)
 	@touch $@
+
+$(VENV)/.installed-dev: $(DEV_LOCK) $(VENV)/.installed
+	$(PIP_SYNC) -r $(DEV_LOCK)
+	@touch $@
+
+devsetup: setup $(VENV)/.installed-dev
+
+# Recompile both locks from requirements.txt / requirements-dev.txt (after adding or bumping a package).
+# Pins already in a lock are kept unless requirements*.txt asks otherwise; `make lock UPGRADE=1` bumps all.
+lock: $(VENV)/.installed-dev
+	$(COMPILE) $(if $(UPGRADE),--upgrade) -o $(LOCK) requirements.txt
+	$(COMPILE) $(if $(UPGRADE),--upgrade) -o $(DEV_LOCK) requirements-dev.txt
+	@echo "已更新 $(LOCK) 与 $(DEV_LOCK)；请提交这两个文件。"
 
 sysdeps:
 	$(call apt_ensure,$(SYS_PKGS))
@@ -50,10 +71,10 @@ run: migrate
 	@echo "志愿服务管理平台: http://$(HOST):$(PORT)"
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
-test: setup testdeps
+test: devsetup testdeps
 	$(VENV)/bin/pytest
 
-test-pg: setup testdeps
+test-pg: devsetup testdeps
 	$(call apt_ensure,$(PG_PKGS))
 	bash .ci/test-pg
 

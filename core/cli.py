@@ -1,13 +1,10 @@
-"""Command-line tasks: flask seed-demo, create-user, demo-accounts, backup."""
+"""Command-line tasks: flask seed-demo, create-user, demo-accounts, backup, restore."""
 from __future__ import annotations
 
-import os
-import sqlite3
-from datetime import datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -107,25 +104,33 @@ def register_cli(app: Flask) -> None:
         click.echo(f"已创建账户 {username}（{user.role.label}）。")
 
     @app.cli.command("backup")
-    @click.option("--dir", "target", default="", help="备份目录（默认 instance/backups）")
-    def backup(target: str):
-        """Back up the database (SQLite: online backup; PostgreSQL: pg_dump)."""
-        out = Path(target or Path(current_app.instance_path) / "backups")
-        out.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        url = db.engine.url
-        if url.get_backend_name() == "sqlite":
-            dest = out / f"zhiyuan-{stamp}.db"
-            src = sqlite3.connect(url.database)
-            dst = sqlite3.connect(dest)
-            with dst:
-                src.backup(dst)
-            src.close()
-            dst.close()
-        else:
-            dest = out / f"zhiyuan-{stamp}.sql"
-            pg_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            code = os.system(f"pg_dump --no-owner --file='{dest}' '{pg_url}'")
-            if code != 0:
-                raise click.ClickException("pg_dump 失败")
-        click.echo(f"已备份到 {dest}")
+    @click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=True, path_type=Path),
+                  help="备份文件路径或目录（默认 instance/backups/zhiyuan-日期-时间.tar.gz）")
+    def backup(output: Path | None):
+        """Back up the database and the uploads into one archive (keys are not included)."""
+        from core.backup import BackupError, create_backup, key_locations
+
+        try:
+            result = create_backup(output)
+        except BackupError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"已备份到 {result.path}（数据库 {sum(result.rows.values())} 行，上传文件 {result.files} 个；"
+                   "文件权限 0600，仅本账户可读）。")
+        click.echo("提醒：备份中不含密钥。请把以下密钥另行备份、与备份文件分开保管——"
+                   "没有 PII_KEY，备份里加密的身份证号将无法解密：")
+        for line in key_locations():
+            click.echo(f"  · {line}")
+
+    @app.cli.command("restore")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def restore(archive: Path):
+        """Restore a backup archive into an EMPTY instance (database and upload directory)."""
+        from core.backup import BackupError, restore_backup
+
+        try:
+            manifest = restore_backup(archive)
+        except BackupError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"已从 {archive} 恢复（备份时间 {manifest.get('created_at', '?')}，"
+                   f"文件 {len(manifest.get('files', []))} 个，校验值均一致）。")
+        click.echo("请确认本实例使用与备份时相同的 PII_KEY，然后运行 flask db upgrade 以升级到当前版本。")

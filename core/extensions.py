@@ -8,9 +8,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import CheckConstraint, Enum, Integer, MetaData, Table, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapper
 
 # Named constraints so that Alembic (batch mode on SQLite) can alter them later.
 NAMING = {
@@ -24,6 +24,31 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+@event.listens_for(Mapper, "after_mapper_constructed")
+def _harden_mapped_table(mapper: Mapper, _cls) -> None:
+    table = mapper.local_table
+    if isinstance(table, Table) and table.metadata is Base.metadata:
+        harden_table(table)
+
+
+def harden_table(table: Table) -> None:
+    """What every table gets, so no model can forget it (migration 0009_integrity adds the same):
+
+    - an integer surrogate key never reused on SQLite (AUTOINCREMENT): the audit log points at
+      (table, id), and a deleted record's trail must never pass to a new one;
+    - a CHECK per enum column limiting it to the enum's values, named ck_<table>_<column>_enum.
+    """
+    pk = list(table.primary_key.columns)
+    if len(pk) == 1 and isinstance(pk[0].type, Integer):
+        table.dialect_options["sqlite"]["autoincrement"] = True
+    existing = {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+    for column in table.columns:
+        if isinstance(column.type, Enum) and not column.type.native_enum:
+            name = f"{column.name}_enum"
+            if name not in existing:
+                table.append_constraint(CheckConstraint(column.in_(column.type.enums), name=name))
 
 
 db = SQLAlchemy(model_class=Base)
@@ -63,9 +88,9 @@ def _sqlite_on_begin(conn):
 
 
 def str_enum(enum_cls, length: int = 32):
-    """Store a Python StrEnum by value as a plain VARCHAR (portable across SQLite/PostgreSQL)."""
-    from sqlalchemy import Enum
-
+    """Store a Python StrEnum by value as a plain VARCHAR (portable across SQLite/PostgreSQL).
+    Its CHECK constraint is added per column by harden_table() (a deterministic name, unlike the
+    type-bound constraint of create_constraint=True)."""
     return Enum(
         enum_cls,
         native_enum=False,
@@ -74,3 +99,27 @@ def str_enum(enum_cls, length: int = 32):
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+# ---- CHECK constraints for what must never be stored, even by a bug (__table_args__) -------------
+
+MONEY_LIMIT = 10**12  # Numeric(14, 2): at most 12 integer digits
+
+
+def money_check(column: str, minimum: int | None = None) -> CheckConstraint:
+    """|amount| < 10^12 in whole fen (PostgreSQL's numeric(14,2) enforces this; SQLite stores any
+    number in a NUMERIC column). `minimum=0`: never negative. Named ck_<table>_<column>_money."""
+    low = f"{column} >= {minimum}" if minimum is not None else f"{column} > -{MONEY_LIMIT}"
+    return CheckConstraint(f"{low} AND {column} < {MONEY_LIMIT} AND round({column}, 2) = {column}",
+                           name=f"{column}_money")
+
+
+def hours_check(column: str) -> CheckConstraint:
+    """One record's hours: more than 0, at most a day (24). Named ck_<table>_<column>_range."""
+    return CheckConstraint(f"{column} > 0 AND {column} <= 24", name=f"{column}_range")
+
+
+def nonnegative(*columns: str) -> tuple[CheckConstraint, ...]:
+    """Counts, totals, quotas and limits: never below 0 (NULL allowed where the column is).
+    Named ck_<table>_<column>_nonneg."""
+    return tuple(CheckConstraint(f"{c} >= 0", name=f"{c}_nonneg") for c in columns)

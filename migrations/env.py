@@ -92,28 +92,31 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        # SQLite: batch mode rebuilds a table (copy, DROP, rename); with foreign keys enforced, dropping
-        # a table that other rows point at fails or cascades. Off for the run (SQLite ignores the
-        # pragma inside a transaction, hence on the driver connection first), every reference checked
-        # before commit, and on again for whoever gets the pooled connection next.
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            **conf_args
+        )
+
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
+            # Batch mode rebuilds SQLite tables (copy, drop, rename): with foreign keys on, dropping a
+            # parent would delete its ON DELETE CASCADE children. The pragma is a no-op inside a
+            # transaction, so it is set on the driver connection before the migration's own BEGIN.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
-            context.configure(
-                connection=connection,
-                target_metadata=get_metadata(),
-                **conf_args
-            )
-
             with context.begin_transaction():
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
-                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+                        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+            if connection.in_transaction():
+                connection.commit()
         finally:
             if sqlite:
+                if connection.in_transaction():
+                    connection.rollback()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 

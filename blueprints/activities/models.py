@@ -16,7 +16,7 @@ from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
 from blueprints.volunteers.models import HOURS, Quality, ServiceRecord, Volunteer
 from core import scope
-from core.extensions import db, str_enum
+from core.extensions import db, hours_check, nonnegative, str_enum
 from core.timeutil import utcnow
 
 
@@ -48,6 +48,7 @@ class ActivityStatus(enum.StrEnum):
 class Activity(db.Model):
     __tablename__ = "activity"
     __audit__ = True
+    __table_args__ = nonnegative("capacity", "participant_count")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(128), index=True)
@@ -121,7 +122,7 @@ class Participant(db.Model):
     """A volunteer signed up for an activity, and what the organizer recorded for them."""
 
     __tablename__ = "activity_participant"
-    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id"),)
+    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id"), hours_check("hours"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)

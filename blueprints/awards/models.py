@@ -19,7 +19,7 @@ from blueprints.accounts.models import Role, User
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
 from core import scope
-from core.extensions import db, str_enum
+from core.extensions import db, nonnegative, str_enum
 from core.timeutil import utcnow
 from core.workflow import StepMixin
 
@@ -81,6 +81,7 @@ class NominationStatus(enum.StrEnum):
 class Campaign(db.Model):
     __tablename__ = "award_campaign"
     __audit__ = True
+    __table_args__ = nonnegative("deeds_limit")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
@@ -133,6 +134,7 @@ class Campaign(db.Model):
 class AwardKind(db.Model):
     __tablename__ = "award_kind"
     __audit__ = True
+    __table_args__ = nonnegative("quota", "min_star", "min_hours", "min_years")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("award_campaign.id", ondelete="CASCADE"), index=True)
@@ -188,7 +190,7 @@ class DistrictQuota(db.Model):
     """How many nominations of a kind a district may recommend to the city."""
 
     __tablename__ = "award_district_quota"
-    __table_args__ = (UniqueConstraint("kind_id", "district_id"),)
+    __table_args__ = (UniqueConstraint("kind_id", "district_id"), *nonnegative("quota"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind_id: Mapped[int] = mapped_column(ForeignKey("award_kind.id", ondelete="CASCADE"), index=True)

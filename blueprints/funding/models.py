@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.extensions import db, str_enum
+from core.extensions import db, money_check, str_enum
 from core.timeutil import utcnow
 from core.workflow import StepMixin
 
@@ -73,6 +73,7 @@ class LedgerEntry(HolderMixin, db.Model):
     __audit__ = True
     __table_args__ = (
         CheckConstraint(_ONE_HOLDER, name="one_holder"),
+        money_check("amount"),  # signed: a reversing entry carries the negated amount
         Index("ix_funding_entry_org_date", "organization_id", "entry_date"),
         Index("ix_funding_entry_region_date", "region_id", "entry_date"),
     )
@@ -171,6 +172,7 @@ class ServiceProject(db.Model):
 
     __tablename__ = "funding_project"
     __audit__ = True
+    __table_args__ = (money_check("amount", minimum=0),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(128))
@@ -238,6 +240,7 @@ class ProjectPayment(db.Model):
 
     __tablename__ = "funding_payment"
     __audit__ = True
+    __table_args__ = (money_check("amount", minimum=0),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("funding_project.id", ondelete="CASCADE"), index=True)

@@ -16,7 +16,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Numeric, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import scope
-from core.extensions import db, str_enum
+from core.extensions import db, money_check, nonnegative, str_enum
 from core.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -43,6 +43,9 @@ class InsurancePolicy(db.Model):
         UniqueConstraint("insurer", "policy_no", name="uq_insurance_policy_insurer_no"),
         CheckConstraint("end_date >= start_date", name="period_order"),
         CheckConstraint("sum_insured > 0 AND premium > 0", name="positive_amounts"),
+        money_check("sum_insured"),
+        money_check("premium"),
+        *nonnegative("head_count"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

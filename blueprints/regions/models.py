@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.extensions import db, str_enum
+from core.extensions import db, nonnegative, str_enum
 from core.timeutil import utcnow
 
 
@@ -91,7 +91,8 @@ class RegionYearFigure(db.Model):
     """Per-year population figures a district's targets are measured against (seed 000)."""
 
     __tablename__ = "region_year_figure"
-    __table_args__ = (UniqueConstraint("region_id", "year"),)
+    __table_args__ = (UniqueConstraint("region_id", "year"),
+                      *nonnegative("population", "urban_population", "party_members", "league_members"))
     __audit__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import scope
-from core.extensions import db, str_enum
+from core.extensions import db, nonnegative, str_enum
 from core.timeutil import utcnow
 from core.workflow import StepMixin
 
@@ -82,6 +82,7 @@ class MonthlyReport(db.Model):
         # One report per unit ("org-12" / "district-3") and month.
         UniqueConstraint("unit_key", "year", "month", name="uq_monthly_report_unit_month"),
         Index("ix_monthly_report_period", "year", "month"),
+        *nonnegative("activity_count", "volunteer_count", "service_hours", "new_volunteers"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +188,7 @@ class ReportStep(StepMixin, db.Model):
 class ReportAttachment(db.Model):
     __tablename__ = "report_attachment"
     __audit__ = True
+    __table_args__ = nonnegative("size")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
@@ -242,6 +244,7 @@ class ReminderLog(db.Model):
 
     __tablename__ = "report_reminder"
     __audit__ = True
+    __table_args__ = nonnegative("unit_count", "recipient_count", "emailed")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)

@@ -195,11 +195,25 @@ def can_correct_record(user, record: ServiceRecord) -> bool:
 
 # ---- the rules of one record ---------------------------------------------------------------------
 
+def lock_volunteers(volunteer_ids: Iterable[int]) -> None:
+    """Serialize writers of the same people's ledger until the transaction ends, so that two
+    concurrent entries cannot both pass the 24-hours-a-day check (PostgreSQL: a row lock on each
+    volunteer, taken in id order against deadlocks; READ COMMITTED then lets the sum below see what
+    the previous holder committed). SQLite needs none: a writing request holds the database's one
+    write lock from BEGIN IMMEDIATE on (core/extensions.py)."""
+    ids = sorted(set(volunteer_ids))
+    if ids and db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(select(Volunteer.id).where(Volunteer.id.in_(ids)).order_by(Volunteer.id)
+                           .with_for_update())
+
+
 def day_totals(volunteer_ids: Iterable[int], day: date, exclude_ids: Iterable[int] = ()) -> dict[int, Decimal]:
-    """Hours already on the ledger per volunteer on one day (pending and verified, not void)."""
+    """Hours already on the ledger per volunteer on one day (pending and verified, not void).
+    Locks those volunteers first: the caller is about to add hours under the 24-hour rule."""
     ids = list(set(volunteer_ids))
     if not ids:
         return {}
+    lock_volunteers(ids)
     stmt = (select(ServiceRecord.volunteer_id, func.sum(ServiceRecord.hours))
             .where(ServiceRecord.volunteer_id.in_(ids), ServiceRecord.service_date == day,
                    ServiceRecord.status != RecordStatus.VOID)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
 from core import pii, scope
-from core.extensions import db, str_enum
+from core.extensions import db, hours_check, nonnegative, str_enum
 from core.timeutil import utcnow
 from core.validators import mask_id_number
 
@@ -255,7 +255,7 @@ class VolunteerYearHours(db.Model):
     """Verified hours per volunteer and calendar year, maintained with the ledger (never typed)."""
 
     __tablename__ = "volunteer_year_hours"
-    __table_args__ = (Index("ix_volunteer_year_hours_year_hours", "year", "hours"),)
+    __table_args__ = (Index("ix_volunteer_year_hours_year_hours", "year", "hours"), *nonnegative("hours"))
 
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -266,6 +266,7 @@ class VolunteerSequence(db.Model):
     """Last number handed out per prefix (the district's administrative code)."""
 
     __tablename__ = "volunteer_sequence"
+    __table_args__ = nonnegative("last")
 
     prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
@@ -316,6 +317,7 @@ class ServiceRecord(db.Model):
         Index("ix_service_record_volunteer_day", "volunteer_id", "service_date"),
         Index("ix_service_record_org_status", "organization_id", "status"),
         UniqueConstraint("volunteer_id", "external_uid"),
+        hours_check("hours"),
     )
     __audit__ = True
 
@@ -456,6 +458,7 @@ class TrainingRecord(db.Model):
 
     __tablename__ = "training_record"
     __audit__ = True
+    __table_args__ = (hours_check("hours"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
@@ -527,6 +530,7 @@ class Certificate(db.Model):
 
     __tablename__ = "volunteer_certificate"
     __audit__ = True
+    __table_args__ = nonnegative("total_hours", "record_count")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(32), unique=True)
