@@ -43,7 +43,7 @@ def organizer_orgs(user) -> list[Organization]:
     if not user.can_write:
         return []
     stmt = scope.scoped(select(Organization).where(Organization.status == OrgStatus.APPROVED),
-                        Organization, user).order_by(Organization.name)
+                        Organization, user).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 
@@ -311,7 +311,7 @@ def candidates(activity: Activity, q: str, limit: int = SIGNUP_CANDIDATES) -> tu
             return [], "按证件号查找时，请只输入后 4 位。"
         else:
             stmt = stmt.where(Volunteer.name.contains(q, autoescape=True))
-    stmt = stmt.order_by(Volunteer.name, Volunteer.id).limit(limit)
+    stmt = stmt.order_by(Volunteer.name_pinyin, Volunteer.id).limit(limit)
     return list(db.session.scalars(stmt)), hint
 
 

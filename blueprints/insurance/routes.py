@@ -85,7 +85,7 @@ def detail(policy_id: int):
     policy = _policy(policy_id)
     status = services.policy_status(policy)
     insured = paginate(select(Volunteer).join(InsuredPerson, InsuredPerson.volunteer_id == Volunteer.id)
-                       .where(InsuredPerson.policy_id == policy.id).order_by(Volunteer.name, Volunteer.id),
+                       .where(InsuredPerson.policy_id == policy.id).order_by(Volunteer.name_pinyin, Volunteer.id),
                        request.args.get("page"), per_page=50)
     covered_now = None
     if policy.is_headcount:

@@ -28,6 +28,7 @@ from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
 from core import pii, scope
 from core.audit import record_change
+from core.collation import pinyin_key, pinyin_sorted
 from core.extensions import db
 from core.settings import get_int, get_list
 from core.tabular import ImportRow
@@ -177,7 +178,7 @@ def orgs_for(user) -> list[Organization]:
     from blueprints.orgs.models import OrgStatus
 
     stmt = scope.scoped(select(Organization), Organization, user).where(
-        Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])).order_by(Organization.name)
+        Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 
@@ -348,14 +349,14 @@ def picker_volunteers(org_id: int, q: str = "", limit: int = 300) -> list[Volunt
         like = f"%{q.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(or_(Volunteer.name.like(like), Volunteer.number.like(like),
                               Volunteer.id_last4 == q.upper()))
-    return list(db.session.scalars(stmt.order_by(Volunteer.name, Volunteer.id).limit(limit)))
+    return list(db.session.scalars(stmt.order_by(Volunteer.name_pinyin, Volunteer.id).limit(limit)))
 
 
 def volunteers_by_ids(ids) -> list[Volunteer]:
     ids = list(ids)
     if not ids:
         return []
-    return list(db.session.scalars(select(Volunteer).where(Volunteer.id.in_(ids)).order_by(Volunteer.name,
+    return list(db.session.scalars(select(Volunteer).where(Volunteer.id.in_(ids)).order_by(Volunteer.name_pinyin,
                                                                                            Volunteer.id)))
 
 
@@ -449,7 +450,7 @@ def risky_activities(user, start: date, end: date, only_uncovered: bool = True) 
     people = {v.id: v for v in volunteers_by_ids(set().union(*missing_all.values()))}
     rows = []
     for a in acts:
-        missing = sorted((people[i] for i in missing_all[a.id]), key=lambda v: (v.name, v.id))
+        missing = sorted((people[i] for i in missing_all[a.id]), key=lambda v: (v.name_pinyin or pinyin_key(v.name), v.id))
         if missing or not only_uncovered:
             rows.append(RiskyRow(a, len(parts.get(a.id, [])), missing))
     return rows
@@ -490,7 +491,7 @@ def coverage_by_org(user, day: date | None = None, district_id: int | None = Non
     orgs_q = scope.scoped(select(Organization.id, Organization.name), Organization, user)
     if district_id:
         orgs_q = orgs_q.where(Organization.district_id == district_id)
-    orgs = db.session.execute(orgs_q.order_by(Organization.name)).all()
+    orgs = db.session.execute(orgs_q.order_by(Organization.name_pinyin)).all()
     pairs = _active_members(user, district_id)
     if covered is None:
         covered = covered_ids(day, {v for _, v in pairs})
@@ -517,7 +518,7 @@ def coverage_by_district(user, day: date | None = None, covered: set[int] | None
             people.setdefault(did, set()).add(vid)
     names = dict(db.session.execute(select(Region.id, Region.name).where(Region.id.in_(list(people)))).all())
     rows = [CoverageRow(did, names.get(did, "—"), len(vids), len(vids & covered)) for did, vids in people.items()]
-    return sorted(rows, key=lambda r: r.name)
+    return pinyin_sorted(rows, key=lambda r: r.name)
 
 
 def covered_in_scope(user, day: date) -> set[int]:

@@ -488,7 +488,7 @@ def orgs_in_scope(user: User, district_id: int | None = None) -> list[Organizati
     stmt = scope.scoped(select(Organization), Organization, user).where(Organization.status == OrgStatus.APPROVED)
     if district_id:
         stmt = stmt.where(Organization.district_id == district_id)
-    return list(db.session.scalars(stmt.order_by(Organization.district_id, Organization.name)))
+    return list(db.session.scalars(stmt.order_by(Organization.district_id, Organization.name_pinyin)))
 
 
 def districts_in_scope(user: User) -> list[Region]:

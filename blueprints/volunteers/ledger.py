@@ -176,7 +176,7 @@ def recording_orgs(user, volunteer: Volunteer) -> list[Organization]:
         return []
     stmt = scope.scoped(select(Organization).where(Organization.id.in_(member_org_ids),
                                                    Organization.status == OrgStatus.APPROVED),
-                        Organization, user).order_by(Organization.name)
+                        Organization, user).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 
