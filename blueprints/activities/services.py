@@ -479,3 +479,20 @@ def recent_of_org(user, org: Organization, limit: int = 8) -> tuple[list[Activit
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = list(db.session.scalars(stmt.order_by(Activity.held_on.desc(), Activity.id.desc()).limit(limit)))
     return items, total
+
+
+# ---- export of the list (issue 15: what the current filters show) ------------------------------------
+
+EXPORT_HEADERS = ["日期", "开始", "结束", "活动名称", "组织单位", "区域", "地点", "类别", "有风险", "报名人数", "名额", "状态"]
+EXPORT_WIDTHS = [12, 7, 7, 32, 30, 14, 28, 10, 7, 9, 7, 8]
+
+
+def export_rows(user, f: ListFilters) -> list[list]:
+    from core.exports import EXPORT_ROW_LIMIT, capped_rows
+
+    hhmm = lambda t: t.strftime("%H:%M") if t else ""  # noqa: E731
+    return capped_rows(
+        [a.held_on, hhmm(a.start_time), hhmm(a.end_time), a.title, a.organization.name,
+         a.region.name if a.region else "", a.place, a.category.label, "是" if a.risky else "",
+         a.participant_count, a.capacity, a.status.label]
+        for a in db.session.scalars(list_query(user, f).limit(EXPORT_ROW_LIMIT + 1)))

@@ -625,3 +625,29 @@ def cover_activity(policy: InsurancePolicy, activity: Activity) -> tuple[int, in
     missing = [v.id for v in uncovered_participants(activity)]
     added = add_insured(policy, missing)
     return added, len(missing) - added
+
+
+# ---- export of the policy list (issue 15: what the current filters show) ---------------------------
+
+EXPORT_HEADERS = ["保险公司", "保单号", "产品", "投保组织", "被保险人数", "记名方式", "起保日期", "终止日期",
+                  "保险金额（元/人）", "保费（元）", "经费来源", "状态"]
+EXPORT_WIDTHS = [16, 22, 24, 30, 10, 8, 12, 12, 14, 12, 12, 8]
+
+
+def export_rows(user, f: PolicyFilter) -> list[list]:
+    from sqlalchemy.orm import selectinload
+
+    from core.exports import EXPORT_ROW_LIMIT, capped_rows
+
+    today, days = local_today(), warn_days()
+    policies = list(db.session.scalars(policies_stmt(user, f, today).options(
+        selectinload(InsurancePolicy.organization)).limit(EXPORT_ROW_LIMIT + 1)))
+    counts: dict[int, int] = {}
+    for start in range(0, len(policies), 900):
+        counts.update(insured_counts([p.id for p in policies[start:start + 900]]))
+    return capped_rows(
+        [p.insurer, p.policy_no, p.product, p.organization.name,
+         p.head_count if p.is_headcount else counts.get(p.id, 0), "不记名" if p.is_headcount else "记名",
+         p.start_date, p.end_date, p.sum_insured, p.premium, p.payer_source,
+         STATUS_LABELS[policy_status(p, today, days)]]
+        for p in policies)
