@@ -491,7 +491,7 @@ SORTS = {
     "status": (Organization.status.asc(), Organization.name_pinyin.asc()),
     "founded": (Organization.founded_on.desc(), Organization.id.desc()),
 }
-SORT_LABELS = {"name": "名称（正序）", "-name": "名称（倒序）", "-created": "最新登记", "created": "最早登记",
+SORT_LABELS = {"name": "名称（拼音 A→Z）", "-name": "名称（拼音 Z→A）", "-created": "最新登记", "created": "最早登记",
                "district": "县(市、区)", "kind": "类型", "status": "状态", "founded": "成立日期（新→旧）"}
 FLAGS = {"demo": "示范点", "incubated": "孵化", "registered": "依法登记", "filed": "备案"}
 
