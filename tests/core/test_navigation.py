@@ -13,7 +13,9 @@ from tests import factories
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # Detail pages: one record's own page. Named *detail*.html, plus these (named after their record).
 DETAIL_PAGES = sorted({p for p in TEMPLATES.rglob("*detail*.html") if "pdf" not in p.parts}
-                      | {TEMPLATES / "awards/nomination.html", TEMPLATES / "assessment/district.html"})
+                      | {TEMPLATES / t for t in ("awards/nomination.html", "assessment/district.html",
+                                                "stations/assessment.html", "funding/holder.html",
+                                                "insurance/org_coverage.html")})
 
 
 @pytest.mark.parametrize("path", DETAIL_PAGES, ids=lambda p: str(p.relative_to(TEMPLATES)))
