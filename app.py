@@ -10,7 +10,7 @@ from flask import Flask
 # One entry per feature folder under blueprints/, in dependency order (demo data is seeded in this order).
 FEATURES = [
     "home", "regions", "orgs", "stations", "accounts", "volunteers", "activities", "themes", "reports",
-    "insurance", "funding", "awards", "assessment", "audit",
+    "insurance", "funding", "awards", "assessment", "audit", "search",
 ]
 
 

@@ -105,3 +105,18 @@ def xlsx_response(data: bytes, filename: str) -> Response:
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+EXPORT_ROW_LIMIT = 100_000  # a list export beyond this asks the user to narrow the filters
+
+
+def capped_rows(rows, limit: int = EXPORT_ROW_LIMIT) -> list:
+    """The rows of a list export, at most `limit`; a last line says so when the filters matched more
+    (an export is what the current filters show, never silently less)."""
+    out = []
+    for row in rows:
+        if len(out) == limit:
+            out.append([f"（仅导出前 {limit} 条，请缩小筛选范围后再导出）"])
+            break
+        out.append(row)
+    return out

@@ -93,6 +93,15 @@ class _CodeGenerator(CodeGenerator):
         self.writeline("cond_expr_undefined = environment.undefined")
 
 
+def split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """A URL as a GET form needs it: the path (a form's GET drops the action's query) and the query's
+    fields, to be sent as hidden inputs."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(url)
+    return parts.path, parse_qsl(parts.query, keep_blank_values=True)
+
+
 def is_htmx() -> bool:
     """Whether this request comes from htmx (answer with a partial rather than the whole page)."""
     return request.headers.get("HX-Request") == "true"
@@ -114,6 +123,7 @@ def init_templating(app: Flask) -> None:
     from core.tabular import preview_text
 
     app.jinja_env.globals["render_panels"] = render_panels
+    app.jinja_env.globals["split_url"] = split_url  # the pager's jump form: path + hidden query fields
     app.jinja_env.filters["preview"] = preview_text  # cell text echoed from an uploaded file
 
     from core.figures import figure

@@ -247,7 +247,7 @@ def assignable_regions(manager: User) -> list[Region]:
 
 
 def assignable_orgs(manager: User) -> list[Organization]:
-    stmt = scope.scoped(select(Organization), Organization, manager).order_by(Organization.name)
+    stmt = scope.scoped(select(Organization), Organization, manager).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 

@@ -43,7 +43,7 @@ def organizer_orgs(user) -> list[Organization]:
     if not user.can_write:
         return []
     stmt = scope.scoped(select(Organization).where(Organization.status == OrgStatus.APPROVED),
-                        Organization, user).order_by(Organization.name)
+                        Organization, user).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 
@@ -311,7 +311,7 @@ def candidates(activity: Activity, q: str, limit: int = SIGNUP_CANDIDATES) -> tu
             return [], "按证件号查找时，请只输入后 4 位。"
         else:
             stmt = stmt.where(Volunteer.name.contains(q, autoescape=True))
-    stmt = stmt.order_by(Volunteer.name, Volunteer.id).limit(limit)
+    stmt = stmt.order_by(Volunteer.name_pinyin, Volunteer.id).limit(limit)
     return list(db.session.scalars(stmt)), hint
 
 
@@ -479,3 +479,20 @@ def recent_of_org(user, org: Organization, limit: int = 8) -> tuple[list[Activit
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = list(db.session.scalars(stmt.order_by(Activity.held_on.desc(), Activity.id.desc()).limit(limit)))
     return items, total
+
+
+# ---- export of the list (issue 15: what the current filters show) ------------------------------------
+
+EXPORT_HEADERS = ["日期", "开始", "结束", "活动名称", "组织单位", "区域", "地点", "类别", "有风险", "报名人数", "名额", "状态"]
+EXPORT_WIDTHS = [12, 7, 7, 32, 30, 14, 28, 10, 7, 9, 7, 8]
+
+
+def export_rows(user, f: ListFilters) -> list[list]:
+    from core.exports import EXPORT_ROW_LIMIT, capped_rows
+
+    hhmm = lambda t: t.strftime("%H:%M") if t else ""  # noqa: E731
+    return capped_rows(
+        [a.held_on, hhmm(a.start_time), hhmm(a.end_time), a.title, a.organization.name,
+         a.region.name if a.region else "", a.place, a.category.label, "是" if a.risky else "",
+         a.participant_count, a.capacity, a.status.label]
+        for a in db.session.scalars(list_query(user, f).limit(EXPORT_ROW_LIMIT + 1)))

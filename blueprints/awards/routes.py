@@ -316,7 +316,7 @@ def _nomination_form(form: NominationForm, campaign: Campaign):
     org_ids = [o.id for o in orgs]
     vols = db.session.execute(select(Volunteer.id, Volunteer.name, Volunteer.number).where(
         Volunteer.id.in_(select(Membership.volunteer_id).where(Membership.organization_id.in_(org_ids))),
-        Volunteer.status == VolunteerStatus.ACTIVE).order_by(Volunteer.name).limit(2000)).all()
+        Volunteer.status == VolunteerStatus.ACTIVE).order_by(Volunteer.name_pinyin).limit(2000)).all()
     form.volunteer_id.choices = [("", "（推荐志愿者时选择）")] + [(v.id, f"{v.name} {v.number}") for v in vols]
     acts = db.session.execute(select(Activity.id, Activity.held_on, Activity.title).where(
         Activity.organization_id.in_(org_ids), Activity.held_on >= date(local_today().year - 2, 1, 1))

@@ -152,7 +152,7 @@ def holders_for(user: User, with_entries: bool = False) -> list[Holder]:
                      .where(Organization.status.notin_([OrgStatus.DRAFT, OrgStatus.DEREGISTERED]),
                             Organization.id.in_(select(LedgerEntry.organization_id)) if with_entries else true()),
                      Organization, user)
-        .order_by(district.name, Organization.name))
+        .order_by(district.name, Organization.name_pinyin))
     out += [Holder("org", oid, name, dname or "") for oid, name, dname in rows]
     return out
 
@@ -569,7 +569,7 @@ def provider_orgs(user: User, buyer: Region | None = None) -> list[Organization]
     stmt = scope.scoped(select(Organization).where(Organization.status == OrgStatus.APPROVED), Organization, user)
     if buyer is not None and buyer.level == RegionLevel.DISTRICT:
         stmt = stmt.where(Organization.region_id.in_(scope.region_subtree_ids(buyer.id)))
-    return list(db.session.scalars(stmt.order_by(Organization.name)))
+    return list(db.session.scalars(stmt.order_by(Organization.name_pinyin)))
 
 
 def can_manage_project(user: User, project: ServiceProject) -> bool:

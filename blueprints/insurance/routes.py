@@ -17,6 +17,7 @@ from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers.models import Volunteer
 from core import scope
+from core.audit import record_event
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -79,13 +80,25 @@ def index():
                                  can_write=current_user.role in WRITERS, **ctx))
 
 
+@bp.get("/export.xlsx")
+@roles_required(*READERS)
+def export():
+    f = services.PolicyFilter.from_args(request.args)
+    rows = services.export_rows(current_user, f)
+    record_event("export", "insurance_policy", None, "志愿者保险保单", f"导出保单 {len(rows)} 份",
+                 region_id=current_user.region_id)
+    db.session.commit()
+    data = xlsx_bytes("保险保单", services.EXPORT_HEADERS, rows, widths=services.EXPORT_WIDTHS)
+    return xlsx_response(data, f"志愿者保险保单_{local_today().isoformat()}.xlsx")
+
+
 @bp.get("/<int:policy_id>")
 @roles_required(*READERS)
 def detail(policy_id: int):
     policy = _policy(policy_id)
     status = services.policy_status(policy)
     insured = paginate(select(Volunteer).join(InsuredPerson, InsuredPerson.volunteer_id == Volunteer.id)
-                       .where(InsuredPerson.policy_id == policy.id).order_by(Volunteer.name, Volunteer.id),
+                       .where(InsuredPerson.policy_id == policy.id).order_by(Volunteer.name_pinyin, Volunteer.id),
                        request.args.get("page"), per_page=50)
     covered_now = None
     if policy.is_headcount:

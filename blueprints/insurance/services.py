@@ -28,6 +28,7 @@ from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
 from core import pii, scope
 from core.audit import record_change
+from core.collation import pinyin_key, pinyin_sorted
 from core.extensions import db
 from core.settings import get_int, get_list
 from core.tabular import ImportRow
@@ -181,7 +182,7 @@ def orgs_for(user) -> list[Organization]:
     from blueprints.orgs.models import OrgStatus
 
     stmt = scope.scoped(select(Organization), Organization, user).where(
-        Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])).order_by(Organization.name)
+        Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 
@@ -352,14 +353,14 @@ def picker_volunteers(org_id: int, q: str = "", limit: int = 300) -> list[Volunt
         like = f"%{q.replace('%', '').replace('_', '')}%"
         by_last4 = [Volunteer.last4_matches(q)] if len(q) == 4 else []
         stmt = stmt.where(or_(Volunteer.name.like(like), Volunteer.number.like(like), *by_last4))
-    return list(db.session.scalars(stmt.order_by(Volunteer.name, Volunteer.id).limit(limit)))
+    return list(db.session.scalars(stmt.order_by(Volunteer.name_pinyin, Volunteer.id).limit(limit)))
 
 
 def volunteers_by_ids(ids) -> list[Volunteer]:
     ids = list(ids)
     if not ids:
         return []
-    return list(db.session.scalars(select(Volunteer).where(Volunteer.id.in_(ids)).order_by(Volunteer.name,
+    return list(db.session.scalars(select(Volunteer).where(Volunteer.id.in_(ids)).order_by(Volunteer.name_pinyin,
                                                                                            Volunteer.id)))
 
 
@@ -453,7 +454,7 @@ def risky_activities(user, start: date, end: date, only_uncovered: bool = True) 
     people = {v.id: v for v in volunteers_by_ids(set().union(*missing_all.values()))}
     rows = []
     for a in acts:
-        missing = sorted((people[i] for i in missing_all[a.id]), key=lambda v: (v.name, v.id))
+        missing = sorted((people[i] for i in missing_all[a.id]), key=lambda v: (v.name_pinyin or pinyin_key(v.name), v.id))
         if missing or not only_uncovered:
             rows.append(RiskyRow(a, len(parts.get(a.id, [])), missing))
     return rows
@@ -494,7 +495,7 @@ def coverage_by_org(user, day: date | None = None, district_id: int | None = Non
     orgs_q = scope.scoped(select(Organization.id, Organization.name), Organization, user)
     if district_id:
         orgs_q = orgs_q.where(Organization.district_id == district_id)
-    orgs = db.session.execute(orgs_q.order_by(Organization.name)).all()
+    orgs = db.session.execute(orgs_q.order_by(Organization.name_pinyin)).all()
     pairs = _active_members(user, district_id)
     if covered is None:
         covered = covered_ids(day, {v for _, v in pairs})
@@ -521,7 +522,7 @@ def coverage_by_district(user, day: date | None = None, covered: set[int] | None
             people.setdefault(did, set()).add(vid)
     names = dict(db.session.execute(select(Region.id, Region.name).where(Region.id.in_(list(people)))).all())
     rows = [CoverageRow(did, names.get(did, "—"), len(vids), len(vids & covered)) for did, vids in people.items()]
-    return sorted(rows, key=lambda r: r.name)
+    return pinyin_sorted(rows, key=lambda r: r.name)
 
 
 def covered_in_scope(user, day: date) -> set[int]:
@@ -635,3 +636,29 @@ def cover_activity(policy: InsurancePolicy, activity: Activity) -> tuple[int, in
     missing = [v.id for v in uncovered_participants(activity)]
     added = add_insured(policy, missing)
     return added, len(missing) - added
+
+
+# ---- export of the policy list (issue 15: what the current filters show) ---------------------------
+
+EXPORT_HEADERS = ["保险公司", "保单号", "产品", "投保组织", "被保险人数", "记名方式", "起保日期", "终止日期",
+                  "保险金额（元/人）", "保费（元）", "经费来源", "状态"]
+EXPORT_WIDTHS = [16, 22, 24, 30, 10, 8, 12, 12, 14, 12, 12, 8]
+
+
+def export_rows(user, f: PolicyFilter) -> list[list]:
+    from sqlalchemy.orm import selectinload
+
+    from core.exports import EXPORT_ROW_LIMIT, capped_rows
+
+    today, days = local_today(), warn_days()
+    policies = list(db.session.scalars(policies_stmt(user, f, today).options(
+        selectinload(InsurancePolicy.organization)).limit(EXPORT_ROW_LIMIT + 1)))
+    counts: dict[int, int] = {}
+    for start in range(0, len(policies), 900):
+        counts.update(insured_counts([p.id for p in policies[start:start + 900]]))
+    return capped_rows(
+        [p.insurer, p.policy_no, p.product, p.organization.name,
+         p.head_count if p.is_headcount else counts.get(p.id, 0), "不记名" if p.is_headcount else "记名",
+         p.start_date, p.end_date, p.sum_insured, p.premium, p.payer_source,
+         STATUS_LABELS[policy_status(p, today, days)]]
+        for p in policies)

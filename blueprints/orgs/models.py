@@ -12,6 +12,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.regions.models import Region
+from core.collation import PinyinSorted
 from core.extensions import db, str_enum
 from core.timeutil import utcnow
 from core.workflow import StepMixin
@@ -63,11 +64,11 @@ class RegistrationType(enum.StrEnum):
         return {"registered": "依法登记", "filed": "备案"}[self.value]
 
 
-class Organization(db.Model):
+class Organization(PinyinSorted, db.Model):
     __tablename__ = "organization"
     __audit__ = True
     __audit_mask__ = {"contact_phone": "phone"}
-    __audit_exclude__ = {"district_id", "name_key", "submitted_at"}
+    __audit_exclude__ = {"district_id", "name_key", "name_pinyin", "submitted_at"}
     __table_args__ = (
         # The registry list filters by district/status/kind and sorts by name or date (5,000 rows).
         Index("ix_organization_district_status", "district_id", "status"),
@@ -103,7 +104,7 @@ class Organization(db.Model):
     region: Mapped[Region] = relationship(foreign_keys=[region_id])
     district: Mapped[Region | None] = relationship(foreign_keys=[district_id])
     parent: Mapped["Organization | None"] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["Organization"]] = relationship(back_populates="parent", order_by="Organization.name")
+    children: Mapped[list["Organization"]] = relationship(back_populates="parent", order_by="Organization.name_pinyin")
     service_field_rows: Mapped[list["OrgServiceField"]] = relationship(
         back_populates="organization", cascade="all, delete-orphan", order_by="OrgServiceField.field")
     steps: Mapped[list["OrgStep"]] = relationship(

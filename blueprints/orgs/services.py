@@ -154,7 +154,7 @@ def parent_choices(user: User, region_id: int | None, org: Organization | None =
         stmt = stmt.where(or_(Organization.district_id == district_id, Organization.district_id.is_(None)))
     if org is not None and org.id:
         stmt = stmt.where(Organization.id.notin_(_descendant_ids(org.id)))
-    return list(db.session.scalars(stmt.order_by(Organization.name).limit(2000)))
+    return list(db.session.scalars(stmt.order_by(Organization.name_pinyin).limit(2000)))
 
 
 # ---- who may change what -------------------------------------------------------------------------
@@ -482,16 +482,16 @@ def throttle_exceeded(ip: str, kind: str = "apply") -> bool:
 # ---- registry list -----------------------------------------------------------------------------
 
 SORTS = {
-    "name": (Organization.name_key.asc(), Organization.id.asc()),
-    "-name": (Organization.name_key.desc(), Organization.id.desc()),
+    "name": (Organization.name_pinyin.asc(), Organization.id.asc()),
+    "-name": (Organization.name_pinyin.desc(), Organization.id.desc()),
     "created": (Organization.created_at.asc(), Organization.id.asc()),
     "-created": (Organization.created_at.desc(), Organization.id.desc()),
-    "district": (Organization.district_id.asc(), Organization.name_key.asc()),
-    "kind": (Organization.kind.asc(), Organization.name_key.asc()),
-    "status": (Organization.status.asc(), Organization.name_key.asc()),
+    "district": (Organization.district_id.asc(), Organization.name_pinyin.asc()),
+    "kind": (Organization.kind.asc(), Organization.name_pinyin.asc()),
+    "status": (Organization.status.asc(), Organization.name_pinyin.asc()),
     "founded": (Organization.founded_on.desc(), Organization.id.desc()),
 }
-SORT_LABELS = {"name": "名称（正序）", "-name": "名称（倒序）", "-created": "最新登记", "created": "最早登记",
+SORT_LABELS = {"name": "名称（拼音 A→Z）", "-name": "名称（拼音 Z→A）", "-created": "最新登记", "created": "最早登记",
                "district": "县(市、区)", "kind": "类型", "status": "状态", "founded": "成立日期（新→旧）"}
 FLAGS = {"demo": "示范点", "incubated": "孵化", "registered": "依法登记", "filed": "备案"}
 
@@ -670,7 +670,7 @@ def org_filter(user: User, selected_id: int | None) -> OrgFilter:
     base = scope.scoped(select(Organization.id, Organization.name), Organization, user)
     count = db.session.scalar(select(func.count()).select_from(base.subquery()))
     if count <= ORG_SELECT_LIMIT:
-        return OrgFilter([(oid, name) for oid, name in db.session.execute(base.order_by(Organization.name))])
+        return OrgFilter([(oid, name) for oid, name in db.session.execute(base.order_by(Organization.name_pinyin))])
     name = db.session.scalar(base.with_only_columns(Organization.name).where(Organization.id == selected_id)) \
         if selected_id else None
     return OrgFilter(None, name)

@@ -13,8 +13,10 @@ from blueprints.reports.models import (AttachmentKind, MonthlyReport, Notificati
                                        ReportStatus)
 from blueprints.reports.services import DraftData, ReportConflict, ReportError, ReportForbidden
 from core import scope
+from core.audit import record_event
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
+from core.exports import xlsx_bytes, xlsx_response
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
@@ -27,6 +29,7 @@ from core.templating import is_htmx
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
 OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
+MATRIX_READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER)
 ALL = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER, Role.REVIEWER)
 
 # One entry for the report pages (they share a tab bar), plus the needs list and the notifications.
@@ -70,6 +73,18 @@ def index():
         "reports/index.html", statuses=list(ReportStatus), periods=services.period_choices(),
         districts=services.districts_in_scope(current_user) if current_user.role in (Role.CITY_ADMIN, Role.LEADER)
         else [], units=services.filing_units(current_user), pending=services.pending_reviews(current_user), **ctx))
+
+
+@bp.get("/export.xlsx")
+@roles_required(*READERS)
+def export():
+    f = services.ReportFilter.from_args(request.args)
+    rows = services.export_rows(current_user, f)
+    record_event("export", "monthly_report", None, "月报", f"导出月报列表 {len(rows)} 份",
+                 region_id=current_user.region_id)
+    db.session.commit()
+    data = xlsx_bytes("月报", services.EXPORT_HEADERS, rows, widths=services.EXPORT_WIDTHS)
+    return xlsx_response(data, f"月报列表_{local_today().isoformat()}.xlsx")
 
 
 @bp.get("/mine")
@@ -335,9 +350,8 @@ def delete_attachment(attachment_id: int):
 
 # ---- matrix and 催报 -----------------------------------------------------------------------------
 
-@bp.get("/matrix")
-@roles_required(Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER)
-def matrix():
+def _matrix_filters() -> tuple[ReportLevel, int, int | None, bool]:
+    """The matrix's filters from request.args: the page and its export read them here, alike."""
     # The city office reviews districts: it starts on the districts; district staff on their orgs.
     default = "district" if current_user.role in (Role.CITY_ADMIN, Role.LEADER) and current_user.is_city_wide else "org"
     level = ReportLevel.DISTRICT if request.args.get("level", default) == "district" else ReportLevel.ORG
@@ -348,7 +362,13 @@ def matrix():
         district = None
     if district is not None and not 0 < district < 2**31:
         district = None
-    only = request.args.get("only") == "problems"
+    return level, year, district, request.args.get("only") == "problems"
+
+
+@bp.get("/matrix")
+@roles_required(*MATRIX_READERS)
+def matrix():
+    level, year, district, only = _matrix_filters()
     months, rows = services.matrix(current_user, level, year, district, only)
     today = local_today()
     period = services.default_period(today)
@@ -360,6 +380,19 @@ def matrix():
                                  years=list(range(today.year, today.year - 4, -1)),
                                  chase_levels=services.chase_levels(current_user), periods=services.period_choices(),
                                  default_period=period, remind_form=RemindForm(), **ctx))
+
+
+@bp.get("/matrix.xlsx")
+@roles_required(*MATRIX_READERS)
+def matrix_export():
+    level, year, district, only = _matrix_filters()
+    months, rows = services.matrix(current_user, level, year, district, only)
+    headers, body = services.matrix_export(months, rows, level)
+    record_event("export", "monthly_report", None, "月报报送矩阵", f"导出 {year} 年月报报送矩阵 {len(body)} 个单位",
+                 region_id=current_user.region_id)
+    db.session.commit()
+    data = xlsx_bytes(f"{year}年月报报送", headers, body, widths=[32] + [10] * (len(headers) - 1))
+    return xlsx_response(data, f"{year}年月报报送矩阵_{level.label}.xlsx")
 
 
 @bp.post("/remind")

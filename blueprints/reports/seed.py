@@ -164,6 +164,8 @@ def _bulk(ctx: dict) -> int:
     for level, uid, district_id, y, m, outcome, submitted_on in plans:
         acts, people, hours, new, theme = figures_of(level, uid, y, m)
         first_at = _local_to_utc(submitted_on, rng.randint(8, 20), rng.randint(0, 59)) if submitted_on else None
+        if first_at is not None:  # submitted "today": at a working hour that has already passed
+            first_at = min(first_at, now - timedelta(hours=3))
         if outcome == "draft":
             first_at = None
         rows.append(dict(
@@ -199,16 +201,16 @@ def _bulk(ctx: dict) -> int:
                           actor_id=filer[0], actor_name=filer[1] or "填报人", comment="", at=at))
         t = at
         if status in (ReportStatus.RETURNED, ReportStatus.RESUBMITTED):
-            t = t + timedelta(days=1, hours=2)
+            t = min(t + timedelta(days=1, hours=2), now - timedelta(hours=2))  # never in the future
             steps.append(dict(report_id=rid, action="return", from_status="submitted", to_status="returned",
                               actor_id=reviewer[0], actor_name=reviewer[1] or "审核人",
                               comment=rng.choice(RETURN_COMMENTS), at=t))
             if status == ReportStatus.RESUBMITTED:
-                t = t + timedelta(days=1)
+                t = min(t + timedelta(days=1), now - timedelta(hours=1))
                 steps.append(dict(report_id=rid, action="resubmit", from_status="returned", to_status="resubmitted",
                                   actor_id=filer[0], actor_name=filer[1] or "填报人", comment="", at=t))
         if status == ReportStatus.ACCEPTED:
-            t = t + timedelta(days=rng.randint(1, 3))
+            t = min(t + timedelta(days=rng.randint(1, 3)), now - timedelta(minutes=30))
             steps.append(dict(report_id=rid, action="accept", from_status="submitted", to_status="accepted",
                               actor_id=reviewer[0], actor_name=reviewer[1] or "审核人", comment="", at=t))
         for pos in range(rng.choice([0, 0, 1, 1, 2])):

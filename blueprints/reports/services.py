@@ -490,7 +490,7 @@ def orgs_in_scope(user: User, district_id: int | None = None) -> list[Organizati
     stmt = scope.scoped(select(Organization), Organization, user).where(Organization.status == OrgStatus.APPROVED)
     if district_id:
         stmt = stmt.where(Organization.district_id == district_id)
-    return list(db.session.scalars(stmt.order_by(Organization.district_id, Organization.name)))
+    return list(db.session.scalars(stmt.order_by(Organization.district_id, Organization.name_pinyin)))
 
 
 def districts_in_scope(user: User) -> list[Region]:
@@ -938,3 +938,33 @@ def bulletin_summary(year: int, quarter: int, districts: list[BulletinRow], orgs
     if lagging:
         parts.append(f"{'、'.join(lagging)}等组织本季度两个月以上未报送月报，请所在区县督促整改。")
     return "".join(parts)
+
+
+# ---- exports of the list and the matrix (issue 15: what the current filters show) -------------------
+
+EXPORT_HEADERS = ["月份", "填报单位", "类别", "状态", "报送", "首次提交时间", "活动数", "志愿者人数", "服务时长（小时）",
+                  "主题活动"]
+EXPORT_WIDTHS = [10, 32, 8, 10, 10, 17, 8, 10, 14, 10]
+
+
+def export_rows(user: User, f: ReportFilter) -> list[list]:
+    from sqlalchemy.orm import selectinload
+
+    from core.exports import EXPORT_ROW_LIMIT, capped_rows
+
+    today, day = local_today(), deadline_day()
+    stmt = list_stmt(user, f).options(selectinload(MonthlyReport.organization), selectinload(MonthlyReport.region))
+    return capped_rows(
+        [r.period, r.unit_name, r.level.label, r.status.label, standing(r, r.year, r.month, today, day).label,
+         r.first_submitted_at, r.activity_count, r.volunteer_count, r.service_hours,
+         "已开展" if r.theme_held else "未开展"]
+        for r in db.session.scalars(stmt.limit(EXPORT_ROW_LIMIT + 1)))
+
+
+def matrix_export(months: list[int], rows: list[MatrixRow], level: ReportLevel) -> tuple[list[str], list[list]]:
+    """The matrix as a sheet: one row per unit, one column per month with the cell's label."""
+    headers = ["组织" if level == ReportLevel.ORG else "区县"] + (["区县"] if level == ReportLevel.ORG else [])
+    headers += [f"{m} 月" for m in months] + ["逾期提交", "逾期未报"]
+    body = [[r.name] + ([r.district] if level == ReportLevel.ORG else []) + [c["label"] for c in r.cells]
+            + [r.late, r.missing] for r in rows]
+    return headers, body

@@ -139,7 +139,7 @@ def org_choices(user: User, region_id: int | None = None) -> list[Organization]:
         city_ids = select(Region.id).where(Region.level == RegionLevel.CITY)
         local = Organization.region_id.in_(scope.region_subtree_ids(district_id)) if district_id else false()
         stmt = stmt.where(or_(local, Organization.region_id.in_(city_ids)))
-    return list(db.session.scalars(stmt.order_by(Organization.name).limit(3000)))
+    return list(db.session.scalars(stmt.order_by(Organization.name_pinyin).limit(3000)))
 
 
 def district_choices(user: User) -> list[Region]:

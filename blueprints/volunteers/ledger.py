@@ -176,7 +176,7 @@ def recording_orgs(user, volunteer: Volunteer) -> list[Organization]:
         return []
     stmt = scope.scoped(select(Organization).where(Organization.id.in_(member_org_ids),
                                                    Organization.status == OrgStatus.APPROVED),
-                        Organization, user).order_by(Organization.name)
+                        Organization, user).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 
@@ -750,3 +750,31 @@ def verified_hours(where, start: date, end: date) -> Decimal:
         where, ServiceRecord.status == RecordStatus.VERIFIED, ServiceRecord.service_date >= start,
         ServiceRecord.service_date <= end))
     return quantize(total or 0)
+
+
+# ---- export of the ledger list (issue 15: what the current filters show) ----------------------------
+
+EXPORT_HEADERS = ["服务日期", "志愿者编号", "姓名", "时长（小时）", "服务内容", "服务质量", "所属活动", "记录单位",
+                  "状态", "补录", "已更正", "录入时间"]
+EXPORT_WIDTHS = [12, 16, 10, 10, 40, 8, 28, 28, 8, 6, 6, 17]
+
+
+def export_rows(user, filters: dict) -> list[list]:
+    """The ledger list's rows as the filters select them, in the list's order; no personal data
+    beyond the volunteer's name and number."""
+    from blueprints.activities.models import Activity
+    from core.exports import EXPORT_ROW_LIMIT, capped_rows
+
+    stmt = (record_list_query(user, filters)
+            .join(Organization, Organization.id == ServiceRecord.organization_id)
+            .outerjoin(Activity, Activity.id == ServiceRecord.activity_id)
+            .with_only_columns(ServiceRecord.service_date, Volunteer.number, Volunteer.name, ServiceRecord.hours,
+                               ServiceRecord.content, ServiceRecord.quality, Activity.title, ServiceRecord.origin_unit,
+                               Organization.name, ServiceRecord.status, ServiceRecord.late_entry,
+                               ServiceRecord.corrected, ServiceRecord.recorded_at))
+    return capped_rows(
+        [day, number, name, hours, content, quality.label, title or "", origin or org_name, status.label,
+         "是" if late else "", "是" if corrected else "", recorded_at]
+        for day, number, name, hours, content, quality, title, origin, org_name, status, late, corrected, recorded_at
+        in db.session.execute(stmt.limit(EXPORT_ROW_LIMIT + 1)))
+

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
 from core import pii, scope
+from core.collation import PinyinSorted
 from core.extensions import db, hours_check, nonnegative, str_enum
 from core.timeutil import utcnow
 from core.validators import mask_id_number
@@ -96,12 +97,12 @@ SKILLS = [
 AVAILABILITY = ["工作日白天", "工作日晚上", "周末", "节假日", "时间不限"]
 
 
-class Volunteer(db.Model):
+class Volunteer(PinyinSorted, db.Model):
     __tablename__ = "volunteer"
     __audit__ = True
     __audit_mask__ = {"phone": "phone", "guardian_phone": "phone"}
     # The encrypted number, its hash and search keys never enter the log; the masked form does.
-    __audit_exclude__ = {"id_number_enc", "id_hash", "id_last4_hash", "phone_last4", "birth_year", "total_hours",
+    __audit_exclude__ = {"id_number_enc", "id_hash", "id_last4_hash", "phone_last4", "birth_year", "total_hours", "name_pinyin",
                          "updated_at"}
 
     id: Mapped[int] = mapped_column(primary_key=True)

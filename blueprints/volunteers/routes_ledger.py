@@ -22,9 +22,11 @@ from blueprints.volunteers.models import (AwardReceived, Certificate, Correction
 from blueprints.volunteers.routes import (READERS, WRITERS, _field_error, _org_choices, _volunteer, bp,
                                           ledger_bp, public_bp)
 from core import scope
+from core.audit import record_event
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
+from core.exports import xlsx_bytes, xlsx_response
 from core.forms import EmptyForm
 from core.pagination import paginate
 from core.panels import Panel, register_panel
@@ -72,6 +74,18 @@ def index():
                                              statuses=list(RecordStatus), volunteer=volunteer, **ctx))
     resp.headers["Vary"] = "HX-Request"
     return resp
+
+
+@ledger_bp.get("/export.xlsx")
+@roles_required(*READERS)
+def export():
+    filters = ledger.clean_filters(request.args)
+    rows = ledger.export_rows(current_user, filters)
+    record_event("export", "service_record", None, "服务台账", f"导出服务台账 {len(rows)} 条",
+                 region_id=current_user.region_id)
+    db.session.commit()
+    data = xlsx_bytes("服务台账", ledger.EXPORT_HEADERS, rows, widths=ledger.EXPORT_WIDTHS)
+    return xlsx_response(data, f"服务台账_{local_today().isoformat()}.xlsx")
 
 
 @ledger_bp.post("/verify")

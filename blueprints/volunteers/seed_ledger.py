@@ -134,6 +134,10 @@ def _bulk(ctx: dict) -> int:
             age = (today - day).days
             pending = age < PENDING_WINDOW and rng.random() < (0.6 if age < 14 else 0.3)
             verified_at = None if pending else _at(day, rng, min(age, lag + rng.randint(1, 6)))
+            # A record of today is entered and checked at a working hour that has already passed.
+            recorded_at = min(recorded_at, now - timedelta(hours=2))
+            if verified_at is not None:
+                verified_at = max(recorded_at, min(verified_at, now - timedelta(hours=1)))
             records.append(dict(
                 volunteer_id=vid, organization_id=unit, activity_id=None, service_date=day, hours=hours,
                 content=rng.choice(CONTENTS), quality=qualities[bisect(quality_cum, rng.random() * quality_cum[-1])],

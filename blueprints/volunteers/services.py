@@ -65,7 +65,7 @@ def registrable_orgs(user) -> list[Organization]:
     if not user.can_write:
         return []
     stmt = scope.scoped(select(Organization).where(Organization.status == OrgStatus.APPROVED),
-                        Organization, user).order_by(Organization.name)
+                        Organization, user).order_by(Organization.name_pinyin)
     return list(db.session.scalars(stmt))
 
 
@@ -74,7 +74,7 @@ def registrable_org_rows(user) -> list:
     if not user.can_write:
         return []
     stmt = scope.scoped(select(Organization.id, Organization.name).where(Organization.status == OrgStatus.APPROVED),
-                        Organization, user).order_by(Organization.name)
+                        Organization, user).order_by(Organization.name_pinyin)
     return list(db.session.execute(stmt))
 
 

@@ -47,4 +47,72 @@
       btn.setAttribute("aria-expanded", String(!target.hidden));
     }
   }, true);
+  // Long actions (issue 15). A download — a link with data-busy, or any same-site link to a .pdf or
+  // .xlsx — is fetched here while the link shows a spinner and "正在生成…", then saved under the
+  // server's file name. An error page or the login page is shown as such (the browser goes there).
+  function fileNameOf(disposition) {
+    var m = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
+    if (m) { try { return decodeURIComponent(m[1]); } catch (e) { /* fall through */ } }
+    m = /filename="?([^";]+)"?/i.exec(disposition || "");
+    return m ? m[1] : "download";
+  }
+  function isDownload(a) {
+    if (a.hasAttribute("data-busy")) return true;
+    return a.origin === window.location.origin && /\.(pdf|xlsx)$/i.test(a.pathname || "");
+  }
+  function setBusy(el, on, text) {
+    if (on) {
+      el.dataset.idleText = el.textContent;
+      el.textContent = text || "正在生成…";
+      el.classList.add("is-busy");
+      el.setAttribute("aria-busy", "true");
+    } else {
+      if (el.dataset.idleText !== undefined) el.textContent = el.dataset.idleText;
+      el.classList.remove("is-busy");
+      el.removeAttribute("aria-busy");
+    }
+  }
+  document.addEventListener("click", function (ev) {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    var a = ev.target.closest && ev.target.closest("a[href]");
+    if (!a || a.target === "_blank" || !isDownload(a) || !window.fetch || !window.URL) return;
+    ev.preventDefault();
+    if (a.classList.contains("is-busy")) return;  // one generation at a time per link
+    setBusy(a, true, a.dataset.busy);
+    fetch(a.href, { credentials: "same-origin" }).then(function (resp) {
+      var disposition = resp.headers.get("Content-Disposition") || "";
+      if (!resp.ok || disposition.indexOf("attachment") !== 0) {
+        window.location.href = a.href;  // the server's own answer: an error page, the login, an inline PDF
+        return null;
+      }
+      return resp.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var save = document.createElement("a");
+        save.href = url;
+        save.download = fileNameOf(disposition);
+        document.body.appendChild(save);
+        save.click();
+        save.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+      });
+    }).catch(function () {
+      window.alert("下载失败，请检查网络后重试。");
+    }).then(function () { setBusy(a, false); });
+  });
+  // Uploads and imports (plain forms with a file) and forms marked data-busy: the submit button
+  // shows the spinner until the next page arrives.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (ev.defaultPrevented || form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return;
+    if (!form.hasAttribute("data-busy") && !(form.enctype === "multipart/form-data" && form.querySelector("input[type=file]"))) return;
+    var btn = ev.submitter || form.querySelector("button[type=submit], button:not([type])");
+    if (btn) {
+      setTimeout(function () { btn.disabled = true; }, 0);  // after the browser has read the button's value
+      setBusy(btn, true, form.dataset.busy || "正在处理…");
+    }
+  });
+  // Coming back with the browser's back button restores a page from its cache: no stale spinner.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll(".is-busy").forEach(function (el) { setBusy(el, false); el.disabled = false; });
+  });
 })();

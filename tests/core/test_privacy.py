@@ -69,7 +69,7 @@ def test_backups_are_0600(app, tmp_path):
     create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": True,
                 "UPLOAD_DIR": app.config["UPLOAD_DIR"]})
     db.session.commit()
-    result = app.test_cli_runner().invoke(args=["backup", "--dir", str(tmp_path / "backups")])
+    result = app.test_cli_runner().invoke(args=["backup", "--output", str(tmp_path / "backups" / "zhiyuan.tar.gz")])
     assert result.exit_code == 0, result.output
     written = [p for p in (tmp_path / "backups").rglob("*") if p.is_file()]
     assert written and all(_mode(p) == 0o600 for p in written)

@@ -79,7 +79,7 @@ def test_saved_setting_is_read_back_typed_and_audited(app):
         assert settings.get_decimal("x.rate", "0.13") == Decimal("0.15")
         assert settings.get_list("orgs.kinds", []) == ["社区志愿服务队", "青年志愿服务队"]
         labels = db.session.scalars(select(AuditEntry.entity_label)).all()
-        assert "设置 stations.city_min" in labels
+        assert "系统设置：站点目标：全市最少站点数" in labels
 
 
 def test_wrongly_typed_setting_falls_back_to_default(app):

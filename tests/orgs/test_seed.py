@@ -27,9 +27,9 @@ def test_seeded_submit_step_matches_submitted_at_and_trail_is_in_order(world):
         assert times == sorted(times) and times[-1] <= now
 
 
-def test_name_sort_does_not_promise_pinyin_order():
-    # QA: "名称 A→Z" listed 中华… before 交通… before 光明… (code-point order, not pinyin); the label no longer
-    # claims an alphabetical order it does not give.
+def test_name_sort_label_says_pinyin_order():
+    # QA: "名称 A→Z" listed 中华… before 交通… before 光明… (code-point order). The registry now sorts by the
+    # pinyin key (core/collation.py, tests/core/test_collation.py), and the label says so.
     from blueprints.orgs.services import SORT_LABELS
 
-    assert "A→Z" not in SORT_LABELS["name"] and "Z→A" not in SORT_LABELS["-name"]
+    assert "拼音" in SORT_LABELS["name"] and "拼音" in SORT_LABELS["-name"]
