@@ -244,8 +244,7 @@ def report_pdf():
         rows = res.ranked
         return dict(res=res, year=year, rows=rows, title=f"{year} 年度志愿服务工作考核报告",
                     figures=services.key_figures(year, [d.id for d in res.districts]),
-                    score_chart=charts.bar_chart([(d.name, d.total, d.tone) for d in rows], res.total_weight,
-                                                 f"{year} 年度考核得分（满分 {res.total_weight:g}）", width=600),
+                    findings=services.findings(res),
                     trend_chart=charts.compare_chart([(d.name, d.total, d.prev_total) for d in rows],
                                                      res.total_weight, year, width=600))
 
