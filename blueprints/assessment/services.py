@@ -859,6 +859,32 @@ class BriefRow:
     theme_held: bool
 
 
+def last_complete_month(today: date | None = None) -> tuple[int, int]:
+    """The default month of the 月度简报: the last month that has ended."""
+    today = today or local_today()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+def brief_period(value: str | None, year: str | None = None, month: str | None = None,
+                 today: date | None = None) -> tuple[int, int]:
+    """The month a 月度简报 is asked for: `month=YYYY-MM` (the page's month field) or the older
+    `year=…&month=…`; anything unreadable, or a month not yet begun, gives the last complete month."""
+    today = today or local_today()
+    default = last_complete_month(today)
+    try:
+        if value and "-" in value:
+            y, m = (int(x) for x in value.split("-", 1))
+        elif value or month:
+            y, m = int(year) if year else today.year, int(value or month)
+        else:
+            return default
+    except (TypeError, ValueError):
+        return default
+    if not (2000 <= y <= 2100 and 1 <= m <= 12) or (y, m) > (today.year, today.month):
+        return default
+    return y, m
+
+
 def monthly_brief(year: int, month: int, district_ids: list[int]) -> list[BriefRow]:
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
