@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.timeutil import local_today
 
-MIN_LINES = 3  # lines of content a page must carry (running header and footer not counted)
+MIN_LINES = 4  # lines of content a page must carry (running header and footer not counted)
 MM = 72 / 25.4  # PDF points per millimetre
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,7 +126,8 @@ def _urls(app) -> dict[str, list[str]]:
     volunteer_nom = next(n for n in noms if n.kind.nominee_type != NomineeType.PROJECT)
     # the longest deeds the default campaign allows: the form must stay one page, the deeds follow
     volunteer_nom.deeds = ("长期扎根社区开展关爱服务，组织志愿者为独居老人上门送餐、陪诊、代购生活用品。" * 40)[:2000]
-    project.deeds = "项目覆盖辖区八个社区，每周开展两次活动。"  # short: everything on the one page
+    # deeds that just fill the form's box: the opinion rows must still fit on the same page
+    project.deeds = ("项目组织志愿者每周为社区长者提供上门探访、健康监测和文体活动。" * 10)[:300]
     awarded = next((n for n in noms if n.status == NominationStatus.AWARDED), None)
     campaign = db.session.scalar(select(Campaign).order_by(Campaign.year))
     busiest_org = db.session.scalar(select(LedgerEntry.organization_id).where(LedgerEntry.organization_id.is_not(None))
@@ -200,8 +201,9 @@ def _problems(url: str, data: bytes, html: list[str]) -> list[str]:
             words = "".join(t for *_, t in page["words"])[:80]
             out.append(f"{url} p.{n}/{len(pages)}: only {_content_lines(page)} line(s) of content: {words}")
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
-    for m in BAD_DATE.finditer(text):
-        out.append(f"{url}: a date not in the 2024年11月30日 style: {m.group(0)!r}")
+    bad_dates = sorted(set(BAD_DATE.findall(text)))
+    if bad_dates:
+        out.append(f"{url}: dates not in the 2024年11月30日 style: {bad_dates}")
     for doc in html:
         for m in re.finditer(r"<td[^>]*\browspan=", doc):
             tbody = doc.rfind("<tbody", 0, m.start())
