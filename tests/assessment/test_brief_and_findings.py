@@ -59,7 +59,7 @@ def test_assessment_page_and_home_tile_offer_the_month_form(as_role, year):
     for url in (f"/assessment/?year={Y}", "/"):
         html = c.get(url).get_data(as_text=True)
         assert 'name="month"' in html and f'value="{y}-{m:02d}"' in html, url
-        assert "月度简报" in html and "本月简报" not in html and "工作简报" not in html
+        assert "月度简报" in html and "本月简报" not in html
 
 
 # ---- findings -----------------------------------------------------------------------------------
