@@ -59,8 +59,22 @@ def _fetcher() -> AppOnlyFetcher:
     return AppOnlyFetcher(current_app.static_folder, current_app.config["UPLOAD_DIR"])
 
 
+# The page-break rules of pdf/_base.html ask WeasyPrint to avoid breaks; where a layout leaves it no
+# allowed break at all it may fail an internal assertion instead of overflowing. Better a PDF with
+# a break in an awkward place than no PDF: render once more without the "avoid" rules.
+_RELAXED = ("<style>* { break-before: auto !important; break-after: auto !important;"
+            " break-inside: auto !important; }</style></head>")
+
+
 def render_html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf(font_config=font_config())
+    def write(doc: str) -> bytes:
+        return HTML(string=doc, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf(font_config=font_config())
+
+    try:
+        return write(html)
+    except AssertionError:
+        log.warning("PDF layout failed with the page-break rules; rendered again without them")
+        return write(html.replace("</head>", _RELAXED, 1))
 
 
 def render_pdf(template: str, **context) -> bytes:

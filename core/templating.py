@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, request
@@ -10,7 +11,7 @@ from jinja2 import Undefined
 from jinja2.compiler import CodeGenerator
 
 from core.nav import nav_for
-from core.timeutil import to_local, utcnow
+from core.timeutil import LOCAL_TZ, to_local, utcnow
 
 
 def fmt_datetime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -20,6 +21,27 @@ def fmt_datetime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def fmt_date(value, fmt: str = "%Y-%m-%d") -> str:
     return value.strftime(fmt) if value else ""
+
+
+def fmt_cn_date(value, time: bool = False) -> str:
+    """The one date style of printed documents (公文): 2024年11月30日, no zero padding; with time=True
+    a datetime (shown in local time) gets " 09:05". Takes a date, a datetime or an ISO string (the
+    frozen facts of certificates and nominations keep dates as ISO text; an ISO datetime string is
+    taken as local time, as stored JSON writes it)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=LOCAL_TZ)
+        except ValueError:
+            return value  # not a date: print it as it is rather than fail a whole PDF
+    if isinstance(value, datetime):
+        value = to_local(value)  # naive datetimes are stored UTC (core.timeutil)
+        text = f"{value.year}年{value.month}月{value.day}日"
+        return f"{text} {value:%H:%M}" if time else text
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def fmt_money(value) -> str:
@@ -111,7 +133,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.undefined = QuietUndefined
     app.jinja_env.code_generator_class = _CodeGenerator
     app.jinja_env.filters.update(
-        datetime=fmt_datetime, date=fmt_date, money=fmt_money, number=fmt_number,
+        datetime=fmt_datetime, date=fmt_date, cn_date=fmt_cn_date, money=fmt_money, number=fmt_number,
         percent=fmt_percent, mask_id=mask_id, mask_phone=mask_phone_filter,
         mask_phones_in_text=mask_phones_in_text,
         reject_page=lambda d: {k: v for k, v in d.items() if k != "page"},

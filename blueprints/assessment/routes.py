@@ -45,12 +45,20 @@ def _indicator(indicator_id: int) -> Indicator:
     return scope.get_scoped_or_404(Indicator, indicator_id, current_user)
 
 
+def brief_defaults() -> dict:
+    """What the 月度简报 form offers: the last complete month, up to the current one."""
+    today = local_today()
+    y, m = services.last_complete_month(today)
+    return {"value": f"{y}-{m:02d}", "max": f"{today.year}-{today.month:02d}"}
+
+
 def _dashboard_context(year: int) -> dict:
     res = services.results(year)
     visible = services.visible_district_ids(current_user)
     ctx: dict = dict(year=year, res=res, visible=visible, can_edit=services.can_edit(current_user),
                      ay=services.get_year(year), action_form=EmptyForm(), reopen_form=ReopenForm())
     ctx["key"] = services.key_figures(year, sorted(visible)) if visible else None
+    ctx["brief"] = brief_defaults()
     ctx["station_city_min"] = station_targets().city_min  # 000: the city ≥ 30 stations (configurable)
     ctx["prev_key"] = services.key_figures(year - 1, sorted(visible)) if visible else None
     if res is not None:
@@ -244,8 +252,7 @@ def report_pdf():
         rows = res.ranked
         return dict(res=res, year=year, rows=rows, title=f"{year} 年度志愿服务工作考核报告",
                     figures=services.key_figures(year, [d.id for d in res.districts]),
-                    score_chart=charts.bar_chart([(d.name, d.total, d.tone) for d in rows], res.total_weight,
-                                                 f"{year} 年度考核得分（满分 {res.total_weight:g}）", width=600),
+                    findings=services.findings(res),
                     trend_chart=charts.compare_chart([(d.name, d.total, d.prev_total) for d in rows],
                                                      res.total_weight, year, width=600))
 
@@ -278,23 +285,18 @@ def district_pdf(region_id: int):
 @bp.get("/brief.pdf")
 @roles_required(*READERS)
 def brief_pdf():
-    today = local_today()
-    year = _year()
-    try:
-        month = int(request.args.get("month", ""))
-    except ValueError:
-        month = today.month if year == today.year else 12
-    if not 1 <= month <= 12:
-        month = today.month
+    """月度简报 of the month chosen on the page (default: the last complete month)."""
+    a = request.args
+    year, month = services.brief_period(a.get("month"), a.get("year"))
     ids = sorted(services.visible_district_ids(current_user))
 
     def context() -> dict:
         return dict(rows=services.monthly_brief(year, month, ids), year=year, month=month,
-                    figures=services.key_figures(year, ids), title=f"{year} 年 {month} 月志愿服务工作简报")
+                    figures=services.key_figures(year, ids), title=f"{year}年{month}月志愿服务月度简报")
 
     key = f"assessment-brief:{year}-{month}:{','.join(map(str, ids))}:{services.data_version(year)}"
     data = cached_pdf_lazy(key, "assessment/pdf/brief.html", context)
-    return pdf_response(data, f"{year}年{month}月志愿服务简报.pdf")
+    return pdf_response(data, f"志愿服务月度简报_{year}年{month}月.pdf")
 
 
 # ---- home page tile ----------------------------------------------------------------------------
@@ -313,5 +315,5 @@ def assessment_tile(user):
     chart = (charts.bar_chart([(d.name, d.total, d.tone) for d in rows], res.total_weight, width=520)
              if res and wide and len(rows) > 1 else None)
     return Tile("年度考核", "assessment/_tile.html", {"res": res, "rows": rows if wide else rows[:5], "key": key,
-                                                   "chart": chart},
+                                                   "chart": chart, "brief": brief_defaults()},
                 wide=wide, url=url_for("assessment.index", year=res.year if res else year))

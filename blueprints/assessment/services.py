@@ -719,6 +719,88 @@ def _live_version(year: int) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
 
 
+
+# ---- findings of the annual report -------------------------------------------------------------
+# The "主要发现" section of the city report, written from the results rather than typed by hand:
+# who rose and who fell against the previous year, the spread of the totals, the indicators most
+# districts miss (with the target and the lowest values), and the values still missing.
+
+def fmt_value(value: Decimal | None, unit: str) -> str:
+    """89.5% / 12 个月 / 无数据: an indicator value as printed."""
+    if value is None:
+        return "无数据"
+    text = format(Decimal(value).normalize(), "f")
+    return f"{text}%" if unit == "%" else f"{text} {unit}"
+
+
+def fmt_points(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+@dataclass
+class Movement:
+    name: str
+    total: Decimal
+    prev_total: Decimal
+    delta: Decimal
+    rank: int
+    prev_rank: int | None
+
+
+@dataclass
+class Lag:
+    name: str  # the indicator
+    target: str  # "≥ 60%"
+    missed: int  # districts below target (or without data)
+    of: int
+    lowest: list[tuple[str, str]]  # (district, value) of up to three lowest
+
+
+@dataclass
+class Findings:
+    improved: list[Movement]
+    fell: list[Movement]
+    steady: list[str]
+    no_previous: list[str]
+    top: tuple[str, Decimal] | None
+    bottom: tuple[str, Decimal] | None
+    lagging: list[Lag]
+    all_met: list[str]
+    missing: list[tuple[str, list[str]]]  # indicator → districts without a value
+
+    @property
+    def spread(self) -> Decimal | None:
+        return None if self.top is None or self.bottom is None else self.top[1] - self.bottom[1]
+
+
+def findings(res: Results) -> Findings:
+    rows = res.ranked
+    moves = [Movement(d.name, d.total, d.prev_total, d.total - d.prev_total, d.rank, d.prev_rank)
+             for d in rows if d.prev_total is not None]
+    improved = sorted((m for m in moves if m.delta > 0), key=lambda m: (-m.delta, m.name))
+    fell = sorted((m for m in moves if m.delta < 0), key=lambda m: (m.delta, m.name))
+    lagging, all_met, missing = [], [], []
+    for k, ind in enumerate(res.indicators):
+        cells = [(d.name, d.cells[k]) for d in rows if k < len(d.cells)]
+        if not cells:
+            continue
+        absent = [name for name, c in cells if c.value is None]
+        if absent:
+            missing.append((ind.name, absent))
+        below = [(name, c) for name, c in cells if not c.met]
+        if not below:
+            all_met.append(ind.name)
+        elif len(below) * 2 >= len(cells):  # half the districts or more miss it
+            valued = sorted((bc for bc in below if bc[1].value is not None), key=lambda bc: (bc[1].value, bc[0]))
+            lagging.append(Lag(ind.name, f"≥ {fmt_value(ind.target, ind.unit)}", len(below), len(cells),
+                               [(name, fmt_value(c.value, ind.unit)) for name, c in valued[:3]]))
+    lagging.sort(key=lambda lag: (-lag.missed, lag.name))
+    return Findings(improved, fell, [m.name for m in moves if m.delta == 0],
+                    [d.name for d in rows if d.prev_total is None],
+                    (rows[0].name, rows[0].total) if rows else None,
+                    (rows[-1].name, rows[-1].total) if rows else None,
+                    lagging, all_met, missing)
+
 # ---- key figures and the monthly brief ---------------------------------------------------------
 
 @dataclass
@@ -775,6 +857,32 @@ class BriefRow:
     hours: Decimal
     activities: int
     theme_held: bool
+
+
+def last_complete_month(today: date | None = None) -> tuple[int, int]:
+    """The default month of the 月度简报: the last month that has ended."""
+    today = today or local_today()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+def brief_period(value: str | None, year: str | None = None, month: str | None = None,
+                 today: date | None = None) -> tuple[int, int]:
+    """The month a 月度简报 is asked for: `month=YYYY-MM` (the page's month field) or the older
+    `year=…&month=…`; anything unreadable, or a month not yet begun, gives the last complete month."""
+    today = today or local_today()
+    default = last_complete_month(today)
+    try:
+        if value and "-" in value:
+            y, m = (int(x) for x in value.split("-", 1))
+        elif value or month:
+            y, m = int(year) if year else today.year, int(value or month)
+        else:
+            return default
+    except (TypeError, ValueError):
+        return default
+    if not (2000 <= y <= 2100 and 1 <= m <= 12) or (y, m) > (today.year, today.month):
+        return default
+    return y, m
 
 
 def monthly_brief(year: int, month: int, district_ids: list[int]) -> list[BriefRow]:

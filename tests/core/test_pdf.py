@@ -62,3 +62,26 @@ def test_pdf_cache_key_includes_the_layout_and_the_office(app, monkeypatch):
         monkeypatch.undo()
         monkeypatch.setitem(app.config, "OFFICE_NAME", "另一个文明办")
         assert pdf._cache_path("report:2026:v1") != key_now
+
+
+def test_a_layout_weasyprint_cannot_break_still_renders(app, monkeypatch):
+    """If the page-break rules leave WeasyPrint no way out (it fails an assertion), the PDF is rendered
+    again without them rather than answering 500."""
+    import core.pdf
+
+    calls = []
+
+    class Flaky:
+        def __init__(self, string, **kw):
+            self.string = string
+
+        def write_pdf(self, **kw):
+            calls.append(self.string)
+            if len(calls) == 1:
+                raise AssertionError
+            return b"%PDF-relaxed"
+
+    monkeypatch.setattr(core.pdf, "HTML", Flaky)
+    with app.test_request_context():
+        assert core.pdf.render_html_to_pdf("<html><head></head><body>x</body></html>") == b"%PDF-relaxed"
+    assert "break-inside: auto !important" in calls[1] and "!important" not in calls[0]

@@ -72,3 +72,19 @@ def test_leader_sees_the_dashboard(page, assessed):
     page.wait_for_url(re.compile(r".*/assessment/\?year=2026$"))
     assert page.locator("svg.chart").count() == 2
     assert page.locator("text=定稿本年度结果").count() == 0  # leaders change nothing
+
+
+def test_leader_downloads_the_brief_of_a_chosen_month(page, assessed):
+    from core.timeutil import local_today
+
+    y, m = services.last_complete_month(local_today())
+    browser_login(page, "leader")
+    tile = page.locator("section.tile", has_text="年度考核")
+    assert tile.locator("#brief-month").input_value() == f"{y}-{m:02d}"  # default: the last complete month
+    page.goto(f"/assessment/?year={Y}")
+    page.fill("#brief-month", f"{Y}-03")
+    with page.expect_download() as dl:
+        page.click("button:has-text('下载月度简报（PDF）')")
+    assert dl.value.suggested_filename == f"志愿服务月度简报_{Y}年3月.pdf"
+    with open(dl.value.path(), "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
