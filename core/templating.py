@@ -114,6 +114,9 @@ def init_templating(app: Flask) -> None:
     from core.tabular import preview_text
 
     app.jinja_env.globals["render_panels"] = render_panels
+    from core.sources import cite
+
+    app.jinja_env.globals["cite"] = cite  # policy documents by title, never by seed number
     app.jinja_env.filters["preview"] = preview_text  # cell text echoed from an uploaded file
 
     @app.context_processor

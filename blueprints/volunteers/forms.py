@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.volunteers.models import (AVAILABILITY, DISMISS_LABELS, POLITICAL_LABELS, SKILLS, Quality)
+from core.sources import cite
 from core.validators import IdNumber, Phone
 
 
@@ -90,7 +91,7 @@ class VolunteerEditForm(VolunteerForm):
 
 
 class DismissForm(CnForm):
-    reason = RadioField("劝退原因（001 第五条）", choices=[(k.value, v) for k, v in DISMISS_LABELS.items()],
+    reason = RadioField(f"劝退原因（依据{cite('001', '附件4 第五条')}）", choices=[(k.value, v) for k, v in DISMISS_LABELS.items()],
                         validators=[DataRequired("请选择劝退原因")])
     dismissed_on = _date("劝退日期")
     note = TextAreaField("情况说明", validators=[Length(max=500, message="最多 500 个字")])
