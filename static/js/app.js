@@ -27,6 +27,24 @@
       ev.detail.isError = false;
     }
   });
+  // Long pickers (templates/_macros/forms.html org_picker): typing narrows the options by name;
+  // the empty "请选择…" option and the current choice always stay.
+  document.addEventListener("input", function (ev) {
+    var box = ev.target;
+    if (!box.dataset || !box.dataset.filterSelect) return;
+    var sel = document.getElementById(box.dataset.filterSelect);
+    if (!sel) return;
+    if (!sel._allOptions) sel._allOptions = Array.prototype.slice.call(sel.options);
+    var q = box.value.trim().toLowerCase(), current = sel.value, shown = 0;
+    var keep = sel._allOptions.filter(function (o) {
+      var ok = !o.value || o.value === current || !q || o.text.toLowerCase().indexOf(q) >= 0;
+      if (ok && o.value) shown++;
+      return ok;
+    });
+    sel.replaceChildren.apply(sel, keep);
+    var count = document.getElementById(box.dataset.filterSelect + "-count");
+    if (count) count.textContent = q ? "找到 " + shown + " 个" : "";
+  });
   // A lazily loaded tree branch marks its toggle as open.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var target = ev.detail.target;
