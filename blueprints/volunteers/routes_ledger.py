@@ -450,7 +450,8 @@ def certificate_revoke(cid: int):
             return redirect(url_for("volunteers.detail", vid=cert.volunteer_id, _anchor="certificates"), 303)
     status = 422 if form.errors else 200
     return render_template(T + "simple_form.html", form=form, v=cert.volunteer,
-                           title=f"作废证明 {cert.serial}", note="作废后该证明在核验页面显示为“已作废”。"), status
+                           title=f"作废证明 {cert.serial}", note="作废后该证明在核验页面显示为“已作废”。",
+                           confirm=f"作废后证明 {cert.serial} 在核验页面显示为“已作废”，不能恢复。确定作废？"), status
 
 
 @public_bp.get("/")

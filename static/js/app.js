@@ -1,11 +1,14 @@
 // Small behaviours without inline script (the CSP forbids it).
 (function () {
   "use strict";
-  // <form data-confirm="…">: ask before submitting a destructive one-button form.
+  // <form data-confirm="…"> or <button type="submit" data-confirm="…">: ask before an irreversible
+  // submission, saying what will be frozen (htmx forms use hx-confirm, which htmx asks itself).
   document.addEventListener("submit", function (ev) {
-    var form = ev.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    var form = ev.target, btn = ev.submitter;
+    var msg = (btn && btn.dataset && btn.dataset.confirm) || (form.dataset && form.dataset.confirm);
+    if (msg && !window.confirm(msg)) {
       ev.preventDefault();
+      ev.stopImmediatePropagation();
     }
   }, true);
   // htmx: confirm via the same attribute on buttons, and show server errors instead of silence.

@@ -24,6 +24,8 @@ def _shot(page, name):
 
 
 def test_record_verify_certify_and_check(page, world, live_server):
+    confirms: list[str] = []  # irreversible steps ask first (issue 15); the test says yes
+    page.on("dialog", lambda d: (confirms.append(d.message), d.accept()))
     v = factories.activity_volunteer(world["org_a"], name="林晓红", registered_on=date(2023, 3, 1))
     db.session.commit()
     day = (local_today() - timedelta(days=2)).isoformat()
@@ -48,6 +50,7 @@ def test_record_verify_certify_and_check(page, world, live_server):
     page.check("input[name=ids]")
     page.click("#verify-selected")
     page.wait_for_selector("text=已审核通过 1 条记录")
+    assert any("计入服务时长" in m for m in confirms), confirms
     assert page.locator("input[name=ids]").count() == 0
     _shot(page, "ledger-verified")
     db.session.commit()  # end the test's own transaction: see what the server committed
