@@ -548,17 +548,32 @@ def list_stmt(user: User, f: ReportFilter):
                          MonthlyReport.id)
 
 
+def _review_queue(stmt, user: User):
+    """The reports awaiting this user's review (the rule of `can_review`, as a query)."""
+    stmt = scope.scoped(stmt, MonthlyReport, user).where(
+        MonthlyReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED]))
+    if user.role == Role.DISTRICT_STAFF:
+        return stmt.where(MonthlyReport.level == ReportLevel.ORG, MonthlyReport.region_id == user.region_id)
+    city_orgs = select(Organization.id).where(Organization.district_id.is_(None))
+    return stmt.where((MonthlyReport.level == ReportLevel.DISTRICT) | MonthlyReport.organization_id.in_(city_orgs))
+
+
 def pending_reviews(user: User) -> int:
     if user.role not in (Role.DISTRICT_STAFF, Role.CITY_ADMIN):
         return 0
-    stmt = scope.scoped(select(func.count(MonthlyReport.id)), MonthlyReport, user).where(
-        MonthlyReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED]))
-    if user.role == Role.DISTRICT_STAFF:
-        stmt = stmt.where(MonthlyReport.level == ReportLevel.ORG, MonthlyReport.region_id == user.region_id)
-    else:
-        city_orgs = select(Organization.id).where(Organization.district_id.is_(None))
-        stmt = stmt.where((MonthlyReport.level == ReportLevel.DISTRICT) | MonthlyReport.organization_id.in_(city_orgs))
-    return db.session.scalar(stmt) or 0
+    return db.session.scalar(_review_queue(select(func.count(MonthlyReport.id)), user)) or 0
+
+
+def next_pending_review(user: User, exclude_id: int | None = None) -> MonthlyReport | None:
+    """The oldest report still awaiting this reviewer (offered after a review: "下一份待审")."""
+    if user.role not in (Role.DISTRICT_STAFF, Role.CITY_ADMIN):
+        return None
+    stmt = _review_queue(select(MonthlyReport), user)
+    if exclude_id is not None:
+        stmt = stmt.where(MonthlyReport.id != exclude_id)
+    return db.session.scalar(stmt.order_by(MonthlyReport.year, MonthlyReport.month,
+                                           func.coalesce(MonthlyReport.submitted_at, MonthlyReport.created_at),
+                                           MonthlyReport.id).limit(1))
 
 
 @dataclass
