@@ -45,6 +45,7 @@
       return ok;
     });
     sel.replaceChildren.apply(sel, keep);
+    sel.value = current;  // re-inserting options must not move the choice
     var count = document.getElementById(box.dataset.filterSelect + "-count");
     if (count) count.textContent = q ? "找到 " + shown + " 个" : "";
   });

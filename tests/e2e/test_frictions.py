@@ -90,3 +90,25 @@ def test_assessment_table_shows_value_and_points_together(page, world):
     assert cells.count() >= 9
     assert page.eval_on_selector("table.assessment-table thead th", "e => getComputedStyle(e).wordBreak") == "keep-all"
     _shot(page, "assessment-table")
+
+
+def test_a_long_organization_list_filters_as_one_types(page, world):
+    for i in range(301):
+        factories.org(world["community_a"], f"赤坎区第{i:03d}志愿服务队")
+    db.session.commit()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    browser_login(page, "district_staff")
+    page.goto("/volunteers/new")
+    assert page.input_value("#organization_id") == ""
+    total = page.locator("#organization_id option").count()
+    assert total == 303  # 请选择… + 302 organizations
+    page.fill("input[data-filter-select=organization_id]", "第12")
+    page.wait_for_function("document.querySelectorAll('#organization_id option').length < 20")
+    names = page.locator("#organization_id option").all_inner_texts()
+    assert names[0] == "请选择…" and all("第12" in n for n in names[1:]) and len(names) == 11
+    assert "找到 10 个" in page.inner_text("#organization_id-count")
+    page.select_option("#organization_id", label="赤坎区第123志愿服务队")
+    page.fill("input[data-filter-select=organization_id]", "")
+    page.wait_for_function("document.querySelectorAll('#organization_id option').length > 300")
+    assert page.locator("#organization_id option:checked").inner_text() == "赤坎区第123志愿服务队"
+    _shot(page, "long-picker")
