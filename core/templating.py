@@ -146,6 +146,9 @@ def init_templating(app: Flask) -> None:
 
     app.jinja_env.globals["render_panels"] = render_panels
     app.jinja_env.globals["split_url"] = split_url  # the pager's jump form: path + hidden query fields
+    from core.sources import cite
+
+    app.jinja_env.globals["cite"] = cite  # policy documents by title, never by seed number
     app.jinja_env.filters["preview"] = preview_text  # cell text echoed from an uploaded file
 
     from core.figures import figure

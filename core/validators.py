@@ -380,6 +380,8 @@ class Phone:
 
     def __init__(self, optional: bool = False) -> None:
         self.optional = optional
+        # A required number is marked as such on the form (the field macro reads flags.required).
+        self.field_flags = {} if optional else {"required": True}
 
     def __call__(self, form, field) -> None:
         data = field.data

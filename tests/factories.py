@@ -326,7 +326,14 @@ def award_campaign(stage: str = "nominating", panel: list[User] | None = None, d
 
     today = local_today()
     admin = db.session.scalar(db.select(User).where(User.role == Role.CITY_ADMIN)) or user(Role.CITY_ADMIN)
-    d = services.CampaignData(year=kw.pop("year", today.year), title=kw.pop("title", f"{today.year}年度志愿服务评选表彰"),
+    year = kw.pop("year", today.year)
+    title = kw.pop("title", None)
+    if title is None:  # the same title in the same year is refused: number the second one
+        title, n = f"{year}年度志愿服务评选表彰", 1
+        while services.title_taken(year, title):
+            n += 1
+            title = f"{year}年度志愿服务评选表彰（第{n}批）"
+    d = services.CampaignData(year=year, title=title,
                               nomination_start=today - timedelta(days=10), nomination_end=today + timedelta(days=10),
                               district_deadline=today + timedelta(days=15), review_deadline=today + timedelta(days=20),
                               notice_start=today + timedelta(days=21), notice_end=today + timedelta(days=28),

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
 
+from markupsafe import Markup, escape
 from sqlalchemy import and_, extract, func, or_, select
 
 from blueprints.accounts.models import Role, User
@@ -240,7 +241,7 @@ class Definition:
     weight: Decimal
     seed: str
     compute: Callable | None  # None: entered (survey)
-    short: str = ""  # column heading of the results table
+    short: str = ""  # column heading of the results table; "|" marks where a narrow heading may break
 
 
 # The default indicators and targets of DOMAIN.md (weights sum to 100).
@@ -248,18 +249,18 @@ DEFINITIONS: list[Definition] = [
     Definition("registration", "注册志愿者占城市建成区常住人口比例", "%", Method.LINEAR, Decimal(20), Decimal(15), "000",
                m_registration, "注册率"),
     Definition("party_league", "党员、团员参与志愿服务比例", "%", Method.LINEAR, Decimal(60), Decimal(10), "000",
-               m_party_league, "党团员参与率"),
-    Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours, "人均时长"),
+               m_party_league, "党团员|参与率"),
+    Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours, "人均|时长"),
     Definition("public_stations", "公共场所志愿服务站", "个", Method.LINEAR, Decimal(5), Decimal(10), "000",
-               m_public_stations, "公共场所站点"),
-    Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou, "“五有”达标率"),
+               m_public_stations, "公共场所|站点"),
+    Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou, "“五有”|达标率"),
     Definition("reports_on_time", "区县月报按时报送月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
-               m_reports_on_time, "月报按时"),
+               m_reports_on_time, "月报|按时"),
     Definition("theme_months", "每月一主题集中活动举办月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
-               m_theme_months, "主题活动月数"),
+               m_theme_months, "主题活动|月数"),
     Definition("officials_40h", "党员和公职人员年服务满 40 小时比例", "%", Method.LINEAR, Decimal(80), Decimal(5), "004",
-               m_officials, "党员公职满40小时"),
-    Definition("survey", "群众对志愿服务满意率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None, "群众满意率"),
+               m_officials, "党员公职|满40小时"),
+    Definition("survey", "群众对志愿服务满意率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None, "群众|满意率"),
 ]
 BY_CODE = {d.code: d for d in DEFINITIONS}
 
@@ -464,6 +465,15 @@ class IndicatorInfo:
 
     @property
     def short(self) -> str:
+        return self._short.replace("|", "")
+
+    @property
+    def short_html(self) -> Markup:
+        """The heading with break opportunities between words only (<wbr>; CSS keeps the words whole)."""
+        return Markup("<wbr>").join(escape(part) for part in self._short.split("|"))
+
+    @property
+    def _short(self) -> str:
         d = BY_CODE.get(self.code)
         return d.short if d and d.short else self.name
 

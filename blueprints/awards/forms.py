@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from blueprints.awards.models import NomineeType
 from core.forms import DateField, IntegerField
+from core.pickers import PickField
 
 REQ = "此项必填"
 
@@ -56,8 +57,8 @@ class PanelForm(FlaskForm):
 
 
 class NominationForm(FlaskForm):
-    kind_id = SelectField("奖项", coerce=opt_int, validate_choice=False, validators=[InputRequired("请选择奖项")])
-    organization_id = SelectField("推荐单位", coerce=opt_int, validate_choice=False, validators=[InputRequired("请选择推荐单位")])
+    kind_id = PickField("奖项", coerce=opt_int, validate_choice=False, validators=[InputRequired("请选择奖项")])
+    organization_id = PickField("推荐单位", coerce=opt_int, validate_choice=False, validators=[InputRequired("请选择推荐单位")])
     volunteer_id = SelectField("推荐的志愿者", coerce=opt_int, validate_choice=False, validators=[Optional()])
     project_title = StringField("项目名称", validators=[Length(max=128, message="不超过 128 字")])
     activity_id = SelectField("项目对应的活动（可选）", coerce=opt_int, validate_choice=False, validators=[Optional()])

@@ -92,15 +92,8 @@ def _save_campaign(form: CampaignForm, campaign: Campaign | None):
 def create():
     form = CampaignForm()
     if request.method == "GET":
-        year = local_today().year
-        from datetime import date
-        form.year.data, form.title.data = year, f"{year}年度湛江市志愿服务先进典型评选表彰"
-        form.granting_unit.data = "湛江市精神文明建设委员会"
-        form.nomination_start.data, form.nomination_end.data = local_today(), date(year, 12, 31)
-        form.district_deadline.data = form.review_deadline.data = date(year, 12, 31)
-        form.notice_start.data, form.notice_end.data = date(year + 1, 1, 5), date(year + 1, 1, 11)
-        form.presentation_date.data = date(year + 1, 3, 5)
-        form.deeds_limit.data = 2000
+        for k, v in services.default_campaign(local_today()).__dict__.items():
+            getattr(form, k).data = v
         form.criteria.data = services.criteria_text(services.DEFAULT_CRITERIA)
     if form.validate_on_submit():
         campaign = _save_campaign(form, None)

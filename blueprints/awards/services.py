@@ -123,12 +123,73 @@ def criteria_text(criteria: list[dict]) -> str:
     return "\n".join(f"{c['name']}：{c['max']}" for c in criteria)
 
 
+# Time each stage gets in a new campaign's default dates (the city admin may change them).
+NOMINATION_DAYS = 14      # 推荐: two weeks for organizations to nominate
+DISTRICT_DAYS = 7         # 区级推荐: a week for the districts
+REVIEW_DAYS = 14          # 市级评审: two weeks for the panel
+NOTICE_WORKING_DAYS = 5   # 公示: at least five working days (Monday–Friday)
+
+
+def default_title(year: int) -> str:
+    return f"{year}年度湛江市志愿服务先进典型评选表彰"
+
+
+def title_taken(year: int, title: str, exclude_id: int | None = None) -> bool:
+    stmt = select(func.count(Campaign.id)).where(Campaign.year == year, Campaign.title == (title or "").strip())
+    if exclude_id is not None:
+        stmt = stmt.where(Campaign.id != exclude_id)
+    return bool(db.session.scalar(stmt))
+
+
+def _working_day_on_or_after(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _add_working_days(day: date, n: int) -> date:
+    """The n-th working day after `day` (Monday–Friday; holidays are not modelled)."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def default_campaign(today: date) -> CampaignData:
+    """A new campaign's proposal: this year's default title unless a campaign already has it (then next
+    year's, else no title), and dates that give every stage its time, the 公示 five working days and
+    the presentation on the next commemoration day (003: 3月5日, 5月4日, 12月5日)."""
+    year, title = today.year, ""
+    for y in (today.year, today.year + 1):
+        if not title_taken(y, default_title(y)):
+            year, title = y, default_title(y)
+            break
+    nomination_end = today + timedelta(days=NOMINATION_DAYS)
+    district_deadline = nomination_end + timedelta(days=DISTRICT_DAYS)
+    review_deadline = district_deadline + timedelta(days=REVIEW_DAYS)
+    notice_start = _working_day_on_or_after(review_deadline + timedelta(days=1))
+    notice_end = _add_working_days(notice_start, NOTICE_WORKING_DAYS - 1)
+    after = notice_end + timedelta(days=1)
+    presentation = min(date(y, m, d) for y in (after.year, after.year + 1) for m, d, _ in PRESENTATION_DAYS
+                       if date(y, m, d) >= after)
+    return CampaignData(year=year, title=title, nomination_start=today, nomination_end=nomination_end,
+                        district_deadline=district_deadline, review_deadline=review_deadline,
+                        notice_start=notice_start, notice_end=notice_end, presentation_date=presentation)
+
+
+def _check_title(d: CampaignData, exclude_id: int | None = None) -> None:
+    if title_taken(d.year, d.title, exclude_id):
+        raise AwardError(f"{d.year} 年已有同名评选“{d.title.strip()}”，请换一个名称", "title")
+
+
 def create_campaign(user: User, d: CampaignData, criteria: list[dict]) -> Campaign:
     if user.role != Role.CITY_ADMIN:
         raise AwardError("只有市文明办可以发起评选", status=403)
     errors = check_dates(d)
     if errors:
         raise AwardError(errors[0][1], errors[0][0])
+    _check_title(d)
     c = Campaign(created_by_id=user.id, criteria=criteria, **d.__dict__)
     db.session.add(c)
     districts = _district_ids()
@@ -148,6 +209,7 @@ def update_campaign(user: User, c: Campaign, d: CampaignData, criteria: list[dic
         raise AwardError(errors[0][1], errors[0][0])
     if c.stage != CampaignStage.NOMINATING and criteria != c.criteria:
         raise AwardError("评审开始后不能再修改评分标准", "criteria")
+    _check_title(d, exclude_id=c.id)
     for k, v in d.__dict__.items():
         setattr(c, k, v)
     c.criteria = criteria

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, St
 
 from blueprints.funding.services import FundingError, parse_amount
 from core.forms import DateField
+from core.pickers import PickField
 
 
 class MoneyField(StringField):
@@ -86,7 +87,7 @@ class ReverseForm(FlaskForm):
 
 class ProjectForm(FlaskForm):
     title = _text("项目名称", 128, "请填写项目名称")
-    buyer_region_id = SelectField("购买方（区域）", coerce=int, validators=[DataRequired("请选择购买方")])
+    buyer_region_id = PickField("购买方（区域）", validators=[DataRequired("请选择购买方")])
     buyer_name = _text("购买主体名称", 128)
     provider_org_id = SelectField("承接组织", coerce=int, validators=[Optional()],
                                   description="招标后确定；立项时可暂不填写")

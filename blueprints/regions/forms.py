@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from core.pickers import PickField
 
 CODE_RE = r"^(\d{6}|\d{9}|\d{12})$"
 
@@ -17,7 +19,7 @@ class RegionForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    parent_id = SelectField("新的上级区域", coerce=int, validators=[DataRequired("请选择新的上级区域")])
+    parent_id = PickField("新的上级区域", validators=[DataRequired("请选择新的上级区域")])
 
 
 def _count(label):

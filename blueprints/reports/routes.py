@@ -138,7 +138,16 @@ def _detail_ctx(report: MonthlyReport, transition_form: TransitionForm | None = 
                 labels=services.ACTION_LABELS, transition_form=transition_form or TransitionForm(),
                 can_file=services.can_file(current_user, report), due=services.due_date(report.year, report.month),
                 standing=services.standing(report, report.year, report.month, local_today()),
-                org_reports=_org_reports(report), live=services.figures_for(report) if report.status.editable else None)
+                org_reports=_org_reports(report), live=services.figures_for(report) if report.status.editable else None,
+                next_review=_next_review(report))
+
+
+def _next_review(report: MonthlyReport) -> MonthlyReport | None:
+    """Once this report is decided, its reviewer is offered the next one waiting (下一份待审)."""
+    if report.status not in (ReportStatus.ACCEPTED, ReportStatus.RETURNED) \
+            or not services.can_review(current_user, report):
+        return None
+    return services.next_pending_review(current_user, exclude_id=report.id)
 
 
 def _org_reports(report: MonthlyReport) -> list:

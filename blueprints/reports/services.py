@@ -571,6 +571,18 @@ def pending_reviews(user: User) -> int:
     return db.session.scalar(stmt) or 0
 
 
+def next_pending_review(user: User, exclude_id: int | None = None) -> MonthlyReport | None:
+    """The oldest report still awaiting this reviewer (offered after a review: "下一份待审")."""
+    if user.role not in (Role.DISTRICT_STAFF, Role.CITY_ADMIN):
+        return None
+    stmt = scope.scoped(select(MonthlyReport), MonthlyReport, user).where(_awaiting_review_of(user))
+    if exclude_id is not None:
+        stmt = stmt.where(MonthlyReport.id != exclude_id)
+    return db.session.scalar(stmt.order_by(MonthlyReport.year, MonthlyReport.month,
+                                           func.coalesce(MonthlyReport.submitted_at, MonthlyReport.created_at),
+                                           MonthlyReport.id).limit(1))
+
+
 @dataclass
 class MatrixRow:
     unit_id: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import g, url_for
 
 from blueprints.stations import services
+from core.sources import cite
 from core.figures import Figure, register_figure
 
 
@@ -42,11 +43,11 @@ def communities(user) -> Figure:
 
 @register_figure("stations.met")
 def met(user) -> Figure:
-    return Figure(_board(user).totals["met"], "“五有”达标站点", "最近一次评估“五有”全部达标的运行中站点（001）。",
+    return Figure(_board(user).totals["met"], "“五有”达标站点", "最近一次评估“五有”全部达标的运行中站点（依据" + cite("001") + "）。",
                   unit="个", url=_url(), page_attr="data-figure")
 
 
 @register_figure("stations.public")
 def public(user) -> Figure:
-    return Figure(_board(user).totals["public"], "公共场所站点", "设在公园、广场、活动中心、行业服务窗口等公共场所的运行中站点（000）。",
+    return Figure(_board(user).totals["public"], "公共场所站点", "设在公园、广场、活动中心、行业服务窗口等公共场所的运行中站点（依据" + cite("000") + "）。",
                   unit="个", url=_url(), page_attr="data-figure")

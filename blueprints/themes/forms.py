@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import IntegerField
 
@@ -28,8 +28,10 @@ class IntSelectField(SelectField):
 
 
 def _year(label: str = "年度"):
-    # No DataRequired: it would replace "请填写整数" for typed words with a misleading "请填写年度".
-    return IntegerField(label, validators=[NumberRange(2000, 2100, "年度应为 2000–2100 之间的整数")])
+    # InputRequired, not DataRequired: typed words keep "请填写整数" (core.forms.IntegerField); the
+    # flag marks the field required on the form.
+    return IntegerField(label, validators=[InputRequired(f"请填写{label}"),
+                                           NumberRange(2000, 2100, "年度应为 2000–2100 之间的整数")])
 
 
 class PlanForm(FlaskForm):

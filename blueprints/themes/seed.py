@@ -46,7 +46,7 @@ def seed(ctx: dict) -> None:
     for year in (today.year - 1, today.year):
         plan = ThemePlan(year=year, region=city, title=f"{city.name}{year}年“每月一主题”志愿服务活动安排表",
                          status=PlanStatus.PUBLISHED, published_at=utcnow(), copied_from_id=example.id,
-                         note="参照《2015年广安市志愿服务制度化工作方案》附件制定：市级和各地每月突出主题开展一次集中统一的志愿服务活动。")
+                         note="市级和各地每月突出主题开展一次集中统一的志愿服务活动。")
         db.session.add(plan)
         for r in example.rows:
             plan.rows.append(ThemePlanRow(

@@ -248,15 +248,24 @@ def copy_plan_unchecked(source: ThemePlan, year: int, region: Region | None = No
     """The copy itself (the demo seed calls it directly): title with the year replaced, rows in order."""
     region = region or source.region
     title = source.title.replace(str(source.year), str(year))
-    if str(source.year) not in source.title and region.id != source.region_id:
+    if source.is_example or (str(source.year) not in source.title and region.id != source.region_id):
         title = default_title(region, year)
-    plan = ThemePlan(year=year, region=region, title=title[:200], note=source.note, created_by_id=user_id,
+    # The 2015 广安 table is an example only: a plan made from it is the region's own, and neither its
+    # title nor its note names 广安 or cites that plan.
+    note = "" if source.is_example else source.note
+    plan = ThemePlan(year=year, region=region, title=title[:200], note=note, created_by_id=user_id,
                      copied_from_id=source.id)
     db.session.add(plan)
     old, new = str(source.year), str(year)
-    for r in source.rows:  # "感恩奋进·广安志愿2015"展示交流活动 becomes the new year's
+    place = region.name.removesuffix("市") if source.is_example else ""
+
+    def adapt(text: str) -> str:  # "感恩奋进·广安志愿2015"展示交流活动 becomes the new year's (and place's)
+        text = text.replace(old, new)
+        return text.replace("广安", place) if place else text
+
+    for r in source.rows:
         plan.rows.append(ThemePlanRow(position=r.position, month_start=r.month_start, month_end=r.month_end,
-                                      name=r.name.replace(old, new)[:200], content=r.content.replace(old, new),
+                                      name=adapt(r.name)[:200], content=adapt(r.content),
                                       lead_unit=r.lead_unit, responsible_units=r.responsible_units))
     db.session.flush()
     return plan

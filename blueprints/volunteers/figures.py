@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import (CorrectionRequest, RecordStatus, RequestStatus, ServiceRecord, Volunteer,
                                           VolunteerStatus, VolunteerYearHours)
+from core.sources import cite
 from core import scope
 from core.extensions import db
 from core.figures import Figure, register_figure
@@ -50,7 +51,7 @@ def core_volunteers(user) -> Figure:
         select(VolunteerYearHours.volunteer_id).where(VolunteerYearHours.year == year,
                                                       VolunteerYearHours.hours >= ledger.core_hours()))))
     return Figure(n, f"{year} 年志愿者骨干",
-                  f"{year} 年已审核服务时长（各记录单位合计）达到 {ledger.core_hours()} 小时的志愿者（001 第四条），"
+                  f"{year} 年已审核服务时长（各记录单位合计）达到 {ledger.core_hours()} 小时的志愿者（{cite('001', '第四条')}），"
                   "按组织统计。", unit="人", url=url_for("volunteers.index", kind="core"))
 
 

@@ -7,6 +7,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.volunteers.models import (AVAILABILITY, DISMISS_LABELS, POLITICAL_LABELS, SKILLS, Quality)
+from core.pickers import PickField
+from core.sources import cite
 from core.validators import IdNumber, Phone
 
 
@@ -61,7 +63,7 @@ CHANNELS = ["现场", "电话", "书面", "其他"]
 
 
 class VolunteerForm(CnForm):
-    organization_id = SelectField("登记组织", coerce=int, validators=[DataRequired("请选择登记组织")])
+    organization_id = PickField("登记组织", validators=[DataRequired("请选择登记组织")])
     name = StringField("姓名", validators=[_required("姓名"), Length(max=64, message="姓名最多 64 个字")])
     id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"), IdNumber()],
                             render_kw={"autocomplete": "off", "maxlength": 18},
@@ -90,7 +92,7 @@ class VolunteerEditForm(VolunteerForm):
 
 
 class DismissForm(CnForm):
-    reason = RadioField("劝退原因（001 第五条）", choices=[(k.value, v) for k, v in DISMISS_LABELS.items()],
+    reason = RadioField(f"劝退原因（依据{cite('001', '附件4 第五条')}）", choices=[(k.value, v) for k, v in DISMISS_LABELS.items()],
                         validators=[DataRequired("请选择劝退原因")])
     dismissed_on = _date("劝退日期")
     note = TextAreaField("情况说明", validators=[Length(max=500, message="最多 500 个字")])
@@ -101,14 +103,14 @@ class ReinstateForm(CnForm):
 
 
 class MembershipForm(CnForm):
-    organization_id = SelectField("加入组织", coerce=int, validators=[DataRequired("请选择组织")])
+    organization_id = PickField("加入组织", validators=[DataRequired("请选择组织")])
 
 
 QUALITY_CHOICES = [(q.value, q.label) for q in Quality]
 
 
 class RecordForm(CnForm):
-    organization_id = SelectField("记录单位", coerce=int, validators=[DataRequired("请选择记录单位")])
+    organization_id = PickField("记录单位", validators=[DataRequired("请选择记录单位")])
     service_date = _date("服务日期")
     hours = StringField("时长（小时）", validators=[_required("时长")], render_kw={"inputmode": "decimal"})
     content = TextAreaField("服务内容", validators=[_required("服务内容"), Length(max=500, message="最多 500 个字")])
@@ -140,7 +142,7 @@ class AwardForm(CnForm):
 
 
 class RequestForm(CnForm):
-    organization_id = SelectField("答复组织", coerce=int, validators=[DataRequired("请选择答复组织")])
+    organization_id = PickField("答复组织", validators=[DataRequired("请选择答复组织")])
     record_id = SelectField("涉及的记录", coerce=int, validators=[Optional()])
     received_on = _date("收到日期")
     channel = SelectField("提出方式", choices=[(c, c) for c in CHANNELS], default="现场")
@@ -155,7 +157,7 @@ class AnswerForm(CnForm):
 
 
 class CertificateForm(CnForm):
-    organization_id = SelectField("出具单位", coerce=int, validators=[DataRequired("请选择出具单位")])
+    organization_id = PickField("出具单位", validators=[DataRequired("请选择出具单位")])
     person_in_charge = StringField("出具单位负责人", validators=[_required("负责人"), Length(max=64, message="最多 64 个字")])
     period_start = _date("起始日期")
     period_end = _date("截止日期")
@@ -166,12 +168,12 @@ class RevokeForm(CnForm):
 
 
 class ImportForm(CnForm):
-    organization_id = SelectField("登记组织", coerce=int, validators=[DataRequired("请选择登记组织")])
+    organization_id = PickField("登记组织", validators=[DataRequired("请选择登记组织")])
     file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要导入的文件")])
 
 
 class TransferImportForm(CnForm):
-    organization_id = SelectField("接收组织", coerce=int, validators=[DataRequired("请选择接收组织")])
+    organization_id = PickField("接收组织", validators=[DataRequired("请选择接收组织")])
     file = FileField("转移文件（.json）", validators=[FileRequired("请选择转移文件")])
     id_number = StringField("志愿者身份证号", validators=[DataRequired("请填写身份证号"), IdNumber()],
                             render_kw={"autocomplete": "off", "maxlength": 18},

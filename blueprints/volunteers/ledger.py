@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable
 
@@ -270,6 +270,7 @@ def create_record(user, volunteer: Volunteer, org: Organization, day: date, hour
     )
     db.session.add(record)
     db.session.flush()
+    notify_verifiers({org.id})
     return record
 
 
@@ -315,7 +316,51 @@ def create_records(user, org: Organization, day: date, items: list[tuple[Volunte
         )
     db.session.add_all(made.values())
     db.session.flush()
+    if made:
+        notify_verifiers({org.id})
     return made, refused
+
+
+# ---- who acts next: the recording organization's leader verifies ------------------------------------
+
+def pending_count(org_id: int) -> int:
+    return db.session.scalar(select(func.count(ServiceRecord.id)).where(
+        ServiceRecord.organization_id == org_id, ServiceRecord.status == RecordStatus.PENDING)) or 0
+
+
+def notify_verifiers(org_ids: Iterable[int]) -> int:
+    """Tell each organization's leader that records await their verification — one in-app
+    notification per leader and day (the monthly reports' notifications, as 催报 sends them), kept
+    up to date with the count instead of one message per record. Returns the number of new ones."""
+    from datetime import datetime, time
+
+    from blueprints.reports.models import Notification
+    from blueprints.reports.services import _path, notify, org_leaders
+    from core.timeutil import LOCAL_TZ
+
+    ids = sorted(set(org_ids))
+    if not ids:
+        return 0
+    day_start = datetime.combine(local_today(), time.min, LOCAL_TZ).astimezone(timezone.utc).replace(tzinfo=None)
+    names = dict(db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
+    new = 0
+    for org_id, leaders in org_leaders(ids).items():
+        count = pending_count(org_id)
+        if not count:
+            continue
+        url = _path("ledger.index", status=RecordStatus.PENDING.value, org=org_id)
+        title = f"{names.get(org_id, '')}有 {count} 条服务记录待您审核"
+        for u in leaders:
+            today_note = db.session.scalar(select(Notification).where(
+                Notification.user_id == u.id, Notification.url == url, Notification.created_at >= day_start)
+                .order_by(Notification.id.desc()).limit(1))
+            if today_note is not None:
+                today_note.title = title[:200]
+            else:
+                notify([u], title, "审核通过后记录才计入志愿者的服务时长。", url)
+                new += 1
+    db.session.flush()
+    return new
 
 
 def update_record(user, record: ServiceRecord, day: date, hours, content: str, quality) -> None:

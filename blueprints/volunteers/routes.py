@@ -25,7 +25,8 @@ from core.pagination import paginate
 from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
-from core.validators import mask_phone
+from core.validators import ValidationError as IdValidationError
+from core.validators import mask_phone, parse_id_number
 from core.templating import is_htmx
 
 bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
@@ -145,6 +146,27 @@ def create():
             return redirect(url_for("volunteers.detail", vid=v.id), 303)
     status = 422 if form.errors else 200
     return render_template("volunteers/form.html", form=form, volunteer=None, no_orgs=not orgs), status
+
+
+@bp.post("/id-preview")
+@roles_required(*WRITERS)
+def id_preview():
+    """What the ID number being typed says (性别, 出生日期, 年龄) or what is wrong with it, before saving.
+    POST only, so the number never reaches a URL or an access log; nothing is stored or logged."""
+    raw = (request.form.get("id_number") or "").strip()[:32]
+    info, error = None, None
+    if raw:
+        try:
+            info = parse_id_number(raw, local_today())
+        except IdValidationError as e:
+            error = e.message
+    today = local_today()
+    age = info.age_on(today) if info else None
+    resp = make_response(render_template("volunteers/_id_preview.html", info=info, error=error, age=age,
+                                         minor=age is not None and age < services.ADULT_AGE, typed=len(raw),
+                                         partial=raw.isdigit() and len(raw) < 18))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.route("/<int:vid>/edit", methods=["GET", "POST"])

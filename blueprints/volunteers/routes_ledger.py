@@ -136,7 +136,7 @@ def record_new(vid: int):
             _field_error(form, e, "hours")
         else:
             db.session.commit()
-            flash("已录入服务记录（待审核）。" + ("该记录晚于服务日期 10 个工作日以上录入，已标记为补录。"
+            flash(f"已录入服务记录，待{org.name}审核。" + ("该记录晚于服务日期 10 个工作日以上录入，已标记为补录。"
                                                 if record.late_entry else ""), "success")
             if request.form.get("again"):
                 return redirect(url_for("volunteers.record_new", vid=v.id), 303)
@@ -464,7 +464,8 @@ def certificate_revoke(cid: int):
             return redirect(url_for("volunteers.detail", vid=cert.volunteer_id, _anchor="certificates"), 303)
     status = 422 if form.errors else 200
     return render_template(T + "simple_form.html", form=form, v=cert.volunteer,
-                           title=f"作废证明 {cert.serial}", note="作废后该证明在核验页面显示为“已作废”。"), status
+                           title=f"作废证明 {cert.serial}", note="作废后该证明在核验页面显示为“已作废”。",
+                           confirm=f"作废后证明 {cert.serial} 在核验页面显示为“已作废”，不能恢复。确定作废？"), status
 
 
 @public_bp.get("/")

@@ -1,11 +1,14 @@
 // Small behaviours without inline script (the CSP forbids it).
 (function () {
   "use strict";
-  // <form data-confirm="…">: ask before submitting a destructive one-button form.
+  // <form data-confirm="…"> or <button type="submit" data-confirm="…">: ask before an irreversible
+  // submission, saying what will be frozen (htmx forms use hx-confirm, which htmx asks itself).
   document.addEventListener("submit", function (ev) {
-    var form = ev.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    var form = ev.target, btn = ev.submitter;
+    var msg = (btn && btn.dataset && btn.dataset.confirm) || (form.dataset && form.dataset.confirm);
+    if (msg && !window.confirm(msg)) {
       ev.preventDefault();
+      ev.stopImmediatePropagation();
     }
   }, true);
   // htmx: confirm via the same attribute on buttons, and show server errors instead of silence.
@@ -26,6 +29,25 @@
       ev.detail.shouldSwap = true;
       ev.detail.isError = false;
     }
+  });
+  // Long pickers (templates/_macros/forms.html org_picker): typing narrows the options by name;
+  // the empty "请选择…" option and the current choice always stay.
+  document.addEventListener("input", function (ev) {
+    var box = ev.target;
+    if (!box.dataset || !box.dataset.filterSelect) return;
+    var sel = document.getElementById(box.dataset.filterSelect);
+    if (!sel) return;
+    if (!sel._allOptions) sel._allOptions = Array.prototype.slice.call(sel.options);
+    var q = box.value.trim().toLowerCase(), current = sel.value, shown = 0;
+    var keep = sel._allOptions.filter(function (o) {
+      var ok = !o.value || o.value === current || !q || o.text.toLowerCase().indexOf(q) >= 0;
+      if (ok && o.value) shown++;
+      return ok;
+    });
+    sel.replaceChildren.apply(sel, keep);
+    sel.value = current;  // re-inserting options must not move the choice
+    var count = document.getElementById(box.dataset.filterSelect + "-count");
+    if (count) count.textContent = q ? "找到 " + shown + " 个" : "";
   });
   // A lazily loaded tree branch marks its toggle as open.
   document.addEventListener("htmx:afterSwap", function (ev) {

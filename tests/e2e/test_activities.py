@@ -22,6 +22,8 @@ def _shot(page, name):
 
 
 def test_create_sign_up_and_record_attendance(page, world):
+    confirms: list[str] = []  # irreversible steps ask first (issue 15); the test says yes
+    page.on("dialog", lambda d: (confirms.append(d.message), d.accept()))
     org = world["org_a"]
     vols = [factories.activity_volunteer(org, name=n) for n in ("林晓红", "林大海", "陈志远")]
     db.session.commit()

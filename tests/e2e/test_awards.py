@@ -23,6 +23,8 @@ def logout(page):
 
 
 def test_nominate_recommend_score_publish_decide(page, world):
+    confirms: list[str] = []  # irreversible steps ask first (issue 15); the test says yes
+    page.on("dialog", lambda d: (confirms.append(d.message), d.accept()))
     second = f.user(Role.REVIEWER, "reviewer_two", display_name="林慧")
     camp = f.award_campaign(panel=[world["reviewer"], second])
     today = local_today()
@@ -117,6 +119,7 @@ def test_nominate_recommend_score_publish_decide(page, world):
     page.goto(f"/awards/{camp.id}")
     page.click("button:has-text('作出表彰决定')")
     page.wait_for_selector(".flash-success")
+    assert any("表彰决定" in m and "不能撤回" in m for m in confirms), confirms
     with page.expect_download() as dl:
         page.click("text=下载荣誉证书（PDF）")
     assert dl.value.suggested_filename.endswith(".pdf")

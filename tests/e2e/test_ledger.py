@@ -24,6 +24,8 @@ def _shot(page, name):
 
 
 def test_record_verify_certify_and_check(page, world, live_server):
+    confirms: list[str] = []  # irreversible steps ask first (issue 15); the test says yes
+    page.on("dialog", lambda d: (confirms.append(d.message), d.accept()))
     v = factories.activity_volunteer(world["org_a"], name="林晓红", registered_on=date(2023, 3, 1))
     db.session.commit()
     day = (local_today() - timedelta(days=2)).isoformat()
@@ -48,6 +50,7 @@ def test_record_verify_certify_and_check(page, world, live_server):
     page.check("input[name=ids]")
     page.click("#verify-selected")
     page.wait_for_selector("text=已审核通过 1 条记录")
+    assert any("计入服务时长" in m for m in confirms), confirms
     assert page.locator("input[name=ids]").count() == 0
     _shot(page, "ledger-verified")
     db.session.commit()  # end the test's own transaction: see what the server committed
@@ -103,7 +106,8 @@ def test_ledger_filter_checkboxes_are_visible_and_dates_do_not_wrap(page, world,
     for name in ("late", "corrected"):
         box = page.locator(f"input[name={name}]").bounding_box()
         assert box["width"] >= 12 and box["height"] >= 12, (name, box)
-    cell = page.locator(".ledger-table td.date").first.bounding_box()
-    assert cell["height"] < 45, cell  # one line, not '2026-11-' / '23'
+    # The date itself (the row may be taller: a pending record says who verifies it, issue 15)
+    cell = page.locator(".ledger-table td.date a").first.bounding_box()
+    assert cell["height"] < 30, cell  # one line, not '2026-11-' / '23'
     page.check("input[name=late]")
     assert page.is_checked("input[name=late]")

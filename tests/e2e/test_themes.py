@@ -22,6 +22,8 @@ def _shot(page, name):
 
 
 def test_plan_calendar_activity_and_board(page, world):
+    confirms: list[str] = []  # irreversible steps ask first (issue 15); the test says yes
+    page.on("dialog", lambda d: (confirms.append(d.message), d.accept()))
     today = local_today()
     this_year = theme_plan(world["city"], today.year, title=f"湛江市{today.year}年月主题活动安排表")
     activity = factories.activity(world["org_a"], "学雷锋便民服务", held_on=today)

@@ -153,10 +153,17 @@ def test_copy_makes_a_draft_of_the_next_year_with_every_row(world):
     example, _ = services.load_example(world["city_admin"])
     copy = services.copy_plan(world["city_admin"], example, 2027)
     assert copy.status == PlanStatus.DRAFT and not copy.is_example and copy.region_id == world["city"].id
-    assert copy.title == "“感恩奋进·广安志愿2027月主题活动”安排表" and copy.copied_from_id == example.id
+    # The 2015 广安 table is an example only: the copy is the city's own plan, naming neither 广安 nor
+    # that plan (issue 15).
+    city = world["city"].name
+    assert copy.title == f"{city}2027年“每月一主题”志愿服务活动安排表" and copy.copied_from_id == example.id
+    assert copy.note == "" and "广安" not in copy.title
+    place = city.removesuffix("市")
     assert [(r.month_label, r.name, r.content) for r in copy.rows] == [
-        (r.month_label, r.name.replace("2015", "2027"), r.content) for r in example.rows]
-    assert copy.rows[-1].name == "“感恩奋进·广安志愿2027”展示交流活动"
+        (r.month_label, r.name.replace("2015", "2027").replace("广安", place), r.content.replace("广安", place))
+        for r in example.rows]
+    assert copy.rows[-1].name == f"“感恩奋进·{place}志愿2027”展示交流活动"
+    assert not any("广安" in r.name + r.content for r in copy.rows)
     with pytest.raises(services.ThemeError, match="已经存在"):
         services.copy_plan(world["city_admin"], example, 2027)
 
