@@ -240,6 +240,14 @@ class Nomination(db.Model):
         return self.district_id, self.organization_id
 
 
+# Each step's verb in the history (services check actions against these keys).
+ACTION_LABELS = {
+    "create": "创建推荐", "submit": "提交推荐", "recommend": "区级推荐", "reject": "区级不予推荐",
+    "rank": "评审排名", "publicize": "列入公示", "drop": "未列入公示", "award": "决定表彰",
+    "revoke": "取消表彰资格",
+}
+
+
 class NominationStep(StepMixin, db.Model):
     __tablename__ = "award_nomination_step"
 
@@ -250,8 +258,6 @@ class NominationStep(StepMixin, db.Model):
 
     @property
     def label(self) -> str:
-        from blueprints.awards.services import ACTION_LABELS
-
         return ACTION_LABELS.get(self.action, self.action)
 
 

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from blueprints.accounts.models import Role, User
-from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, DistrictQuota, Nomination,
+from blueprints.awards.models import (ACTION_LABELS, AwardKind, Campaign, CampaignStage, DistrictQuota, Nomination,
                                       NominationStatus, NominationStep, NomineeType, Objection, ObjectionStatus,
                                       PanelMember, ScoreSheet)
 from blueprints.orgs.models import Organization, OrgStatus
@@ -50,13 +50,6 @@ SUMMARY_MAX = 200
 OBJECTION_LIMIT = 3  # per client and campaign …
 OBJECTION_WINDOW = timedelta(hours=1)  # … within this time
 TRIM_FROM = 5  # drop the highest and lowest total when at least this many reviewers scored
-
-ACTION_LABELS = {
-    "create": "创建推荐", "submit": "提交推荐", "recommend": "区级推荐", "reject": "区级不予推荐",
-    "rank": "评审排名", "publicize": "列入公示", "drop": "未列入公示", "award": "决定表彰",
-    "revoke": "取消表彰资格",
-}
-
 
 class AwardError(ValueError):
     def __init__(self, message: str, field: str | None = None, status: int = 422):

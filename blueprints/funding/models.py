@@ -208,6 +208,17 @@ class ServiceProject(db.Model):
         return self.buyer_region_id, self.provider_org_id
 
 
+# Each step's verb in a project's history (services check actions against these keys).
+PROJECT_ACTION_LABELS = {
+    "create": "立项",
+    "tender": "发布招标",
+    "award": "确定承接组织，开始实施",
+    "submit": "提交验收",
+    "reject": "验收未通过，退回实施",
+    "close": "验收通过，结项",
+}
+
+
 class ProjectStep(StepMixin, db.Model):
     """One transition of a project: who, when, from → to, comment."""
 
@@ -222,8 +233,6 @@ class ProjectStep(StepMixin, db.Model):
 
     @property
     def label(self) -> str:
-        from blueprints.funding.services import PROJECT_ACTION_LABELS
-
         return PROJECT_ACTION_LABELS.get(self.action, self.action)
 
 

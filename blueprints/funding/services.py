@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import BigInteger, Select, and_, case, cast, extract, func, or_, select, true
 
 from blueprints.accounts.models import Role, User
-from blueprints.funding.models import (EntryKind, FundAudit, ItemStatus, LedgerEntry, ProjectPayment, ProjectStatus,
-                                       ProjectStep, RectificationItem, ServiceProject)
+from blueprints.funding.models import (PROJECT_ACTION_LABELS, EntryKind, FundAudit, ItemStatus, LedgerEntry,
+                                       ProjectPayment, ProjectStatus, ProjectStep, RectificationItem, ServiceProject)
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region, RegionLevel
 from core import scope
@@ -544,14 +544,6 @@ def entry_years(user: User) -> list[int]:
 
 # ---- purchased-service projects (政府购买服务, 000) ------------------------------------------------
 
-PROJECT_ACTION_LABELS = {
-    "create": "立项",
-    "tender": "发布招标",
-    "award": "确定承接组织，开始实施",
-    "submit": "提交验收",
-    "reject": "验收未通过，退回实施",
-    "close": "验收通过，结项",
-}
 # action → (from, to, comment required)
 PROJECT_TRANSITIONS = {
     "tender": (ProjectStatus.INITIATED, ProjectStatus.TENDERING, False),

@@ -147,6 +147,20 @@ class OrgServiceField(db.Model):
     organization: Mapped[Organization] = relationship(back_populates="service_field_rows")
 
 
+# Each step's verb in an organization's history (the workflow checks actions against these keys).
+ACTION_LABELS = {
+    "create": "创建",
+    "import": "导入登记",
+    "submit": "提交审核",
+    "resubmit": "修改后重新提交",
+    "approve": "审核通过",
+    "return": "退回",
+    "suspend": "暂停",
+    "reinstate": "恢复",
+    "deregister": "注销",
+}
+
+
 class OrgStep(StepMixin, db.Model):
     """One step of the registration workflow: who, when, what, and the comment (reason)."""
 
@@ -161,8 +175,6 @@ class OrgStep(StepMixin, db.Model):
 
     @property
     def label(self) -> str:
-        from blueprints.orgs.workflow import ACTION_LABELS
-
         return ACTION_LABELS.get(self.action, self.action)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from blueprints.accounts.models import Role, User, UserStatus, user_organization
-from blueprints.orgs.models import Organization, OrgStatus, OrgStep
+from blueprints.orgs.models import ACTION_LABELS, Organization, OrgStatus, OrgStep
 from core import scope
 from core.audit import record_change
 from core.extensions import db
@@ -44,17 +44,6 @@ TRANSITIONS: dict[str, Transition] = {
     "deregister": Transition(frozenset({S.APPROVED, S.SUSPENDED}), S.DEREGISTERED, "office", reason_required=True),
 }
 
-ACTION_LABELS = {
-    "create": "创建",
-    "import": "导入登记",
-    "submit": "提交审核",
-    "resubmit": "修改后重新提交",
-    "approve": "审核通过",
-    "return": "退回",
-    "suspend": "暂停",
-    "reinstate": "恢复",
-    "deregister": "注销",
-}
 # The button label where it differs from the history label.
 BUTTON_LABELS = {"submit": "提交审核", "resubmit": "重新提交", "approve": "审核通过", "return": "退回修改",
                  "suspend": "暂停", "reinstate": "恢复", "deregister": "注销"}
