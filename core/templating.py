@@ -107,16 +107,17 @@ def vary_hx(body, status: int = 200) -> Response:
     return resp
 
 
-def render_htmx(page: str, partial: str, *, page_context: Callable[[], dict] | None = None,
-                status: int = 200, **context) -> Response:
+def render_htmx(page_template: str, partial_template: str, /, *, page_context: Callable[[], dict] | None = None,
+                **context) -> Response:
     """The partial for an htmx request, the whole page otherwise, with `Vary: HX-Request`.
 
-    `context` goes to both templates; `page_context()` (what only the page needs: filter choices,
-    buttons) is computed only when the whole page is rendered."""
+    `context` goes to both templates (any name but `page_context`: `page`, `status`… are the views');
+    `page_context()` (what only the page needs: filter choices, buttons) is computed only when the whole
+    page is rendered."""
     if is_htmx():
-        return vary_hx(render_template(partial, **context), status)
+        return vary_hx(render_template(partial_template, **context))
     extra = page_context() if page_context is not None else {}
-    return vary_hx(render_template(page, **extra, **context), status)
+    return vary_hx(render_template(page_template, **extra, **context))
 
 
 def init_templating(app: Flask) -> None:
