@@ -270,3 +270,23 @@ def test_a_page_or_partial_answer_says_it_varies_by_hx_request(app):
                            page_context=lambda: asked.append(1) or {}, code=404, title="标题", text="正文")
         assert "HX-Request" in resp.vary and asked == [1] and resp.status_code == 200
         assert "正文" in resp.get_data(as_text=True)
+
+
+def test_no_feature_sets_vary_by_hand():
+    # A page-or-partial URL answers through core.templating.render_htmx / vary_hx, never a local copy.
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "blueprints").rglob("*.py")
+                 if "vary.add" in p.read_text(encoding="utf-8") or '"Vary"' in p.read_text(encoding="utf-8")
+                 or "def _vary" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+def test_every_import_preview_is_the_shared_macro():
+    # The preview table of an uploaded file (summary, confirm button, rows with their problems) has one
+    # home: templates/_macros/imports.html. A second copy in a feature's template is a regression.
+    macro = ROOT / "templates" / "_macros" / "imports.html"
+    copies = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html")
+              if p != macro and "selectattr('errors')" in p.read_text(encoding="utf-8")]
+    users = [p.parent.name for p in (ROOT / "templates").rglob("import.html")
+             if "import_preview(" in p.read_text(encoding="utf-8")]
+    assert copies == []
+    assert sorted(users) == ["insurance", "orgs", "regions", "themes", "volunteers"]
