@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from blueprints.accounts.forms import USERNAME_RE
@@ -26,6 +27,7 @@ def demo_accounts_text() -> str:
 
 
 @click.command("demo-accounts")
+@with_appcontext
 def demo_accounts():
     """Print the demo accounts."""
     click.echo(demo_accounts_text())
@@ -38,6 +40,7 @@ def demo_accounts():
 @click.option("--name", "display_name", default="", help="姓名/称呼")
 @click.option("--region-code", default="", help="管辖区域的行政区划代码（县区工作人员、领导）")
 @click.password_option(prompt="密码", confirmation_prompt="再次输入")
+@with_appcontext
 def create_user(username, role, display_name, region_code, password):
     """Create an account (e.g. the first city admin of a new installation)."""
     if not re.match(USERNAME_RE, username):
