@@ -1,27 +1,12 @@
 """The app factory: config, extensions, blueprints, error handlers, CLI. Nothing else lives here."""
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 
 from flask import Flask
 
-# One entry per feature folder under blueprints/, in dependency order (demo data is seeded in this order).
-FEATURES = [
-    "home", "regions", "orgs", "stations", "accounts", "volunteers", "activities", "themes", "reports",
-    "insurance", "funding", "awards", "assessment", "audit", "search",
-]
-
-
-def _optional(module: str):
-    """Import a feature's module if the feature has it (not every feature has models or a seed)."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
+from core.features import FEATURES, feature_modules, optional_module
 
 
 def import_models() -> None:
@@ -29,8 +14,7 @@ def import_models() -> None:
     import core.audit  # noqa: F401  (AuditEntry)
     import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
 
-    for name in FEATURES:
-        _optional(f"blueprints.{name}.models")
+    feature_modules("models")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -73,10 +57,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     import_models()
     for name in FEATURES:
-        module = _optional(f"blueprints.{name}.routes")
+        module = optional_module(f"blueprints.{name}.routes")
         if module is not None:
             app.register_blueprint(module.bp)
-        _optional(f"blueprints.{name}.figures")  # its headline figures (core/figures.py)
+        optional_module(f"blueprints.{name}.figures")  # its headline figures (core/figures.py)
 
     app.before_request(enforce_session_limits)
     init_security(app)

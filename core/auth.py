@@ -23,6 +23,19 @@ login_manager.session_protection = None  # our own idle/absolute limits below re
 log = logging.getLogger("zhiyuan")
 
 
+class _Accounts:
+    """The account and login-session models, registered by the accounts feature (its models.py)."""
+    user: type | None = None
+    session: type | None = None
+
+
+ACCOUNTS = _Accounts()
+
+
+def register_account_models(user: type, user_session: type) -> None:
+    ACCOUNTS.user, ACCOUNTS.session = user, user_session
+
+
 def _to_login(next_url: str | None = None):
     """Redirect to the login page; an HTMX request is told to navigate (not to swap the login page
     into a table cell)."""
@@ -47,8 +60,7 @@ def _load_user(user_id: str):
     """A cookie is good only while its UserSession row is: not ended, within the idle timeout and
     the absolute lifetime, of an active account. The row is read (and at most once a minute
     touched) on a connection of its own, in short transactions that never hold the request's."""
-    from blueprints.accounts.models import User, UserSession
-
+    User, UserSession = ACCOUNTS.user, ACCOUNTS.session
     row_id, _, secret = str(session.get("sid", "")).partition(".")
     if not row_id.isdigit() or not secret or len(row_id) > 9:
         return None
@@ -123,8 +135,7 @@ def current_session_id() -> int | None:
 def start_session(user) -> None:
     """A fresh session at login: nothing from before survives (no fixation), no personal data;
     a new UserSession row whose id and secret the signed cookie carries."""
-    from blueprints.accounts.models import UserSession
-
+    UserSession = ACCOUNTS.session
     session.clear()
     secret = secrets.token_urlsafe(32)
     row = UserSession(user_id=user.id, secret_hash=_hash_secret(secret), ip=client_ip(),
@@ -139,8 +150,7 @@ def start_session(user) -> None:
 
 def end_session() -> None:
     """Logout: the row ends (the caller commits), so a copy of the cookie is worthless too."""
-    from blueprints.accounts.models import UserSession
-
+    UserSession = ACCOUNTS.session
     sid = current_session_id()
     if sid is not None:
         db.session.execute(update(UserSession).where(UserSession.id == sid, UserSession.ended_at.is_(None))
@@ -220,6 +230,5 @@ def lock_period() -> timedelta:
 
 
 def find_user(username: str):
-    from blueprints.accounts.models import User
-
+    User = ACCOUNTS.user
     return db.session.scalar(select(User).where(User.username == username))

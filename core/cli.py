@@ -1,4 +1,5 @@
-"""Command-line tasks: flask seed-demo, create-user, demo-accounts, backup, restore."""
+"""Command-line tasks: flask seed-demo, backup, restore. (The accounts feature adds create-user and
+demo-accounts to the same `flask` command: blueprints/accounts/commands.py.)"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,19 +8,16 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from core.auth import ACCOUNTS
 from core.extensions import db
+from core.features import feature_modules
 
 DEMO_PASSWORD = "Demo@2026"
 
 
 def feature_seeders():
     """Each feature may ship blueprints/<name>/seed.py with seed(ctx); run in FEATURES order."""
-    from app import FEATURES, _optional
-
-    for name in FEATURES:
-        module = _optional(f"blueprints.{name}.seed")
-        if module is not None:
-            yield name, module
+    return feature_modules("seed")
 
 
 def run_seed(verbose: bool = True) -> dict:
@@ -40,68 +38,17 @@ def run_seed(verbose: bool = True) -> dict:
     return ctx
 
 
-def demo_accounts_text() -> str:
-    from blueprints.accounts.models import User
-
-    names = ["city_admin", "district_staff", "district_staff_2", "org_leader", "org_leader_2", "leader", "reviewer"]
-    users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))}
-    lines = [f"演示账户（密码均为 {DEMO_PASSWORD}）:"]
-    for n in names:
-        u = users.get(n)
-        if u:
-            lines.append(f"  {n:<18} {u.role.label} · {u.scope_label}")
-    return "\n".join(lines)
-
-
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="只在数据库没有任何账户时加载。")
     def seed_demo(if_empty: bool):
         """Load the demo city (湛江市) with accounts, organizations and records."""
-        from blueprints.accounts.models import User
-
-        if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        if if_empty and db.session.scalar(select(func.count()).select_from(ACCOUNTS.user)):
             click.echo("数据库已有数据，跳过演示数据加载。")
             return
         click.echo("正在加载演示数据 …")
         run_seed()
         click.echo("演示数据已就绪。")
-
-    @app.cli.command("demo-accounts")
-    def demo_accounts():
-        """Print the demo accounts."""
-        click.echo(demo_accounts_text())
-
-    @app.cli.command("create-user")
-    @click.argument("username")
-    @click.option("--role", type=click.Choice(["city_admin", "district_staff", "org_leader", "leader", "reviewer"]),
-                  default="city_admin", show_default=True)
-    @click.option("--name", "display_name", default="", help="姓名/称呼")
-    @click.option("--region-code", default="", help="管辖区域的行政区划代码（县区工作人员、领导）")
-    @click.password_option(prompt="密码", confirmation_prompt="再次输入")
-    def create_user(username, role, display_name, region_code, password):
-        """Create an account (e.g. the first city admin of a new installation)."""
-        from blueprints.accounts.forms import USERNAME_RE
-        from blueprints.accounts.models import Role, User
-        from blueprints.regions.models import Region
-        import re
-
-        if not re.match(USERNAME_RE, username):
-            raise click.ClickException("用户名为 3–32 位字母、数字、下划线、点或连字符")
-        if db.session.scalar(select(User).where(User.username == username)):
-            raise click.ClickException("该用户名已存在")
-        region = None
-        if region_code:
-            region = db.session.scalar(select(Region).where(Region.code == region_code))
-            if region is None:
-                raise click.ClickException(f"找不到行政区划代码 {region_code}")
-        elif role in ("district_staff", "leader"):
-            raise click.ClickException("县区工作人员和领导须指定 --region-code")
-        user = User(username=username, display_name=display_name or username, role=Role(role), region=region)
-        user.set_password(password)
-        db.session.add(user)
-        db.session.commit()
-        click.echo(f"已创建账户 {username}（{user.role.label}）。")
 
     @app.cli.command("backup")
     @click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=True, path_type=Path),

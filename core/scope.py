@@ -3,6 +3,9 @@
 Every feature registers, once, how its model is tied to the administrative tree and to
 organizations (`register(Model, region=..., org=...)`); routes and services then only call
 `scoped()`, `get_scoped_or_404()`, `require_write()`. No route filters by district by hand.
+The tree itself is registered the same way, by the features that own it: regions
+(`register_regions`), organizations (`register_organizations`) and the accounts' link of an
+organization leader to their organizations (`register_org_leaders`). This module imports no feature.
 
 Rules:
 - city_admin, and a leader whose scope is the city: every row.
@@ -20,6 +23,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, false, select, true
 
 from core.extensions import db
+from core.roles import Role
 
 
 @dataclass
@@ -36,16 +40,40 @@ class ScopeRule:
 
 
 _RULES: dict[type, ScopeRule] = {}
-_FOUNDATION: list[bool] = []  # registered lazily: models modules may import this one
+
+
+@dataclass
+class _Tree:
+    """The administrative tree and organizations, as their features registered them."""
+    region: Any = None  # the region model: id, path (materialized "/1/5/"), district_id
+    org: Any = None  # the organization model: id, region_id
+    leader_user: Any = None  # column: the user of an (organization leader, organization) link
+    leader_org: Any = None  # column: the organization of that link
+
+
+_TREE = _Tree()
 
 
 def register(model: type, **kwargs) -> None:
     _RULES[model] = ScopeRule(**kwargs)
 
 
+def register_regions(model: type) -> None:
+    """The region model (blueprints/regions): every region-scoped rule resolves through it."""
+    _TREE.region = model
+
+
+def register_organizations(model: type) -> None:
+    """The organization model (blueprints/orgs): every org-scoped rule resolves through it."""
+    _TREE.org = model
+
+
+def register_org_leaders(user_column, org_column) -> None:
+    """The link of an organization leader's account to their organizations (blueprints/accounts)."""
+    _TREE.leader_user, _TREE.leader_org = user_column, org_column
+
+
 def _rule(model: type) -> ScopeRule:
-    if not _FOUNDATION:
-        _register_foundation()
     try:
         return _RULES[model]
     except KeyError:  # a programming error, not a user's: fail loudly in tests
@@ -56,43 +84,37 @@ def _rule(model: type) -> ScopeRule:
 
 def region_subtree_ids(region_id: int) -> Select:
     """Ids of a region and everything below it."""
-    from blueprints.regions.models import Region
-
+    Region = _TREE.region
     path = select(Region.path).where(Region.id == region_id).scalar_subquery()
     return select(Region.id).where(Region.path.startswith(path, autoescape=False))
 
 
 def user_org_ids(user) -> Select:
-    from blueprints.accounts.models import user_organization
-
-    return select(user_organization.c.organization_id).where(user_organization.c.user_id == user.id)
+    """Ids of the organizations a user leads."""
+    return select(_TREE.leader_org).where(_TREE.leader_user == user.id)
 
 
 def org_ids_in_scope(user) -> Select:
     """Organizations the user may see, as a subquery of ids."""
-    from blueprints.orgs.models import Organization
-
+    Organization = _TREE.org
     return select(Organization.id).where(scope_filter(Organization, user))
 
 
 def region_ids_in_scope(user) -> Select:
-    from blueprints.regions.models import Region
-
+    Region = _TREE.region
     return select(Region.id).where(scope_filter(Region, user))
 
 
 def _org_leader_district_ids(user) -> Select:
-    from blueprints.orgs.models import Organization
-    from blueprints.regions.models import Region
-
+    Organization, Region = _TREE.org, _TREE.region
     return select(Region.district_id).where(
         Region.id.in_(select(Organization.region_id).where(Organization.id.in_(user_org_ids(user))))
     )
 
 
-def _district_org_ids(region_id: int) -> Select:
-    from blueprints.orgs.models import Organization
-
+def district_org_ids(region_id: int) -> Select:
+    """Ids of the organizations registered in a region's subtree."""
+    Organization = _TREE.org
     return select(Organization.id).where(Organization.region_id.in_(region_subtree_ids(region_id)))
 
 
@@ -106,9 +128,7 @@ def _org_match(model: type, rule: ScopeRule, org_ids: Select) -> ColumnElement[b
 # ---- the decision ------------------------------------------------------------------------------
 
 def scope_filter(model: type, user) -> ColumnElement[bool]:
-    from blueprints.accounts.models import Role
-    from blueprints.regions.models import Region
-
+    Region = _TREE.region
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
     rule = _rule(model)
@@ -124,7 +144,7 @@ def scope_filter(model: type, user) -> ColumnElement[bool]:
             return rule.region.in_(region_subtree_ids(user.region_id))
         if rule.org is not None or rule.org_via is not None:
             # Tables tied only to organizations: the organizations of the district's subtree.
-            return _org_match(model, rule, _district_org_ids(user.region_id))
+            return _org_match(model, rule, district_org_ids(user.region_id))
         return false()
     if role == Role.ORG_LEADER:
         if rule.org is not None or rule.org_via is not None:
@@ -175,32 +195,3 @@ def require_roles(user, *roles) -> None:
     if not user.is_authenticated or user.role not in roles:
         abort(403)
 
-
-# ---- rules of the foundation's own models ------------------------------------------------------
-
-def _register_foundation() -> None:
-    from blueprints.accounts.models import Role, User, user_organization
-    from blueprints.orgs.models import Organization
-    from blueprints.regions.models import Region, RegionYearFigure
-
-    register(Region, region=Region.id)
-    register(RegionYearFigure, region=RegionYearFigure.region_id)
-    register(Organization, region=Organization.region_id, org=Organization.id)
-
-    def users(user) -> ColumnElement[bool]:
-        # Accounts: city admins see all; district staff their district's staff/leaders and the
-        # org leaders of organizations in their district; everyone else only themselves.
-        if user.role == Role.CITY_ADMIN:
-            return true()
-        if user.role == Role.DISTRICT_STAFF and user.region_id:
-            subtree = region_subtree_ids(user.region_id)
-            leads_here = select(user_organization.c.user_id).where(
-                user_organization.c.organization_id.in_(
-                    select(Organization.id).where(Organization.region_id.in_(subtree))
-                )
-            )
-            return User.region_id.in_(subtree) | User.id.in_(leads_here)
-        return User.id == user.id
-
-    register(User, custom=users)
-    _FOUNDATION.append(True)

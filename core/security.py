@@ -45,6 +45,15 @@ def _error_page(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, title=title, text=message or text), code
 
 
+CSRF_MESSAGE = "页面已过期或请求无效（安全校验失败）。请刷新页面后重试。"
+
+
+def csrf_failed_page():
+    """The page of a failed CSRF check. (A feature may show its own form again instead, with its own
+    `@bp.errorhandler(CSRFError)`: the login page does, blueprints/accounts/routes.py.)"""
+    return _error_page(400, CSRF_MESSAGE)
+
+
 NUL_MESSAGE = "提交的内容含有不允许的控制字符，请检查后重试。"
 
 
@@ -81,15 +90,7 @@ def init_security(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        message = "页面已过期或请求无效（安全校验失败）。请刷新页面后重试。"
-        if request.endpoint == "accounts.login":
-            # Show the login form again (what the user typed stays), with the reason on top.
-            from blueprints.accounts.forms import LoginForm
-
-            form = LoginForm(meta={"csrf": False})
-            form.password.data = ""
-            return render_template("accounts/login.html", form=form, error=message), 400
-        return _error_page(400, message)
+        return csrf_failed_page()
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

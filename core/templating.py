@@ -5,7 +5,9 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Flask, request
+from typing import Callable
+
+from flask import Flask, Response, make_response, render_template, request
 from flask_login import current_user
 from jinja2 import Undefined
 from jinja2.compiler import CodeGenerator
@@ -127,6 +129,26 @@ def split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
 def is_htmx() -> bool:
     """Whether this request comes from htmx (answer with a partial rather than the whole page)."""
     return request.headers.get("HX-Request") == "true"
+
+
+def vary_hx(body, status: int = 200) -> Response:
+    """A response whose content depends on `HX-Request` (a page or its partial): say so to caches."""
+    resp = make_response(body, status)
+    resp.vary.add("HX-Request")
+    return resp
+
+
+def render_htmx(page_template: str, partial_template: str, /, *, page_context: Callable[[], dict] | None = None,
+                **context) -> Response:
+    """The partial for an htmx request, the whole page otherwise, with `Vary: HX-Request`.
+
+    `context` goes to both templates (any name but `page_context`: `page`, `status`… are the views');
+    `page_context()` (what only the page needs: filter choices, buttons) is computed only when the whole
+    page is rendered."""
+    if is_htmx():
+        return vary_hx(render_template(partial_template, **context))
+    extra = page_context() if page_context is not None else {}
+    return vary_hx(render_template(page_template, **extra, **context))
 
 
 def init_templating(app: Flask) -> None:

@@ -6,35 +6,17 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (Boolean, Column, ColumnElement, ForeignKey, Index, Integer, String, Table, UniqueConstraint,
+                        select, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
+from core import auth, scope
 from core.extensions import db, str_enum
+from core.roles import ROLE_LABELS, Role  # noqa: F401  (re-exported: features import the roles from here)
 from core.timeutil import utcnow
-
-
-class Role(enum.StrEnum):
-    CITY_ADMIN = "city_admin"
-    DISTRICT_STAFF = "district_staff"
-    ORG_LEADER = "org_leader"
-    LEADER = "leader"
-    REVIEWER = "reviewer"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    Role.CITY_ADMIN: "市文明办管理员",
-    Role.DISTRICT_STAFF: "县区文明办工作人员",
-    Role.ORG_LEADER: "组织负责人",
-    Role.LEADER: "领导",
-    Role.REVIEWER: "评审专家",
-}
 
 
 class UserStatus(enum.StrEnum):
@@ -191,3 +173,24 @@ class LoginLock(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     locked_until: Mapped[datetime | None] = mapped_column()
+
+
+# ---- registered with core: the login session (core/auth.py) and the scope gate (core/scope.py) ----
+
+auth.register_account_models(User, UserSession)
+scope.register_org_leaders(user_organization.c.user_id, user_organization.c.organization_id)
+
+
+def _users_in_scope(user) -> ColumnElement[bool]:
+    # Accounts: city admins see all; district staff their district's staff/leaders and the org
+    # leaders of organizations in their district; everyone else only themselves.
+    if user.role == Role.CITY_ADMIN:
+        return true()
+    if user.role == Role.DISTRICT_STAFF and user.region_id:
+        leads_here = select(user_organization.c.user_id).where(
+            user_organization.c.organization_id.in_(scope.district_org_ids(user.region_id)))
+        return User.region_id.in_(scope.region_subtree_ids(user.region_id)) | User.id.in_(leads_here)
+    return User.id == user.id
+
+
+scope.register(User, custom=_users_in_scope)

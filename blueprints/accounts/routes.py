@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import or_, select
 
 from blueprints.accounts import services
+from blueprints.accounts.commands import create_user, demo_accounts
 from blueprints.accounts.forms import ChangePasswordForm, LoginForm, NewUserForm, UserForm
 from blueprints.accounts.models import ROLE_LABELS, Role, User, UserStatus
 from core import scope
@@ -14,11 +16,24 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
+from core.security import CSRF_MESSAGE, csrf_failed_page
 from core.templating import is_htmx
 
-bp = Blueprint("accounts", __name__)
+bp = Blueprint("accounts", __name__, cli_group=None)  # its commands join the top-level `flask` command
+bp.cli.add_command(create_user)
+bp.cli.add_command(demo_accounts)
 MANAGERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
 register_nav("账户管理", "accounts.index", MANAGERS, order=900, group="系统")
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(e):
+    """An expired login page shows the login form again (what the user typed stays), the reason on top."""
+    if request.endpoint != "accounts.login":
+        return csrf_failed_page()
+    form = LoginForm(meta={"csrf": False})
+    form.password.data = ""
+    return render_template("accounts/login.html", form=form, error=CSRF_MESSAGE), 400
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,7 +18,7 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pdf import cached_pdf_lazy, pdf_response
 from core.timeutil import local_today
-from core.templating import is_htmx
+from core.templating import render_htmx
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER)
@@ -75,10 +75,7 @@ def _dashboard_context(year: int) -> dict:
 def index():
     ctx = _dashboard_context(_year())
     # The year switch swaps the body by HTMX; a reload or a shared URL gets the full page.
-    template = "assessment/_body.html" if is_htmx() else "assessment/index.html"
-    resp = make_response(render_template(template, **ctx))
-    resp.vary.add("HX-Request")
-    return resp
+    return render_htmx("assessment/index.html", "assessment/_body.html", **ctx)
 
 
 # ---- indicators (city admin) -------------------------------------------------------------------

@@ -270,6 +270,8 @@ class Nomination(db.Model):
         return self.district_id, self.organization_id
 
 
+
+
 class NominationStep(StepMixin, db.Model):
     __tablename__ = "award_nomination_step"
 

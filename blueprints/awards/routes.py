@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,7 +29,7 @@ from core.pdf import pdf_response, render_pdf
 from core.exports import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, read_upload, send_stored, store_bytes
-from core.templating import is_htmx
+from core.templating import is_htmx, render_htmx, vary_hx
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER, Role.REVIEWER)
@@ -296,10 +296,7 @@ def nominations(campaign_id: int):
     page = paginate(stmt, request.args.get("page"))
     args = {"status": status, "kind": kind}
     ctx = dict(campaign=campaign, page=page, args=args, statuses=list(NominationStatus), move_form=EmptyForm())
-    tpl = "awards/_nomination_rows.html" if is_htmx() else "awards/nominations.html"
-    resp = make_response(render_template(tpl, **ctx))
-    resp.vary.add("HX-Request")
-    return resp
+    return render_htmx("awards/nominations.html", "awards/_nomination_rows.html", **ctx)
 
 
 def _nomination_form(form: NominationForm, campaign: Campaign):
@@ -505,11 +502,9 @@ def score(nomination_id: int):
     else:
         db.session.commit()
     if is_htmx():
-        resp = make_response(render_template("awards/_score.html", n=n, campaign=n.campaign, own_sheet=sheet,
-                                             typed=points, score_errors=errors, can_score=True, saved=not errors),
-                             422 if errors else 200)
-        resp.vary.add("HX-Request")
-        return resp
+        return vary_hx(render_template("awards/_score.html", n=n, campaign=n.campaign, own_sheet=sheet,
+                                       typed=points, score_errors=errors, can_score=True, saved=not errors),
+                       422 if errors else 200)
     if errors:
         return _nomination_page(n, score_errors=errors, status=422)
     flash("评分已保存。", "success")

@@ -221,6 +221,8 @@ class ServiceProject(db.Model):
         return self.buyer_region_id, self.provider_org_id
 
 
+
+
 class ProjectStep(StepMixin, db.Model):
     """One transition of a project: who, when, from → to, comment."""
 

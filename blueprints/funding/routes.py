@@ -1,7 +1,7 @@
 """Funding (经费保障): ledger, balances, purchased-service projects, audits, yearly statement."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,7 +27,7 @@ from core.settings import set_value
 from core.exports import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import DOCUMENTS, IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
-from core.templating import is_htmx
+from core.templating import render_htmx
 
 bp = Blueprint("funding", __name__, url_prefix="/funding")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -48,12 +48,6 @@ def _year(default: int | None = None) -> int:
     return year if 2000 <= year <= 2100 else (default or local_today().year)
 
 
-def _vary(body):
-    resp = make_response(body)
-    resp.vary.add("HX-Request")
-    return resp
-
-
 def _entry(entry_id: int, write: bool = False) -> LedgerEntry:
     return scope.get_scoped_or_404(LedgerEntry, entry_id, current_user, write=write)
 
@@ -71,15 +65,16 @@ def index():
     stmt = services.ledger_stmt(current_user, f)
     page = paginate(services.ledger_rows(stmt), request.args.get("page"))
     ctx = dict(page=page, f=f, args=f.args(), totals=services.totals(stmt))
-    if is_htmx():
-        return _vary(render_template("funding/_rows.html", **ctx))
-    holders = services.holders_for(current_user, with_entries=True)
-    if f.holder and f.holder not in {h.key for h in holders}:  # chosen by a link, no entries yet
-        chosen = services.parse_holder(current_user, f.holder)
-        holders += [chosen] if chosen else []
-    return _vary(render_template("funding/index.html", holders=holders,
-                                 sources=services.sources(), years=services.entry_years(current_user),
-                                 can_write=current_user.role in WRITERS, **ctx))
+
+    def page_context() -> dict:
+        holders = services.holders_for(current_user, with_entries=True)
+        if f.holder and f.holder not in {h.key for h in holders}:  # chosen by a link, no entries yet
+            chosen = services.parse_holder(current_user, f.holder)
+            holders += [chosen] if chosen else []
+        return dict(holders=holders, sources=services.sources(), years=services.entry_years(current_user),
+                    can_write=current_user.role in WRITERS)
+
+    return render_htmx("funding/index.html", "funding/_rows.html", page_context=page_context, **ctx)
 
 
 @bp.get("/export.xlsx")
@@ -329,9 +324,8 @@ def projects():
         status = ""
     page = paginate(stmt.order_by(ServiceProject.start_date.desc(), ServiceProject.id.desc()), request.args.get("page"))
     ctx = dict(page=page, status=status, statuses=list(ProjectStatus))
-    if is_htmx():
-        return _vary(render_template("funding/_project_rows.html", **ctx))
-    return _vary(render_template("funding/projects.html", can_create=current_user.role in OFFICE, **ctx))
+    return render_htmx("funding/projects.html", "funding/_project_rows.html",
+                       page_context=lambda: dict(can_create=current_user.role in OFFICE), **ctx)
 
 
 def _project_form(form: ProjectForm, buyer_id: int | None = None) -> None:

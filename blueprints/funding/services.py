@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import BigInteger, Select, and_, case, cast, extract, func, or_, select, true
 
 from blueprints.accounts.models import Role, User
-from blueprints.funding.models import (EntryKind, FundAudit, ItemStatus, LedgerEntry, ProjectPayment, ProjectStatus,
-                                       ProjectStep, RectificationItem, ServiceProject)
+from blueprints.funding.models import (EntryKind, FundAudit, ItemStatus, LedgerEntry,
+                                       ProjectPayment, ProjectStatus, ProjectStep, RectificationItem, ServiceProject)
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region, RegionLevel
 from core import scope

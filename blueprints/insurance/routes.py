@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -30,7 +30,7 @@ from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
-from core.templating import is_htmx
+from core.templating import render_htmx, vary_hx
 
 bp = Blueprint("insurance", __name__, url_prefix="/insurance")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -41,12 +41,6 @@ IMPORT_KIND = "insurance-insured"
 register_nav("保险保障", "insurance.index", READERS, order=600, group="保障")
 register_nav("保险到期提醒设置", "insurance.settings", (Role.CITY_ADMIN,), order=861, group="系统")
 
-
-
-def _vary(body, status: int = 200):
-    resp = make_response(body, status)
-    resp.vary.add("HX-Request")
-    return resp
 
 
 def _policy(policy_id: int, write: bool = False) -> InsurancePolicy:
@@ -73,11 +67,9 @@ def index():
                counts=services.insured_counts([p.id for p in page.items]),
                status_of=lambda p: services.policy_status(p, today, days),
                labels=services.STATUS_LABELS, tones=services.STATUS_TONES)
-    if is_htmx():
-        return _vary(render_template("insurance/_rows.html", **ctx))
-    return _vary(render_template("insurance/index.html", of=org_filter(current_user, f.org),
-                                 insurers=services.insurers_in_scope(current_user),
-                                 can_write=current_user.role in WRITERS, **ctx))
+    return render_htmx("insurance/index.html", "insurance/_rows.html", page_context=lambda: dict(
+        of=org_filter(current_user, f.org), insurers=services.insurers_in_scope(current_user),
+        can_write=current_user.role in WRITERS), **ctx)
 
 
 @bp.get("/export.xlsx")
@@ -289,7 +281,7 @@ def picker():
     q = (request.args.get("vq") or "").strip()[:32]
     if request.args.get("all") and org_id:
         selected = sorted(set(selected) | {v.id for v in services.picker_volunteers(org_id, q, limit=5000)})
-    return _vary(render_template("insurance/_picker.html", picker=_picker_ctx(org_id, selected, q)))
+    return vary_hx(render_template("insurance/_picker.html", picker=_picker_ctx(org_id, selected, q)))
 
 
 @bp.post("/<int:policy_id>/delete")
@@ -401,9 +393,7 @@ def coverage():
     orgs = services.coverage_by_org(current_user, today, district_id, covered)
     ctx = dict(today=today, districts=districts, orgs=orgs, district_id=district_id,
                total=services.total_row(districts))
-    if is_htmx():
-        return _vary(render_template("insurance/_coverage_orgs.html", **ctx))
-    return _vary(render_template("insurance/coverage.html", **ctx))
+    return render_htmx("insurance/coverage.html", "insurance/_coverage_orgs.html", **ctx)
 
 
 @bp.get("/coverage/orgs/<int:org_id>")

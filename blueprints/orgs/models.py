@@ -12,6 +12,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.regions.models import Region
+from core import scope
 from core.collation import PinyinSorted
 from core.extensions import db, str_enum
 from core.timeutil import utcnow
@@ -157,6 +158,8 @@ class OrgServiceField(db.Model):
     organization: Mapped[Organization] = relationship(back_populates="service_field_rows")
 
 
+
+
 class OrgStep(StepMixin, db.Model):
     """One step of the registration workflow: who, when, what, and the comment (reason)."""
 
@@ -181,3 +184,7 @@ class ApplyAttempt(db.Model):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
+# Organizations: what every org-scoped rule resolves through (core/scope.py), and their own rule.
+scope.register_organizations(Organization)
+scope.register(Organization, region=Organization.region_id, org=Organization.id)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import scope
 from core.extensions import db, nonnegative, str_enum
 from core.timeutil import utcnow
 
@@ -116,3 +117,9 @@ class RegionYearFigure(db.Model):
     @property
     def audit_label(self) -> str:
         return f"{self.region.name} {self.year} 年度数据"
+
+
+# The administrative tree every region-scoped rule resolves through (core/scope.py).
+scope.register_regions(Region)
+scope.register(Region, region=Region.id)
+scope.register(RegionYearFigure, region=RegionYearFigure.region_id)

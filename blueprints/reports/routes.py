@@ -24,7 +24,7 @@ from core.pagination import paginate
 from core.pdf import cached_pdf, pdf_response
 from core.timeutil import local_today
 from core.uploads import send_stored
-from core.templating import is_htmx
+from core.templating import render_htmx
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -38,12 +38,6 @@ register_nav("需求信息", "reports.needs", ALL, order=402, group="工作")
 register_nav("消息通知", "reports.notifications", ALL, order=404, group="工作")
 register_nav("月报截止日设置", "reports.settings", (Role.CITY_ADMIN,), order=870, group="系统")
 
-
-
-def _vary(body, status: int = 200):
-    resp = make_response(body, status)
-    resp.vary.add("HX-Request")
-    return resp
 
 
 def _report(report_id: int) -> MonthlyReport:
@@ -67,12 +61,10 @@ def index():
     page = paginate(services.list_stmt(current_user, f), request.args.get("page"))
     ctx = dict(page=page, f=f, args=f.args(), today=local_today(), day=services.deadline_day(),
                standing=services.standing)
-    if is_htmx():
-        return _vary(render_template("reports/_rows.html", **ctx))
-    return _vary(render_template(
-        "reports/index.html", statuses=list(ReportStatus), periods=services.period_choices(),
+    return render_htmx("reports/index.html", "reports/_rows.html", page_context=lambda: dict(
+        statuses=list(ReportStatus), periods=services.period_choices(),
         districts=services.districts_in_scope(current_user) if current_user.role in (Role.CITY_ADMIN, Role.LEADER)
-        else [], units=services.filing_units(current_user), pending=services.pending_reviews(current_user), **ctx))
+        else [], units=services.filing_units(current_user), pending=services.pending_reviews(current_user)), **ctx)
 
 
 @bp.get("/export.xlsx")
@@ -383,12 +375,10 @@ def matrix():
     period = services.default_period(today)
     ctx = dict(months=months, rows=rows, level=level, year=year, district=district, only=only, today=today,
                day=services.deadline_day())
-    if is_htmx():
-        return _vary(render_template("reports/_matrix.html", **ctx))
-    return _vary(render_template("reports/matrix.html", districts=services.districts_in_scope(current_user),
-                                 years=list(range(today.year, today.year - 4, -1)),
-                                 chase_levels=services.chase_levels(current_user), periods=services.period_choices(),
-                                 default_period=period, remind_form=RemindForm(), **ctx))
+    return render_htmx("reports/matrix.html", "reports/_matrix.html", page_context=lambda: dict(
+        districts=services.districts_in_scope(current_user), years=list(range(today.year, today.year - 4, -1)),
+        chase_levels=services.chase_levels(current_user), periods=services.period_choices(),
+        default_period=period, remind_form=RemindForm()), **ctx)
 
 
 @bp.get("/matrix.xlsx")

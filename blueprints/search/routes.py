@@ -2,13 +2,13 @@
 term stays out of URLs and history: it may be the last digits of an ID number or a phone)."""
 from __future__ import annotations
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from blueprints.accounts.models import Role
 from blueprints.search import services
 from core.auth import roles_required
-from core.templating import is_htmx
+from core.templating import render_htmx, vary_hx
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 # Staff who read the registries; a reviewer only scores nominations and has no registry to search.
@@ -23,19 +23,17 @@ def _header_search() -> dict:
 
 def _no_store(resp):
     resp.headers["Cache-Control"] = "no-store"  # results name people: not kept in caches or history
-    resp.vary.add("HX-Request")
     return resp
 
 
 @bp.get("/")
 @roles_required(*SEARCHERS)
 def index():
-    return _no_store(make_response(render_template("search/index.html", results=None, term="")))
+    return _no_store(vary_hx(render_template("search/index.html", results=None, term="")))
 
 
 @bp.post("/")
 @roles_required(*SEARCHERS)
 def results():
     results = services.search(current_user, request.form.get("q"))
-    template = "search/_results.html" if is_htmx() else "search/index.html"
-    return _no_store(make_response(render_template(template, results=results, term=results.term)))
+    return _no_store(render_htmx("search/index.html", "search/_results.html", results=results, term=results.term))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints.accounts.models import Role
@@ -18,7 +18,7 @@ from core.panels import Panel, register_panel
 from core.pagination import paginate
 from core.pdf import pdf_response, render_pdf
 from core.timeutil import local_today
-from core.templating import is_htmx
+from core.templating import render_htmx
 
 bp = Blueprint("stations", __name__, url_prefix="/stations")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER, Role.ORG_LEADER)
@@ -38,14 +38,9 @@ def index():
     f = services.StationFilters.from_args(request.args)
     page = paginate(services.list_stmt(current_user, f), request.args.get("page"), scalars=False)
     ctx = dict(page=page, f=f, args=f.as_args(), region_labels=services.region_labels([r[0].region for r in page.items]))
-    if is_htmx():
-        resp = make_response(render_template("stations/_rows.html", **ctx))
-    else:
-        resp = make_response(render_template(
-            "stations/index.html", districts=services.district_choices(current_user), types=list(StationType),
-            can_create=services.is_office(current_user), can_board=current_user.role in BOARD, **ctx))
-    resp.headers["Vary"] = "HX-Request"
-    return resp
+    return render_htmx("stations/index.html", "stations/_rows.html", page_context=lambda: dict(
+        districts=services.district_choices(current_user), types=list(StationType),
+        can_create=services.is_office(current_user), can_board=current_user.role in BOARD), **ctx)
 
 
 def _fill(form: StationForm, region_id: int | None) -> None:
@@ -217,12 +212,8 @@ def uncovered(district_id: int):
     if district.level != RegionLevel.DISTRICT:
         abort(404)
     groups = services.uncovered_communities(current_user, district)
-    template = "stations/_uncovered.html" if is_htmx() else "stations/uncovered.html"
-    resp = make_response(render_template(template, district=district, groups=groups,
-                                         total=sum(len(c) for _, c in groups),
-                                         can_create=services.is_office(current_user)))
-    resp.headers["Vary"] = "HX-Request"
-    return resp
+    return render_htmx("stations/uncovered.html", "stations/_uncovered.html", district=district, groups=groups,
+                       total=sum(len(c) for _, c in groups), can_create=services.is_office(current_user))
 
 
 @bp.get("/coverage.pdf")

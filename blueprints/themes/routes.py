@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.accounts.models import Role
@@ -24,7 +24,7 @@ from core.settings import get_str, set_value
 from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
-from core.templating import is_htmx
+from core.templating import is_htmx, render_htmx
 
 bp = Blueprint("themes", __name__, url_prefix="/themes")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -368,12 +368,6 @@ def import_confirm(plan_id: int):
 
 # ---- calendar ----------------------------------------------------------------------------------
 
-def _vary(resp):
-    resp = make_response(resp)
-    resp.headers["Vary"] = "HX-Request"
-    return resp
-
-
 def _calendar_district():
     return cal.calendar_district(current_user, request.args.get("region"))
 
@@ -395,9 +389,8 @@ def calendar_year(year: int):
     ctx = dict(year=year, district=district, months=cal.year_view(current_user, year, district), today=today,
                districts=cal.district_choices(current_user), region_arg=_region_arg(district),
                saturday_form=_saturday_form(), saturday_mode=get_str(cal.SATURDAY_SETTING, "all"))
-    if is_htmx():
-        return _vary(render_template("themes/_calendar_year.html", **ctx))
-    return _vary(render_template("themes/calendar.html", view="year", **ctx))
+    return render_htmx("themes/calendar.html", "themes/_calendar_year.html", page_context=lambda: dict(view="year"),
+                       **ctx)
 
 
 @bp.get("/calendar/<int:year>/<int:month>")
@@ -411,9 +404,8 @@ def calendar_month(year: int, month: int):
                districts=cal.district_choices(current_user), region_arg=_region_arg(district),
                saturday_form=_saturday_form(),
                **cal.month_view(current_user, year, month, district))
-    if is_htmx():
-        return _vary(render_template("themes/_calendar_month.html", **ctx))
-    return _vary(render_template("themes/calendar.html", view="month", **ctx))
+    return render_htmx("themes/calendar.html", "themes/_calendar_month.html", page_context=lambda: dict(view="month"),
+                       **ctx)
 
 
 def _saturday_form(formdata=None) -> SaturdayForm | None:

@@ -2,18 +2,17 @@
 显示), status (劝退), memberships, XLSX export and import. The ledger's pages (records, verification,
 corrections, training, awards, certificates, transfer) live in routes_ledger.py on the "ledger"
 blueprint and add their boxes to the volunteer's page through core/panels.py; the public certificate
-check is the "verify" blueprint."""
+check is the "verify" blueprint. The blueprints and what both modules share are in views_common.py."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers import ledger, services
 from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm, ReinstateForm, VolunteerEditForm, VolunteerForm
-from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus)
+from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, VolunteerStatus)
 from core import scope
 from core.audit import record_event
 from core.auth import roles_required
@@ -27,33 +26,14 @@ from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 from core.validators import ValidationError as IdValidationError
 from core.validators import mask_phone, parse_id_number
-from core.templating import is_htmx
+from core.templating import is_htmx, render_htmx
+from blueprints.volunteers.views_common import READERS, WRITERS, bp
+from blueprints.volunteers.views_common import field_error as _field_error
+from blueprints.volunteers.views_common import org_choices as _org_choices
+from blueprints.volunteers.views_common import volunteer_or_404 as _volunteer
 
-bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
-ledger_bp = Blueprint("ledger", __name__, url_prefix="/volunteers/records")
-public_bp = Blueprint("verify", __name__, url_prefix="/verify")
-
-
-@bp.record_once
-def _register_companions(state) -> None:
-    # app.py registers one `bp` per feature; the ledger and the public check are their own blueprints
-    # (own nav entry, no login) and come along with it.
-    state.app.register_blueprint(ledger_bp)
-    state.app.register_blueprint(public_bp)
-
-
-READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
-WRITERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
 register_nav("志愿者", "volunteers.index", READERS, order=200, group="志愿服务")
 register_nav("服务台账", "ledger.index", READERS, order=210, group="志愿服务")
-
-
-def _volunteer(vid: int, write: bool = False) -> Volunteer:
-    return scope.get_scoped_or_404(Volunteer, vid, current_user, write=write)
-
-
-def _org_choices(orgs: list[Organization]) -> list[tuple[int, str]]:
-    return [(o.id, o.name) for o in orgs]
 
 
 def _region_choices() -> list[tuple[int, str]]:
@@ -76,9 +56,6 @@ def _data_from(form) -> services.VolunteerData:
     )
 
 
-def _field_error(form, error, default: str) -> None:
-    name = error.field if error.field and hasattr(form, error.field) and getattr(form, error.field) is not None else default
-    getattr(form, name).errors = list(getattr(form, name).errors) + [error.message]
 
 
 # ---- the list -------------------------------------------------------------------------------------
@@ -90,16 +67,10 @@ def index():
     stmt = services.with_details(services.list_query(current_user, f))
     page = paginate(stmt, request.args.get("page"), per_page=30)
     ctx = dict(page=page, rows=services.decorate(page.items, f.year), f=f, args=f.args(), is_htmx=is_htmx())
-    if is_htmx():
-        resp = make_response(render_template("volunteers/_rows.html", **ctx))
-    else:
-        resp = make_response(render_template(
-            "volunteers/index.html", of=org_filter(current_user, f.org),
-            regions=services.filter_regions(current_user), can_write=current_user.can_write,
-            statuses=list(VolunteerStatus), politicals=list(PoliticalStatus), skills=SKILLS,
-            star_labels=ledger.STAR_LABELS, official_hours=ledger.official_hours(), **ctx))
-    resp.headers["Vary"] = "HX-Request"
-    return resp
+    return render_htmx("volunteers/index.html", "volunteers/_rows.html", page_context=lambda: dict(
+        of=org_filter(current_user, f.org), regions=services.filter_regions(current_user),
+        can_write=current_user.can_write, statuses=list(VolunteerStatus), politicals=list(PoliticalStatus),
+        skills=SKILLS, star_labels=ledger.STAR_LABELS, official_hours=ledger.official_hours()), **ctx)
 
 
 @bp.get("/export.xlsx")
@@ -390,5 +361,3 @@ def volunteers_tile(user):
         return None
     return Tile("志愿者", "volunteers/_tile_volunteers.html", {}, url=url_for("volunteers.index"))
 
-
-from blueprints.volunteers import routes_ledger  # noqa: E402,F401  (registers the ledger views)

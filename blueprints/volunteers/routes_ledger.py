@@ -19,8 +19,10 @@ from blueprints.volunteers.forms import (AnswerForm, AwardForm, CertificateForm,
                                          RecordForm, RequestForm, RevokeForm, TrainingForm, TransferImportForm)
 from blueprints.volunteers.models import (AwardReceived, Certificate, CorrectionRequest, Quality, RecordStatus,
                                           RequestStatus, ServiceRecord, TrainingRecord, Volunteer)
-from blueprints.volunteers.routes import (READERS, WRITERS, _field_error, _org_choices, _volunteer, bp,
-                                          ledger_bp, public_bp)
+from blueprints.volunteers.views_common import READERS, WRITERS, bp, ledger_bp, public_bp
+from blueprints.volunteers.views_common import field_error as _field_error
+from blueprints.volunteers.views_common import org_choices as _org_choices
+from blueprints.volunteers.views_common import volunteer_or_404 as _volunteer
 from core import scope
 from core.audit import record_event
 from core.auth import roles_required
@@ -33,7 +35,7 @@ from core.panels import Panel, register_panel
 from core.pdf import pdf_response
 from core.tabular import stash_rows, take_rows
 from core.timeutil import local_today
-from core.templating import is_htmx
+from core.templating import is_htmx, render_htmx
 
 T = "volunteers/ledger/"  # this feature's templates
 
@@ -64,16 +66,14 @@ def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None 
 def index():
     filters = ledger.clean_filters(request.args)
     ctx = _rows_context(filters, request.args.get("page"))
-    if is_htmx():
-        resp = make_response(render_template(T + "_rows.html", **ctx))
-    else:
+
+    def page_context() -> dict:
         volunteer = (db.session.scalar(scope.scoped(select(Volunteer).where(Volunteer.id == filters["volunteer"]),
                                                     Volunteer, current_user))
                      if "volunteer" in filters else None)
-        resp = make_response(render_template(T + "index.html", of=org_filter(current_user, filters.get("org")),
-                                             statuses=list(RecordStatus), volunteer=volunteer, **ctx))
-    resp.headers["Vary"] = "HX-Request"
-    return resp
+        return dict(of=org_filter(current_user, filters.get("org")), statuses=list(RecordStatus), volunteer=volunteer)
+
+    return render_htmx(T + "index.html", T + "_rows.html", page_context=page_context, **ctx)
 
 
 @ledger_bp.get("/export.xlsx")

@@ -44,8 +44,10 @@ def test_downloads_and_uploads_get_a_busy_state_without_inline_script():
     assert "multipart/form-data" in js  # uploads and imports
     macro = (ROOT / "templates/_macros/tables.html").read_text(encoding="utf-8")
     assert 'data-busy="正在生成…"' in macro
+    preview = (ROOT / "templates/_macros/imports.html").read_text(encoding="utf-8")
+    assert 'data-busy="正在导入…"' in preview  # the one import preview's confirm step writes many rows
     for path in list((ROOT / "templates").rglob("import.html")) + [ROOT / "templates/volunteers/ledger/transfer_import.html"]:
         text = path.read_text(encoding="utf-8")
-        assert 'data-busy="正在导入…"' in text, path  # the confirm step writes many rows
+        assert 'data-busy="正在导入…"' in text or "import_preview(" in text, path
     for path in (ROOT / "templates").rglob("*.html"):
         assert not re.search(r"\son(click|submit|load)=", path.read_text(encoding="utf-8")), path

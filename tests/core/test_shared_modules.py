@@ -192,3 +192,103 @@ def test_an_unreadable_number_or_date_gets_one_message_not_two(app):
         assert len(form.errors["d"]) == 1 and "YYYY-MM-DD" in form.errors["d"][0]
         form = F(MultiDict({"n": "11", "d": "2026-01-01"}), meta={"csrf": False})
         assert not form.validate() and form.errors == {"n": ["请填写 0–10 的整数"]}
+
+
+# ---- module boundaries --------------------------------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def _imported_modules(path, root=ROOT) -> set[str]:
+    """Every module a file imports, at module level or inside functions (relative imports resolved
+    against the file's package)."""
+    import ast
+
+    package = ".".join(path.relative_to(root).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _touches(imported: set[str], module: str) -> bool:
+    return any(name == module or name.startswith(module + ".") for name in imported)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "core").glob("*.py")), ids=lambda p: p.name)
+def test_core_imports_no_feature_and_not_the_app(path):
+    imported = _imported_modules(path)
+    assert not _touches(imported, "blueprints"), f"core/{path.name} imports a feature"
+    assert not _touches(imported, "app"), f"core/{path.name} imports app.py"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "blueprints").glob("*/models.py")), ids=lambda p: p.parent.name)
+def test_models_import_no_services_or_routes(path):
+    # A model may use other features' models; never a services/routes/workflow module (its own or
+    # another feature's): the labels a model shows live next to it.
+    imported = _imported_modules(path)
+    feature_modules = {name.split(".")[2] for name in imported
+                       if name.startswith("blueprints.") and len(name.split(".")) > 2}
+    assert feature_modules <= {"models"}, f"blueprints.{path.parent.name}.models imports {feature_modules}"
+
+
+def test_volunteers_view_modules_do_not_import_each_other():
+    registry = ROOT / "blueprints" / "volunteers" / "routes.py"
+    ledger = ROOT / "blueprints" / "volunteers" / "routes_ledger.py"
+    assert not _touches(_imported_modules(registry), "blueprints.volunteers.routes_ledger")
+    assert not _touches(_imported_modules(ledger), "blueprints.volunteers.routes")
+
+
+def test_the_import_checker_sees_imports_inside_functions(tmp_path):
+    # The boundary tests above are only worth something if a nested or relative import is caught.
+    (tmp_path / "core").mkdir()
+    sample = tmp_path / "core" / "sample.py"
+    sample.write_text("def f():\n    from blueprints.orgs.models import Organization\n"
+                      "from .x import y\nimport app\n", encoding="utf-8")
+    imported = _imported_modules(sample, root=tmp_path)
+    assert _touches(imported, "blueprints") and _touches(imported, "app") and "core.x.y" in imported
+
+
+# ---- page or partial ------------------------------------------------------------------------------
+
+def test_a_page_or_partial_answer_says_it_varies_by_hx_request(app):
+    from core.templating import render_htmx
+
+    asked = []
+    with app.test_request_context(headers={"HX-Request": "true"}):
+        resp = render_htmx("errors/error.html", "_macros/forms.html",
+                           page_context=lambda: asked.append(1) or {}, code=400, title="t", text="x")
+        assert "HX-Request" in resp.vary and not asked  # the partial: page-only context never computed
+    with app.test_request_context():
+        resp = render_htmx("errors/error.html", "_macros/forms.html", page=3, status="x",
+                           page_context=lambda: asked.append(1) or {}, code=404, title="标题", text="正文")
+        assert "HX-Request" in resp.vary and asked == [1] and resp.status_code == 200
+        assert "正文" in resp.get_data(as_text=True)
+
+
+def test_no_feature_sets_vary_by_hand():
+    # A page-or-partial URL answers through core.templating.render_htmx / vary_hx, never a local copy.
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "blueprints").rglob("*.py")
+                 if "vary.add" in p.read_text(encoding="utf-8") or '"Vary"' in p.read_text(encoding="utf-8")
+                 or "def _vary" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+def test_every_import_preview_is_the_shared_macro():
+    # The preview table of an uploaded file (summary, confirm button, rows with their problems) has one
+    # home: templates/_macros/imports.html. A second copy in a feature's template is a regression.
+    macro = ROOT / "templates" / "_macros" / "imports.html"
+    copies = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html")
+              if p != macro and "selectattr('errors')" in p.read_text(encoding="utf-8")]
+    users = [p.parent.name for p in (ROOT / "templates").rglob("import.html")
+             if "import_preview(" in p.read_text(encoding="utf-8")]
+    assert copies == []
+    assert sorted(users) == ["insurance", "orgs", "regions", "themes", "volunteers"]

@@ -1,0 +1,26 @@
+"""The five roles (DOMAIN.md, roles and scope). Every feature and the scope gate decide by role, so the
+roles live in core; accounts (blueprints/accounts/models.py) stores a user's role and re-exports them."""
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    CITY_ADMIN = "city_admin"
+    DISTRICT_STAFF = "district_staff"
+    ORG_LEADER = "org_leader"
+    LEADER = "leader"
+    REVIEWER = "reviewer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.CITY_ADMIN: "市文明办管理员",
+    Role.DISTRICT_STAFF: "县区文明办工作人员",
+    Role.ORG_LEADER: "组织负责人",
+    Role.LEADER: "领导",
+    Role.REVIEWER: "评审专家",
+}
