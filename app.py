@@ -10,7 +10,7 @@ from flask import Flask
 # One entry per feature folder under blueprints/, in dependency order (demo data is seeded in this order).
 FEATURES = [
     "home", "regions", "orgs", "stations", "accounts", "volunteers", "activities", "themes", "reports",
-    "insurance", "funding", "awards", "assessment", "audit",
+    "insurance", "funding", "awards", "assessment", "audit", "jobs",
 ]
 
 
@@ -27,6 +27,7 @@ def _optional(module: str):
 def import_models() -> None:
     """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
     import core.audit  # noqa: F401  (AuditEntry)
+    import core.jobs  # noqa: F401  (Job: background work and its progress)
     import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
 
     for name in FEATURES:
@@ -79,4 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_templating(app)
     register_cli(app)
     init_public_urls(app)
+    from core.jobs import init_jobs
+
+    init_jobs(app)
     return app
