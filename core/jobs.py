@@ -240,8 +240,11 @@ def create(kind: str, title: str, params: dict | None = None, *, pii: bool = Fal
 
 def submit(job: Job) -> None:
     """Commit the job row, then hand its id to the worker (the row must exist before it runs)."""
+    job_id = job.id
     db.session.commit()
-    run_job(job.id)
+    # Nothing of the request's session may be touched before the job runs: reloading the job would
+    # open a transaction (on SQLite, for a POST, one that holds the write lock the job needs).
+    run_job(job_id)
 
 
 def start(kind: str, title: str, params: dict | None = None, *, pii: bool = False):
@@ -374,7 +377,8 @@ def _run(job_id: int) -> None:
     if not claimed:
         return
     job = db.session.get(Job, job_id)
-    kind = _KINDS.get(job.kind)
+    kind_name, pii = job.kind, job.pii  # read now: after the work's commit/rollback the row is expired
+    kind = _KINDS.get(kind_name)
     user = db.session.get(User, job.user_id)
     progress = Progress(job_id, interval=current_app.config.get("JOB_PROGRESS_SECONDS", 1.0))
     db.session().info["actor"] = (user.id, user.username) if user else None
@@ -388,20 +392,22 @@ def _run(job_id: int) -> None:
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
+        g.write_transactions = False
         if isinstance(exc, JobError):
             message = exc.message
         elif isinstance(exc, HTTPException):  # the scope gate (get_scoped_or_404) said no
             message = "找不到要处理的记录，或您已无权查看。"
-            log.info("job %s (%s) refused: %s", job_id, job.kind, message)
+            log.info("job %s (%s) refused: %s", job_id, kind_name, message)
         else:
             message = "任务执行失败，请稍后重试；如仍失败请联系管理员。"
-            log.error("job %s (%s) failed:\n%s", job_id, job.kind, traceback.format_exc())
+            log.error("job %s (%s) failed:\n%s", job_id, kind_name, traceback.format_exc())
         _write(job_id, status=JobStatus.FAILED, error=message[:500], finished_at=utcnow(), stage="失败",
-               expires_at=_expiry(job.pii))
+               expires_at=_expiry(pii))
         return
+    g.write_transactions = False
     values = dict(status=JobStatus.DONE, finished_at=utcnow(), stage="已完成", done=progress.done,
                   message=(result.message or "")[:300] if result else None,
-                  result_url=result.url if result else None, expires_at=_expiry(job.pii))
+                  result_url=result.url if result else None, expires_at=_expiry(pii))
     if progress.total is not None:
         values["total"] = progress.total
     if isinstance(result, _FileResult):

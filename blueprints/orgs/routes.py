@@ -426,14 +426,15 @@ def import_confirm():
     if rows is None:
         flash("预览已过期，请重新上传文件。", "error")
         return redirect(url_for("orgs.import_upload"), 303)
+    return jobs.start_import("orgs.import", "导入志愿服务组织名录", rows, pii=True)  # contact names and phones
+
+
+@jobs.importer("orgs.import")
+def apply_import(user, params: dict, rows: list) -> jobs.Done:
     try:
-        n = importing.apply_import(current_user, rows)
+        n = importing.apply_import(user, rows)
     except services.OrgError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("orgs.import_upload"), 303)
-    record_event("import", "organization", None, "志愿服务组织名录", f"导入 {n} 个组织", region_id=current_user.region_id)
-    db.session.commit()
-    flash(f"已导入 {n} 个组织。", "success")
-    return redirect(url_for("orgs.index", sort="-created"), 303)
+        raise jobs.JobError(e.message) from None
+    record_event("import", "organization", None, "志愿服务组织名录", f"导入 {n} 个组织", user=user, region_id=user.region_id)
+    return jobs.Done(f"已导入 {n} 个组织。", url_for("orgs.index", sort="-created"))
 

@@ -351,15 +351,20 @@ def import_confirm():
     if rows is None:
         flash("预览已过期，请重新上传文件。", "error")
         return redirect(url_for("volunteers.import_upload"), 303)
+    # Thousands of registrations: written by the worker, with progress (the rows carry encrypted ID numbers).
+    return jobs.start_import("volunteers.import", f"导入志愿者（{org.name}）", rows, {"org": org.id}, pii=True)
+
+
+@jobs.importer("volunteers.import")
+def apply_import(user, params: dict, rows: list) -> jobs.Done:
+    org = next((o for o in services.registrable_orgs(user) if o.id == params.get("org")), None)
+    if org is None:
+        raise jobs.JobError("您已无权向该组织导入志愿者。")
     try:
-        created, joined = services.apply_import(current_user, org, rows)
+        created, joined = services.apply_import(user, org, rows)
     except services.VolunteerError as e:
-        db.session.rollback()
-        flash(e.message + "（未导入任何数据）", "error")
-        return redirect(url_for("volunteers.import_upload"), 303)
-    db.session.commit()
-    flash(f"已导入：新注册 {created} 人，已有档案加入本组织 {joined} 人。", "success")
-    return redirect(url_for("volunteers.index", org=org.id), 303)
+        raise jobs.JobError(e.message + "（未导入任何数据）") from None
+    return jobs.Done(f"已导入：新注册 {created} 人，已有档案加入本组织 {joined} 人。", url_for("volunteers.index", org=org.id))
 
 
 # ---- home tiles -----------------------------------------------------------------------------------

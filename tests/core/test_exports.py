@@ -19,6 +19,7 @@ from core.exports import XLSX_MIME, xlsx_bytes, xlsx_response
 from core.extensions import db
 from core.timeutil import local_today
 from tests import factories
+from tests.jobs import follow_job
 from tests.themes.builders import row_of, theme_link, theme_plan
 
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -126,23 +127,6 @@ def _get_urls(app, ids: dict):
             continue
         yield rule, adapter.build(rule.endpoint, {a: ids[a] for a in rule.arguments})
     assert not unreachable, "export routes this test cannot reach (add their ids to _plant):\n" + "\n".join(unreachable)
-
-
-JOB_PAGE = re.compile(r"/jobs/(\d+)$")
-
-
-def follow_job(client, resp):
-    """An export answers with a redirect to its job's page; the job's file is the export."""
-    if resp.status_code != 303 or not JOB_PAGE.search(resp.location or ""):
-        return resp, False
-    page = client.get(resp.location)
-    assert page.status_code == 200, page.status_code
-    link = re.search(r'href="(/jobs/\d+/download)"', page.get_data(as_text=True))
-    assert link, "the finished job shows no download link:\n" + page.get_data(as_text=True)[-1500:]
-    download = client.get(link.group(1))
-    download.get_data()  # read the streamed file, then let it go
-    download.close()
-    return download, True
 
 
 def test_every_xlsx_export_shows_planted_formulas_as_text_and_survives_control_characters(app, world, as_role):
