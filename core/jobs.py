@@ -40,6 +40,7 @@ import enum
 import json
 import logging
 import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -295,6 +296,7 @@ def retry(job: Job) -> None:
 # ---- running a job (in the worker) ---------------------------------------------------------------
 
 _worker_app = None
+_worker_app_lock = threading.Lock()
 
 
 def _app():
@@ -302,11 +304,20 @@ def _app():
     global _worker_app
     if has_app_context():
         return current_app._get_current_object()
-    if _worker_app is None:
-        from app import create_app
+    with _worker_app_lock:  # consumer threads start together: one app for all of them
+        if _worker_app is None:
+            from app import create_app
 
-        _worker_app = create_app()
+            _worker_app = create_app()
     return _worker_app
+
+
+def progress(done: int, total: int | None = None, stage: str | None = None) -> None:
+    """Report the running job's progress from inside its work (exports and imports report by row
+    themselves); outside a job it does nothing."""
+    reporter = g.get("job_progress") if has_app_context() else None
+    if reporter is not None:
+        reporter(done, total, stage)
 
 
 class Progress:
@@ -357,8 +368,10 @@ def _holds_sqlite_write_lock() -> bool:
 @huey.task()
 def run_job(job_id: int) -> None:
     app = _app()
-    # A fresh app context: its own database session, apart from any request that enqueued the job.
-    with app.app_context():
+    # A fresh context of its own: its own database session, apart from any request that enqueued
+    # the job, and url_for() building local links (PUBLIC_BASE_URL, never a request's Host).
+    # (A request context reuses the app context it finds, so the app context comes first.)
+    with app.app_context(), app.test_request_context("/", base_url=app.config.get("PUBLIC_BASE_URL") or None):
         try:
             _run(job_id)
         finally:
@@ -377,18 +390,22 @@ def _run(job_id: int) -> None:
     if not claimed:
         return
     job = db.session.get(Job, job_id)
-    kind_name, pii = job.kind, job.pii  # read now: after the work's commit/rollback the row is expired
+    # Read now: after a commit or rollback the row is expired, and reloading it would open a transaction.
+    kind_name, pii, params = job.kind, job.pii, dict(job.params or {})
     kind = _KINDS.get(kind_name)
     user = db.session.get(User, job.user_id)
     progress = Progress(job_id, interval=current_app.config.get("JOB_PROGRESS_SECONDS", 1.0))
     db.session().info["actor"] = (user.id, user.username) if user else None
-    # Imports and tasks write: their transactions start IMMEDIATE on SQLite; exports only read and
-    # must not hold the lock while they build the file.
-    g.write_transactions = kind is not None and kind.flavour != "export"
+    usable = kind is not None and user is not None and user.is_active
+    # An import writes thousands of rows: on SQLite its transaction starts IMMEDIATE (no stale
+    # snapshot to upgrade); exports only read and must not hold the lock while they build the file.
+    g.write_transactions = kind is not None and kind.flavour == "import"
+    g.job_progress = progress
+    db.session.commit()  # end the reads above: the work starts its own transaction
     try:
-        if kind is None or user is None or not user.is_active:
+        if not usable:
             raise JobError("该任务已无法执行（账号已停用或任务类型不存在）。")
-        result = _dispatch(job, kind, user, progress)
+        result = _dispatch(job_id, params, kind, user, progress)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -423,8 +440,7 @@ class _FileResult(Done):
     name: str = ""
 
 
-def _dispatch(job: Job, kind: _Kind, user, progress: Progress) -> Done | None:
-    params = job.params or {}
+def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) -> Done | None:
     if kind.flavour == "export":
         from core.exports import xlsx_write
 
@@ -432,7 +448,7 @@ def _dispatch(job: Job, kind: _Kind, user, progress: Progress) -> Done | None:
         sheet: Sheet = kind.run(user, params.get("args", {}))
         total = sheet.total if sheet.total is not None else (len(sheet.rows) if hasattr(sheet.rows, "__len__") else None)
         progress(0, total, "正在生成表格", force=True)
-        name = f"job-{job.id}.xlsx"
+        name = f"job-{job_id}.xlsx"
         with _open_private(file_path(name)) as fh:
             xlsx_write(fh, sheet.title, sheet.headers, progress.counted(sheet.rows, total), widths=sheet.widths)
         if sheet.audit:
@@ -445,7 +461,7 @@ def _dispatch(job: Job, kind: _Kind, user, progress: Progress) -> Done | None:
             record_event("export", entity, None, label, summary, user=user, region_id=user.region_id)
         return _FileResult(f"共 {progress.done} 行。", None, file=name, name=sheet.filename)
     if kind.flavour == "import":
-        path = file_path(_input_name(job.id))
+        path = file_path(_input_name(job_id))
         if not path.exists():
             raise JobError("导入的数据已过期删除，请重新上传文件。")
         rows = json.loads(path.read_text())

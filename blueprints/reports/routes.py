@@ -12,7 +12,7 @@ from blueprints.reports.forms import AttachmentForm, RemindForm, SettingsForm, T
 from blueprints.reports.models import (AttachmentKind, MonthlyReport, Notification, ReportAttachment, ReportLevel,
                                        ReportStatus)
 from blueprints.reports.services import DraftData, ReportConflict, ReportError, ReportForbidden
-from core import scope
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -381,9 +381,21 @@ def remind():
     except ReportError as exc:
         flash(exc.message, "error")
         return redirect(back, 303)
-    db.session.commit()
-    flash(f"已向 {entry.unit_count} 个逾期单位的 {entry.recipient_count} 位负责人发送催报通知", "success")
+    done = f"已向 {entry.unit_count} 个逾期单位的 {entry.recipient_count} 位负责人发送催报通知"
+    if entry.mail_to:  # the e-mail goes out in the background (我的任务 shows how it went)
+        jobs.submit(jobs.create("reports.remind_mail", f"发送催报邮件（{period[0]} 年 {period[1]} 月）",
+                                {"log": entry.id, "users": entry.mail_to}))
+        done += f"，{len(entry.mail_to)} 封邮件正在后台发送"
+    else:
+        db.session.commit()
+    flash(done, "success")
     return redirect(url_for("reports.reminders"), 303)
+
+
+@jobs.task_kind("reports.remind_mail")
+def send_reminder_mail(user, params: dict) -> jobs.Done:
+    sent = services.send_reminder_mail(params["log"], params["users"])
+    return jobs.Done(f"已发送 {sent} 封催报邮件。", url_for("reports.reminders"))
 
 
 @bp.get("/reminders")
