@@ -510,6 +510,12 @@ def cleanup(now: datetime | None = None) -> int:
         if job.result_file:
             job.result_file = None
             job.stage = "文件已过期删除"
+    # A worker that died mid-job (killed, machine restarted) leaves it "running": after a few hours
+    # it is failed, so that its owner sees it and can retry.
+    stale = now - timedelta(hours=current_app.config.get("JOB_STALE_HOURS", 3))
+    db.session.execute(update(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < stale).values(
+        status=JobStatus.FAILED, error="任务被中断（服务器重启或超时），请重试。", finished_at=now, stage="失败",
+        expires_at=now + timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))))
     cutoff = now - timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))
     for job in db.session.scalars(select(Job).where(Job.created_at < cutoff)):
         for name in (job.result_file, _input_name(job.id)):

@@ -266,3 +266,15 @@ def test_reminder_mail_is_sent_by_a_job(app, world, as_role, monkeypatch):
     job = db.session.scalar(select(Job).where(Job.kind == "reports.remind_mail"))
     assert job.status == JobStatus.DONE and job.message == "已发送 1 封催报邮件。"
     assert db.session.scalar(select(ReminderLog.emailed)) == 1
+
+
+def test_a_job_whose_worker_died_is_failed_and_can_be_retried(world, as_role):
+    job = Job(user_id=world["district_staff"].id, kind="tests.flaky", title="中断任务", params={},
+              status=JobStatus.RUNNING, started_at=utcnow() - timedelta(hours=5))
+    db.session.add(job)
+    db.session.commit()
+    c = as_role("district_staff")
+    assert "任务被中断" in c.get("/jobs/").get_data(as_text=True)
+    FAIL_NEXT["count"] = 0
+    assert c.post(f"/jobs/{job.id}/retry").status_code == 303
+    assert _job(job.id).status == JobStatus.DONE
