@@ -78,7 +78,10 @@ huey = _make_huey()
 
 def init_jobs(app) -> None:
     """Bind the queue to the app's settings (tests: run every job at once, in-process)."""
-    huey.immediate = bool(app.config.get("JOBS_IMMEDIATE"))
+    # One queue per process. Only ever switched on here: a second app built in the same process
+    # (a test building a throw-away app) must not turn the tests' in-process jobs off.
+    if app.config.get("JOBS_IMMEDIATE"):
+        huey.immediate = True
     Path(app.config["JOB_FILES_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
@@ -277,9 +280,10 @@ def respond(job: Job):
 
     if is_htmx():
         resp = current_app.make_response(render_template("jobs/_status.html", job=job))
-        resp.headers["Vary"] = "HX-Request"
-        return resp
-    return redirect(url_for("jobs.detail", job_id=job.id), 303)
+    else:
+        resp = redirect(url_for("jobs.detail", job_id=job.id), 303)
+    resp.headers["Vary"] = "HX-Request"
+    return resp
 
 
 def retry(job: Job) -> None:

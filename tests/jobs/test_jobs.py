@@ -3,6 +3,7 @@ files of personal data that do not outlive their hours."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import smtplib
@@ -162,7 +163,9 @@ def test_status_partial_polls_while_running_and_stops_when_finished(world, as_ro
 
 # ---- failure and retry -------------------------------------------------------------------------------------
 
-def test_a_failed_job_shows_a_chinese_message_and_can_be_retried(world, as_role, caplog):
+def test_a_failed_job_shows_a_chinese_message_and_can_be_retried(world, as_role, caplog, monkeypatch):
+    # Alembic's fileConfig (tests/test_migrations.py, same process) disables loggers that exist then.
+    monkeypatch.setattr(logging.getLogger("zhiyuan.jobs"), "disabled", False)
     FAIL_NEXT["count"] = 1
     job_id = _start("tests.flaky", world["district_staff"])
     job = _job(job_id)
