@@ -9,14 +9,20 @@ context; tests set JOBS_IMMEDIATE and jobs run at once, in-process, on Huey's me
 Adopting it — one call in a route:
 
     # an XLSX export (the builder re-applies core/scope.py for the owner, loaded inside the worker):
-    @jobs.exporter("funding.export")
-    def build_funding_export(user, args: dict) -> jobs.Sheet:
-        f = services.LedgerFilter.from_args(MultiDict(args))
-        return jobs.Sheet("经费台账", HEADERS, rows_of(user, f), filename="经费台账.xlsx", widths=[...])
+    @jobs.exporter("funding.export")                      # registered when the routes module loads
+    def build_export(user, args: dict) -> jobs.Sheet:       # runs in the worker, for the owner
+        f = services.LedgerFilter.from_args(args)           # the same filters, re-parsed
+        rows = services.rows_of(services.ledger_stmt(user, f))  # the same scope (core/scope.py)
+        return jobs.Sheet("经费台账", HEADERS, rows, "经费台账.xlsx", widths=[...],
+                          audit=("funding_entry", "经费台账", f"导出 {len(rows)} 条"))  # optional log entry
 
     @bp.get("/export.xlsx")
+    @roles_required(*READERS)
     def export():
-        return jobs.start_export("funding.export", "经费台账导出", request.args)
+        return jobs.start_export("funding.export", "导出经费台账", request.args)  # pii=True if it names people
+
+Rows may be a generator (memory stays flat); give Sheet(total=…) then, for the progress bar.
+tests/core/test_exports.py walks every export route and fails for one that does not answer with a job.
 
     # an import's confirm step (the preview stays in the request, bounded by core/tabular.py):
     @jobs.importer("orgs.import")
@@ -52,6 +58,7 @@ from flask import current_app, g, has_app_context, redirect, render_template, ur
 from huey import RedisHuey, SqliteHuey, crontab
 from werkzeug.exceptions import HTTPException
 from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db, str_enum
@@ -504,6 +511,12 @@ def cleanup(now: datetime | None = None) -> int:
     JOB_KEEP_DAYS. Runs hourly in the worker and whenever someone opens 我的任务."""
     now = now or utcnow()
     removed = 0
+    # A worker that died mid-job (killed, machine restarted) leaves it "running": after a few hours
+    # it is failed, so that its owner sees it and can retry. (The first statement writes: see above.)
+    stale = now - timedelta(hours=current_app.config.get("JOB_STALE_HOURS", 3))
+    db.session.execute(update(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < stale).values(
+        status=JobStatus.FAILED, error="任务被中断（服务器重启或超时），请重试。", finished_at=now, stage="失败",
+        expires_at=now + timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))))
     expired = db.session.scalars(select(Job).where(Job.expires_at.is_not(None), Job.expires_at <= now,
                                                    (Job.result_file.is_not(None)) | (Job.pii.is_(True))))
     for job in expired:
@@ -514,12 +527,6 @@ def cleanup(now: datetime | None = None) -> int:
         if job.result_file:
             job.result_file = None
             job.stage = "文件已过期删除"
-    # A worker that died mid-job (killed, machine restarted) leaves it "running": after a few hours
-    # it is failed, so that its owner sees it and can retry.
-    stale = now - timedelta(hours=current_app.config.get("JOB_STALE_HOURS", 3))
-    db.session.execute(update(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < stale).values(
-        status=JobStatus.FAILED, error="任务被中断（服务器重启或超时），请重试。", finished_at=now, stage="失败",
-        expires_at=now + timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))))
     cutoff = now - timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))
     for job in db.session.scalars(select(Job).where(Job.created_at < cutoff)):
         for name in (job.result_file, _input_name(job.id)):
@@ -528,6 +535,17 @@ def cleanup(now: datetime | None = None) -> int:
         db.session.delete(job)
     db.session.commit()
     return removed
+
+
+def sweep_on_access() -> None:
+    """cleanup() from a page view: its own transaction, starting with a write (SQLite takes the lock
+    then, waiting politely), and never an error page if the database is busy (the worker sweeps hourly)."""
+    db.session.commit()
+    try:
+        cleanup()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("job cleanup skipped: database busy")
 
 
 @huey.periodic_task(crontab(minute="7"))

@@ -27,7 +27,7 @@ def _vary(resp):
 @bp.get("/")
 @roles_required(*STAFF)
 def index():
-    jobs.cleanup()  # expired files go as soon as anyone looks (the worker also sweeps hourly)
+    jobs.sweep_on_access()  # expired files go as soon as anyone looks (the worker also sweeps hourly)
     return render_template("jobs/index.html", jobs=jobs.jobs_of(current_user), retry_form=EmptyForm(),
                            keep_days=current_app.config["JOB_KEEP_DAYS"],
                            pii_hours=current_app.config["JOB_PII_KEEP_HOURS"])
