@@ -71,5 +71,7 @@ def retry(job_id: int):
     except jobs.JobError as e:
         db.session.rollback()
         flash(e.message, "error")
+        if is_htmx():  # the widget stays as it is; the message shows with the next page
+            return _vary(make_response(render_template("jobs/_status.html", job=job), 409))
         return redirect(url_for("jobs.detail", job_id=job.id), 303)
     return jobs.respond(job)
