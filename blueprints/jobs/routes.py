@@ -54,8 +54,9 @@ def download(job_id: int):
     job = jobs.owned_or_404(job_id, current_user)
     if not job.has_file:
         abort(404)
-    resp = send_file(jobs.file_path(job.result_file), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=job.result_name or f"任务{job.id}.xlsx", max_age=0)
+    name = job.result_name or f"任务{job.id}.xlsx"
+    resp = send_file(jobs.file_path(job.result_file), mimetype=XLSX_MIME if name.endswith(".xlsx") else None,
+                     as_attachment=True, download_name=name, max_age=0)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
