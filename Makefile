@@ -5,6 +5,7 @@ PY    := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 HOST  ?= 127.0.0.1
 PORT  ?= 5000
+JOB_WORKERS ?= 2
 export HOST PORT
 
 # Debian packages: HarfBuzz subsetting (fast CJK PDFs) and TrueType CJK fonts for WeasyPrint.
@@ -69,6 +70,9 @@ run: migrate
 	@$(FLASK) demo-accounts
 	@echo
 	@echo "志愿服务管理平台: http://$(HOST):$(PORT)"
+	@# The job worker (exports, imports, mail: core/jobs.py) runs beside the web server and stops with it.
+	@$(VENV)/bin/huey_consumer worker.huey --workers $(JOB_WORKERS) & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: devsetup testdeps

@@ -12,6 +12,7 @@ from core.features import FEATURES, feature_modules, optional_module
 def import_models() -> None:
     """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
     import core.audit  # noqa: F401  (AuditEntry)
+    import core.jobs  # noqa: F401  (Job: background work and its progress)
     import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
 
     feature_modules("models")
@@ -68,4 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_privacy(app)
     register_cli(app)
     init_public_urls(app)
+    from core.jobs import init_jobs
+
+    init_jobs(app)
     return app

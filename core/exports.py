@@ -77,8 +77,16 @@ def sheet_title(title: str) -> str:
 
 
 def xlsx_bytes(title: str, headers: list[str], rows, widths: list[int] | None = None) -> bytes:
-    """One sheet with a bold, frozen header row. Written in openpyxl's streaming (write-only) mode:
-    a 5,000-row registry export stays well under a second. `rows` may be any iterable of lists."""
+    """One sheet with a bold, frozen header row, in memory (small files: import templates)."""
+    buf = io.BytesIO()
+    xlsx_write(buf, title, headers, rows, widths)
+    return buf.getvalue()
+
+
+def xlsx_write(fileobj, title: str, headers: list[str], rows, widths: list[int] | None = None) -> None:
+    """One sheet with a bold, frozen header row, written to a file. openpyxl's streaming (write-only)
+    mode: rows may be any iterable (a generator keeps memory flat however long the list is); the
+    background export jobs (core/jobs.py) write here."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_title(title))
     for i, _ in enumerate(headers, start=1):
@@ -94,9 +102,7 @@ def xlsx_bytes(title: str, headers: list[str], rows, widths: list[int] | None = 
     ws.append(head)
     for row in rows:
         ws.append([safe_cell(ws, value) for value in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb.save(fileobj)
 
 
 def xlsx_response(data: bytes, filename: str) -> Response:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -75,6 +75,8 @@ def _wants_write() -> bool:
     # In WAL a DEFERRED transaction that later writes fails at once with SQLITE_BUSY, ignoring
     # busy_timeout; IMMEDIATE takes the write lock up front and waits politely. Safe-method
     # requests only read, so they keep DEFERRED and never queue behind writers.
+    if has_app_context() and g.get("write_transactions"):  # a background job that writes (core/jobs.py)
+        return True
     if has_request_context():
         return request.method not in ("GET", "HEAD", "OPTIONS")
     # CLI commands and scripts run alone; DEFERRED keeps a long-lived reader from blocking others.

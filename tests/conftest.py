@@ -72,6 +72,7 @@ def app():
         "UPLOAD_DIR": os.path.join(_TMP, "uploads"),
         "PDF_CACHE_DIR": os.path.join(_TMP, "pdf-cache"),
         "SERVER_NAME": None,
+        "JOBS_IMMEDIATE": True,  # background jobs run at once, in-process (tests/core/test_jobs.py runs a real worker)
     })
     app.test_client_class = CSRFClient
     with app.app_context():

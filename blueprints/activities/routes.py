@@ -8,12 +8,10 @@ from blueprints.activities import services
 from blueprints.activities.forms import QUALITY_CHOICES, ActivityForm, AllPresentForm, CancelForm
 from blueprints.activities.models import Activity, ActivityStatus, Category, Participant
 from blueprints.orgs.services import org_filter
-from core import scope
-from core.audit import record_event
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.panels import Panel, register_panel
-from core.exports import xlsx_bytes, xlsx_response
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
@@ -55,16 +53,18 @@ def index():
         statuses=list(ActivityStatus), can_create=services.can_organize(current_user), **ctx)
 
 
+@jobs.exporter("activities.export")
+def build_export(user, args: dict) -> jobs.Sheet:
+    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
+    rows = services.export_rows(user, services.ListFilters.from_args(args))
+    return jobs.Sheet("志愿服务活动", services.EXPORT_HEADERS, rows, f"志愿服务活动_{local_today().isoformat()}.xlsx",
+                      widths=services.EXPORT_WIDTHS, audit=("activity", "志愿服务活动", f"导出志愿服务活动 {len(rows)} 条"))
+
+
 @bp.get("/export.xlsx")
 @roles_required(*READERS)
 def export():
-    f = services.ListFilters.from_args(request.args)
-    rows = services.export_rows(current_user, f)
-    record_event("export", "activity", None, "志愿服务活动", f"导出志愿服务活动 {len(rows)} 条",
-                 region_id=current_user.region_id)
-    db.session.commit()
-    data = xlsx_bytes("志愿服务活动", services.EXPORT_HEADERS, rows, widths=services.EXPORT_WIDTHS)
-    return xlsx_response(data, f"志愿服务活动_{local_today().isoformat()}.xlsx")
+    return jobs.start_export("activities.export", "导出志愿服务活动", request.args)
 
 
 # ---- create / edit ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from blueprints.awards.models import (AwardKind, Campaign, CampaignStage, Nomina
 from blueprints.awards.services import AwardError
 from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
-from core import scope
+from core import jobs, scope
 from core.auth import roles_required
 from core.extensions import db
 from core.forms import EmptyForm
@@ -26,7 +26,6 @@ from core.pagination import paginate
 from core.dashboard import Tile, register_tile
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
-from core.exports import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, read_upload, send_stored, store_bytes
 from core.templating import is_htmx, render_htmx, vary_hx
@@ -625,8 +624,16 @@ def results_xlsx(campaign_id: int):
     campaign = _campaign(campaign_id)
     if not campaign.scoring_closed and current_user.role != Role.CITY_ADMIN:
         abort(403)
+    return jobs.start_export("awards.results", f"导出{campaign.year}年评审结果", {"campaign_id": campaign.id})
+
+
+@jobs.exporter("awards.results")
+def build_results_xlsx(user, args: dict) -> jobs.Sheet:
+    campaign = scope.get_scoped_or_404(Campaign, args.get("campaign_id"), user)
+    if not campaign.scoring_closed and user.role != Role.CITY_ADMIN:
+        raise jobs.JobError("评审尚未结束，暂不能导出结果。")
     visible = set(db.session.scalars(scope.scoped(select(Nomination.id).where(
-        Nomination.campaign_id == campaign.id), Nomination, current_user)))
+        Nomination.campaign_id == campaign.id), Nomination, user)))
     kinds = {k.id: k for k in campaign.kinds}
     rows = []
     for kind_id, items in services.results(campaign).items():
@@ -637,9 +644,8 @@ def results_xlsx(campaign_id: int):
             rows.append([kinds[kind_id].name, r.rank or "", "并列" if r.tied else "", n.nominee_name, n.organization.name,
                          n.district.name if n.district else "", r.sheets, r.score if r.score is not None else "",
                          n.status.label])
-    data = xlsx_bytes("评审结果", ["奖项", "名次", "并列", "推荐对象", "推荐单位", "所属区", "评分人数", "平均分", "状态"], rows,
-                      widths=[18, 6, 6, 30, 30, 10, 8, 8, 10])
-    return xlsx_response(data, f"{campaign.year}_评审结果.xlsx")
+    return jobs.Sheet("评审结果", ["奖项", "名次", "并列", "推荐对象", "推荐单位", "所属区", "评分人数", "平均分", "状态"], rows,
+                      f"{campaign.year}_评审结果.xlsx", widths=[18, 6, 6, 30, 30, 10, 8, 8, 10])
 
 
 @bp.get("/nominations/<int:nomination_id>/certificate.pdf")

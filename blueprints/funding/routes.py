@@ -14,7 +14,7 @@ from blueprints.funding.models import (FundAudit, LedgerEntry, ProjectPayment, P
 from blueprints.funding.services import FundingError, Holder
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region
-from core import scope
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -24,7 +24,6 @@ from core.pagination import paginate
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
 from core.settings import set_value
-from core.exports import xlsx_bytes, xlsx_response
 from core.timeutil import local_today
 from core.uploads import DOCUMENTS, IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
 from core.templating import render_htmx
@@ -77,17 +76,21 @@ def index():
     return render_htmx("funding/index.html", "funding/_rows.html", page_context=page_context, **ctx)
 
 
+@jobs.exporter("funding.export")
+def build_export(user, args: dict) -> jobs.Sheet:
+    f = services.LedgerFilter.from_args(args)
+    rows = []
+    for e in db.session.scalars(services.ledger_rows(services.ledger_stmt(user, f)).limit(50000)):
+        rows.append([e.entry_date.isoformat(), e.holder_name, e.kind.label, e.signed_amount, e.source, e.purpose,
+                     e.project, e.voucher_no, ("冲销" if e.is_reversal else ""), e.reason or e.note])
+    return jobs.Sheet("经费台账", ["日期", "记账单位", "收支", "金额（元）", "经费来源", "用途", "项目", "凭证号", "类型", "说明"],
+                      rows, f"经费台账_{local_today():%Y%m%d}.xlsx", widths=[12, 30, 8, 14, 14, 16, 24, 14, 8, 30])
+
+
 @bp.get("/export.xlsx")
 @roles_required(*READERS)
 def export():
-    f = services.LedgerFilter.from_args(request.args)
-    rows = []
-    for e in db.session.scalars(services.ledger_rows(services.ledger_stmt(current_user, f)).limit(50000)):
-        rows.append([e.entry_date.isoformat(), e.holder_name, e.kind.label, e.signed_amount, e.source, e.purpose,
-                     e.project, e.voucher_no, ("冲销" if e.is_reversal else ""), e.reason or e.note])
-    data = xlsx_bytes("经费台账", ["日期", "记账单位", "收支", "金额（元）", "经费来源", "用途", "项目", "凭证号", "类型", "说明"],
-                      rows, widths=[12, 30, 8, 14, 14, 16, 24, 14, 8, 30])
-    return xlsx_response(data, f"经费台账_{local_today():%Y%m%d}.xlsx")
+    return jobs.start_export("funding.export", "导出经费台账", request.args)
 
 
 def _entry_form(form: EntryForm, holders: list[Holder], keep_source: str | None = None) -> None:

@@ -16,8 +16,7 @@ from blueprints.insurance.services import InsuranceError, PolicyData
 from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers.models import Volunteer
-from core import scope
-from core.audit import record_event
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -72,16 +71,18 @@ def index():
         can_write=current_user.role in WRITERS), **ctx)
 
 
+@jobs.exporter("insurance.export")
+def build_export(user, args: dict) -> jobs.Sheet:
+    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
+    rows = services.export_rows(user, services.PolicyFilter.from_args(args))
+    return jobs.Sheet("保险保单", services.EXPORT_HEADERS, rows, f"志愿者保险保单_{local_today().isoformat()}.xlsx",
+                      widths=services.EXPORT_WIDTHS, audit=("insurance_policy", "志愿者保险保单", f"导出保单 {len(rows)} 份"))
+
+
 @bp.get("/export.xlsx")
 @roles_required(*READERS)
 def export():
-    f = services.PolicyFilter.from_args(request.args)
-    rows = services.export_rows(current_user, f)
-    record_event("export", "insurance_policy", None, "志愿者保险保单", f"导出保单 {len(rows)} 份",
-                 region_id=current_user.region_id)
-    db.session.commit()
-    data = xlsx_bytes("保险保单", services.EXPORT_HEADERS, rows, widths=services.EXPORT_WIDTHS)
-    return xlsx_response(data, f"志愿者保险保单_{local_today().isoformat()}.xlsx")
+    return jobs.start_export("insurance.export", "导出志愿者保险保单", request.args)
 
 
 @bp.get("/<int:policy_id>")
@@ -367,15 +368,18 @@ def import_confirm(policy_id: int):
     if not stash or stash[0].get("policy") != policy.id:
         flash("导入预览已过期，请重新上传。", "error")
         return redirect(url_for("insurance.import_insured", policy_id=policy.id), 303)
+    ids = [int(i) for i in stash[0].get("ids", [])]
+    return jobs.start_import("insurance.import", f"导入被保险人（{policy.policy_no}）", ids, {"policy": policy.id})
+
+
+@jobs.importer("insurance.import")
+def apply_import(user, params: dict, ids: list) -> jobs.Done:
+    policy = scope.get_scoped_or_404(InsurancePolicy, params.get("policy"), user, write=True)
     try:
-        added = services.add_insured(policy, [int(i) for i in stash[0].get("ids", [])], action="import")
+        added = services.add_insured(policy, list(ids), action="import")
     except InsuranceError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("insurance.detail", policy_id=policy.id), 303)
-    db.session.commit()
-    flash(f"已导入 {added} 名被保险人。", "success")
-    return redirect(url_for("insurance.detail", policy_id=policy.id), 303)
+        raise jobs.JobError(e.message) from None
+    return jobs.Done(f"已导入 {added} 名被保险人。", url_for("insurance.detail", policy_id=policy.id))
 
 
 # ---- coverage and risky activities ---------------------------------------------------------------------------

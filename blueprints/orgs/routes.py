@@ -9,7 +9,7 @@ from blueprints.accounts.services import username_taken
 from blueprints.orgs import importing, services, workflow
 from blueprints.orgs.forms import ApplyForm, ImportForm, OptionsForm, OrgForm, TransitionForm
 from blueprints.orgs.models import Organization, OrgStatus
-from core import scope
+from core import jobs, scope
 from core.audit import record_event
 from core.auth import allow_pending, roles_required
 from core.dashboard import Tile, register_tile
@@ -56,17 +56,19 @@ def index():
     return render_template("orgs/index.html", **ctx)
 
 
+@jobs.exporter("orgs.export")
+def build_export(user, args: dict) -> jobs.Sheet:
+    rows = services.export_rows(user, services.RegistryFilters.from_args(args))
+    return jobs.Sheet("志愿服务组织", services.EXPORT_HEADERS, rows, "志愿服务组织名录.xlsx",
+                      widths=[30, 18, 10, 22, 10, 22, 8, 24, 10, 14, 30, 12, 24, 10, 10, 12],
+                      audit=("organization", "志愿服务组织名录", f"导出 {len(rows)} 个组织"))
+
+
 @bp.get("/export.xlsx")
 @roles_required(*READERS)
 def export():
-    f = services.RegistryFilters.from_args(request.args)
-    rows = services.export_rows(current_user, f)
-    record_event("export", "organization", None, "志愿服务组织名录", f"导出 {len(rows)} 个组织",
-                 region_id=current_user.region_id)
-    db.session.commit()
-    data = xlsx_bytes("志愿服务组织", services.EXPORT_HEADERS, rows,
-                      widths=[30, 18, 10, 22, 10, 22, 8, 24, 10, 14, 30, 12, 24, 10, 10, 12])
-    return xlsx_response(data, "志愿服务组织名录.xlsx")
+    # Contact names and phones of the organizations: personal data, the file expires.
+    return jobs.start_export("orgs.export", "导出志愿服务组织名录", request.args, pii=True)
 
 
 @bp.get("/<int:org_id>")
@@ -424,14 +426,15 @@ def import_confirm():
     if rows is None:
         flash("预览已过期，请重新上传文件。", "error")
         return redirect(url_for("orgs.import_upload"), 303)
+    return jobs.start_import("orgs.import", "导入志愿服务组织名录", rows, pii=True)  # contact names and phones
+
+
+@jobs.importer("orgs.import")
+def apply_import(user, params: dict, rows: list) -> jobs.Done:
     try:
-        n = importing.apply_import(current_user, rows)
+        n = importing.apply_import(user, rows)
     except services.OrgError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("orgs.import_upload"), 303)
-    record_event("import", "organization", None, "志愿服务组织名录", f"导入 {n} 个组织", region_id=current_user.region_id)
-    db.session.commit()
-    flash(f"已导入 {n} 个组织。", "success")
-    return redirect(url_for("orgs.index", sort="-created"), 303)
+        raise jobs.JobError(e.message) from None
+    record_event("import", "organization", None, "志愿服务组织名录", f"导入 {n} 个组织", user=user, region_id=user.region_id)
+    return jobs.Done(f"已导入 {n} 个组织。", url_for("orgs.index", sort="-created"))
 

@@ -7,7 +7,7 @@ from blueprints.accounts.models import Role
 from blueprints.regions import services
 from blueprints.regions.forms import FiguresForm, ImportForm, MoveForm, RegionForm
 from blueprints.regions.models import Region
-from core import scope
+from core import jobs, scope
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
@@ -225,15 +225,16 @@ def import_confirm():
     if rows is None:
         flash("预览已过期，请重新上传文件。", "error")
         return redirect(url_for("regions.import_upload"), 303)
+    return jobs.start_import("regions.import", "导入区域", rows)
+
+
+@jobs.importer("regions.import")
+def apply_import(user, params: dict, rows: list) -> jobs.Done:
     try:
-        n = services.apply_import(current_user, rows)
+        n = services.apply_import(user, rows)
     except services.RegionError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-        return redirect(url_for("regions.import_upload"), 303)
-    db.session.commit()
-    flash(f"已导入 {n} 个区域。", "success")
-    return redirect(url_for("regions.index"), 303)
+        raise jobs.JobError(e.message) from None
+    return jobs.Done(f"已导入 {n} 个区域。", url_for("regions.index"))
 
 
 @bp.get("/report.pdf")

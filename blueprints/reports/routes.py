@@ -12,11 +12,9 @@ from blueprints.reports.forms import AttachmentForm, RemindForm, SettingsForm, T
 from blueprints.reports.models import (AttachmentKind, MonthlyReport, Notification, ReportAttachment, ReportLevel,
                                        ReportStatus)
 from blueprints.reports.services import DraftData, ReportConflict, ReportError, ReportForbidden
-from core import scope
-from core.audit import record_event
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
-from core.exports import xlsx_bytes, xlsx_response
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
@@ -44,9 +42,9 @@ def _report(report_id: int) -> MonthlyReport:
     return scope.get_scoped_or_404(MonthlyReport, report_id, current_user)
 
 
-def _year_arg(name: str = "year") -> int:
+def _year_arg(name: str = "year", args=None) -> int:
     try:
-        year = int(request.args.get(name, ""))
+        year = int((request.args if args is None else args).get(name, ""))
     except ValueError:
         return local_today().year
     return year if services.MIN_YEAR <= year <= services.MAX_YEAR else local_today().year
@@ -67,16 +65,18 @@ def index():
         else [], units=services.filing_units(current_user), pending=services.pending_reviews(current_user)), **ctx)
 
 
+@jobs.exporter("reports.export")
+def build_export(user, args: dict) -> jobs.Sheet:
+    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
+    rows = services.export_rows(user, services.ReportFilter.from_args(args))
+    return jobs.Sheet("月报", services.EXPORT_HEADERS, rows, f"月报列表_{local_today().isoformat()}.xlsx",
+                      widths=services.EXPORT_WIDTHS, audit=("monthly_report", "月报", f"导出月报列表 {len(rows)} 份"))
+
+
 @bp.get("/export.xlsx")
 @roles_required(*READERS)
 def export():
-    f = services.ReportFilter.from_args(request.args)
-    rows = services.export_rows(current_user, f)
-    record_event("export", "monthly_report", None, "月报", f"导出月报列表 {len(rows)} 份",
-                 region_id=current_user.region_id)
-    db.session.commit()
-    data = xlsx_bytes("月报", services.EXPORT_HEADERS, rows, widths=services.EXPORT_WIDTHS)
-    return xlsx_response(data, f"月报列表_{local_today().isoformat()}.xlsx")
+    return jobs.start_export("reports.export", "导出月报列表", request.args)
 
 
 @bp.get("/mine")
@@ -351,19 +351,21 @@ def delete_attachment(attachment_id: int):
 
 # ---- matrix and 催报 -----------------------------------------------------------------------------
 
-def _matrix_filters() -> tuple[ReportLevel, int, int | None, bool]:
-    """The matrix's filters from request.args: the page and its export read them here, alike."""
+def _matrix_filters(args=None, user=None) -> tuple[ReportLevel, int, int | None, bool]:
+    """The matrix's filters from the query: the page and its export (in the worker) read them here, alike."""
+    args = request.args if args is None else args
+    user = current_user if user is None else user
     # The city office reviews districts: it starts on the districts; district staff on their orgs.
-    default = "district" if current_user.role in (Role.CITY_ADMIN, Role.LEADER) and current_user.is_city_wide else "org"
-    level = ReportLevel.DISTRICT if request.args.get("level", default) == "district" else ReportLevel.ORG
-    year = _year_arg()
+    default = "district" if user.role in (Role.CITY_ADMIN, Role.LEADER) and user.is_city_wide else "org"
+    level = ReportLevel.DISTRICT if args.get("level", default) == "district" else ReportLevel.ORG
+    year = _year_arg(args=args)
     try:
-        district = int(request.args.get("district", "")) or None
+        district = int(args.get("district", "")) or None
     except ValueError:
         district = None
     if district is not None and not 0 < district < 2**31:
         district = None
-    return level, year, district, request.args.get("only") == "problems"
+    return level, year, district, args.get("only") == "problems"
 
 
 @bp.get("/matrix")
@@ -381,17 +383,21 @@ def matrix():
         default_period=period, remind_form=RemindForm()), **ctx)
 
 
+@jobs.exporter("reports.matrix_export")
+def build_matrix_export(user, args: dict) -> jobs.Sheet:
+    """Runs in the worker for the job's owner: the matrix's filters and scope, re-applied."""
+    level, year, district, only = _matrix_filters(args, user)
+    months, rows = services.matrix(user, level, year, district, only)
+    headers, body = services.matrix_export(months, rows, level)
+    return jobs.Sheet(f"{year}年月报报送", headers, body, f"{year}年月报报送矩阵_{level.label}.xlsx",
+                      widths=[32] + [10] * (len(headers) - 1),
+                      audit=("monthly_report", "月报报送矩阵", f"导出 {year} 年月报报送矩阵 {len(body)} 个单位"))
+
+
 @bp.get("/matrix.xlsx")
 @roles_required(*MATRIX_READERS)
 def matrix_export():
-    level, year, district, only = _matrix_filters()
-    months, rows = services.matrix(current_user, level, year, district, only)
-    headers, body = services.matrix_export(months, rows, level)
-    record_event("export", "monthly_report", None, "月报报送矩阵", f"导出 {year} 年月报报送矩阵 {len(body)} 个单位",
-                 region_id=current_user.region_id)
-    db.session.commit()
-    data = xlsx_bytes(f"{year}年月报报送", headers, body, widths=[32] + [10] * (len(headers) - 1))
-    return xlsx_response(data, f"{year}年月报报送矩阵_{level.label}.xlsx")
+    return jobs.start_export("reports.matrix_export", "导出月报报送矩阵", request.args)
 
 
 @bp.post("/remind")
@@ -413,9 +419,21 @@ def remind():
     except ReportError as exc:
         flash(exc.message, "error")
         return redirect(back, 303)
-    db.session.commit()
-    flash(f"已向 {entry.unit_count} 个逾期单位的 {entry.recipient_count} 位负责人发送催报通知", "success")
+    done = f"已向 {entry.unit_count} 个逾期单位的 {entry.recipient_count} 位负责人发送催报通知"
+    if entry.mail_to:  # the e-mail goes out in the background (我的任务 shows how it went)
+        jobs.submit(jobs.create("reports.remind_mail", f"发送催报邮件（{period[0]} 年 {period[1]} 月）",
+                                {"log": entry.id, "users": entry.mail_to}))
+        done += f"，{len(entry.mail_to)} 封邮件正在后台发送"
+    else:
+        db.session.commit()
+    flash(done, "success")
     return redirect(url_for("reports.reminders"), 303)
+
+
+@jobs.task_kind("reports.remind_mail")
+def send_reminder_mail(user, params: dict) -> jobs.Done:
+    sent = services.send_reminder_mail(params["log"], params["users"])
+    return jobs.Done(f"已发送 {sent} 封催报邮件。", url_for("reports.reminders"))
 
 
 @bp.get("/reminders")

@@ -678,16 +678,35 @@ def send_reminders(user: User, level: ReportLevel, year: int, month: int, today:
             notify([u], f"催报：{name} {year} 年 {month} 月月报已逾期",
                    f"{year} 年 {month} 月月报应于 {due:%Y-%m-%d} 前提交，请尽快填报。",
                    _report_link(level, uid, year, month))
-    emailed = send_emails(recipients, f"催报：{year} 年 {month} 月志愿服务月报",
-                          f"贵单位 {year} 年 {month} 月志愿服务月报应于 {due:%Y-%m-%d} 前提交，目前尚未提交，请尽快登录系统填报。")
     region_id = user.region_id
     entry = ReminderLog(region_id=region_id, year=year, month=month, level=level.value, unit_count=len(units),
-                        recipient_count=len(recipients), emailed=emailed,
+                        recipient_count=len(recipients), emailed=0,
                         units="、".join(name for _, name in units)[:4000], sent_by_id=user.id,
                         sent_by_name=user.display_name or user.username)
     db.session.add(entry)
     db.session.flush()
+    # The e-mail goes out in a background job (SMTP may take seconds per server): who should get one.
+    entry.mail_to = ([u.id for u in recipients if getattr(u, "email", "")]
+                     if current_app.config.get("SMTP_HOST") else [])
     return entry
+
+
+def reminder_mail(year: int, month: int) -> tuple[str, str]:
+    """Subject and text of the 催报 e-mail."""
+    due = due_date(year, month)
+    return (f"催报：{year} 年 {month} 月志愿服务月报",
+            f"贵单位 {year} 年 {month} 月志愿服务月报应于 {due:%Y-%m-%d} 前提交，目前尚未提交，请尽快登录系统填报。")
+
+
+def send_reminder_mail(log_id: int, user_ids: list[int]) -> int:
+    """The job's half of 催报: e-mail the recipients and count what was sent on the reminder's log."""
+    entry = db.session.get(ReminderLog, log_id)
+    if entry is None:
+        return 0
+    users = list(db.session.scalars(select(User).where(User.id.in_(user_ids))))
+    entry.emailed = send_emails(users, *reminder_mail(entry.year, entry.month))
+    db.session.flush()
+    return entry.emailed
 
 
 def _report_link(level: ReportLevel, unit_id: int, year: int, month: int) -> str:

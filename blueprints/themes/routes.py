@@ -12,7 +12,7 @@ from blueprints.themes import calendar as cal
 from blueprints.themes import services
 from blueprints.themes.forms import CopyForm, ImportForm, LinkForm, PlanEditForm, PlanForm, RowForm, SaturdayForm
 from blueprints.themes.models import ThemePlan, ThemePlanRow
-from core import scope
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -21,7 +21,6 @@ from core.nav import register_nav
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response, render_pdf
 from core.settings import get_str, set_value
-from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 from core.templating import is_htmx, render_htmx
@@ -315,12 +314,18 @@ def plan_pdf(plan_id: int):
     return pdf_response(data, f"{plan.title}.pdf")
 
 
+@jobs.exporter("themes.plan")
+def build_plan_xlsx(user, args: dict) -> jobs.Sheet:
+    plan = scope.get_scoped_or_404(ThemePlan, args.get("plan_id"), user)
+    return jobs.Sheet(f"{plan.year}年主题", services.IMPORT_COLUMNS, services.export_rows(plan), f"{plan.title}.xlsx",
+                      widths=XLSX_WIDTHS)
+
+
 @bp.get("/<int:plan_id>.xlsx")
 @roles_required(*READERS)
 def plan_xlsx(plan_id: int):
     plan = _plan(plan_id)
-    data = xlsx_bytes(f"{plan.year}年主题", services.IMPORT_COLUMNS, services.export_rows(plan), widths=XLSX_WIDTHS)
-    return xlsx_response(data, f"{plan.title}.xlsx")
+    return jobs.start_export("themes.plan", f"导出{plan.title}", {"plan_id": plan.id})
 
 
 @bp.route("/<int:plan_id>/import", methods=["GET", "POST"])
@@ -491,13 +496,19 @@ def _board_table(rows) -> list[list]:
 BOARD_HEADERS = ["单位"] + [f"{m}月" for m in range(1, 13)] + ["已举办", "未开展", "组织参与"]
 
 
+@jobs.exporter("themes.board")
+def build_board_xlsx(user, args: dict) -> jobs.Sheet:
+    year = int(args["year"])
+    rows = cal.board_rows(user, year, local_today())
+    return jobs.Sheet(f"{year}集中活动", BOARD_HEADERS, _board_table(rows), f"{year}年每月一主题集中活动看板.xlsx",
+                      widths=[12] + [22] * 12 + [9, 9, 10])
+
+
 @bp.get("/board.xlsx")
 @roles_required(*BOARD_READERS)
 def board_xlsx():
     year = _board_year()
-    rows = cal.board_rows(current_user, year, local_today())
-    data = xlsx_bytes(f"{year}集中活动", BOARD_HEADERS, _board_table(rows), widths=[12] + [22] * 12 + [9, 9, 10])
-    return xlsx_response(data, f"{year}年每月一主题集中活动看板.xlsx")
+    return jobs.start_export("themes.board", f"导出{year}年集中活动看板", {"year": year})
 
 
 @bp.get("/board.pdf")

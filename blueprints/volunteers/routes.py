@@ -13,8 +13,7 @@ from blueprints.orgs.services import org_filter
 from blueprints.volunteers import ledger, services
 from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm, ReinstateForm, VolunteerEditForm, VolunteerForm
 from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, VolunteerStatus)
-from core import scope
-from core.audit import record_event
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -73,17 +72,21 @@ def index():
         skills=SKILLS, star_labels=ledger.STAR_LABELS, official_hours=ledger.official_hours()), **ctx)
 
 
+@jobs.exporter("volunteers.export")
+def build_export(user, args: dict) -> jobs.Sheet:
+    """Runs in the worker for the job's owner: the same filters, the same scope as the list."""
+    rows = services.export_rows(user, services.ListFilters.from_args(args))
+    return jobs.Sheet("志愿者", services.EXPORT_HEADERS, rows, f"志愿者名册_{local_today().isoformat()}.xlsx",
+                      widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12],
+                      audit=("volunteer", "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）"))
+
+
 @bp.get("/export.xlsx")
 @roles_required(*READERS)
 def export():
-    f = services.ListFilters.from_args(request.args)
-    rows = services.export_rows(current_user, f)
-    record_event("export", "volunteer", None, "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）",
-                 region_id=current_user.region_id)
-    db.session.commit()
-    data = xlsx_bytes("志愿者", services.EXPORT_HEADERS, rows,
-                      widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12])
-    return xlsx_response(data, f"志愿者名册_{local_today().isoformat()}.xlsx")
+    # Phones and ID numbers are masked in the file, but names with ages and districts are still
+    # personal data: the file expires after JOB_PII_KEEP_HOURS.
+    return jobs.start_export("volunteers.export", "导出志愿者名册", request.args, pii=True)
 
 
 # ---- registration ----------------------------------------------------------------------------------
@@ -341,15 +344,20 @@ def import_confirm():
     if rows is None:
         flash("预览已过期，请重新上传文件。", "error")
         return redirect(url_for("volunteers.import_upload"), 303)
+    # Thousands of registrations: written by the worker, with progress (the rows carry encrypted ID numbers).
+    return jobs.start_import("volunteers.import", f"导入志愿者（{org.name}）", rows, {"org": org.id}, pii=True)
+
+
+@jobs.importer("volunteers.import")
+def apply_import(user, params: dict, rows: list) -> jobs.Done:
+    org = next((o for o in services.registrable_orgs(user) if o.id == params.get("org")), None)
+    if org is None:
+        raise jobs.JobError("您已无权向该组织导入志愿者。")
     try:
-        created, joined = services.apply_import(current_user, org, rows)
+        created, joined = services.apply_import(user, org, rows)
     except services.VolunteerError as e:
-        db.session.rollback()
-        flash(e.message + "（未导入任何数据）", "error")
-        return redirect(url_for("volunteers.import_upload"), 303)
-    db.session.commit()
-    flash(f"已导入：新注册 {created} 人，已有档案加入本组织 {joined} 人。", "success")
-    return redirect(url_for("volunteers.index", org=org.id), 303)
+        raise jobs.JobError(e.message + "（未导入任何数据）") from None
+    return jobs.Done(f"已导入：新注册 {created} 人，已有档案加入本组织 {joined} 人。", url_for("volunteers.index", org=org.id))
 
 
 # ---- home tiles -----------------------------------------------------------------------------------

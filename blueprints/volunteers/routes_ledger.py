@@ -23,12 +23,10 @@ from blueprints.volunteers.views_common import READERS, WRITERS, bp, ledger_bp, 
 from blueprints.volunteers.views_common import field_error as _field_error
 from blueprints.volunteers.views_common import org_choices as _org_choices
 from blueprints.volunteers.views_common import volunteer_or_404 as _volunteer
-from core import scope
-from core.audit import record_event
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
-from core.exports import xlsx_bytes, xlsx_response
 from core.forms import EmptyForm
 from core.pagination import paginate
 from core.panels import Panel, register_panel
@@ -76,16 +74,18 @@ def index():
     return render_htmx(T + "index.html", T + "_rows.html", page_context=page_context, **ctx)
 
 
+@jobs.exporter("ledger.export")
+def build_export(user, args: dict) -> jobs.Sheet:
+    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
+    rows = ledger.export_rows(user, ledger.clean_filters(args))
+    return jobs.Sheet("服务台账", ledger.EXPORT_HEADERS, rows, f"服务台账_{local_today().isoformat()}.xlsx",
+                      widths=ledger.EXPORT_WIDTHS, audit=("service_record", "服务台账", f"导出服务台账 {len(rows)} 条"))
+
+
 @ledger_bp.get("/export.xlsx")
 @roles_required(*READERS)
 def export():
-    filters = ledger.clean_filters(request.args)
-    rows = ledger.export_rows(current_user, filters)
-    record_event("export", "service_record", None, "服务台账", f"导出服务台账 {len(rows)} 条",
-                 region_id=current_user.region_id)
-    db.session.commit()
-    data = xlsx_bytes("服务台账", ledger.EXPORT_HEADERS, rows, widths=ledger.EXPORT_WIDTHS)
-    return xlsx_response(data, f"服务台账_{local_today().isoformat()}.xlsx")
+    return jobs.start_export("ledger.export", "导出服务台账", request.args, pii=True)
 
 
 @ledger_bp.post("/verify")

@@ -27,8 +27,10 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def seeded(app, world):
-    """A few records of several features and two uploaded files."""
+def seeded(app, world, tmp_path, monkeypatch):
+    """A few records of several features and two uploaded files (in an upload folder of this test's own:
+    other tests leave files in the session's one)."""
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     v = factories.activity_volunteer(world["org_a"], name="李娜", registered_on=date(2020, 1, 1))
     factories.service_record(v, world["org_a"], hours="3")
     factories.ledger_entry(world["org_a"], amount="120.50")

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from core.exports import XLSX_MIME
 from core.timeutil import local_today
 from tests import factories
+from tests.jobs import export_file
 
 # endpoint → roles that may open the list (and so its export)
 LISTS = {
@@ -59,7 +60,7 @@ def data(world):
 @pytest.mark.parametrize("url", sorted(LISTS))
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_gets_the_export_or_403(as_role, data, url, role):
-    resp = as_role(role).get(url)
+    resp = export_file(as_role(role), url)  # the export runs as a job; its file is what the user gets
     allowed = role.removesuffix("_2") in LISTS[url] or (role == "district_leader" and "leader" in LISTS[url])
     if allowed:
         sheet(resp)
@@ -76,40 +77,40 @@ def test_every_role_gets_the_export_or_403(as_role, data, url, role):
 ])
 def test_district_export_holds_only_its_district(as_role, data, url, mine, theirs):
     for role, present, absent in (("district_staff", mine, theirs), ("district_staff_2", theirs, mine)):
-        body = text(sheet(as_role(role).get(url)))
+        body = text(sheet(export_file(as_role(role), url)))
         assert present in body and absent not in body
-    body = text(sheet(as_role("city_admin").get(url)))
+    body = text(sheet(export_file(as_role("city_admin"), url)))
     assert mine in body and theirs in body
 
 
 def test_filtering_on_another_districts_org_exports_nothing_of_it(as_role, world, data):
     other = world["org_b"].id
     for url in ("/volunteers/records/export.xlsx", "/activities/export.xlsx", "/insurance/export.xlsx"):
-        rows = sheet(as_role("district_staff").get(f"{url}?org={other}"))
+        rows = sheet(export_file(as_role("district_staff"), f"{url}?org={other}"))
         assert len(rows) == 1, url  # the header only: the filter cannot widen the scope
 
 
 def test_exports_follow_the_lists_filters(as_role, world, data):
     client = as_role("city_admin")
-    rows = sheet(client.get(f"/volunteers/records/export.xlsx?org={world['org_a'].id}&status=verified"))
+    rows = sheet(export_file(client, f"/volunteers/records/export.xlsx?org={world['org_a'].id}&status=verified"))
     assert rows[0][:3] == ["服务日期", "志愿者编号", "姓名"]
     assert [r[2] for r in rows[1:]] == ["赤坎甲"]
-    rows = sheet(client.get("/activities/export.xlsx?q=清洁b"))
+    rows = sheet(export_file(client, "/activities/export.xlsx?q=清洁b"))
     assert [r[3] for r in rows[1:]] == ["海滨清洁b"]
     assert rows[1][0].date() == local_today() - timedelta(days=3)  # a typed date, not text
-    rows = sheet(client.get("/insurance/export.xlsx?q=PN-a"))
+    rows = sheet(export_file(client, "/insurance/export.xlsx?q=PN-a"))
     assert [r[1] for r in rows[1:]] == ["PN-a-001"]
-    rows = sheet(client.get("/reports/export.xlsx?level=org&status=draft"))
+    rows = sheet(export_file(client, "/reports/export.xlsx?level=org&status=draft"))
     assert {r[1] for r in rows[1:]} == {"赤坎区幸福社区志愿服务队", "霞山区幸福社区志愿服务队"}
-    assert sheet(client.get("/reports/export.xlsx?status=accepted"))[1:] == []
-    matrix = sheet(client.get(f"/reports/matrix.xlsx?level=org&district={world['district_a'].id}"))
+    assert sheet(export_file(client, "/reports/export.xlsx?status=accepted"))[1:] == []
+    matrix = sheet(export_file(client, f"/reports/matrix.xlsx?level=org&district={world['district_a'].id}"))
     assert matrix[0][:3] == ["组织", "区县", "1 月"] and [r[0] for r in matrix[1:]] == ["赤坎区幸福社区志愿服务队"]
 
 
 def test_exports_carry_no_personal_data(as_role, data):
     client = as_role("city_admin")
     for url in LISTS:
-        body = text(sheet(client.get(url)))
+        body = text(sheet(export_file(client, url)))
         assert "13800138000" not in body, url
         for v in data.values():
             assert v.id_masked not in body, url  # not even the masked number: these lists do not show it

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from blueprints.funding.models import FundAudit, LedgerEntry, ProjectStatus, ServiceProject
 from core.extensions import db
 from core.timeutil import local_today
+from tests.jobs import export_file
 from tests import factories
 
 TODAY = local_today()
@@ -125,7 +126,7 @@ def test_ledger_filters_with_htmx_and_exports(as_role, world, books):
     assert "CK-1</td>" in part and "XS-1" in part and "CKQ-1" not in part
     part = c.htmx_get("/funding/?kind=expense").get_data(as_text=True)
     assert "没有符合条件的记录" in part
-    xlsx = c.get(f"/funding/export.xlsx?holder=org-{world['org_a'].id}")
+    xlsx = export_file(c, f"/funding/export.xlsx?holder=org-{world['org_a'].id}")
     assert xlsx.status_code == 200
     ws = load_workbook(io.BytesIO(xlsx.data)).active
     rows = list(ws.iter_rows(values_only=True))

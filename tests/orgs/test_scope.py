@@ -5,6 +5,7 @@ import pytest
 
 from blueprints.orgs.models import OrgStatus
 from core.extensions import db
+from tests.jobs import export_file
 from tests import factories as F
 
 XIASHAN = ["district_staff_2", "org_leader_2"]
@@ -37,7 +38,7 @@ def test_xiashan_export_has_no_chikan_rows(as_role, world):
 
     from openpyxl import load_workbook
 
-    r = as_role("district_staff_2").get("/orgs/export.xlsx")
+    r = export_file(as_role("district_staff_2"), "/orgs/export.xlsx")
     names = [row[0].value for row in load_workbook(io.BytesIO(r.data)).active.iter_rows(min_row=2)]
     assert world["org_b"].name in names and world["org_a"].name not in names
 

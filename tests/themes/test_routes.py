@@ -13,6 +13,7 @@ from blueprints.themes import services
 from blueprints.themes.models import PlanStatus, ThemeActivity, ThemePlan, ThemePlanRow
 from core.extensions import db
 from core.timeutil import local_today
+from tests.jobs import export_file
 from tests import factories
 from tests.themes.builders import row_of, theme_link, theme_plan
 
@@ -177,7 +178,7 @@ def test_xlsx_export_and_import_round_trip(as_role, world):
     plan = theme_plan(world["city"], 2026, published=False)
     db.session.commit()
     c = as_role("city_admin")
-    data = c.get(f"/themes/{plan.id}.xlsx").data
+    data = export_file(c, f"/themes/{plan.id}.xlsx").data
     ws = load_workbook(io.BytesIO(data)).active
     assert [c.value for c in ws[1]] == services.IMPORT_COLUMNS and ws.cell(2, 1).value == "1－2"
     target = theme_plan(world["district_a"], 2026, rows=[], published=False)
@@ -369,7 +370,7 @@ def test_board_shows_held_and_drills_down_in_scope(as_role, world):
 def test_board_exports(as_role, world):
     _board_world(world)
     c = as_role("city_admin")
-    ws = load_workbook(io.BytesIO(c.get("/themes/board.xlsx?year=2026").data)).active
+    ws = load_workbook(io.BytesIO(export_file(c, "/themes/board.xlsx?year=2026").data)).active
     assert ws.cell(1, 1).value == "单位" and ws.cell(1, 4).value == "3月"
     names = [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)]
     assert names[:3] == ["湛江市", "赤坎区", "霞山区"]

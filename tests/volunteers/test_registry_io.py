@@ -12,6 +12,7 @@ from blueprints.volunteers.models import Membership, Volunteer
 from core.audit import AuditEntry
 from core.extensions import db
 from core.timeutil import local_today
+from tests.jobs import export_file
 from tests import factories
 
 
@@ -42,7 +43,7 @@ def test_export_is_masked_and_logged(world, as_role):
     number = factories.id_number()
     factories.volunteer(world["org_a"], number=number, name="导出人", phone="13812345678")
     db.session.commit()
-    resp = as_role("district_staff").get("/volunteers/export.xlsx")
+    resp = export_file(as_role("district_staff"), "/volunteers/export.xlsx")
     assert resp.status_code == 200
     ws = load_workbook(io.BytesIO(resp.data)).active
     cells = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None)
@@ -54,7 +55,7 @@ def test_export_is_masked_and_logged(world, as_role):
 def test_export_respects_scope(world, as_role):
     factories.volunteer(world["org_a"], name="赤坎人")
     db.session.commit()
-    resp = as_role("district_staff_2").get("/volunteers/export.xlsx")
+    resp = export_file(as_role("district_staff_2"), "/volunteers/export.xlsx")
     ws = load_workbook(io.BytesIO(resp.data)).active
     assert "赤坎人" not in " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c)
 

@@ -1,0 +1,71 @@
+"""我的任务: the signed-in user's background jobs (exports, imports, mail), their progress and results.
+Every route answers the job's owner only (404 to anyone else, by URL or otherwise)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+
+from blueprints.accounts.models import Role
+from core import jobs
+from core.auth import roles_required
+from core.exports import XLSX_MIME
+from core.extensions import db
+from core.forms import EmptyForm
+from core.nav import register_nav
+from core.templating import is_htmx, render_htmx, vary_hx
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+STAFF = tuple(Role)
+register_nav("我的任务", "jobs.index", STAFF, order=940, group="系统")
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index():
+    jobs.sweep_on_access()  # expired files go as soon as anyone looks (the worker also sweeps hourly)
+    return render_template("jobs/index.html", jobs=jobs.jobs_of(current_user), retry_form=EmptyForm(),
+                           keep_days=current_app.config["JOB_KEEP_DAYS"],
+                           pii_hours=current_app.config["JOB_PII_KEEP_HOURS"])
+
+
+@bp.get("/<int:job_id>")
+@roles_required(*STAFF)
+def detail(job_id: int):
+    job = jobs.owned_or_404(job_id, current_user)
+    return render_htmx("jobs/detail.html", "jobs/_status.html", job=job)
+
+
+@bp.get("/<int:job_id>/status")
+@roles_required(*STAFF)
+def status(job_id: int):
+    return vary_hx(render_template("jobs/_status.html", job=jobs.owned_or_404(job_id, current_user)))
+
+
+@bp.get("/<int:job_id>/download")
+@roles_required(*STAFF)
+def download(job_id: int):
+    job = jobs.owned_or_404(job_id, current_user)
+    if not job.has_file:
+        abort(404)
+    name = job.result_name or f"任务{job.id}.xlsx"
+    resp = send_file(jobs.file_path(job.result_file), mimetype=XLSX_MIME if name.endswith(".xlsx") else None,
+                     as_attachment=True, download_name=name, max_age=0)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/<int:job_id>/retry")
+@roles_required(*STAFF)
+def retry(job_id: int):
+    job = jobs.owned_or_404(job_id, current_user)
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        jobs.retry(job)
+    except jobs.JobError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+        if is_htmx():  # the widget stays as it is; the message shows with the next page
+            return vary_hx(render_template("jobs/_status.html", job=job), 409)
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
+    return jobs.respond(job)

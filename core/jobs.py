@@ -1,0 +1,581 @@
+"""The job queue: long work (exports, imports, mail) runs in a worker, never inside a web request.
+
+Huey keeps the queue: SQLite storage in instance/ by default (no extra server), Redis when
+`REDIS_URL` is set (every app server and worker share it). The `job` table is what people see: its
+owner, a Chinese title, status, rows done / total, stage, the result file and when it expires. The
+worker (`make run` starts `huey_consumer worker.huey`, see worker.py) runs each job inside create_app()'s
+context; tests set JOBS_IMMEDIATE and jobs run at once, in-process, on Huey's memory storage.
+
+Adopting it — one call in a route:
+
+    # an XLSX export (the builder re-applies core/scope.py for the owner, loaded inside the worker):
+    @jobs.exporter("funding.export")                      # registered when the routes module loads
+    def build_export(user, args: dict) -> jobs.Sheet:       # runs in the worker, for the owner
+        f = services.LedgerFilter.from_args(args)           # the same filters, re-parsed
+        rows = services.rows_of(services.ledger_stmt(user, f))  # the same scope (core/scope.py)
+        return jobs.Sheet("经费台账", HEADERS, rows, "经费台账.xlsx", widths=[...],
+                          audit=("funding_entry", "经费台账", f"导出 {len(rows)} 条"))  # optional log entry
+
+    @bp.get("/export.xlsx")
+    @roles_required(*READERS)
+    def export():
+        return jobs.start_export("funding.export", "导出经费台账", request.args)  # pii=True if it names people
+
+Rows may be a generator (memory stays flat); give Sheet(total=…) then, for the progress bar.
+tests/core/test_exports.py walks every export route and fails for one that does not answer with a job.
+
+    # an import's confirm step (the preview stays in the request, bounded by core/tabular.py):
+    @jobs.importer("orgs.import")
+    def apply_org_import(user, params: dict, rows: list) -> jobs.Done:
+        ...  # raise jobs.JobError("中文说明") for a refusal the user should read
+        return jobs.Done("已导入 12 个组织。", url_for("orgs.index"))
+
+    return jobs.start_import("orgs.import", "导入组织名录", rows, params={}, pii=False)
+
+    # anything else: @jobs.task_kind("reports.remind") def run(user, params) -> jobs.Done, then
+    # jobs.start("reports.remind", "催报邮件", params).
+
+Only values (filters, ids) cross from the request to the worker; the worker loads the owner and
+re-applies the scope, so a job can never see more than its owner could. A job's routes answer only
+its owner (404 to anyone else). Progress (`progress(done, total, stage)`) is written in its own short
+transaction, at most once a second.
+"""
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from flask import current_app, g, has_app_context, redirect, render_template, url_for
+from huey import RedisHuey, SqliteHuey, crontab
+from werkzeug.exceptions import HTTPException
+from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db, str_enum
+from core.timeutil import utcnow
+
+log = logging.getLogger("zhiyuan.jobs")
+
+
+# ---- the queue ----------------------------------------------------------------------------------
+
+def _make_huey():
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return RedisHuey("zhiyuan", url=url)
+    from config import INSTANCE_DIR
+
+    path = os.environ.get("JOBS_QUEUE_FILE") or str(INSTANCE_DIR / "jobs-queue.db")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("zhiyuan", filename=path)
+
+
+huey = _make_huey()
+
+
+def init_jobs(app) -> None:
+    """Bind the queue to the app's settings (tests: run every job at once, in-process)."""
+    # One queue per process. Only ever switched on here: a second app built in the same process
+    # (a test building a throw-away app) must not turn the tests' in-process jobs off.
+    if app.config.get("JOBS_IMMEDIATE"):
+        huey.immediate = True
+    Path(app.config["JOB_FILES_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+# ---- the job table ------------------------------------------------------------------------------
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}[self.value]
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class Job(db.Model):
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    params: Mapped[Any] = mapped_column(JSON, default=dict)
+    status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus, 16), default=JobStatus.QUEUED)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))  # Chinese, for the owner; the traceback goes to the log
+    message: Mapped[str | None] = mapped_column(String(300))  # what a finished job did ("已导入 12 个组织。")
+    result_url: Mapped[str | None] = mapped_column(String(300))  # where to look next (a list page)
+    result_file: Mapped[str | None] = mapped_column(String(120))  # a name inside JOB_FILES_DIR, never a path
+    result_name: Mapped[str | None] = mapped_column(String(200))  # the download's file name
+    pii: Mapped[bool] = mapped_column(default=False)  # the result or the input holds personal data
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    @property
+    def seconds_left(self) -> int | None:
+        """Estimated from the pace so far; None until there is a pace to go by."""
+        if self.status != JobStatus.RUNNING or not self.total or not self.done or not self.started_at:
+            return None
+        elapsed = (utcnow() - self.started_at).total_seconds()
+        return max(0, round(elapsed / self.done * (self.total - self.done)))
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return min(100, int(self.done * 100 / self.total)) if self.total else 0
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.result_file) and self.status == JobStatus.DONE and file_path(self.result_file).exists()
+
+
+def files_dir() -> Path:
+    return Path(current_app.config["JOB_FILES_DIR"])
+
+
+def file_path(name: str) -> Path:
+    return files_dir() / Path(name).name  # a bare name: nothing stored can point outside the folder
+
+
+def _open_private(path: Path, mode: str = "wb"):
+    """A result or input file readable by the app's own user only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, mode)
+
+
+def _input_name(job_id: int) -> str:
+    return f"job-{job_id}-input.json"
+
+
+# ---- what a job kind does -------------------------------------------------------------------------
+
+class JobError(Exception):
+    """A refusal the owner should read (Chinese); any other exception shows a generic message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Sheet:
+    """An export's content: rows may be any iterable (a generator keeps memory flat)."""
+    title: str
+    headers: list[str]
+    rows: Iterable[list]
+    filename: str
+    widths: list[int] | None = None
+    total: int | None = None  # row count when known up front (a list's length is used otherwise)
+    audit: tuple[str, str, str] | None = None  # (entity, label, summary) of the operation log's export event
+
+
+@dataclass
+class Done:
+    message: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class _Kind:
+    run: Callable
+    flavour: str  # "export" | "import" | "task"
+
+
+_KINDS: dict[str, _Kind] = {}
+
+
+def _register(kind: str, flavour: str):
+    def deco(fn):
+        _KINDS[kind] = _Kind(fn, flavour)
+        return fn
+    return deco
+
+
+def exporter(kind: str):
+    """build(user, args: dict) -> Sheet. Registered at import, so the worker (create_app) knows it."""
+    return _register(kind, "export")
+
+
+def importer(kind: str):
+    """apply(user, params: dict, rows: list) -> Done; runs in one transaction, committed at the end."""
+    return _register(kind, "import")
+
+
+def task_kind(kind: str):
+    """run(user, params: dict) -> Done."""
+    return _register(kind, "task")
+
+
+# ---- starting a job (in the request) ------------------------------------------------------------
+
+def _args_dict(args) -> dict:
+    if hasattr(args, "to_dict"):
+        return {k: v for k, v in args.to_dict(flat=True).items()}
+    return dict(args or {})
+
+
+def create(kind: str, title: str, params: dict | None = None, *, pii: bool = False, user=None) -> Job:
+    from flask_login import current_user
+
+    if kind not in _KINDS:
+        raise KeyError(f"unknown job kind {kind!r}")
+    owner = user if user is not None else current_user
+    job = Job(user_id=owner.id, kind=kind, title=title[:200], params=params or {}, pii=pii,
+              stage="等待开始", status=JobStatus.QUEUED)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def submit(job: Job) -> None:
+    """Commit the job row, then hand its id to the worker (the row must exist before it runs)."""
+    job_id = job.id
+    db.session.commit()
+    # Nothing of the request's session may be touched before the job runs: reloading the job would
+    # open a transaction (on SQLite, for a POST, one that holds the write lock the job needs).
+    run_job(job_id)
+
+
+def start(kind: str, title: str, params: dict | None = None, *, pii: bool = False):
+    """Create and enqueue a job; answer with its status partial (HTMX) or a redirect to its page."""
+    job = create(kind, title, params, pii=pii)
+    submit(job)
+    return respond(job)
+
+
+def start_export(kind: str, title: str, args=None, *, pii: bool = False):
+    """The one call of an export route: `return jobs.start_export("volunteers.export", "志愿者名册导出",
+    request.args, pii=True)`. Only the filter values are kept; the worker rebuilds the query."""
+    return start(kind, title, {"args": _args_dict(args)}, pii=pii)
+
+
+def start_import(kind: str, title: str, rows: list, params: dict | None = None, *, pii: bool = False):
+    """The one call of an import's confirm step: the previewed rows go to a private input file that
+    the worker reads (kept for a retry until the job succeeds or expires)."""
+    job = create(kind, title, params, pii=pii)
+    with _open_private(file_path(_input_name(job.id)), "w") as fh:
+        json.dump(rows, fh, ensure_ascii=False)
+    job.total = len(rows)
+    submit(job)
+    return respond(job)
+
+
+def respond(job: Job):
+    from core.templating import is_htmx
+
+    if is_htmx():
+        resp = current_app.make_response(render_template("jobs/_status.html", job=job))
+    else:
+        resp = redirect(url_for("jobs.detail", job_id=job.id), 303)
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
+def retry(job: Job) -> None:
+    """Put a failed job back in the queue, as it was first asked for."""
+    if job.status != JobStatus.FAILED:
+        raise JobError("只有失败的任务可以重试。")
+    if _KINDS.get(job.kind) and _KINDS[job.kind].flavour == "import" and not file_path(_input_name(job.id)).exists():
+        raise JobError("导入的数据已过期删除，请重新上传文件。")
+    job.status, job.error, job.done, job.stage = JobStatus.QUEUED, None, 0, "等待开始"
+    job.started_at = job.finished_at = job.expires_at = None
+    submit(job)
+
+
+# ---- running a job (in the worker) ---------------------------------------------------------------
+
+_worker_app = None
+_worker_app_lock = threading.Lock()
+_app_factory: Callable[[], Any] | None = None
+
+
+def set_app_factory(factory: Callable[[], Any]) -> None:
+    """The worker's entry point (worker.py) hands over the app factory: core never imports app.py."""
+    global _app_factory
+    _app_factory = factory
+
+
+def _app():
+    """The worker's Flask app (one per consumer process); in-process (tests) the current one."""
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()
+    with _worker_app_lock:  # consumer threads start together: one app for all of them
+        if _worker_app is None:
+            if _app_factory is None:
+                raise RuntimeError("start the worker as `huey_consumer worker.huey` (worker.py sets the app factory)")
+            _worker_app = _app_factory()
+    return _worker_app
+
+
+def progress(done: int, total: int | None = None, stage: str | None = None) -> None:
+    """Report the running job's progress from inside its work (exports and imports report by row
+    themselves); outside a job it does nothing."""
+    reporter = g.get("job_progress") if has_app_context() else None
+    if reporter is not None:
+        reporter(done, total, stage)
+
+
+class Progress:
+    """progress(done, total=None, stage=None): written in its own short transaction, throttled."""
+
+    def __init__(self, job_id: int, interval: float = 1.0):
+        self.job_id, self.interval, self._last = job_id, interval, 0.0
+        self.done, self.total, self.stage = 0, None, None
+
+    def __call__(self, done: int, total: int | None = None, stage: str | None = None, force: bool = False) -> None:
+        self.done = done
+        if total is not None:
+            self.total = total
+        changed = stage is not None and stage != self.stage
+        if stage is not None:
+            self.stage = stage
+        now = time.monotonic()
+        if not (force or changed or now - self._last >= self.interval):
+            return
+        if _holds_sqlite_write_lock():
+            return  # an import's own transaction holds SQLite's lock: the final state is written at the end
+        self._last = now
+        values = {"done": self.done}
+        if self.total is not None:
+            values["total"] = self.total
+        if self.stage is not None:
+            values["stage"] = self.stage[:100]
+        _write(self.job_id, **values)
+
+    def counted(self, rows: Iterable, total: int | None) -> Iterable:
+        for i, row in enumerate(rows, start=1):
+            yield row
+            self(i, total)
+
+
+def _write(job_id: int, **values) -> None:
+    """One short transaction of its own, apart from the job's work."""
+    with db.engine.begin() as conn:
+        conn.execute(update(Job.__table__).where(Job.__table__.c.id == job_id).values(**values))
+
+
+def _holds_sqlite_write_lock() -> bool:
+    # A job that writes takes SQLite's lock up front (core/extensions.py): a second connection
+    # would wait for it, so its progress is written when its own transaction ends.
+    return db.engine.dialect.name == "sqlite" and g.get("write_transactions", False) and db.session().in_transaction()
+
+
+@huey.task()
+def run_job(job_id: int) -> None:
+    app = _app()
+    # A fresh context of its own: its own database session, apart from any request that enqueued
+    # the job, and url_for() building local links (PUBLIC_BASE_URL, never a request's Host).
+    # (A request context reuses the app context it finds, so the app context comes first.)
+    with app.app_context(), app.test_request_context("/", base_url=app.config.get("PUBLIC_BASE_URL") or None):
+        try:
+            _run(job_id)
+        finally:
+            db.session.remove()
+
+
+def _run(job_id: int) -> None:
+    from core.auth import ACCOUNTS
+
+    User = ACCOUNTS.user
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != JobStatus.QUEUED:
+        return  # deleted, or already taken by another worker
+    claimed = db.session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED).values(
+        status=JobStatus.RUNNING, started_at=utcnow(), stage="开始处理")).rowcount
+    db.session.commit()
+    if not claimed:
+        return
+    job = db.session.get(Job, job_id)
+    # Read now: after a commit or rollback the row is expired, and reloading it would open a transaction.
+    kind_name, pii, params = job.kind, job.pii, dict(job.params or {})
+    kind = _KINDS.get(kind_name)
+    user = db.session.get(User, job.user_id)
+    progress = Progress(job_id, interval=current_app.config.get("JOB_PROGRESS_SECONDS", 1.0))
+    db.session().info["actor"] = (user.id, user.username) if user else None
+    usable = kind is not None and user is not None and user.is_active
+    # An import writes thousands of rows: on SQLite its transaction starts IMMEDIATE (no stale
+    # snapshot to upgrade); exports only read and must not hold the lock while they build the file.
+    g.write_transactions = kind is not None and kind.flavour == "import"
+    g.job_progress = progress
+    db.session.commit()  # end the reads above: the work starts its own transaction
+    try:
+        if not usable:
+            raise JobError("该任务已无法执行（账号已停用或任务类型不存在）。")
+        result = _dispatch(job_id, params, kind, user, progress)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        g.write_transactions = False
+        if isinstance(exc, JobError):
+            message = exc.message
+        elif isinstance(exc, HTTPException):  # the scope gate (get_scoped_or_404) said no
+            message = "找不到要处理的记录，或您已无权查看。"
+            log.info("job %s (%s) refused: %s", job_id, kind_name, message)
+        else:
+            message = "任务执行失败，请稍后重试；如仍失败请联系管理员。"
+            log.error("job %s (%s) failed:\n%s", job_id, kind_name, traceback.format_exc())
+        _write(job_id, status=JobStatus.FAILED, error=message[:500], finished_at=utcnow(), stage="失败",
+               expires_at=_expiry(pii))
+        return
+    g.write_transactions = False
+    values = dict(status=JobStatus.DONE, finished_at=utcnow(), stage="已完成", done=progress.done,
+                  message=(result.message or "")[:300] if result else None,
+                  result_url=result.url if result else None, expires_at=_expiry(pii))
+    if progress.total is not None:
+        values["total"] = progress.total
+    if isinstance(result, _FileResult):
+        values.update(result_file=result.file, result_name=result.name[:200])
+    _write(job_id, **values)
+    if kind.flavour == "import":
+        file_path(_input_name(job_id)).unlink(missing_ok=True)
+
+
+@dataclass
+class _FileResult(Done):
+    file: str = ""
+    name: str = ""
+
+
+def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) -> Done | None:
+    if kind.flavour == "export":
+        from core.exports import xlsx_write
+
+        progress(0, None, "正在查询数据", force=True)
+        sheet: Sheet = kind.run(user, params.get("args", {}))
+        total = sheet.total if sheet.total is not None else (len(sheet.rows) if hasattr(sheet.rows, "__len__") else None)
+        progress(0, total, "正在生成表格", force=True)
+        name = f"job-{job_id}.xlsx"
+        with _open_private(file_path(name)) as fh:
+            xlsx_write(fh, sheet.title, sheet.headers, progress.counted(sheet.rows, total), widths=sheet.widths)
+        if sheet.audit:
+            from core.audit import record_event
+
+            # The reading transaction ends first: the log entry is a short write of its own, so a
+            # long export never holds SQLite's write lock (and never upgrades a stale snapshot).
+            db.session.commit()
+            entity, label, summary = sheet.audit
+            record_event("export", entity, None, label, summary, user=user, region_id=user.region_id)
+        return _FileResult(f"共 {progress.done} 行。", None, file=name, name=sheet.filename)
+    if kind.flavour == "import":
+        path = file_path(_input_name(job_id))
+        if not path.exists():
+            raise JobError("导入的数据已过期删除，请重新上传文件。")
+        rows = json.loads(path.read_text())
+        progress(0, len(rows), "正在写入数据", force=True)
+        done = kind.run(user, params, _CountedRows(rows, progress))
+        progress(len(rows), len(rows), "正在保存")
+        return done
+    return kind.run(user, params)
+
+
+class _CountedRows(list):
+    """The previewed rows, reporting progress as the import walks through them."""
+
+    def __init__(self, rows: list, progress: Progress):
+        super().__init__(rows)
+        self._progress = progress
+
+    def __iter__(self):
+        total = len(self)
+        for i, row in enumerate(super().__iter__(), start=1):
+            yield row
+            self._progress(i, total)
+
+
+def _expiry(pii: bool) -> datetime:
+    cfg = current_app.config
+    if pii:
+        return utcnow() + timedelta(hours=cfg.get("JOB_PII_KEEP_HOURS", 24))
+    return utcnow() + timedelta(days=cfg.get("JOB_KEEP_DAYS", 7))
+
+
+# ---- keeping it tidy ------------------------------------------------------------------------------
+
+def cleanup(now: datetime | None = None) -> int:
+    """Delete expired files (personal data after JOB_PII_KEEP_HOURS) and jobs older than
+    JOB_KEEP_DAYS. Runs hourly in the worker and whenever someone opens 我的任务."""
+    now = now or utcnow()
+    removed = 0
+    # A worker that died mid-job (killed, machine restarted) leaves it "running": after a few hours
+    # it is failed, so that its owner sees it and can retry. (The first statement writes: see above.)
+    stale = now - timedelta(hours=current_app.config.get("JOB_STALE_HOURS", 3))
+    db.session.execute(update(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < stale).values(
+        status=JobStatus.FAILED, error="任务被中断（服务器重启或超时），请重试。", finished_at=now, stage="失败",
+        expires_at=now + timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))))
+    expired = db.session.scalars(select(Job).where(Job.expires_at.is_not(None), Job.expires_at <= now,
+                                                   (Job.result_file.is_not(None)) | (Job.pii.is_(True))))
+    for job in expired:
+        if job.result_file:
+            file_path(job.result_file).unlink(missing_ok=True)
+            removed += 1
+        file_path(_input_name(job.id)).unlink(missing_ok=True)
+        if job.result_file:
+            job.result_file = None
+            job.stage = "文件已过期删除"
+    cutoff = now - timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))
+    for job in db.session.scalars(select(Job).where(Job.created_at < cutoff)):
+        for name in (job.result_file, _input_name(job.id)):
+            if name:
+                file_path(name).unlink(missing_ok=True)
+        db.session.delete(job)
+    db.session.commit()
+    return removed
+
+
+def sweep_on_access() -> None:
+    """cleanup() from a page view: its own transaction, starting with a write (SQLite takes the lock
+    then, waiting politely), and never an error page if the database is busy (the worker sweeps hourly)."""
+    db.session.commit()
+    try:
+        cleanup()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("job cleanup skipped: database busy")
+
+
+@huey.periodic_task(crontab(minute="7"))
+def hourly_cleanup() -> None:
+    with _app().app_context():
+        try:
+            cleanup()
+        finally:
+            db.session.remove()
+
+
+def owned_or_404(job_id: int, user) -> Job:
+    """A job answers its owner only: anyone else gets the same 404 as for a job that does not exist."""
+    from flask import abort
+
+    job = db.session.get(Job, job_id)
+    if job is None or job.user_id != user.id:
+        abort(404)
+    return job
+
+
+def jobs_of(user, limit: int = 100) -> list[Job]:
+    return list(db.session.scalars(select(Job).where(Job.user_id == user.id)
+                                   .order_by(Job.id.desc()).limit(limit)))
+
