@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from blueprints.accounts.models import ROLE_LABELS, Role
+from core.forms import FlaskForm
 
 USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}$"
 

@@ -1,37 +1,12 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from blueprints.funding.services import FundingError, parse_amount
-from core.forms import DateField
-
-
-class MoneyField(StringField):
-    """Yuan to the fen, parsed as Decimal (never float); the Chinese message comes from parse_amount."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.flags.required = True  # parse_amount refuses an empty value
-        self.amount: Decimal | None = None
-
-    def pre_validate(self, form):
-        self.amount = None
-        try:
-            self.amount = parse_amount(self.data)
-        except FundingError as e:
-            raise StopValidation(e.message) from None
-
-    def _value(self):
-        if isinstance(self.data, Decimal):
-            return format(self.data, "f")
-        return self.data or ""
+from core.forms import DateField, FlaskForm, MoneyField
 
 
 class _ChineseChoice:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
@@ -9,7 +8,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.accounts.forms import USERNAME_RE, password_policy
 from blueprints.orgs.models import RegistrationType
-from core.forms import DateField, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField
+from core.validators import LIFETIME_DATES
 
 
 def _int_or_none(value):
@@ -33,7 +33,7 @@ class OrgForm(FlaskForm):
     contact_name = StringField("联系人", validators=[DataRequired("请填写联系人"), Length(max=64, message="最多 64 个字")])
     contact_phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), Length(max=32, message="联系电话过长")])
     address = StringField("地址", validators=[Optional(), Length(max=200, message="地址最多 200 个字")])
-    founded_on = DateField("成立日期", validators=[Optional()])
+    founded_on = DateField("成立日期", validators=[Optional()], allowed=LIFETIME_DATES)
     service_fields = SelectMultipleField("服务领域", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                          validate_choice=False)
     is_demo_site = BooleanField("示范点")

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from core.forms import FlaskForm, IntegerField
 
 CODE_RE = r"^(\d{6}|\d{9}|\d{12})$"
 

@@ -1,47 +1,17 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.volunteers.models import (AVAILABILITY, DISMISS_LABELS, POLITICAL_LABELS, SKILLS, Quality)
-from core.validators import IdNumber, Phone
-
-
-class _Chinese:
-    """WTForms' own messages (bad dates, forged choices) in Chinese, without Babel."""
-
-    MESSAGES = {
-        "Not a valid date value.": "日期格式不正确，应为 2026-01-31",
-        "Not a valid time value.": "时间格式不正确，应为 09:30",
-        "Not a valid datetime value.": "日期时间格式不正确",
-        "Not a valid choice.": "请从列表中选择",
-        "Invalid Choice: could not coerce.": "请从列表中选择",
-        "Invalid choice(s): one or more data inputs could not be coerced.": "请从列表中选择",
-        "'%(value)s' is not a valid choice for this field.": "所选项无效：%(value)s",
-        "'%(value)s' are not valid choices for this field.": "所选项无效：%(value)s",
-        "Not a valid integer value.": "请填写整数",
-        "Not a valid decimal value.": "请填写数字",
-        "Not a valid float value.": "请填写数字",
-        "This field is required.": "此项必填",
-    }
-
-    def gettext(self, string):
-        return self.MESSAGES.get(string, string)
-
-    def ngettext(self, singular, plural, n):
-        return self.gettext(singular if n == 1 else plural)
-
-
-CHINESE = _Chinese()
+from core.forms import DateField, FlaskForm
+from core.validators import LIFETIME_DATES, IdNumber, Phone
 
 
 class CnForm(FlaskForm):
-    class Meta:
-        def get_translations(self, form):
-            return CHINESE
+    """Kept as the name these forms derive from; Chinese messages now come from core.forms.FlaskForm."""
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -74,7 +44,7 @@ class VolunteerForm(CnForm):
     availability = MultiCheckboxField("服务时间", choices=[(a, a) for a in AVAILABILITY])
     region_id = SelectField("居住区域", coerce=int, validators=[Optional()],
                             description="不选则为登记组织所在区域。")
-    registered_on = _date("注册日期")
+    registered_on = _date("注册日期", allowed=LIFETIME_DATES)
     guardian_name = StringField("监护人姓名", validators=[Length(max=64, message="最多 64 个字")])
     guardian_phone = StringField("监护人电话", validators=[Phone(optional=True)])
     guardian_relation = StringField("与本人关系", validators=[Length(max=16, message="最多 16 个字")])
@@ -130,12 +100,12 @@ class TrainingForm(CnForm):
     content = TextAreaField("主要内容", validators=[Length(max=500, message="最多 500 个字")])
     hours = StringField("学习时长（小时）", validators=[_required("学习时长")], render_kw={"inputmode": "decimal"})
     host_unit = StringField("举办单位", validators=[_required("举办单位"), Length(max=128, message="最多 128 个字")])
-    held_on = _date("培训日期")
+    held_on = _date("培训日期", allowed=LIFETIME_DATES)
 
 
 class AwardForm(CnForm):
     name = StringField("奖项名称", validators=[_required("奖项名称"), Length(max=128, message="最多 128 个字")])
-    awarded_on = _date("获奖日期")
+    awarded_on = _date("获奖日期", allowed=LIFETIME_DATES)
     granting_unit = StringField("授予单位", validators=[_required("授予单位"), Length(max=128, message="最多 128 个字")])
 
 
