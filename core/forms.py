@@ -148,8 +148,8 @@ class DateField(_OneMessage, _DateField):
         if isinstance(self.data, date):
             lo, hi = self.allowed.bounds()
             if not lo <= self.data <= hi:
-                self.data = None
-                raise ValueError(self.allowed.message())
+                value, self.data = self.data, None
+                raise ValueError(self.allowed.message(value=value))
 
 
 class IntegerField(_OneMessage, _IntegerField):

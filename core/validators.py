@@ -509,8 +509,12 @@ class DateRange:
             latest = today.replace(year=today.year + self.years_ahead, day=28)
         return self.earliest, latest
 
-    def message(self, today: date | None = None) -> str:
+    def message(self, today: date | None = None, value: date | None = None) -> str:
         lo, hi = self.bounds(today)
+        if value is not None and value < lo:
+            return f"日期不能早于 {lo:%Y-%m-%d}"
+        if value is not None and value > hi:
+            return f"日期不能晚于 {hi:%Y-%m-%d}"
         return f"日期应在 {lo:%Y-%m-%d} 至 {hi:%Y-%m-%d} 之间"
 
 

@@ -24,6 +24,7 @@ from core import scope
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, utcnow
+from core.validators import BUSINESS_DATES, parse_date, parse_id
 
 MAX_CAPACITY = 10000
 SIGNUP_CANDIDATES = 20  # search results shown at once
@@ -214,21 +215,15 @@ class ListFilters:
     @classmethod
     def from_args(cls, args) -> "ListFilters":
         def as_int(name):
-            try:
-                value = int(args.get(name, ""))
-            except (TypeError, ValueError):
-                return None
-            return value if 0 < value < 2**31 else None
+            return parse_id(args.get(name))
 
         def as_date(name, label):
             raw = (args.get(name) or "").strip()
             if not raw:
                 return None
-            try:
-                d = date.fromisoformat(raw)
-            except ValueError:
-                f.errors.append(f"{label}格式应为 YYYY-MM-DD，已忽略")
-                return None
+            d = parse_date(raw)
+            if d is None:
+                f.errors.append(f"{label}应为 YYYY-MM-DD 格式的有效日期（{BUSINESS_DATES.message()[2:]}），已忽略")
             return d
 
         f = cls()

@@ -19,6 +19,7 @@ from core import scope, settings
 from core.extensions import db
 from core.timeutil import local_today, utcnow
 from core.validators import ValidationError, validate_credit_code, validate_phone
+from core.validators import parse_id
 
 # DOMAIN.md: kinds and service fields seen in the seeds (000, 002); city admins can change both lists.
 DEFAULT_KINDS = ["党员志愿服务队", "专业志愿服务队", "社区志愿服务队", "高校志愿者队伍", "企业志愿服务队",
@@ -468,10 +469,7 @@ class RegistryFilters:
 
     @classmethod
     def from_args(cls, args) -> "RegistryFilters":
-        try:
-            district = int(args.get("district") or 0) or None
-        except ValueError:
-            district = None
+        district = parse_id(args.get("district"))
         status = args.get("status", "")
         sort = args.get("sort", "name")
         flag = args.get("flag", "")

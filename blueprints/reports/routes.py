@@ -23,6 +23,7 @@ from core.pdf import cached_pdf, pdf_response
 from core.timeutil import local_today
 from core.uploads import send_stored
 from core.templating import is_htmx
+from core.validators import parse_id
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -342,12 +343,7 @@ def matrix():
     default = "district" if current_user.role in (Role.CITY_ADMIN, Role.LEADER) and current_user.is_city_wide else "org"
     level = ReportLevel.DISTRICT if request.args.get("level", default) == "district" else ReportLevel.ORG
     year = _year_arg()
-    try:
-        district = int(request.args.get("district", "")) or None
-    except ValueError:
-        district = None
-    if district is not None and not 0 < district < 2**31:
-        district = None
+    district = parse_id(request.args.get("district"))
     only = request.args.get("only") == "problems"
     months, rows = services.matrix(current_user, level, year, district, only)
     today = local_today()

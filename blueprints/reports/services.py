@@ -35,6 +35,7 @@ from core.settings import get_int, set_value
 from core.timeutil import local_today, to_local, utcnow
 from core.uploads import ATTACHMENTS, IMAGES, UploadError, delete_stored, read_upload, store_bytes
 from core.workflow import actor_fields
+from core.validators import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -514,12 +515,7 @@ class ReportFilter:
         statuses = {s.value for s in ReportStatus} | {"pending"}
         f.status = args.get("status", "") if args.get("status", "") in statuses else ""
         f.level = args.get("level", "") if args.get("level", "") in {lv.value for lv in ReportLevel} else ""
-        try:
-            f.district = int(args.get("district", "")) or None
-        except ValueError:
-            f.district = None
-        if f.district and not 0 < f.district < 2**31:
-            f.district = None
+        f.district = parse_id(args.get("district"))
         return f
 
     def args(self) -> dict:

@@ -28,6 +28,7 @@ from core.tabular import TableError, read_table, stash_rows, take_rows, xlsx_byt
 from core.timeutil import local_today
 from core.validators import mask_phone
 from core.templating import is_htmx
+from core.validators import parse_id
 
 bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
 ledger_bp = Blueprint("ledger", __name__, url_prefix="/volunteers/records")
@@ -127,7 +128,7 @@ def create():
     if request.method == "GET":
         form.registered_on.data = local_today()
         if request.args.get("org"):
-            form.organization_id.data = request.args.get("org", type=int)
+            form.organization_id.data = request.args.get("org", type=parse_id)
     if form.validate_on_submit():
         org = next(o for o in orgs if o.id == form.organization_id.data)
         try:
@@ -343,7 +344,7 @@ def import_confirm():
     if not EmptyForm().validate():
         abort(400)
     org = next((o for o in services.registrable_orgs(current_user)
-                if o.id == request.form.get("org", type=int)), None)
+                if o.id == request.form.get("org", type=parse_id)), None)
     if org is None:
         abort(404)
     rows = take_rows(request.form.get("token", ""), current_user.id, f"volunteers:{org.id}")
