@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,6 +32,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+# How long a request waits for SQLite's write lock before giving up (then: 503 "系统繁忙").
+SQLITE_BUSY_TIMEOUT_MS = 10000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, _record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -41,7 +45,7 @@ def _sqlite_on_connect(dbapi_connection, _record):
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -51,7 +55,8 @@ def _wants_write() -> bool:
     # busy_timeout; IMMEDIATE takes the write lock up front and waits politely. Safe-method
     # requests only read, so they keep DEFERRED and never queue behind writers.
     if has_request_context():
-        return request.method not in ("GET", "HEAD", "OPTIONS")
+        # After a lock wait ran out (core.security answers 503) the error page only reads.
+        return request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("db_busy")
     # CLI commands and scripts run alone; DEFERRED keeps a long-lived reader from blocking others.
     return False
 
@@ -59,7 +64,8 @@ def _wants_write() -> bool:
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+        immediate = conn.get_execution_options().get("write") or _wants_write()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def str_enum(enum_cls, length: int = 32):

@@ -10,7 +10,7 @@ from blueprints.orgs import importing, services, workflow
 from blueprints.orgs.forms import ApplyForm, ImportForm, OptionsForm, OrgForm, TransitionForm
 from blueprints.orgs.models import Organization, OrgStatus
 from core import scope
-from core.audit import record_event
+from core.audit import record_event, record_read
 from core.auth import allow_pending, roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -61,11 +61,10 @@ def index():
 def export():
     f = services.RegistryFilters.from_args(request.args)
     rows = services.export_rows(current_user, f)
-    record_event("export", "organization", None, "志愿服务组织名录", f"导出 {len(rows)} 个组织",
-                 region_id=current_user.region_id)
-    db.session.commit()
     data = xlsx_bytes("志愿服务组织", services.EXPORT_HEADERS, rows,
                       widths=[30, 18, 10, 22, 10, 22, 8, 24, 10, 14, 30, 12, 24, 10, 10, 12])
+    record_read("export", "organization", None, "志愿服务组织名录", f"导出 {len(rows)} 个组织",
+                region_id=current_user.region_id)
     return xlsx_response(data, "志愿服务组织名录.xlsx")
 
 

@@ -17,7 +17,7 @@ from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm,
 from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, Volunteer, VolunteerStatus,
                                           VolunteerYearHours)
 from core import scope
-from core.audit import record_event
+from core.audit import record_read
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
@@ -108,11 +108,10 @@ def index():
 def export():
     f = services.ListFilters.from_args(request.args)
     rows = services.export_rows(current_user, f)
-    record_event("export", "volunteer", None, "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）",
-                 region_id=current_user.region_id)
-    db.session.commit()
     data = xlsx_bytes("志愿者", services.EXPORT_HEADERS, rows,
                       widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12])
+    record_read("export", "volunteer", None, "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）",
+                region_id=current_user.region_id)
     return xlsx_response(data, f"志愿者名册_{local_today().isoformat()}.xlsx")
 
 
