@@ -4,7 +4,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from flask import request
 from flask_wtf import FlaskForm as _FlaskForm
+from flask_wtf.form import _Auto, _is_submitted
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import DateField as _DateField
 from wtforms import IntegerField as _IntegerField
 from wtforms import PasswordField, StringField, TextAreaField
@@ -12,8 +15,8 @@ from wtforms.i18n import get_translations
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation
 
-from core.validators import (BUSINESS_DATES, DB_INT_MAX, DateRange, ValidationError, is_blank, parse_money,
-                             strip_control, strip_invisible)
+from core.validators import (BUSINESS_DATES, DB_INT_MAX, DateRange, ValidationError, is_blank, parse_int,
+                             parse_money, strip_control, strip_invisible)
 
 # WTForms' built-in messages in the project's words; the rest come from WTForms' own Chinese catalogue.
 MESSAGES = {
@@ -98,6 +101,13 @@ class FlaskForm(_FlaskForm):
             # flask_wtf hands translation to Flask-Babel (not used here, so: English); ours instead.
             return TRANSLATIONS
 
+        def wrap_formdata(self, form, formdata):
+            # No form of the platform is posted as JSON; flask_wtf would parse any JSON body (a nested
+            # one overflows the parser). A JSON body is simply no form data: the form says what is missing.
+            if formdata is _Auto and request.is_json and not request.form and not request.files:
+                return ImmutableMultiDict() if _is_submitted() else None
+            return _FlaskForm.Meta.wrap_formdata(self, form, formdata)
+
         def bind_field(self, form, unbound_field, options):
             field = DefaultMeta.bind_field(self, form, unbound_field, options)
             if isinstance(field, StringField) and not isinstance(field, PasswordField):
@@ -119,6 +129,15 @@ def form_errors_status(form) -> int:
 
 
 # ---- fields whose input is parsed once, here, with ranges --------------------------------------
+
+
+def coerce_id(value) -> int:
+    """`coerce=` of a select of row ids: an int a database column holds (0 … 2**31-1). Anything else
+    (40 digits, words) raises ValueError, which the select reports as "请从列表中选择"."""
+    number = parse_int(value, 0, DB_INT_MAX)
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 class _OneMessage:

@@ -6,7 +6,7 @@ from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from core.forms import DateField, FlaskForm, MoneyField
+from core.forms import DateField, FlaskForm, MoneyField, coerce_id
 
 
 class _ChineseChoice:
@@ -61,9 +61,9 @@ class ReverseForm(FlaskForm):
 
 class ProjectForm(FlaskForm):
     title = _text("项目名称", 128, "请填写项目名称")
-    buyer_region_id = SelectField("购买方（区域）", coerce=int, validators=[DataRequired("请选择购买方")])
+    buyer_region_id = SelectField("购买方（区域）", coerce=coerce_id, validators=[DataRequired("请选择购买方")])
     buyer_name = _text("购买主体名称", 128)
-    provider_org_id = SelectField("承接组织", coerce=int, validators=[Optional()],
+    provider_org_id = SelectField("承接组织", coerce=coerce_id, validators=[Optional()],
                                   description="招标后确定；立项时可暂不填写")
     amount = MoneyField("项目金额（元）")
     start_date = DateField("开始日期", validators=[InputRequired("请填写开始日期")])

@@ -9,14 +9,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from blueprints.accounts.forms import USERNAME_RE, password_policy
 from blueprints.orgs.models import RegistrationType
 from core.forms import DateField, FlaskForm, IntegerField
-from core.validators import LIFETIME_DATES
+from core.validators import LIFETIME_DATES, parse_id
 
 
 def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "", "0") else None
-    except (TypeError, ValueError):
-        return -1  # not a choice: the select's own check reports it
+    if value in (None, "", "0"):
+        return None
+    number = parse_id(value)
+    return number if number is not None else -1  # not a choice: the select's own check reports it
 
 
 class OrgForm(FlaskForm):

@@ -4,7 +4,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from core.forms import FlaskForm, IntegerField
+from core.forms import FlaskForm, IntegerField, coerce_id
 from core.validators import compact_code
 
 CODE_RE = r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"
@@ -20,7 +20,7 @@ class RegionForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    parent_id = SelectField("新的上级区域", coerce=int, validators=[DataRequired("请选择新的上级区域")])
+    parent_id = SelectField("新的上级区域", coerce=coerce_id, validators=[DataRequired("请选择新的上级区域")])
 
 
 def _count(label):

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.volunteers.models import (AVAILABILITY, DISMISS_LABELS, POLITICAL_LABELS, SKILLS, Quality)
-from core.forms import DateField, FlaskForm
+from core.forms import DateField, FlaskForm, coerce_id
 from core.validators import LIFETIME_DATES, IdNumber, Phone
 
 
@@ -31,7 +31,7 @@ CHANNELS = ["现场", "电话", "书面", "其他"]
 
 
 class VolunteerForm(CnForm):
-    organization_id = SelectField("登记组织", coerce=int, validators=[DataRequired("请选择登记组织")])
+    organization_id = SelectField("登记组织", coerce=coerce_id, validators=[DataRequired("请选择登记组织")])
     name = StringField("姓名", validators=[_required("姓名"), Length(max=64, message="姓名最多 64 个字")])
     id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"), IdNumber()],
                             render_kw={"autocomplete": "off", "maxlength": 18},
@@ -42,7 +42,7 @@ class VolunteerForm(CnForm):
     public_servant = BooleanField("公职人员（机关、事业单位工作人员）")
     skills = MultiCheckboxField("服务技能", choices=[(s, s) for s in SKILLS])
     availability = MultiCheckboxField("服务时间", choices=[(a, a) for a in AVAILABILITY])
-    region_id = SelectField("居住区域", coerce=int, validators=[Optional()],
+    region_id = SelectField("居住区域", coerce=coerce_id, validators=[Optional()],
                             description="不选则为登记组织所在区域。")
     registered_on = _date("注册日期", allowed=LIFETIME_DATES)
     guardian_name = StringField("监护人姓名", validators=[Length(max=64, message="最多 64 个字")])
@@ -71,14 +71,14 @@ class ReinstateForm(CnForm):
 
 
 class MembershipForm(CnForm):
-    organization_id = SelectField("加入组织", coerce=int, validators=[DataRequired("请选择组织")])
+    organization_id = SelectField("加入组织", coerce=coerce_id, validators=[DataRequired("请选择组织")])
 
 
 QUALITY_CHOICES = [(q.value, q.label) for q in Quality]
 
 
 class RecordForm(CnForm):
-    organization_id = SelectField("记录单位", coerce=int, validators=[DataRequired("请选择记录单位")])
+    organization_id = SelectField("记录单位", coerce=coerce_id, validators=[DataRequired("请选择记录单位")])
     service_date = _date("服务日期")
     hours = StringField("时长（小时）", validators=[_required("时长")], render_kw={"inputmode": "decimal"})
     content = TextAreaField("服务内容", validators=[_required("服务内容"), Length(max=500, message="最多 500 个字")])
@@ -92,7 +92,7 @@ class RecordEditForm(RecordForm):
 class CorrectionForm(RecordEditForm):
     void = BooleanField("作废该记录（如记错了人或并无此次服务）")
     reason = TextAreaField("更正原因", validators=[_required("更正原因"), Length(max=500, message="最多 500 个字")])
-    request_id = SelectField("对应的更正申请", coerce=int, validators=[Optional()])
+    request_id = SelectField("对应的更正申请", coerce=coerce_id, validators=[Optional()])
 
 
 class TrainingForm(CnForm):
@@ -110,8 +110,8 @@ class AwardForm(CnForm):
 
 
 class RequestForm(CnForm):
-    organization_id = SelectField("答复组织", coerce=int, validators=[DataRequired("请选择答复组织")])
-    record_id = SelectField("涉及的记录", coerce=int, validators=[Optional()])
+    organization_id = SelectField("答复组织", coerce=coerce_id, validators=[DataRequired("请选择答复组织")])
+    record_id = SelectField("涉及的记录", coerce=coerce_id, validators=[Optional()])
     received_on = _date("收到日期")
     channel = SelectField("提出方式", choices=[(c, c) for c in CHANNELS], default="现场")
     content = TextAreaField("志愿者提出的更正内容",
@@ -125,7 +125,7 @@ class AnswerForm(CnForm):
 
 
 class CertificateForm(CnForm):
-    organization_id = SelectField("出具单位", coerce=int, validators=[DataRequired("请选择出具单位")])
+    organization_id = SelectField("出具单位", coerce=coerce_id, validators=[DataRequired("请选择出具单位")])
     person_in_charge = StringField("出具单位负责人", validators=[_required("负责人"), Length(max=64, message="最多 64 个字")])
     period_start = _date("起始日期")
     period_end = _date("截止日期")
@@ -136,12 +136,12 @@ class RevokeForm(CnForm):
 
 
 class ImportForm(CnForm):
-    organization_id = SelectField("登记组织", coerce=int, validators=[DataRequired("请选择登记组织")])
+    organization_id = SelectField("登记组织", coerce=coerce_id, validators=[DataRequired("请选择登记组织")])
     file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要导入的文件")])
 
 
 class TransferImportForm(CnForm):
-    organization_id = SelectField("接收组织", coerce=int, validators=[DataRequired("请选择接收组织")])
+    organization_id = SelectField("接收组织", coerce=coerce_id, validators=[DataRequired("请选择接收组织")])
     file = FileField("转移文件（.json）", validators=[FileRequired("请选择转移文件")])
     id_number = StringField("志愿者身份证号", validators=[DataRequired("请填写身份证号"), IdNumber()],
                             render_kw={"autocomplete": "off", "maxlength": 18},
