@@ -427,6 +427,22 @@ def test_ids_beyond_the_integer_range_are_404_not_500(app, world, as_role):
             get_scoped_or_404(Region, "99999999999999999999", world["city_admin"])
 
 
+@pytest.mark.parametrize("url", [
+    "/audit/?from=9999-12-31&to=9999-12-31", "/audit/?from=0001-01-01&to=0001-01-01",
+    f"/volunteers/?org={2**64 + 1}&region={2**64 + 1}&star={2**64}&year={2**64}",
+    f"/volunteers/records/?from=0001-01-01&to=9999-12-31&org={2**64 + 1}&activity={2**64}&volunteer={2**64}",
+    f"/orgs/?district={2**64 + 1}", f"/orgs/parent-options?region_id={2**64 + 1}",
+    f"/orgs/check-duplicate?region_id={2**64 + 1}&org_id={2**64}&name=x",
+    f"/activities/?from=9999-12-31&to=0001-01-01&org={2**64}&region={2**64}",
+    f"/reports/?district={2**64}&period=9999-12", f"/insurance/?org={2**64}",
+    f"/insurance/picker?organization={2**64}&volunteer_ids={2**64}", f"/stations/?district={2**64}",
+    f"/themes/?region={2**64}&year={2**64}", f"/funding/?year={2**64}&month={2**64}",
+])
+def test_the_inputs_of_issue_14_answer_without_a_500(world, as_role, url):
+    resp = as_role("city_admin").get(url)
+    assert resp.status_code < 500, url
+
+
 def test_the_junk_corpus_reaches_the_names_the_views_read(field_kinds):
     """The corpus is derived from the code: a view's filter or a form's field is covered without a list."""
     everything = {name: kind for kinds in field_kinds.values() for name, kind in kinds.items()}
