@@ -62,9 +62,9 @@ class _Translations:
 
 TRANSLATIONS = _Translations()
 
-# Name-like fields (a person's, an organization's, an activity's, a plan's): refused when only
-# invisible characters were typed. Matched by field name so that new forms are covered too.
-NAME_FIELD_RE = re.compile(r"(^|_)(name|title|username)$")
+# Name-like fields (a person's, an organization's, an activity's, a plan's, a unit's): refused when
+# only invisible characters were typed. Matched by field name so that new forms are covered too.
+NAME_FIELD_RE = re.compile(r"(^|_)(name|title|username|person_in_charge|unit|units|auditor|insurer)$")
 MSG_INVISIBLE_NAME = "请填写可见的文字（不能只有空格或不可见字符）"
 
 
@@ -86,7 +86,6 @@ class VisibleText:
     def __call__(self, form, field):
         raw = (field.raw_data or [""])[0] if field.raw_data else ""
         if isinstance(raw, str) and raw.strip() and is_blank(raw):
-            field.errors[:] = []
             raise StopValidation(MSG_INVISIBLE_NAME)
 
 

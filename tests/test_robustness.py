@@ -367,6 +367,7 @@ def test_forms_as_rendered_with_one_junk_field_never_answer_500(app, rich_world,
     c = as_role(role)
     failures: list[str] = []
     english: list[str] = []
+    tried: set[str] = set()
     for rule, url in _urls(app, rich_world["ids"]):
         if not {"GET", "POST"} <= rule.methods or rule.endpoint in SKIP_POST:
             continue
@@ -388,8 +389,10 @@ def test_forms_as_rendered_with_one_junk_field_never_answer_500(app, rich_world,
                 if name == "csrf_token" or kind in ("file", "submit", "button", "password"):
                     continue
                 for value in _mutations(name, kind):
+                    tried.add(url)
                     resp = c.post(url, data={**base, name: value})
                     _check(resp, f"POST {url} {name}={value[:20]!r}", failures, english)
+    assert len(tried) >= 15, f"only {len(tried)} forms found: is the form reader broken?"
     assert not failures, "\n".join(failures)
     assert not english, "English WTForms messages:\n" + "\n".join(english)
 
