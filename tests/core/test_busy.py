@@ -145,3 +145,41 @@ def test_a_database_error_that_is_no_lock_stays_a_500(app):
         sqlstate = "55P03"
 
     assert is_lock_timeout(OperationalError("x", {}, PgLock("canceling statement due to lock timeout")))
+
+
+@pytest.fixture
+def pg_short_lock_timeout(app):
+    """PostgreSQL: every new connection waits at most 200 ms for a lock (production: DB_LOCK_TIMEOUT_MS)."""
+    from sqlalchemy import event
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's lock_timeout")
+
+    def short(dbapi_connection, _record):
+        cur = dbapi_connection.cursor()
+        cur.execute("SET lock_timeout = 200")
+        cur.close()
+        dbapi_connection.commit()
+
+    db.session.commit()
+    db.engine.dispose()
+    event.listen(db.engine, "connect", short)
+    yield
+    event.remove(db.engine, "connect", short)
+    db.session.remove()
+    db.engine.dispose()
+
+
+def test_postgresql_a_row_lock_held_longer_than_lock_timeout_answers_503(world, as_role, pg_short_lock_timeout):
+    town = world["town_a"]
+    client = as_role("city_admin")
+    blocker = db.engine.connect()
+    blocker.execute(select(Region.id).where(Region.id == town.id).with_for_update())
+    try:
+        resp = client.post(f"/regions/{town.id}/edit", data={"name": "改名街道", "code": town.code or ""})
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert resp.status_code == 503 and "系统繁忙，请稍后重试" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Region, town.id).name != "改名街道"
