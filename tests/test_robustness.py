@@ -400,6 +400,36 @@ def test_forms_as_rendered_with_one_junk_field_never_answer_500(app, rich_world,
 # ---- pages ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("role", ["city_admin", "org_leader"])
+def test_read_only_requests_never_write_in_the_transaction_of_their_reads(app, rich_world, as_role, role):
+    """A GET that must record something (an export's audit row) does it in its own short transaction
+    (core.audit.record_read): on SQLite a reader that starts writing fails at once with "database is
+    locked" when another write committed meanwhile, whatever the busy timeout."""
+    from flask import has_request_context, request
+    from sqlalchemy import event
+
+    from core.extensions import db
+
+    writes: list[str] = []
+
+    def spy(conn, _cursor, statement, _params, _context, _many):
+        if (has_request_context() and request.method in ("GET", "HEAD")
+                and not conn.get_execution_options().get("write")
+                and statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))):
+            writes.append(f"GET {request.full_path}: {statement.strip()[:80]}")
+
+    c = as_role(role)
+    event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        for rule, url in _urls(app, rich_world["ids"]):
+            if "GET" in rule.methods:
+                c.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", spy)
+    assert not writes, "\n".join(writes)
+
+
+
 def test_every_page_is_chinese_and_has_no_inline_script(app, world, as_role):
     c = as_role("city_admin")
     ids = {"region_id": world["town_a"].id, "parent_id": world["district_a"].id, "user_id": world["org_leader"].id,
