@@ -15,8 +15,8 @@ from wtforms.i18n import get_translations
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation
 
-from core.validators import (BUSINESS_DATES, DB_INT_MAX, DateRange, ValidationError, is_blank, parse_int,
-                             parse_money, strip_control, strip_invisible)
+from core.validators import (BUSINESS_DATES, DB_INT_MAX, DateRange, ValidationError, compact_code, is_blank,
+                             parse_int, parse_money, strip_control, strip_invisible)
 
 # WTForms' built-in messages in the project's words; the rest come from WTForms' own Chinese catalogue.
 MESSAGES = {
@@ -66,6 +66,12 @@ TRANSLATIONS = _Translations()
 # only invisible characters were typed. Matched by field name so that new forms are covered too.
 NAME_FIELD_RE = re.compile(r"(^|_)(name|title|username|person_in_charge|unit|units|auditor|insurer)$")
 MSG_INVISIBLE_NAME = "请填写可见的文字（不能只有空格或不可见字符）"
+
+
+def compact(value):
+    """Field filter for codes (统一社会信用代码, 行政区划代码, 身份证号): NFKC (full-width → ASCII),
+    invisible characters removed, trimmed — before any length check."""
+    return compact_code(value) if isinstance(value, str) else value
 
 
 def _strip_line(value):

@@ -8,7 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.accounts.forms import USERNAME_RE, password_policy
 from blueprints.orgs.models import RegistrationType
-from core.forms import DateField, FlaskForm, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField, compact
 from core.validators import LIFETIME_DATES, parse_id
 
 
@@ -29,6 +29,7 @@ class OrgForm(FlaskForm):
     registration_type = RadioField("登记类型", choices=[(t.value, t.label) for t in RegistrationType],
                                    default=RegistrationType.FILED.value, validate_choice=False)
     credit_code = StringField("统一社会信用代码", validators=[Optional(), Length(max=18, message="统一社会信用代码应为18位")],
+                              filters=[compact],
                               description="依法登记的组织必填（18 位，含校验位）；备案的组织不填。")
     contact_name = StringField("联系人", validators=[DataRequired("请填写联系人"), Length(max=64, message="最多 64 个字")])
     contact_phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), Length(max=32, message="联系电话过长")])

@@ -4,8 +4,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from core.forms import FlaskForm, IntegerField, coerce_id
-from core.validators import compact_code
+from core.forms import FlaskForm, IntegerField, coerce_id, compact
 
 CODE_RE = r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"
 
@@ -14,7 +13,7 @@ class RegionForm(FlaskForm):
     name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=64, message="名称最多 64 个字")])
     code = StringField("行政区划代码", validators=[
         Optional(), Regexp(CODE_RE, message="行政区划代码应为 6、9 或 12 位数字")],
-        filters=[lambda v: compact_code(v) if isinstance(v, str) else v],  # "４４０８０２" → "440802"
+        filters=[compact],  # "４４０８０２" → "440802"
         description="可选。县(市、区) 6 位，乡镇(街道) 9 位，村(社区) 12 位。")
     sort = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, 9999, "排序应为 0–9999 的整数")])
 

@@ -172,3 +172,18 @@ def test_a_forged_choice_and_an_overlong_text_get_chinese_messages(as_role, worl
     assert resp.status_code == 422
     assert "最多 64 个字" in body and "请从列表中选择" in body
     assert not any(e in body for e in ENGLISH)
+
+
+def test_a_full_width_credit_code_with_a_trailing_space_is_accepted(as_role, world):
+    from blueprints.orgs.models import Organization
+    from tests.factories import credit_code
+
+    code = credit_code()
+    full_width = "".join(chr(ord(ch) + 0xFEE0) for ch in code) + " \u200b"
+    c = as_role("district_staff")
+    resp = c.post("/orgs/new", data={
+        "name": "全角代码志愿服务队", "kind": "专业志愿服务队", "region_id": str(world["community_a"].id),
+        "parent_id": "", "registration_type": "registered", "credit_code": full_width, "contact_name": "王芳",
+        "contact_phone": "13812345678", "service_fields": ["应急救援"], "submit": "1"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[-2000:]
+    assert db.session.scalar(select(Organization).where(Organization.name == "全角代码志愿服务队")).credit_code == code
