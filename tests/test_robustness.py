@@ -46,6 +46,14 @@ NESTED_JSON = b"[" * 10_000 + b"]" * 10_000                      # far deeper th
 HUGE_JSON = b'{"volunteer": {"name": "' + b"x" * 20_000 + b'"}, "records": [' + b"{}," * 5_000 + b"{}]}"
 GARBAGE_XLSX = b"PK\x03\x04" + b"\x00\xff" * 500   # a zip header and nothing a reader can use
 
+# A small fixed junk form and query, used by the features' own junk tests (tests/*/test_junk.py).
+JUNK_FORM = {
+    "name": "x" * 5000, "username": "'; DROP TABLE user; --", "year": "二〇二六", "page": "-1",
+    "id": "../../etc/passwd", "date": "2026-02-30", "amount": "1e309", "hours": "NaN", "code": "%00",
+    "status": "<script>alert(1)</script>", "region_id": "abc", "q": "\x00", "token": "../../x",
+}
+JUNK_QUERY = "?page=abc&year=99999&q=%25%27%22&sort=drop&status=zzz&from=2026-99-99&month=13&region=x"
+
 # WTForms' built-in English messages: none may reach a user (core.forms.FlaskForm speaks Chinese).
 ENGLISH = ["Not a valid choice", "This field is required", "Field cannot be longer than", "Field must be",
            "Not a valid date value", "Not a valid integer value", "Not a valid decimal value", "Invalid input.",
