@@ -187,3 +187,13 @@ def test_a_full_width_credit_code_with_a_trailing_space_is_accepted(as_role, wor
         "contact_phone": "13812345678", "service_fields": ["应急救援"], "submit": "1"})
     assert resp.status_code == 303, resp.get_data(as_text=True)[-2000:]
     assert db.session.scalar(select(Organization).where(Organization.name == "全角代码志愿服务队")).credit_code == code
+
+
+def test_a_monthly_report_draft_drops_control_characters_and_keeps_line_breaks():
+    from werkzeug.datastructures import MultiDict
+
+    from blueprints.reports.services import DraftData
+
+    d = DraftData.from_form(MultiDict({"summary": "第一段\x0b\r\n第二段\x1b", "need_what": "助老\x07服务"}))
+    assert d.summary == "第一段\n第二段"
+    assert d.needs[0]["what"] == "助老服务"
