@@ -120,6 +120,14 @@ def init_security(app: Flask) -> None:
         log.warning("database refused a value on %s %s: %s", request.method, request.path, type(e.orig).__name__)
         return _error_page(400)
 
+    @app.errorhandler(RecursionError)
+    def too_deep(e: RecursionError):
+        # Input nested deeper than a parser follows (a JSON file of 10 000 "[") is bad input, not a
+        # server fault; the feature's reader should say so itself, this keeps it from ever being a 500.
+        db.session.rollback()
+        log.warning("input nested too deeply on %s %s", request.method, request.path)
+        return _error_page(422, "提交的内容嵌套层级过深，无法读取。请检查文件后重试。")
+
     @app.errorhandler(OperationalError)
     def busy(e: OperationalError):
         # Another request held a lock longer than we wait: roll back (nothing half-saved) and say
