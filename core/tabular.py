@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -133,7 +134,9 @@ def stash_rows(user_id: int, kind: str, rows: list[dict]) -> str:
 
 
 def take_rows(token: str, user_id: int, kind: str, max_age: int = 3600) -> list[dict] | None:
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
+    # A token is what stash_rows made (ASCII letters, digits, - and _): anything else names no file
+    # (str.isalnum would let "长" × 500 through to the file system: "File name too long").
+    if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token):
         return None
     path = _pending_dir() / f"{token}.json"
     if not path.exists():

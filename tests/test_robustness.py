@@ -42,6 +42,7 @@ TEXTS = [
     "[]", "{}", "null", "%00%ff",
 ]
 # Files stay small enough for Werkzeug to keep them in memory (the whole body < 500 KB).
+OVERLONG = "长" * 300 + "\x01\x1b\u202e名"  # longer than any column, with control characters
 NESTED_JSON = b"[" * 10_000 + b"]" * 10_000                      # far deeper than json's recursion limit
 HUGE_JSON = b'{"volunteer": {"name": "' + b"x" * 20_000 + b'"}, "records": [' + b"{}," * 5_000 + b"{}]}"
 GARBAGE_XLSX = b"PK\x03\x04" + b"\x00\xff" * 500   # a zip header and nothing a reader can use
@@ -131,7 +132,7 @@ def _kinds_of(package: str) -> dict[str, str]:
     for name in COMMON_FILTERS:
         kinds.setdefault(name, _kind_by_name(name))
     kinds.pop("csrf_token", None)
-    return kinds
+    return dict(sorted(kinds.items()))  # a fixed order: each name gets the same junk on every run
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +166,9 @@ def _junk_bodies(kinds: dict[str, str]) -> list[tuple[dict, str | None]]:
         for j, name in enumerate(text_names):
             kind = kinds[name]
             value = _junk(kind, i + j)
-            body[name] = value[:300] if kind == "text" else value
+            if kind == "text":  # every text: overlong with control characters first, then the others
+                value = OVERLONG if i == 0 else value[:300]
+            body[name] = value
             if i == 2:
                 body[name] = [body[name], HUGE]
         if i < 2:
@@ -547,3 +550,9 @@ def test_the_junk_corpus_reaches_the_names_the_views_read(field_kinds):
     assert field_kinds["activities"]["held_on"] == "date" and field_kinds["volunteers"]["file"] == "file"
     assert field_kinds["funding"]["amount"] == "money" and field_kinds["regions"]["population"] == "number"
     assert "amount" not in field_kinds["regions"]  # each blueprint gets its own names only
+
+
+@pytest.mark.parametrize("token", ["长" * 500, "../" * 10 + "etc/passwd", "a" * 300, "x\x00y", ""])
+def test_a_forged_import_token_names_no_file(world, as_role, token):
+    resp = as_role("city_admin").post("/orgs/import/confirm", data={"token": token})
+    assert resp.status_code < 500
