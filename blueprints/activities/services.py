@@ -223,7 +223,8 @@ class ListFilters:
                 return None
             d = parse_date(raw)
             if d is None:
-                f.errors.append(f"{label}应为 YYYY-MM-DD 格式的有效日期（{BUSINESS_DATES.message()[2:]}），已忽略")
+                lo, hi = BUSINESS_DATES.bounds()
+                f.errors.append(f"{label}应为 {lo:%Y-%m-%d} 至 {hi:%Y-%m-%d} 之间的日期（YYYY-MM-DD），已忽略")
             return d
 
         f = cls()
