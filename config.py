@@ -44,6 +44,11 @@ class Config:
         # hide_parameters: a database error in the log never prints the values (names, phone numbers);
         # create_app turns it off under TESTING/DEBUG.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            # Wait at most this long for a row lock, then answer 503 "系统繁忙" (core/security.py);
+            # SQLite's counterpart is the busy timeout (core/extensions.py).
+            self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
+                "options": f"-c lock_timeout={_int('DB_LOCK_TIMEOUT_MS', 10000)}"}
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 20) * 1024 * 1024
         self.MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024

@@ -469,6 +469,22 @@ def record_event(action: str, entity: str, entity_id: int | None, label: str, su
     )])
 
 
+def record_read(action: str, entity: str, entity_id: int | None, label: str, summary: str = "",
+                region_id: int | None = None, org_id: int | None = None) -> None:
+    """Record what a read-only request did (an export, a download) in its own short write transaction.
+
+    The request's own transaction stays read-only: on SQLite a reader that starts writing fails at
+    once with "database is locked" when another write committed meanwhile, whatever the busy timeout.
+    Call it at the end, once the file is built.
+    """
+    user_id, username = _actor(db.session)
+    row = dict(at=utcnow(), user_id=user_id, username=username, action=action, entity=entity,
+               entity_id=entity_id, entity_label=label[:200], region_id=region_id, org_id=org_id,
+               summary=summary[:500], changes=None)
+    with db.engine.connect().execution_options(write=True) as conn, conn.begin():
+        conn.execute(insert(AuditEntry.__table__), [row])
+
+
 def _register_scope() -> None:
     from core import scope
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 
 from flask import g, has_app_context, has_request_context, request
 from flask_login import LoginManager
@@ -10,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import CheckConstraint, Enum, Integer, MetaData, Table, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapper
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session
 
 # Named constraints so that Alembic (batch mode on SQLite) can alter them later.
 NAMING = {
@@ -57,6 +58,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+# How long a request waits for SQLite's write lock before giving up (then: 503 "系统繁忙").
+SQLITE_BUSY_TIMEOUT_MS = 10000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, _record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -66,7 +71,7 @@ def _sqlite_on_connect(dbapi_connection, _record):
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -78,7 +83,8 @@ def _wants_write() -> bool:
     if has_app_context() and g.get("write_transactions"):  # a background job that writes (core/jobs.py)
         return True
     if has_request_context():
-        return request.method not in ("GET", "HEAD", "OPTIONS")
+        # After a lock wait ran out (core.security answers 503) the error page only reads.
+        return request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("db_busy")
     # CLI commands and scripts run alone; DEFERRED keeps a long-lived reader from blocking others.
     return False
 
@@ -86,7 +92,28 @@ def _wants_write() -> bool:
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+        immediate = conn.get_execution_options().get("write") or _wants_write()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def side_writes():
+    """The session for what a request records beside its work (a throttle counter, a cleanup).
+
+    A read-only request (GET) gets a short write transaction of its own (BEGIN IMMEDIATE on SQLite,
+    committed on leaving): its own transaction stays a reader, and a reader that starts writing fails
+    at once with "database is locked" when another write committed meanwhile. Any other request (and
+    a background job) gets its own session, which already may hold SQLite's write lock."""
+    if has_request_context() and request.method in ("GET", "HEAD") and not g.get("in_job_worker"):
+        with Session(db.engine.execution_options(write=True)) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    else:
+        yield db.session
 
 
 def str_enum(enum_cls, length: int = 32):

@@ -54,14 +54,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from flask import current_app, g, has_app_context, redirect, render_template, url_for
+from flask import current_app, g, has_app_context, has_request_context, redirect, render_template, request, url_for
 from huey import RedisHuey, SqliteHuey, crontab
 from werkzeug.exceptions import HTTPException
-from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db, str_enum
+from core.extensions import db, side_writes, str_enum
 from core.timeutil import utcnow
 
 log = logging.getLogger("zhiyuan.jobs")
@@ -242,11 +242,21 @@ def create(kind: str, title: str, params: dict | None = None, *, pii: bool = Fal
     if kind not in _KINDS:
         raise KeyError(f"unknown job kind {kind!r}")
     owner = user if user is not None else current_user
-    job = Job(user_id=owner.id, kind=kind, title=title[:200], params=params or {}, pii=pii,
-              stage="等待开始", status=JobStatus.QUEUED)
-    db.session.add(job)
-    db.session.flush()
-    return job
+    if not (has_request_context() and request.method in ("GET", "HEAD")):
+        job = Job(user_id=owner.id, kind=kind, title=title[:200], params=params or {}, pii=pii,
+                  stage="等待开始", status=JobStatus.QUEUED)
+        db.session.add(job)
+        db.session.flush()
+        return job
+    # An export starts from a GET, whose own transaction stays read-only (on SQLite a reader turned
+    # writer fails at once when another write committed meanwhile): the row in a short transaction
+    # of its own, then the read transaction ends so that the session sees it.
+    row = dict(user_id=owner.id, kind=kind, title=title[:200], params=params or {}, pii=pii, done=0,
+               stage="等待开始", status=JobStatus.QUEUED, created_at=utcnow())
+    with db.engine.connect().execution_options(write=True) as conn, conn.begin():
+        job_id = conn.execute(insert(Job.__table__).values(**row)).inserted_primary_key[0]
+    db.session.commit()
+    return db.session.get(Job, job_id)
 
 
 def submit(job: Job) -> None:
@@ -373,7 +383,7 @@ class Progress:
 
 def _write(job_id: int, **values) -> None:
     """One short transaction of its own, apart from the job's work."""
-    with db.engine.begin() as conn:
+    with db.engine.connect().execution_options(write=True) as conn, conn.begin():
         conn.execute(update(Job.__table__).where(Job.__table__.c.id == job_id).values(**values))
 
 
@@ -390,6 +400,7 @@ def run_job(job_id: int) -> None:
     # the job, and url_for() building local links (PUBLIC_BASE_URL, never a request's Host).
     # (A request context reuses the app context it finds, so the app context comes first.)
     with app.app_context(), app.test_request_context("/", base_url=app.config.get("PUBLIC_BASE_URL") or None):
+        g.in_job_worker = True  # not a web request: its writes are the job's work
         try:
             _run(job_id)
         finally:
@@ -514,18 +525,19 @@ def _expiry(pii: bool) -> datetime:
 
 # ---- keeping it tidy ------------------------------------------------------------------------------
 
-def cleanup(now: datetime | None = None) -> int:
+def cleanup(now: datetime | None = None, session=None) -> int:
     """Delete expired files (personal data after JOB_PII_KEEP_HOURS) and jobs older than
     JOB_KEEP_DAYS. Runs hourly in the worker and whenever someone opens 我的任务."""
     now = now or utcnow()
+    session = session if session is not None else db.session
     removed = 0
     # A worker that died mid-job (killed, machine restarted) leaves it "running": after a few hours
     # it is failed, so that its owner sees it and can retry. (The first statement writes: see above.)
     stale = now - timedelta(hours=current_app.config.get("JOB_STALE_HOURS", 3))
-    db.session.execute(update(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < stale).values(
+    session.execute(update(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < stale).values(
         status=JobStatus.FAILED, error="任务被中断（服务器重启或超时），请重试。", finished_at=now, stage="失败",
         expires_at=now + timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))))
-    expired = db.session.scalars(select(Job).where(Job.expires_at.is_not(None), Job.expires_at <= now,
+    expired = session.scalars(select(Job).where(Job.expires_at.is_not(None), Job.expires_at <= now,
                                                    (Job.result_file.is_not(None)) | (Job.pii.is_(True))))
     for job in expired:
         if job.result_file:
@@ -536,21 +548,22 @@ def cleanup(now: datetime | None = None) -> int:
             job.result_file = None
             job.stage = "文件已过期删除"
     cutoff = now - timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))
-    for job in db.session.scalars(select(Job).where(Job.created_at < cutoff)):
+    for job in session.scalars(select(Job).where(Job.created_at < cutoff)):
         for name in (job.result_file, _input_name(job.id)):
             if name:
                 file_path(name).unlink(missing_ok=True)
-        db.session.delete(job)
-    db.session.commit()
+        session.delete(job)
+    session.commit()
     return removed
 
 
 def sweep_on_access() -> None:
     """cleanup() from a page view: its own transaction, starting with a write (SQLite takes the lock
     then, waiting politely), and never an error page if the database is busy (the worker sweeps hourly)."""
-    db.session.commit()
     try:
-        cleanup()
+        with side_writes() as session:
+            cleanup(session=session)
+        db.session.commit()  # end the page's read transaction: what it reads next sees the cleanup
     except OperationalError:
         db.session.rollback()
         log.warning("job cleanup skipped: database busy")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -27,7 +27,22 @@ ERROR_TEXT = {
     422: ("填写有误", "提交的内容有误，请检查后重试。"),
     429: ("操作过于频繁", "请稍后再试。"),
     500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试或联系管理员。"),
+    503: ("系统繁忙", "系统繁忙，请稍后重试。"),
 }
+
+# A lock wait that ran out: SQLite's busy timeout, PostgreSQL's lock_not_available (lock_timeout),
+# serialization_failure, deadlock_detected and query_canceled (statement_timeout).
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database schema is locked", "database is busy")
+_PG_BUSY = {"55P03", "40001", "40P01", "57014"}
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in _PG_BUSY:
+        return True
+    text = str(orig).lower()
+    return any(m in text for m in _SQLITE_BUSY)
 
 log = logging.getLogger("zhiyuan")
 
@@ -105,6 +120,29 @@ def init_security(app: Flask) -> None:
         db.session.rollback()
         log.warning("database refused a value on %s %s: %s", request.method, request.path, type(e.orig).__name__)
         return _error_page(400)
+
+    @app.errorhandler(RecursionError)
+    def too_deep(e: RecursionError):
+        # Input nested deeper than a parser follows (a JSON file of 10 000 "[") is bad input, not a
+        # server fault; the feature's reader should say so itself, this keeps it from ever being a 500.
+        db.session.rollback()
+        log.warning("input nested too deeply on %s %s", request.method, request.path)
+        return _error_page(422, "提交的内容嵌套层级过深，无法读取。请检查文件后重试。")
+
+    @app.errorhandler(OperationalError)
+    def busy(e: OperationalError):
+        # Another request held a lock longer than we wait: roll back (nothing half-saved) and say
+        # "busy, try again" — a 503 the user can act on, not a 500.
+        g.db_busy = True  # the error page only reads: it must not queue for the write lock again
+        try:
+            db.session.rollback()
+        except Exception:  # the connection itself may be gone; the session is discarded anyway
+            log.warning("rollback after a database error failed", exc_info=True)
+        if not is_lock_timeout(e):
+            return server_error(e)
+        log.warning("database busy on %s %s: %s", request.method, request.path, type(e.orig).__name__)
+        body, code = _error_page(503)
+        return body, code, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def server_error(e: Exception):

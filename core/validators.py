@@ -15,8 +15,10 @@ Simplified Chinese.  WTForms adapters are defined at the bottom of the module.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 import wtforms.validators
 
@@ -130,7 +132,7 @@ def parse_id_number(value: str, today: date | None = None) -> IdNumberInfo:
         raise ValidationError(MSG_ID_EMPTY)
     if not isinstance(value, str):
         raise ValidationError(MSG_ID_FORMAT)
-    number = value.strip().upper()
+    number = compact_code(value).upper()
     if not number:
         raise ValidationError(MSG_ID_EMPTY)
     if not _ID_RE.fullmatch(number):
@@ -211,7 +213,7 @@ def validate_credit_code(value: str) -> str:
         raise ValidationError(MSG_CREDIT_EMPTY)
     if not isinstance(value, str):
         raise ValidationError(MSG_CREDIT_CHARS)
-    code = value.strip().upper()
+    code = compact_code(value).upper()
     if not code:
         raise ValidationError(MSG_CREDIT_EMPTY)
     if len(code) != 18:
@@ -392,3 +394,153 @@ class Phone:
             field.data = validate_phone(data)
         except ValidationError as exc:
             raise wtforms.validators.ValidationError(exc.message) from None
+
+
+# ---------------------------------------------------------------------------
+# Text: control and invisible characters, NFKC
+# ---------------------------------------------------------------------------
+
+# C0 and C1 control characters and DEL (line breaks are handled by strip_control itself).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters that show nothing: BOM, zero-width space/joiners, word joiner, soft hyphen, the bidi
+# embeddings/overrides (U+202A–U+202E) and isolates (U+2066–U+2069) that can reverse what is shown.
+_INVISIBLE_RE = re.compile("[\ufeff\u200b-\u200f\u2060-\u2064\u00ad\u180e\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_control(value: str, multiline: bool = False) -> str:
+    """Remove control characters (XLSX and PDFs cannot hold them, nobody types them on purpose).
+
+    A tab becomes a space; line breaks are kept as LF in multi-line text and become a space otherwise.
+    """
+    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = text.replace("\t", " ")
+    if not multiline:
+        text = text.replace("\n", " ")
+    return _CONTROL_RE.sub("", text)
+
+
+def strip_invisible(value: str) -> str:
+    """Remove characters that display as nothing (BOM, zero-width, bidi overrides)."""
+    return _INVISIBLE_RE.sub("", value)
+
+
+def is_blank(value: str | None) -> bool:
+    """True when nothing visible remains once whitespace and invisible characters are removed."""
+    return not strip_invisible(unicodedata.normalize("NFKC", value or "")).strip()
+
+
+def compact_code(value: str) -> str:
+    """A code as typed (ID number, USCC, region code): NFKC (full-width ４４０８ → 4408), invisible
+    characters removed and trimmed — before its length is checked."""
+    return strip_invisible(unicodedata.normalize("NFKC", str(value))).strip()
+
+
+# ---------------------------------------------------------------------------
+# Numbers, ids, money and dates typed by a person or read from a query string
+# ---------------------------------------------------------------------------
+
+DB_INT_MAX = 2**31 - 1  # INTEGER on PostgreSQL; SQLite ids stay well inside it too
+_UINT_RE = re.compile(r"[0-9]{1,10}")
+_INT_RE = re.compile(r"[+-]?[0-9]{1,10}")
+
+
+def parse_int(value, lo: int = -DB_INT_MAX, hi: int = DB_INT_MAX) -> int | None:
+    """An integer within [lo, hi] from user input, or None (junk, out of range, 40 digits)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = compact_code(value if value is not None else "")
+        if not _INT_RE.fullmatch(text):
+            return None
+        number = int(text)
+    return number if lo <= number <= hi else None
+
+
+def parse_id(value) -> int | None:
+    """A row id from user input (a query-string filter, a select): 1 … 2**31-1, else None —
+    which a filter ignores and a lookup answers with "not found"."""
+    return parse_int(value, 1, DB_INT_MAX)
+
+
+MONEY_INT_DIGITS = 12  # Numeric(14, 2): up to 999 999 999 999.99 yuan
+MONEY_MAX = Decimal("999999999999.99")
+_MONEY_RE = re.compile(r"([0-9]+)(?:\.([0-9]*))?")
+
+
+def parse_money(value, label: str = "金额", allow_zero: bool = False) -> Decimal:
+    """Yuan to the fen from what a person typed ("1,234.56", "¥80", "１２３"); never float.
+
+    At most 12 integer digits and 2 decimals (trailing zeros beyond them are fine); the digit count is
+    checked on the text, before any Decimal arithmetic, so 40 digits are a message, not an overflow.
+    """
+    if isinstance(value, Decimal):
+        raw = format(value, "f") if value.is_finite() else "x"
+    else:
+        raw = compact_code(value if value is not None else "")
+    raw = raw.replace(",", "").replace("，", "").lstrip("¥￥")
+    if not raw:
+        raise ValidationError(f"请填写{label}")
+    if raw.startswith("-"):
+        raise ValidationError(f"{label}必须大于 0")
+    m = _MONEY_RE.fullmatch(raw)
+    if not m:
+        raise ValidationError(f"{label}格式不正确，应为数字，如 1234.56")
+    whole, frac = m[1].lstrip("0"), (m[2] or "").rstrip("0")
+    if len(whole) > MONEY_INT_DIGITS:
+        raise ValidationError(f"{label}过大（最多 {MONEY_INT_DIGITS} 位整数）")
+    if len(frac) > 2:
+        raise ValidationError(f"{label}最多保留两位小数（精确到分）")
+    amount = Decimal(f"{whole or '0'}.{frac or '0'}").quantize(Decimal("0.01"))
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValidationError(f"{label}必须大于 0")
+    return amount
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The dates that make sense for a field: from `earliest` to today + `years_ahead`."""
+
+    earliest: date
+    years_ahead: int
+
+    def bounds(self, today: date | None = None) -> tuple[date, date]:
+        today = today or date.today()
+        try:
+            latest = today.replace(year=today.year + self.years_ahead)
+        except ValueError:  # 29 February
+            latest = today.replace(year=today.year + self.years_ahead, day=28)
+        return self.earliest, latest
+
+    def message(self, today: date | None = None, value: date | None = None) -> str:
+        lo, hi = self.bounds(today)
+        if value is not None and value < lo:
+            return f"日期不能早于 {lo:%Y-%m-%d}"
+        if value is not None and value > hi:
+            return f"日期不能晚于 {hi:%Y-%m-%d}"
+        return f"日期应在 {lo:%Y-%m-%d} 至 {hi:%Y-%m-%d} 之间"
+
+
+# Work of the platform (activities, service records, campaigns, audits, policies, reports): not before 2000.
+BUSINESS_DATES = DateRange(date(2000, 1, 1), 5)
+# Dates of a life or an organization's history (founded, registered, awarded, trained).
+LIFETIME_DATES = DateRange(date(1900, 1, 1), 10)
+
+_ISO_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+
+
+def parse_date(value, allowed: DateRange = BUSINESS_DATES, today: date | None = None) -> date | None:
+    """A YYYY-MM-DD date within `allowed`, or None (junk, 2026-02-30, 0001-01-01, 9999-12-31)."""
+    if isinstance(value, date):
+        d = value
+    else:
+        m = _ISO_DATE_RE.fullmatch(compact_code(value if value is not None else ""))
+        if not m:
+            return None
+        try:
+            d = date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    lo, hi = allowed.bounds(today)
+    return d if lo <= d <= hi else None

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from blueprints.accounts.models import ROLE_LABELS, Role
+from core.forms import FlaskForm, coerce_id
 
 USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}$"
 
@@ -40,9 +40,9 @@ class UserForm(FlaskForm):
     ], filters=[lambda v: v.strip() if isinstance(v, str) else v],
         description="选填；配置邮件服务器后，催报等通知同时发到此邮箱。")
     role = SelectField("角色", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
-    region_id = SelectField("管辖区域", coerce=int, validators=[Optional()],
+    region_id = SelectField("管辖区域", coerce=coerce_id, validators=[Optional()],
                             description="县区工作人员和领导必填；选择“湛江市”表示全市。")
-    organizations = SelectMultipleField("负责的组织", coerce=int, validators=[Optional()],
+    organizations = SelectMultipleField("负责的组织", coerce=coerce_id, validators=[Optional()],
                                         description="组织负责人必填，可多选。")
 
 

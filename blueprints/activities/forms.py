@@ -6,17 +6,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from blueprints.activities.models import Category
 from blueprints.volunteers.forms import CnForm
 from blueprints.volunteers.models import Quality
-from core.forms import DateField, IntegerField
+from core.forms import DateField, IntegerField, coerce_id
 
 
 class ActivityForm(CnForm):
     title = StringField("活动名称", validators=[DataRequired("请填写活动名称"), Length(max=128, message="最多 128 个字")])
-    organization_id = SelectField("组织单位", coerce=int, validators=[DataRequired("请选择组织单位")])
+    organization_id = SelectField("组织单位", coerce=coerce_id, validators=[DataRequired("请选择组织单位")])
     held_on = DateField("活动日期", validators=[InputRequired("请选择活动日期")])
     start_time = TimeField("开始时间", validators=[Optional()])
     end_time = TimeField("结束时间", validators=[Optional()])
     place = StringField("活动地点", validators=[DataRequired("请填写活动地点"), Length(max=200, message="最多 200 个字")])
-    region_id = SelectField("所在区域", coerce=int, validators=[Optional()],
+    region_id = SelectField("所在区域", coerce=coerce_id, validators=[Optional()],
                             description="活动举办地所在的区域；不选则为组织所在区域")
     category = SelectField("活动类别（三关爱）", choices=[(c.value, c.label) for c in Category],
                            validators=[DataRequired("请选择活动类别")])

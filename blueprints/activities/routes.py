@@ -18,6 +18,7 @@ from core.nav import register_nav
 from core.pagination import paginate
 from core.timeutil import local_today
 from core.templating import is_htmx
+from core.validators import parse_id
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -101,7 +102,7 @@ def create():
         flash("您没有可组织活动的已登记组织。", "warning")
         return redirect(url_for("activities.index"), 303)
     if request.method == "GET":
-        wanted = request.args.get("org", type=int)
+        wanted = request.args.get("org", type=parse_id)
         if len(form.organization_id.choices) == 2:
             form.organization_id.data = form.organization_id.choices[1][0]
         elif wanted in {oid for oid, _ in form.organization_id.choices[1:]}:

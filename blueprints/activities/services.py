@@ -24,6 +24,7 @@ from core import scope
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, utcnow
+from core.validators import BUSINESS_DATES, parse_date, parse_id
 
 MAX_CAPACITY = 10000
 SIGNUP_CANDIDATES = 20  # search results shown at once
@@ -214,21 +215,16 @@ class ListFilters:
     @classmethod
     def from_args(cls, args) -> "ListFilters":
         def as_int(name):
-            try:
-                value = int(args.get(name, ""))
-            except (TypeError, ValueError):
-                return None
-            return value if 0 < value < 2**31 else None
+            return parse_id(args.get(name))
 
         def as_date(name, label):
             raw = (args.get(name) or "").strip()
             if not raw:
                 return None
-            try:
-                d = date.fromisoformat(raw)
-            except ValueError:
-                f.errors.append(f"{label}格式应为 YYYY-MM-DD，已忽略")
-                return None
+            d = parse_date(raw)
+            if d is None:
+                lo, hi = BUSINESS_DATES.bounds()
+                f.errors.append(f"{label}应为 {lo:%Y-%m-%d} 至 {hi:%Y-%m-%d} 之间的日期（YYYY-MM-DD），已忽略")
             return d
 
         f = cls()

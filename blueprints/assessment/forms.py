@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField as _DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueprints.assessment.models import Method
-from core.forms import IntegerField
+from core.forms import FlaskForm, IntegerField
 
 
 class DecimalField(_DecimalField):

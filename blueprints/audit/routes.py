@@ -13,6 +13,7 @@ from core.auth import roles_required
 from core.nav import register_nav
 from core.pagination import paginate
 from core.timeutil import LOCAL_TZ
+from core.validators import parse_date
 from core.templating import is_htmx
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -21,10 +22,10 @@ register_nav("操作日志", "audit.index", AUDITORS, order=950, group="系统")
 
 
 def _day(value: str, end: bool = False):
-    try:
-        d = datetime.strptime(value, "%Y-%m-%d")
-    except (TypeError, ValueError):
+    day = parse_date(value)  # the log starts with the platform: 2000 … today + 5 years, else no filter
+    if day is None:
         return None
+    d = datetime(day.year, day.month, day.day)
     if end:
         d += timedelta(days=1)
     # Local midnight → naive UTC, as stored.

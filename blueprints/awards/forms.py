@@ -1,13 +1,12 @@
 """Forms of commendation: Chinese labels and messages."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueprints.awards.models import NomineeType
-from core.forms import DateField, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField
 from core.pickers import PickField
 
 REQ = "此项必填"

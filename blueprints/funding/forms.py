@@ -1,38 +1,13 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from blueprints.funding.services import FundingError, parse_amount
-from core.forms import DateField
+from core.forms import DateField, FlaskForm, MoneyField, coerce_id
 from core.pickers import PickField
-
-
-class MoneyField(StringField):
-    """Yuan to the fen, parsed as Decimal (never float); the Chinese message comes from parse_amount."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.flags.required = True  # parse_amount refuses an empty value
-        self.amount: Decimal | None = None
-
-    def pre_validate(self, form):
-        self.amount = None
-        try:
-            self.amount = parse_amount(self.data)
-        except FundingError as e:
-            raise StopValidation(e.message) from None
-
-    def _value(self):
-        if isinstance(self.data, Decimal):
-            return format(self.data, "f")
-        return self.data or ""
 
 
 class _ChineseChoice:
@@ -87,9 +62,9 @@ class ReverseForm(FlaskForm):
 
 class ProjectForm(FlaskForm):
     title = _text("项目名称", 128, "请填写项目名称")
-    buyer_region_id = PickField("购买方（区域）", validators=[DataRequired("请选择购买方")])
+    buyer_region_id = PickField("购买方（区域）", coerce=coerce_id, validators=[DataRequired("请选择购买方")])
     buyer_name = _text("购买主体名称", 128)
-    provider_org_id = SelectField("承接组织", coerce=int, validators=[Optional()],
+    provider_org_id = SelectField("承接组织", coerce=coerce_id, validators=[Optional()],
                                   description="招标后确定；立项时可暂不填写")
     amount = MoneyField("项目金额（元）")
     start_date = DateField("开始日期", validators=[InputRequired("请填写开始日期")])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, Select, and_, case, cast, extract, func, or_, select, true
 
@@ -23,6 +23,7 @@ from core.extensions import db
 from core.settings import get_list
 from core.templating import fmt_money
 from core.timeutil import local_today, utcnow
+from core.validators import ValidationError, parse_money
 from core.workflow import actor_fields, verbs_for
 
 # 000 (多渠道、社会化筹集), 003 (志愿服务基金), 004 (专项工作经费): configurable under this key.
@@ -33,7 +34,6 @@ PURPOSE_SUGGESTIONS = ["志愿服务活动", "志愿者保险", "志愿者培训
 MAX_AMOUNT = Decimal("999999999999.99")
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-_AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
 
 
 class FundingError(ValueError):
@@ -49,29 +49,14 @@ def sources() -> list[str]:
 # ---- money ---------------------------------------------------------------------------------------
 
 def parse_amount(text) -> Decimal:
-    """A positive amount in yuan to the fen from what a person typed ("1,234.56", "¥80"); never float."""
-    if isinstance(text, Decimal):
-        raw = format(text, "f")
-    else:
-        raw = str(text if text is not None else "").strip()
-    raw = raw.replace(",", "").replace("，", "").replace(" ", "").lstrip("¥￥")
-    if not raw:
-        raise FundingError("请填写金额", "amount")
-    if raw.startswith("-"):
+    """A positive amount in yuan to the fen from what a person typed ("1,234.56", "¥80"); never float.
+    The rule (≤ 12 integer digits, 2 decimals) is core.validators.parse_money."""
+    if str(text if text is not None else "").strip().startswith("-"):
         raise FundingError("金额必须大于 0（更正请使用冲销）", "amount")
-    if not _AMOUNT_RE.match(raw):
-        raise FundingError("金额格式不正确，应为数字，如 1234.56", "amount")
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise FundingError("金额格式不正确，应为数字，如 1234.56", "amount") from None
-    if value.as_tuple().exponent < -2 and value != value.quantize(CENT):
-        raise FundingError("金额最多保留两位小数（精确到分）", "amount")
-    if value <= 0:
-        raise FundingError("金额必须大于 0", "amount")
-    if value > MAX_AMOUNT:
-        raise FundingError("金额过大", "amount")
-    return value.quantize(CENT)
+        return parse_money(text, "金额")
+    except ValidationError as e:
+        raise FundingError(e.message, "amount") from None
 
 
 def fen_sum(expr):

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from core.forms import DateField, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField
 
 
 def _text(label, max_len, required=True, **kw):

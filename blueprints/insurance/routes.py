@@ -30,6 +30,7 @@ from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
 from core.templating import render_htmx, vary_hx
+from core.validators import parse_id
 
 bp = Blueprint("insurance", __name__, url_prefix="/insurance")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -49,8 +50,8 @@ def _policy(policy_id: int, write: bool = False) -> InsurancePolicy:
 def _ids(values) -> list[int]:
     out = []
     for v in values:
-        if isinstance(v, str) and v.isdigit() and len(v) <= 9:
-            out.append(int(v))
+        if (n := parse_id(v)) is not None:
+            out.append(n)
     return sorted(set(out))[:20000]
 
 

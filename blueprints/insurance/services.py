@@ -13,10 +13,9 @@ Coverage rule (documented in the README and the coverage page):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, or_, select
 
@@ -33,7 +32,8 @@ from core.extensions import db
 from core.settings import get_int, get_list
 from core.tabular import ImportRow
 from core.timeutil import local_today
-from core.validators import parse_id_number
+from core.validators import ValidationError, parse_id_number
+from core.validators import parse_money as core_parse_money
 
 WARN_DAYS_KEY = "insurance.warn_days"
 DEFAULT_WARN_DAYS = 30
@@ -45,7 +45,6 @@ PRODUCTS = ["志愿者团体意外伤害保险", "志愿者综合保障计划", 
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_HEADCOUNT = 100000
 CENT = Decimal("0.01")
-_AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
 IMPORT_COLUMNS = ["姓名", "身份证号"]
 
 
@@ -67,26 +66,11 @@ def payer_sources() -> list[str]:
 # ---- money -----------------------------------------------------------------------------------------
 
 def parse_money(text, label: str, field_name: str) -> Decimal:
-    """A positive amount in yuan to the fen ("1,234.56", "¥80"); never float."""
-    raw = format(text, "f") if isinstance(text, Decimal) else str(text if text is not None else "").strip()
-    raw = raw.replace(",", "").replace("，", "").replace(" ", "").lstrip("¥￥")
-    if not raw:
-        raise InsuranceError(f"请填写{label}", field_name)
-    if raw.startswith("-"):
-        raise InsuranceError(f"{label}必须大于 0", field_name)
-    if not _AMOUNT_RE.match(raw):
-        raise InsuranceError(f"{label}格式不正确，应为数字，如 1234.56", field_name)
+    """A positive amount in yuan to the fen ("1,234.56", "¥80"); never float (core.validators.parse_money)."""
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InsuranceError(f"{label}格式不正确，应为数字，如 1234.56", field_name) from None
-    if value != value.quantize(CENT):
-        raise InsuranceError(f"{label}最多保留两位小数（精确到分）", field_name)
-    if value <= 0:
-        raise InsuranceError(f"{label}必须大于 0", field_name)
-    if value > MAX_AMOUNT:
-        raise InsuranceError(f"{label}过大", field_name)
-    return value.quantize(CENT)
+        return core_parse_money(text, label)
+    except ValidationError as e:
+        raise InsuranceError(e.message, field_name) from None
 
 
 # ---- status ------------------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
@@ -9,14 +8,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.accounts.forms import USERNAME_RE, password_policy
 from blueprints.orgs.models import RegistrationType
-from core.forms import DateField, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField, compact
+from core.validators import LIFETIME_DATES, parse_id
 
 
 def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "", "0") else None
-    except (TypeError, ValueError):
-        return -1  # not a choice: the select's own check reports it
+    if value in (None, "", "0"):
+        return None
+    number = parse_id(value)
+    return number if number is not None else -1  # not a choice: the select's own check reports it
 
 
 class OrgForm(FlaskForm):
@@ -29,11 +29,12 @@ class OrgForm(FlaskForm):
     registration_type = RadioField("登记类型", choices=[(t.value, t.label) for t in RegistrationType],
                                    default=RegistrationType.FILED.value, validate_choice=False)
     credit_code = StringField("统一社会信用代码", validators=[Optional(), Length(max=18, message="统一社会信用代码应为18位")],
+                              filters=[compact],
                               description="依法登记的组织必填（18 位，含校验位）；备案的组织不填。")
     contact_name = StringField("联系人", validators=[DataRequired("请填写联系人"), Length(max=64, message="最多 64 个字")])
     contact_phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), Length(max=32, message="联系电话过长")])
     address = StringField("地址", validators=[Optional(), Length(max=200, message="地址最多 200 个字")])
-    founded_on = DateField("成立日期", validators=[Optional()])
+    founded_on = DateField("成立日期", validators=[Optional()], allowed=LIFETIME_DATES)
     service_fields = SelectMultipleField("服务领域", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                          validate_choice=False)
     is_demo_site = BooleanField("示范点")

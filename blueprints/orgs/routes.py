@@ -20,6 +20,7 @@ from core.pagination import paginate
 from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.templating import is_htmx
+from core.validators import parse_id
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER, Role.ORG_LEADER)
@@ -247,10 +248,7 @@ def edit(org_id: int):
 @login_required
 def parent_options():
     """HTMX: the parent <option>s for the region picked on the form."""
-    try:
-        region_id = int(request.args.get("region_id") or 0)
-    except ValueError:
-        region_id = 0
+    region_id = parse_id(request.args.get("region_id")) or 0
     org = None
     if request.args.get("org_id", "").isdigit():
         org = scope.get_scoped_or_404(Organization, request.args["org_id"], current_user)
@@ -269,11 +267,7 @@ def check_duplicate():
         db.session.commit()  # the counter, in its own short transaction
         if over:
             return render_template("orgs/_duplicates.html", dups=[], dup_throttled=True), 429
-    try:
-        region_id = int(request.args.get("region_id") or 0) or None
-        exclude = int(request.args.get("org_id") or 0) or None
-    except ValueError:
-        region_id = exclude = None
+    region_id, exclude = parse_id(request.args.get("region_id")), parse_id(request.args.get("org_id"))
     dups = services.duplicates_for(current_user, request.args.get("name", "")[:128],
                                    request.args.get("credit_code", "")[:18], region_id, exclude)
     return render_template("orgs/_duplicates.html", dups=dups, dups_brief=not staff)

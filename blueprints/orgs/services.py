@@ -16,9 +16,10 @@ from blueprints.orgs.models import ApplyAttempt, Organization, OrgServiceField, 
 from blueprints.orgs.workflow import is_office, is_own_leader, record_step, transition
 from blueprints.regions.models import Region, RegionLevel
 from core import scope, settings
-from core.extensions import db
+from core.extensions import db, side_writes
 from core.timeutil import local_today, utcnow
 from core.validators import ValidationError, validate_credit_code, validate_phone
+from core.validators import parse_id
 
 # DOMAIN.md: kinds and service fields seen in the seeds (000, 002); city admins can change both lists.
 DEFAULT_KINDS = ["党员志愿服务队", "专业志愿服务队", "社区志愿服务队", "高校志愿者队伍", "企业志愿服务队",
@@ -469,13 +470,14 @@ def throttle_exceeded(ip: str, kind: str = "apply") -> bool:
     limit = int(current_app.config.get(setting, default))
     now = utcnow()
     key = (prefix + (ip or "unknown"))[:64]
-    recent = db.session.scalar(select(func.count()).select_from(ApplyAttempt).where(
-        ApplyAttempt.ip == key, ApplyAttempt.at > now - window))
-    if recent >= limit:
-        return True
-    db.session.add(ApplyAttempt(ip=key, at=now))
-    db.session.execute(delete(ApplyAttempt).where(ApplyAttempt.at < now - timedelta(days=1)))
-    db.session.flush()
+    with side_writes() as session:  # the duplicate check is a GET: its counter in a transaction of its own
+        recent = session.scalar(select(func.count()).select_from(ApplyAttempt).where(
+            ApplyAttempt.ip == key, ApplyAttempt.at > now - window))
+        if recent >= limit:
+            return True
+        session.add(ApplyAttempt(ip=key, at=now))
+        session.execute(delete(ApplyAttempt).where(ApplyAttempt.at < now - timedelta(days=1)))
+        session.flush()
     return False
 
 
@@ -508,10 +510,7 @@ class RegistryFilters:
 
     @classmethod
     def from_args(cls, args) -> "RegistryFilters":
-        try:
-            district = int(args.get("district") or 0) or None
-        except ValueError:
-            district = None
+        district = parse_id(args.get("district"))
         status = args.get("status", "")
         sort = args.get("sort", "name")
         flag = args.get("flag", "")

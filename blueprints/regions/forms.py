@@ -1,25 +1,26 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from core.forms import FlaskForm, IntegerField, coerce_id, compact
 from core.pickers import PickField
 
-CODE_RE = r"^(\d{6}|\d{9}|\d{12})$"
+CODE_RE = r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"
 
 
 class RegionForm(FlaskForm):
     name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=64, message="名称最多 64 个字")])
     code = StringField("行政区划代码", validators=[
         Optional(), Regexp(CODE_RE, message="行政区划代码应为 6、9 或 12 位数字")],
+        filters=[compact],  # "４４０８０２" → "440802"
         description="可选。县(市、区) 6 位，乡镇(街道) 9 位，村(社区) 12 位。")
     sort = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, 9999, "排序应为 0–9999 的整数")])
 
 
 class MoveForm(FlaskForm):
-    parent_id = PickField("新的上级区域", validators=[DataRequired("请选择新的上级区域")])
+    parent_id = PickField("新的上级区域", coerce=coerce_id, validators=[DataRequired("请选择新的上级区域")])
 
 
 def _count(label):

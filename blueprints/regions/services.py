@@ -10,6 +10,7 @@ from blueprints.regions.models import LEVEL_LABELS, Region, RegionLevel, RegionY
 from core import scope
 from core.extensions import db
 from core.tabular import ImportRow
+from core.validators import compact_code
 
 IMPORT_COLUMNS = ["名称", "级别", "行政区划代码", "上级行政区划代码"]
 LEVEL_WORDS = {
@@ -75,6 +76,33 @@ def can_edit_figures(user: User, region: Region) -> bool:
     )
 
 
+# 行政区划代码 by level (GB/T 2260 + 统计用区划代码): 市 and 县(市、区) 6 digits, 乡镇(街道) 9, 村(社区) 12.
+# A district shares the city's first 4 digits, a town starts with its district's 6, a community with its town's 9.
+CODE_LENGTH = {RegionLevel.CITY: 6, RegionLevel.DISTRICT: 6, RegionLevel.TOWN: 9, RegionLevel.COMMUNITY: 12}
+PARENT_PREFIX = {RegionLevel.DISTRICT: 4, RegionLevel.TOWN: 6, RegionLevel.COMMUNITY: 9}
+
+
+def normalize_code(value) -> str:
+    """"４４０８０２ " → "440802" (NFKC, full-width digits, invisible characters and spaces removed)."""
+    return compact_code(value if value is not None else "")
+
+
+def code_problem(code: str, level: RegionLevel, parent_code: str | None) -> str | None:
+    """Why a (normalized) code does not fit a region of this level under this parent, or None."""
+    length = CODE_LENGTH[level]
+    if not code.isascii() or not code.isdigit() or len(code) != length:
+        return f"{level.label}的行政区划代码应为 {length} 位数字"
+    prefix = PARENT_PREFIX.get(level)
+    if prefix and parent_code and not code.startswith(parent_code[:prefix]):
+        return f"行政区划代码应以上级区域代码的前 {prefix} 位 {parent_code[:prefix]} 开头"
+    return None
+
+
+def _check_code(code: str | None, level: RegionLevel, parent: Region | None) -> None:
+    if code and (problem := code_problem(code, level, parent.code if parent else None)):
+        raise RegionError(problem, "code")
+
+
 def _code_taken(code: str | None, exclude_id: int | None = None) -> bool:
     if not code:
         return False
@@ -101,6 +129,8 @@ def create_region(parent: Region | None, name: str, code: str | None = None, sor
         raise RegionError("村(社区)之下不能再设下级区域")
     if parent is not None and parent.level.child_level != level:
         raise RegionError(f"{LEVEL_LABELS[level]}的上级应为{LEVEL_LABELS[list(RegionLevel)[level.depth - 1]]}")
+    code = normalize_code(code) or None
+    _check_code(code, level, parent)
     if _code_taken(code):
         raise RegionError("该行政区划代码已存在", "code")
     if _sibling_named(parent, name):
@@ -122,6 +152,8 @@ def _sibling_named(parent: Region | None, name: str, exclude_id: int | None = No
 
 
 def update_region(region: Region, name: str, code: str | None, sort: int | None) -> None:
+    code = normalize_code(code) or None
+    _check_code(code, region.level, region.parent)
     if _code_taken(code, region.id):
         raise RegionError("该行政区划代码已存在", "code")
     if _sibling_named(region.parent, name, region.id):
@@ -187,6 +219,11 @@ def set_active(region: Region, active: bool) -> None:
         db.session.execute(update(Region).where(Region.path.startswith(region.path)).values(active=False))
 
 
+POPULATION_MAX = 100_000_000
+FIGURE_LABELS = {"population": "常住人口", "urban_population": "城市建成区常住人口", "party_members": "党员人数",
+                 "league_members": "团员人数"}
+
+
 def figures_for(region: Region, year: int) -> RegionYearFigure | None:
     return db.session.scalar(select(RegionYearFigure).where(
         RegionYearFigure.region_id == region.id, RegionYearFigure.year == year))
@@ -199,8 +236,17 @@ def save_figures(region: Region, year: int, **values) -> RegionYearFigure:
         db.session.add(fig)
     for key, value in values.items():
         setattr(fig, key, value)
-    if fig.urban_population and fig.population and fig.urban_population > fig.population:
-        raise RegionError("城市建成区常住人口不能大于常住人口", "urban_population")
+    # Each figure 0 … 1 亿, and no part larger than the whole (checked on the saved result, so that
+    # lowering 常住人口 below an existing part is refused as well as raising the part).
+    for key in FIGURE_LABELS:
+        value = getattr(fig, key)
+        if value is not None and not 0 <= value <= POPULATION_MAX:
+            raise RegionError("请填写 0 到 1 亿之间的整数", key)
+    if fig.population is not None:
+        for key, label in FIGURE_LABELS.items():
+            value = getattr(fig, key)
+            if key != "population" and value is not None and value > fig.population:
+                raise RegionError(f"{label}不能大于常住人口", key)
     db.session.flush()
     return fig
 
@@ -221,6 +267,7 @@ def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
     in_file: dict[str, RegionLevel] = {}
     for row in rows:
         v = row.values
+        v["行政区划代码"], v["上级行政区划代码"] = normalize_code(v["行政区划代码"]), normalize_code(v["上级行政区划代码"])
         name, code, parent_code = v["名称"], v["行政区划代码"], v["上级行政区划代码"]
         level = parse_level(v["级别"])
         if not name:
@@ -231,8 +278,10 @@ def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
             row.errors.append(f"级别“{v['级别']}”无效（应为 县(市、区) / 乡镇(街道) / 村(社区)）")
         elif level == RegionLevel.CITY:
             row.errors.append("不能导入市级区域")
-        if not code.isdigit() or len(code) not in (6, 9, 12):
+        if not code.isascii() or not code.isdigit() or len(code) not in (6, 9, 12):
             row.errors.append("行政区划代码应为 6、9 或 12 位数字")
+        elif level is not None and level != RegionLevel.CITY and (problem := code_problem(code, level, parent_code)):
+            row.errors.append(problem)
         elif code in codes_in_db or code in in_file:
             row.errors.append(f"行政区划代码 {code} 已存在")
         parent_level = None

@@ -2,13 +2,12 @@
 request by `services.DraftData.from_form` (its needs are a variable list of rows)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.reports.models import AttachmentKind
-from core.forms import IntegerField
+from core.forms import FlaskForm, IntegerField
 
 
 class TransitionForm(FlaskForm):

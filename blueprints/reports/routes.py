@@ -23,6 +23,7 @@ from core.pdf import cached_pdf, pdf_response
 from core.timeutil import local_today
 from core.uploads import send_stored
 from core.templating import render_htmx
+from core.validators import parse_id
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
@@ -359,12 +360,7 @@ def _matrix_filters(args=None, user=None) -> tuple[ReportLevel, int, int | None,
     default = "district" if user.role in (Role.CITY_ADMIN, Role.LEADER) and user.is_city_wide else "org"
     level = ReportLevel.DISTRICT if args.get("level", default) == "district" else ReportLevel.ORG
     year = _year_arg(args=args)
-    try:
-        district = int(args.get("district", "")) or None
-    except ValueError:
-        district = None
-    if district is not None and not 0 < district < 2**31:
-        district = None
+    district = parse_id(args.get("district"))
     return level, year, district, args.get("only") == "problems"
 
 

@@ -37,6 +37,7 @@ from core.settings import get_int, set_value
 from core.timeutil import local_today, to_local, utcnow
 from core.uploads import ATTACHMENTS, IMAGES, UploadError, delete_stored, read_upload, store_bytes
 from core.workflow import actor_fields, verbs_for
+from core.validators import parse_id, strip_control
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +273,7 @@ class DraftData:
         d = cls()
         labels = {"summary": "工作概况", "highlights": "工作亮点", "problems": "存在问题", "next_plan": "下月计划"}
         for name, label in labels.items():
-            value = str(form.get(name, "") or "").replace("\x00", "").strip()
+            value = strip_control(str(form.get(name, "") or ""), multiline=True).strip()
             if len(value) > TEXT_LIMIT:
                 d.errors[name] = f"{label}最多 {TEXT_LIMIT} 字"
                 value = value[:TEXT_LIMIT]
@@ -280,7 +281,7 @@ class DraftData:
         cols = {k: form.getlist(f"need_{k}") for k in NEED_LIMITS}
         rows = max((len(v) for v in cols.values()), default=0)
         for i in range(rows):
-            row = {k: (cols[k][i] if i < len(cols[k]) else "").replace("\x00", "").strip() for k in NEED_LIMITS}
+            row = {k: strip_control(cols[k][i] if i < len(cols[k]) else "").strip() for k in NEED_LIMITS}
             if not any(row.values()):
                 continue  # an empty row the user added and left blank
             for k, limit in NEED_LIMITS.items():
@@ -516,12 +517,7 @@ class ReportFilter:
         statuses = {s.value for s in ReportStatus} | {"pending", "review"}
         f.status = args.get("status", "") if args.get("status", "") in statuses else ""
         f.level = args.get("level", "") if args.get("level", "") in {lv.value for lv in ReportLevel} else ""
-        try:
-            f.district = int(args.get("district", "")) or None
-        except ValueError:
-            f.district = None
-        if f.district and not 0 < f.district < 2**31:
-            f.district = None
+        f.district = parse_id(args.get("district"))
         return f
 
     def args(self) -> dict:

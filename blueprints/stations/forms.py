@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueprints.stations.models import WUYOU_ITEMS, StationType
-from core.forms import DateField, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField
+from core.validators import LIFETIME_DATES
 
 
 def _int_or_none(value):
@@ -30,7 +30,7 @@ class StationForm(FlaskForm):
     organization_id = SelectField("管理组织", coerce=_int_or_none, validate_choice=False)
     opening_hours = StringField("开放时间", validators=[Optional(), Length(max=200, message="最多 200 个字")],
                                 description="如：周一至周五 08:30–11:30、15:00–18:00；周六、周日 09:00–11:30")
-    opened_on = DateField("设立日期", validators=[Optional()])
+    opened_on = DateField("设立日期", validators=[Optional()], allowed=LIFETIME_DATES)
     contact_name = StringField("联系人", validators=[Optional(), Length(max=64, message="最多 64 个字")])
     contact_phone = StringField("联系电话", validators=[Optional(), Length(max=32, message="联系电话过长")])
     active = BooleanField("站点运行中", default=True)

@@ -18,6 +18,7 @@ from core import scope, settings, uploads
 from core.extensions import db
 from core.timeutil import local_today
 from core.validators import ValidationError, validate_phone
+from core.validators import parse_id
 from blueprints.stations.models import (WUYOU_KEYS, Station, StationAssessment, StationAssessmentItem,
                                         StationType)
 
@@ -27,15 +28,6 @@ STATION_FIELDS = {"name", "station_type", "region_id", "address", "organization_
                   "opened_on", "contact_name", "contact_phone", "active"}
 TEXT_FIELDS = {"name", "address", "opening_hours", "contact_name", "contact_phone"}
 LEADER_FIELDS = {"address", "opening_hours", "contact_name", "contact_phone"}
-
-
-def parse_id(value) -> int | None:
-    """A row id from user input, or None (junk, ≤ 0 or beyond what a database integer holds)."""
-    try:
-        n = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return n if 0 < n < 2**31 else None
 
 
 class StationError(ValueError):

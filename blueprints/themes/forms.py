@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core.forms import IntegerField
+from core.forms import FlaskForm, IntegerField, coerce_id
 
 
 class IntSelectField(SelectField):
     """A select of ids whose errors speak Chinese (WTForms' own say "Not a valid choice")."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("coerce", int)
+        kwargs.setdefault("coerce", coerce_id)
         super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):

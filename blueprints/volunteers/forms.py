@@ -1,49 +1,19 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.volunteers.models import (AVAILABILITY, DISMISS_LABELS, POLITICAL_LABELS, SKILLS, Quality)
+from core.forms import DateField, FlaskForm, coerce_id
 from core.pickers import PickField
 from core.sources import cite
-from core.validators import IdNumber, Phone
-
-
-class _Chinese:
-    """WTForms' own messages (bad dates, forged choices) in Chinese, without Babel."""
-
-    MESSAGES = {
-        "Not a valid date value.": "日期格式不正确，应为 2026-01-31",
-        "Not a valid time value.": "时间格式不正确，应为 09:30",
-        "Not a valid datetime value.": "日期时间格式不正确",
-        "Not a valid choice.": "请从列表中选择",
-        "Invalid Choice: could not coerce.": "请从列表中选择",
-        "Invalid choice(s): one or more data inputs could not be coerced.": "请从列表中选择",
-        "'%(value)s' is not a valid choice for this field.": "所选项无效：%(value)s",
-        "'%(value)s' are not valid choices for this field.": "所选项无效：%(value)s",
-        "Not a valid integer value.": "请填写整数",
-        "Not a valid decimal value.": "请填写数字",
-        "Not a valid float value.": "请填写数字",
-        "This field is required.": "此项必填",
-    }
-
-    def gettext(self, string):
-        return self.MESSAGES.get(string, string)
-
-    def ngettext(self, singular, plural, n):
-        return self.gettext(singular if n == 1 else plural)
-
-
-CHINESE = _Chinese()
+from core.validators import LIFETIME_DATES, IdNumber, Phone
 
 
 class CnForm(FlaskForm):
-    class Meta:
-        def get_translations(self, form):
-            return CHINESE
+    """Kept as the name these forms derive from; Chinese messages now come from core.forms.FlaskForm."""
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -63,7 +33,7 @@ CHANNELS = ["现场", "电话", "书面", "其他"]
 
 
 class VolunteerForm(CnForm):
-    organization_id = PickField("登记组织", validators=[DataRequired("请选择登记组织")])
+    organization_id = PickField("登记组织", coerce=coerce_id, validators=[DataRequired("请选择登记组织")])
     name = StringField("姓名", validators=[_required("姓名"), Length(max=64, message="姓名最多 64 个字")])
     id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"), IdNumber()],
                             render_kw={"autocomplete": "off", "maxlength": 18},
@@ -74,9 +44,9 @@ class VolunteerForm(CnForm):
     public_servant = BooleanField("公职人员（机关、事业单位工作人员）")
     skills = MultiCheckboxField("服务技能", choices=[(s, s) for s in SKILLS])
     availability = MultiCheckboxField("服务时间", choices=[(a, a) for a in AVAILABILITY])
-    region_id = SelectField("居住区域", coerce=int, validators=[Optional()],
+    region_id = SelectField("居住区域", coerce=coerce_id, validators=[Optional()],
                             description="不选则为登记组织所在区域。")
-    registered_on = _date("注册日期")
+    registered_on = _date("注册日期", allowed=LIFETIME_DATES)
     guardian_name = StringField("监护人姓名", validators=[Length(max=64, message="最多 64 个字")])
     guardian_phone = StringField("监护人电话", validators=[Phone(optional=True)])
     guardian_relation = StringField("与本人关系", validators=[Length(max=16, message="最多 16 个字")])
@@ -103,14 +73,14 @@ class ReinstateForm(CnForm):
 
 
 class MembershipForm(CnForm):
-    organization_id = PickField("加入组织", validators=[DataRequired("请选择组织")])
+    organization_id = PickField("加入组织", coerce=coerce_id, validators=[DataRequired("请选择组织")])
 
 
 QUALITY_CHOICES = [(q.value, q.label) for q in Quality]
 
 
 class RecordForm(CnForm):
-    organization_id = PickField("记录单位", validators=[DataRequired("请选择记录单位")])
+    organization_id = PickField("记录单位", coerce=coerce_id, validators=[DataRequired("请选择记录单位")])
     service_date = _date("服务日期")
     hours = StringField("时长（小时）", validators=[_required("时长")], render_kw={"inputmode": "decimal"})
     content = TextAreaField("服务内容", validators=[_required("服务内容"), Length(max=500, message="最多 500 个字")])
@@ -124,7 +94,7 @@ class RecordEditForm(RecordForm):
 class CorrectionForm(RecordEditForm):
     void = BooleanField("作废该记录（如记错了人或并无此次服务）")
     reason = TextAreaField("更正原因", validators=[_required("更正原因"), Length(max=500, message="最多 500 个字")])
-    request_id = SelectField("对应的更正申请", coerce=int, validators=[Optional()])
+    request_id = SelectField("对应的更正申请", coerce=coerce_id, validators=[Optional()])
 
 
 class TrainingForm(CnForm):
@@ -132,18 +102,18 @@ class TrainingForm(CnForm):
     content = TextAreaField("主要内容", validators=[Length(max=500, message="最多 500 个字")])
     hours = StringField("学习时长（小时）", validators=[_required("学习时长")], render_kw={"inputmode": "decimal"})
     host_unit = StringField("举办单位", validators=[_required("举办单位"), Length(max=128, message="最多 128 个字")])
-    held_on = _date("培训日期")
+    held_on = _date("培训日期", allowed=LIFETIME_DATES)
 
 
 class AwardForm(CnForm):
     name = StringField("奖项名称", validators=[_required("奖项名称"), Length(max=128, message="最多 128 个字")])
-    awarded_on = _date("获奖日期")
+    awarded_on = _date("获奖日期", allowed=LIFETIME_DATES)
     granting_unit = StringField("授予单位", validators=[_required("授予单位"), Length(max=128, message="最多 128 个字")])
 
 
 class RequestForm(CnForm):
-    organization_id = PickField("答复组织", validators=[DataRequired("请选择答复组织")])
-    record_id = SelectField("涉及的记录", coerce=int, validators=[Optional()])
+    organization_id = PickField("答复组织", coerce=coerce_id, validators=[DataRequired("请选择答复组织")])
+    record_id = SelectField("涉及的记录", coerce=coerce_id, validators=[Optional()])
     received_on = _date("收到日期")
     channel = SelectField("提出方式", choices=[(c, c) for c in CHANNELS], default="现场")
     content = TextAreaField("志愿者提出的更正内容",
@@ -157,7 +127,7 @@ class AnswerForm(CnForm):
 
 
 class CertificateForm(CnForm):
-    organization_id = PickField("出具单位", validators=[DataRequired("请选择出具单位")])
+    organization_id = PickField("出具单位", coerce=coerce_id, validators=[DataRequired("请选择出具单位")])
     person_in_charge = StringField("出具单位负责人", validators=[_required("负责人"), Length(max=64, message="最多 64 个字")])
     period_start = _date("起始日期")
     period_end = _date("截止日期")
@@ -168,12 +138,12 @@ class RevokeForm(CnForm):
 
 
 class ImportForm(CnForm):
-    organization_id = PickField("登记组织", validators=[DataRequired("请选择登记组织")])
+    organization_id = PickField("登记组织", coerce=coerce_id, validators=[DataRequired("请选择登记组织")])
     file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要导入的文件")])
 
 
 class TransferImportForm(CnForm):
-    organization_id = PickField("接收组织", validators=[DataRequired("请选择接收组织")])
+    organization_id = PickField("接收组织", coerce=coerce_id, validators=[DataRequired("请选择接收组织")])
     file = FileField("转移文件（.json）", validators=[FileRequired("请选择转移文件")])
     id_number = StringField("志愿者身份证号", validators=[DataRequired("请填写身份证号"), IdNumber()],
                             render_kw={"autocomplete": "off", "maxlength": 18},

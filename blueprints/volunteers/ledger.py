@@ -49,6 +49,7 @@ from core import scope
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, to_local, utcnow
+from core.validators import parse_date, parse_id
 
 MAX_HOURS_PER_DAY = Decimal("24")  # a day has 24 hours, across every record of the person
 STAR_LABELS = ["未评星", "一星", "二星", "三星", "四星", "五星"]
@@ -720,15 +721,11 @@ LIST_FILTERS = ("status", "late", "corrected", "org", "from", "to", "q", "activi
 
 
 def _iso_date(value) -> date | None:
-    try:
-        return date.fromisoformat(str(value or ""))
-    except ValueError:
-        return None
+    return parse_date(value)
 
 
 def _int(value) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return parse_id(value)
 
 
 def clean_filters(args) -> dict:

@@ -30,6 +30,7 @@ from blueprints.volunteers.views_common import READERS, WRITERS, bp
 from blueprints.volunteers.views_common import field_error as _field_error
 from blueprints.volunteers.views_common import org_choices as _org_choices
 from blueprints.volunteers.views_common import volunteer_or_404 as _volunteer
+from core.validators import parse_id
 
 register_nav("志愿者", "volunteers.index", READERS, order=200, group="志愿服务")
 register_nav("服务台账", "ledger.index", READERS, order=210, group="志愿服务")
@@ -101,7 +102,7 @@ def create():
     if request.method == "GET":
         form.registered_on.data = local_today()
         if request.args.get("org"):
-            form.organization_id.data = request.args.get("org", type=int)
+            form.organization_id.data = request.args.get("org", type=parse_id)
     if form.validate_on_submit():
         org = next(o for o in orgs if o.id == form.organization_id.data)
         try:
@@ -337,7 +338,7 @@ def import_confirm():
     if not EmptyForm().validate():
         abort(400)
     org = next((o for o in services.registrable_orgs(current_user)
-                if o.id == request.form.get("org", type=int)), None)
+                if o.id == request.form.get("org", type=parse_id)), None)
     if org is None:
         abort(404)
     rows = take_rows(request.form.get("token", ""), current_user.id, f"volunteers:{org.id}")

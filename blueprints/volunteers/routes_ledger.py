@@ -34,6 +34,7 @@ from core.pdf import pdf_response
 from core.tabular import stash_rows, take_rows
 from core.timeutil import local_today
 from core.templating import is_htmx, render_htmx
+from core.validators import parse_id
 
 T = "volunteers/ledger/"  # this feature's templates
 
@@ -237,7 +238,7 @@ def record_correct(rid: int):
     if request.method == "GET":
         form.quality.data = record.quality.value
         form.hours.data = str(record.hours)
-        form.request_id.data = request.args.get("request", 0, type=int)
+        form.request_id.data = request.args.get("request", 0, type=parse_id)
     if form.validate_on_submit():
         req = next((q for q in open_requests if q.id == form.request_id.data), None)
         try:
@@ -285,7 +286,7 @@ def request_new(vid: int):
         (r.id, f"{r.service_date.isoformat()} {r.hours} 小时 {r.content[:24]}") for r in records]
     if request.method == "GET":
         form.received_on.data = local_today()
-        form.record_id.data = request.args.get("record", 0, type=int)
+        form.record_id.data = request.args.get("record", 0, type=parse_id)
     if form.validate_on_submit():
         org = next(o for o in orgs if o.id == form.organization_id.data)
         record = next((r for r in records if r.id == form.record_id.data), None)

@@ -22,6 +22,7 @@ from core.extensions import db
 from core.tabular import ImportRow
 from core.timeutil import local_today
 from core.validators import ValidationError, mask_id_number, parse_id_number, validate_phone
+from core.validators import parse_id, parse_int
 
 ADULT_AGE = 18  # 001 附件4 第二条: 年满18周岁; younger only with a guardian's consent
 MIN_AGE = 8  # below 8 a child has no capacity for civil acts at all (民法典 第二十条)
@@ -348,10 +349,7 @@ class ListFilters:
     @classmethod
     def from_args(cls, args) -> "ListFilters":
         def as_int(name):
-            try:
-                return int(args.get(name, ""))
-            except ValueError:
-                return None
+            return parse_int(args.get(name))
 
         f = cls()
         q = (args.get("q") or "").strip()[:20]
@@ -361,7 +359,7 @@ class ListFilters:
             f.hint = "按证件号或手机号查找时，请只输入后 4 位。"
             q = ""
         f.q = q
-        f.org, f.region = as_int("org"), as_int("region")
+        f.org, f.region = parse_id(args.get("org")), parse_id(args.get("region"))
         f.orgq = clean_org_query(args)
         f.status = args.get("status", "") if args.get("status", "") in {s.value for s in VolunteerStatus} else ""
         star = as_int("star")

@@ -14,7 +14,9 @@
   // htmx: confirm via the same attribute on buttons, and show server errors instead of silence.
   document.addEventListener("htmx:responseError", function (ev) {
     var xhr = ev.detail.xhr;
-    if (xhr && xhr.status >= 500) {
+    if (xhr && xhr.status === 503) {
+      window.alert("系统繁忙，请稍后重试。");
+    } else if (xhr && xhr.status >= 500) {
       window.alert("服务器处理请求时出错，请稍后重试。");
     }
   });

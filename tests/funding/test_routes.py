@@ -65,6 +65,7 @@ def test_org_leader_records_income_and_expense_and_sees_the_balance(as_role, wor
 
 @pytest.mark.parametrize("amount,message", [
     ("0", "金额必须大于 0"), ("-10", "金额必须大于 0"), ("12.345", "两位小数"), ("十块", "金额格式不正确"), ("", "请填写金额"),
+    ("9" * 40, "金额过大"), ("1" * 30 + ".123", "金额过大"), ("1000000000000", "金额过大"),
 ])
 def test_bad_amount_is_refused_with_the_form_kept(as_role, world, amount, message):
     c = as_role("org_leader")
