@@ -106,7 +106,9 @@
     fetch(a.href, { credentials: "same-origin" }).then(function (resp) {
       var disposition = resp.headers.get("Content-Disposition") || "";
       if (!resp.ok || disposition.indexOf("attachment") !== 0) {
-        window.location.href = a.href;  // the server's own answer: an error page, the login, an inline PDF
+        // The server's own answer: a background job's page (an export answers with a redirect to it;
+        // requesting the link again would start a second job), an error page, the login, an inline PDF.
+        window.location.href = resp.redirected ? resp.url : a.href;
         return null;
       }
       return resp.blob().then(function (blob) {
