@@ -129,3 +129,42 @@ def register_cli(app: Flask) -> None:
             if code != 0:
                 raise click.ClickException("pg_dump 失败")
         click.echo(f"已备份到 {dest}")
+
+    register_cluster_cli(app)
+
+
+def register_cluster_cli(app: Flask) -> None:
+    """Commands of a deployment with several app servers (issue 16, docs/deployment.md)."""
+
+    @app.cli.command("rotate-pii-key")
+    @click.option("--new-key", envvar="NEW_PII_KEY", default="", help="新的 PII_KEY（默认读取环境变量 NEW_PII_KEY）")
+    @click.option("--batch", default=1000, show_default=True, help="每个事务处理的志愿者数")
+    def rotate_pii_key(new_key: str, batch: int):
+        """Re-encrypt every ID number from PII_KEY to the new key (resumable; stop the app servers first)."""
+        from blueprints.volunteers.keys import rotate_pii_key as rotate
+
+        old = current_app.config.get("PII_KEY") or ""
+        if not new_key:
+            raise click.ClickException("请用 --new-key 或环境变量 NEW_PII_KEY 提供新的密钥")
+        if new_key == old:
+            raise click.ClickException("新密钥与当前 PII_KEY 相同")
+        if batch < 1:
+            raise click.ClickException("--batch 至少为 1")
+        result = rotate(old, new_key, batch, progress=lambda done, total: click.echo(f"  已处理 {done} / {total}"))
+        click.echo(f"完成：共 {result.total} 名志愿者，重新加密 {result.rotated} 条，"
+                   f"已是新密钥 {result.already} 条；待确认的导入预览已清除。")
+        if result.failed:
+            raise click.ClickException(f"{len(result.failed)} 条无法用新旧密钥解密（志愿者 id：{result.failed[:20]}）")
+        click.echo("请在每台应用服务器和任务进程上把 PII_KEY 设置为新密钥后重新启动。")
+
+    @app.cli.command("import-uploads")
+    @click.option("--dir", "folder", default="", help="上传文件目录（默认 UPLOAD_DIR）")
+    def import_uploads(folder: str):
+        """Copy uploads stored on this server's disk by earlier versions into the database."""
+        from core.uploads import import_upload_dir
+
+        folder = folder or current_app.config["UPLOAD_DIR"]
+        with db.engine.begin() as conn:
+            count = import_upload_dir(conn, folder)
+        click.echo(f"已从 {folder} 导入 {count} 个文件。")
+
