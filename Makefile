@@ -12,6 +12,7 @@ SYS_PKGS  := libharfbuzz-subset0 fonts-arphic-uming fonts-wqy-zenhei fontconfig
 # Test tools: Chromium for the Playwright browser tests, poppler for pdftotext/pdftoppm.
 TEST_PKGS := chromium poppler-utils
 PG_PKGS   := postgresql
+CLUSTER_PKGS := postgresql redis-server
 
 # Install only what is missing; `apt-get update` first, once, when something is.
 define apt_ensure
@@ -24,7 +25,7 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: run test test-pg bench setup sysdeps testdeps migrate seed
+.PHONY: run test test-pg test-cluster bench setup sysdeps testdeps migrate seed
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -56,6 +57,11 @@ test: setup testdeps
 test-pg: setup testdeps
 	$(call apt_ensure,$(PG_PKGS))
 	bash .ci/test-pg
+
+# Two app servers on one throw-away PostgreSQL and Redis, a scenario across them (issue 16; on demand).
+test-cluster: setup
+	$(call apt_ensure,$(CLUSTER_PKGS))
+	bash .ci/test-cluster
 
 bench: setup
 	$(PY) bench/run.py
