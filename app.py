@@ -27,6 +27,7 @@ def _optional(module: str):
 def import_models() -> None:
     """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
     import core.audit  # noqa: F401  (AuditEntry)
+    import core.cache  # noqa: F401  (CacheEntry: values shared by every worker and server)
     import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
     import core.tabular  # noqa: F401  (PendingImport: import previews awaiting confirmation)
     import core.uploads  # noqa: F401  (FileBlob: uploaded files, shared by every app server)

@@ -10,7 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints so that Alembic (batch mode on SQLite) can alter them later.
 NAMING = {
@@ -74,3 +74,25 @@ def str_enum(enum_cls, length: int = 32):
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+# Whether a session's transaction has written anything not yet committed (flushed or pending): a
+# helper that must not commit someone else's work asks this (core/uploads.py delete_stored,
+# core/cache.py).
+_WROTE = "zhiyuan.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session, _flush_context):
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _clear_written(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def session_has_writes(session) -> bool:
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+

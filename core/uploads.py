@@ -28,11 +28,11 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Response, abort, request
-from sqlalchemy import LargeBinary, String, delete, event, select
+from sqlalchemy import LargeBinary, String, delete, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
+from core.extensions import db, session_has_writes
 from core.timeutil import utcnow
 
 # kind → (extension, MIME type)
@@ -221,28 +221,12 @@ def delete_stored(name: str | None) -> None:
         return
     session = db.session()
     try:
-        pending_writes = session.info.get(_WROTE) or session.new or session.dirty or session.deleted
+        pending_writes = session_has_writes(session)
         session.execute(delete(FileBlob).where(FileBlob.name == name))
         if not pending_writes:
             session.commit()
     except SQLAlchemyError:  # a failed transaction: its rollback removes the file if it stored it
         pass
-
-
-# Whether the session's transaction has flushed anything (so that delete_stored knows whether the
-# route still has a commit to come).
-_WROTE = "uploads.wrote"
-
-
-@event.listens_for(Session, "after_flush")
-def _mark_written(session, _flush_context):
-    session.info[_WROTE] = True
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _clear_written(session, transaction):
-    if transaction.parent is None:
-        session.info.pop(_WROTE, None)
 
 
 def legacy_files(folder: str | Path):
