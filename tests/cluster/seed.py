@@ -1,5 +1,6 @@
 """The small data set of `make test-cluster`: the test world's accounts and one station to assess.
-Run against the throw-away PostgreSQL after `flask db upgrade`; prints the station's id."""
+Run against the throw-away PostgreSQL after `flask db upgrade`; prints the station's and the
+organization's ids."""
 from __future__ import annotations
 
 from app import create_app
@@ -14,7 +15,7 @@ def main() -> None:
         station = factories.station(w["community_a"], "幸福社区志愿服务站", organization=w["org_a"])
         factories.user(factories.Role.REVIEWER, "lockout_target")
         db.session.commit()
-        print(station.id)
+        print(station.id, w["org_a"].id)
 
 
 if __name__ == "__main__":

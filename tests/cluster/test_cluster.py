@@ -16,7 +16,8 @@ from tests.factories import PASSWORD  # the accounts of tests/cluster/seed.py
 
 A, B = os.environ.get("CLUSTER_A", ""), os.environ.get("CLUSTER_B", "")
 STATION = os.environ.get("CLUSTER_STATION", "")
-pytestmark = pytest.mark.skipif(not (A and B and STATION),
+ORG = os.environ.get("CLUSTER_ORG", "")
+pytestmark = pytest.mark.skipif(not (A and B and STATION and ORG),
                                 reason="needs two running app servers: `make test-cluster`")
 
 
@@ -109,6 +110,28 @@ def test_a_photo_uploaded_on_a_is_served_by_b():
     assert status == 200 and links, "B lists the photo"
     status, headers, data = user.get(B, f"/stations/photos/{links[-1].decode()}")
     assert status == 200 and data == photo and headers["content-type"] == "image/png"
+
+
+def test_an_import_previewed_on_a_is_confirmed_on_b():
+    from blueprints.volunteers.services import IMPORT_COLUMNS
+    from core.exports import xlsx_bytes
+    from tests.factories import id_number
+
+    user = Browser()
+    assert user.login(A, "org_leader")[0] == 303
+    user.get(A, "/volunteers/import")
+    row = ["周晓燕", id_number(), "13800000001", "群众", "否", "扶老", "周末", "", "", "", "", ""]
+    status, _, page = user.post(A, "/volunteers/import", {"csrf_token": user.csrf, "organization_id": ORG},
+                                files={"file": ("志愿者.xlsx", xlsx_bytes("志愿者", IMPORT_COLUMNS, [row]),
+                                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+    token = re.search(rb'name="token" value="([^"]+)"', page)
+    assert status == 200 and token, "preview on A"
+    # The stash holds the ID number encrypted with PII_KEY: B must read what A wrote.
+    status, headers, _ = user.post(B, "/volunteers/import/confirm",
+                                   {"csrf_token": user.csrf, "token": token.group(1).decode(), "org": ORG})
+    assert status == 303 and "/volunteers/" in headers["location"] and "import" not in headers["location"]
+    status, _, page = user.get(A, f"/volunteers/?org={ORG}")
+    assert status == 200 and "周晓燕".encode() in page
 
 
 @pytest.mark.skip(reason="export on B, fetch on A: needs the background jobs (core/jobs.py, another branch); "
