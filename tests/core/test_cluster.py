@@ -218,3 +218,22 @@ def test_assessment_results_survive_the_shared_cache_round_trip(app, world, monk
     services._MEMO.clear()
     assert services.key_figures(2026, [world["district_a"].id]) == figures
     assert db.session.query(CacheEntry).count() == 2
+
+
+def test_upgrading_moves_the_files_of_upload_dir_into_the_database(tmp_path):
+    """Migration 0017_cluster: an instance of an earlier version keeps its photos."""
+    import os
+
+    from flask_migrate import upgrade
+
+    legacy = tmp_path / "uploads"
+    (legacy / "stations").mkdir(parents=True)
+    name = "stations/" + "c" * 32 + ".png"
+    (legacy / name).write_bytes(PNG)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.db", "TESTING": True,
+                      "SECRET_KEY": "k", "PII_KEY": "p", "UPLOAD_DIR": str(legacy)})
+    with app.app_context():
+        upgrade(directory=os.path.join(app.root_path, "migrations"))
+        assert uploads.read_stored(name) == PNG
+        db.session.remove()
+        db.engine.dispose()
