@@ -13,6 +13,7 @@ SYS_PKGS  := libharfbuzz-subset0 fonts-arphic-uming fonts-wqy-zenhei fontconfig
 # Test tools: Chromium for the Playwright browser tests, poppler for pdftotext/pdftoppm.
 TEST_PKGS := chromium poppler-utils
 PG_PKGS   := postgresql
+CLUSTER_PKGS := postgresql redis-server
 
 # Install only what is missing; `apt-get update` first, once, when something is.
 define apt_ensure
@@ -33,7 +34,8 @@ PIP_SYNC  := $(VENV)/bin/pip install -q --disable-pip-version-check --require-ha
 COMPILE   := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
              --no-emit-find-links
 
-.PHONY: run test test-pg bench setup devsetup sysdeps testdeps migrate seed lock
+
+.PHONY: run test test-pg test-cluster bench setup devsetup sysdeps testdeps migrate seed lock
 
 $(VENV)/.installed: $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -81,6 +83,11 @@ test: devsetup testdeps
 test-pg: devsetup testdeps
 	$(call apt_ensure,$(PG_PKGS))
 	bash .ci/test-pg
+
+# Two app servers on one throw-away PostgreSQL and Redis, a scenario across them (issue 16; on demand).
+test-cluster: devsetup
+	$(call apt_ensure,$(CLUSTER_PKGS))
+	bash .ci/test-cluster
 
 bench: setup
 	$(PY) bench/run.py

@@ -13,13 +13,16 @@ def import_models() -> None:
     """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
     import core.audit  # noqa: F401  (AuditEntry)
     import core.jobs  # noqa: F401  (Job: background work and its progress)
+    import core.cache  # noqa: F401  (CacheEntry: values shared by every worker and server)
     import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
+    import core.tabular  # noqa: F401  (PendingImport: import previews awaiting confirmation)
+    import core.uploads  # noqa: F401  (FileBlob: uploaded files, shared by every app server)
 
     feature_modules("models")
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from config import INSTANCE_DIR, Config
+    from config import INSTANCE_DIR, Config, ensure_keys
     from core.auth import enforce_session_limits
     from core.cli import register_cli
     from core.extensions import csrf, db, login_manager, migrate
@@ -33,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config())
     if config:
         app.config.update(config)
+    ensure_keys(app.config)  # PostgreSQL without SECRET_KEY/PII_KEY in the environment: refuse to start
     if app.testing or app.debug:  # bound parameters in database errors: only while developing
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": False}
     os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)

@@ -25,6 +25,28 @@ def _instance_secret(name: str, nbytes: int = 32) -> str:
     return path.read_text().strip()
 
 
+KEYS_REQUIRED = (
+    "数据库不是 SQLite（{db}），必须在环境变量中设置 {missing}：多台应用服务器共用一个数据库时，"
+    "每台必须使用相同的密钥，不能各自生成。请用 `python -c \"import secrets; print(secrets.token_urlsafe(32))\"` "
+    "生成并妥善保管（PII_KEY 丢失后已加密的身份证号无法恢复），详见 docs/deployment.md。"
+)
+
+
+def ensure_keys(config) -> None:
+    """SECRET_KEY and PII_KEY: kept as given; with SQLite generated once into instance/ when missing;
+    with any other database (PostgreSQL: possibly several app servers) a missing key stops the app,
+    since a key generated per server would split sessions and make personal data unreadable
+    across servers (issue 16)."""
+    missing = [name for name in ("SECRET_KEY", "PII_KEY") if not config.get(name)]
+    if not missing:
+        return
+    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if not uri.startswith("sqlite"):
+        raise RuntimeError(KEYS_REQUIRED.format(db=uri.split(":", 1)[0], missing=" 和 ".join(missing)))
+    for name in missing:
+        config[name] = _instance_secret(name.lower())
+
+
 def _int(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, default))
@@ -34,10 +56,12 @@ def _int(name: str, default: int) -> int:
 
 class Config:
     def __init__(self) -> None:
-        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret("secret_key")
+        # From the environment; with SQLite (one server) generated into instance/ when unset, with
+        # PostgreSQL required (ensure_keys, called by create_app once the database is known).
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
         # Key for the encrypted personal data columns (ID numbers); kept apart from SECRET_KEY
         # so that rotating sessions does not make stored data unreadable.
-        self.PII_KEY = os.environ.get("PII_KEY") or _instance_secret("pii_key")
+        self.PII_KEY = os.environ.get("PII_KEY") or None
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'zhiyuan.db'}"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from core.auth import ACCOUNTS
@@ -81,3 +81,22 @@ def register_cli(app: Flask) -> None:
         click.echo(f"已从 {archive} 恢复（备份时间 {manifest.get('created_at', '?')}，"
                    f"文件 {len(manifest.get('files', []))} 个，校验值均一致）。")
         click.echo("请确认本实例使用与备份时相同的 PII_KEY，然后运行 flask db upgrade 以升级到当前版本。")
+
+    register_cluster_cli(app)
+
+
+def register_cluster_cli(app: Flask) -> None:
+    """Commands of a deployment with several app servers (issue 16, docs/deployment.md). The volunteers
+    feature adds `flask rotate-pii-key` (blueprints/volunteers/keys.py)."""
+
+    @app.cli.command("import-uploads")
+    @click.option("--dir", "folder", default="", help="上传文件目录（默认 UPLOAD_DIR）")
+    def import_uploads(folder: str):
+        """Copy uploads stored on this server's disk by earlier versions into the database."""
+        from core.uploads import import_upload_dir
+
+        folder = folder or current_app.config["UPLOAD_DIR"]
+        with db.engine.begin() as conn:
+            count = import_upload_dir(conn, folder)
+        click.echo(f"已从 {folder} 导入 {count} 个文件。")
+

@@ -152,3 +152,25 @@ def nonnegative(*columns: str) -> tuple[CheckConstraint, ...]:
     """Counts, totals, quotas and limits: never below 0 (NULL allowed where the column is).
     Named ck_<table>_<column>_nonneg."""
     return tuple(CheckConstraint(f"{c} >= 0", name=f"{c}_nonneg") for c in columns)
+
+
+# Whether a session's transaction has written anything not yet committed (flushed or pending): a
+# helper that must not commit someone else's work asks this (core/uploads.py delete_stored,
+# core/cache.py).
+_WROTE = "zhiyuan.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session, _flush_context):
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _clear_written(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def session_has_writes(session) -> bool:
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+

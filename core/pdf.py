@@ -4,7 +4,12 @@
   fonts-arphic-uming as the Song/Ming body face), found through fontconfig.
 - libharfbuzz-subset0 must be installed: without it WeasyPrint subsets fonts with fontTools and a
   one-page Chinese PDF takes seconds instead of ~0.1 s (issue #3 measurements).
-- Resources are fetched only from the app's own static/ and upload folders: no file://, no network.
+- Resources are fetched only from the app's own static/ folder and its uploads (stored in the
+  database, core/uploads.py): no file://, no network.
+- The cache (cached_pdf, PDF_CACHE_DIR) is per server and safe so: a key names the data version, the
+  layout (templates, stylesheets) and the office; it is computed from the database that every
+  server shares, so two servers hold the same bytes for the same key, a stale entry is never asked
+  for again, and nothing user-specific is cached (the caller's key covers its scope).
 """
 from __future__ import annotations
 
@@ -35,11 +40,12 @@ def font_config() -> FontConfiguration:
 
 
 class AppOnlyFetcher(URLFetcher):
-    """Serves static/ and the upload folder; refuses everything else."""
+    """Serves static/ and stored uploads (`uploads/<stored name>`); refuses everything else.
+    `upload_dir` is no longer read: uploads live in the database (core/uploads.py)."""
 
-    def __init__(self, static_dir: str, upload_dir: str):
+    def __init__(self, static_dir: str, upload_dir: str | None = None):
         super().__init__(allowed_protocols=("https", "data"), allow_redirects=False)
-        self.roots = {"static/": Path(static_dir).resolve(), "uploads/": Path(upload_dir).resolve()}
+        self.roots = {"static/": Path(static_dir).resolve()}
 
     def fetch(self, url, headers=None):
         if url.startswith("data:"):
@@ -47,6 +53,12 @@ class AppOnlyFetcher(URLFetcher):
         if not url.startswith(BASE_URL):
             raise ValueError(f"refused non-local resource: {url[:80]}")
         rel = url[len(BASE_URL):].split("?", 1)[0].split("#", 1)[0]
+        if rel.startswith("uploads/"):
+            from core.uploads import read_stored
+
+            data = read_stored(rel[len("uploads/"):])
+            if data is not None:
+                return URLFetcherResponse(url, data, {}, 200)
         for prefix, root in self.roots.items():
             if rel.startswith(prefix):
                 path = (root / rel[len(prefix):]).resolve()
@@ -56,7 +68,7 @@ class AppOnlyFetcher(URLFetcher):
 
 
 def _fetcher() -> AppOnlyFetcher:
-    return AppOnlyFetcher(current_app.static_folder, current_app.config["UPLOAD_DIR"])
+    return AppOnlyFetcher(current_app.static_folder)
 
 
 # The page-break rules of pdf/_base.html ask WeasyPrint to avoid breaks; where a layout leaves it no

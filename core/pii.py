@@ -43,8 +43,9 @@ def _keys(secret: str) -> tuple[Fernet, bytes, bytes]:
     return fernet, _derive(secret, b"lookup-hmac"), _derive(secret, b"last4-search-hmac")
 
 
-def _current() -> tuple[Fernet, bytes, bytes]:
-    secret = current_app.config.get("PII_KEY")
+def _current(secret: str | None = None) -> tuple[Fernet, bytes, bytes]:
+    """The keys derived from `secret`, by default the configured PII_KEY (key rotation passes both)."""
+    secret = secret or current_app.config.get("PII_KEY")
     if not secret:
         raise PiiError("PII_KEY is not configured")
     return _keys(str(secret))
@@ -55,20 +56,20 @@ def normalize(value: str) -> str:
     return (value or "").strip().upper()
 
 
-def encrypt(value: str) -> str:
-    return _current()[0].encrypt(normalize(value).encode()).decode("ascii")
+def encrypt(value: str, secret: str | None = None) -> str:
+    return _current(secret)[0].encrypt(normalize(value).encode()).decode("ascii")
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, secret: str | None = None) -> str:
     try:
-        return _current()[0].decrypt(token.encode("ascii")).decode()
+        return _current(secret)[0].decrypt(token.encode("ascii")).decode()
     except (InvalidToken, ValueError, AttributeError):
         raise PiiError("stored personal data cannot be decrypted with the configured PII_KEY") from None
 
 
-def lookup_hash(value: str) -> str:
+def lookup_hash(value: str, secret: str | None = None) -> str:
     """Keyed hash for equality look-ups (unique index); useless without the key."""
-    return hmac.new(_current()[1], normalize(value).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_current(secret)[1], normalize(value).encode(), hashlib.sha256).hexdigest()
 
 
 def last4(value: str | None) -> str:
@@ -80,14 +81,14 @@ def last4(value: str | None) -> str:
 FIRST_BIRTH_YEAR = 1900
 
 
-def last4_key(value: str, birth_year: int) -> str:
+def last4_key(value: str, birth_year: int, secret: str | None = None) -> str:
     """Search key of the last four characters of an ID number, stored instead of the digits.
 
     Keyed (useless without PII_KEY) and bound to the birth year: equal keys only tell that two people
     born in the same year share their last four characters, so someone who knows one person's full
     number learns almost nobody else's last four (docs/security-pii.md)."""
     message = f"{last4(value)}|{int(birth_year)}".encode()
-    return hmac.new(_current()[2], message, hashlib.sha256).hexdigest()
+    return hmac.new(_current(secret)[2], message, hashlib.sha256).hexdigest()
 
 
 def last4_keys(value: str, last_year: int | None = None) -> list[str]:

@@ -1,8 +1,9 @@
 """Personal data outside the database columns: file modes, pending imports, URLs and logs.
 
 - Files: the process umask is 077 from the app's creation on, so everything it writes (the SQLite
-  database and its -wal/-shm, uploads, pending imports, the PDF cache, backups) is 0600 and every
-  directory 0700; an existing SQLite database is narrowed to 0600 at start.
+  database and its -wal/-shm, the PDF cache, backups, instance secrets) is 0600 and every directory
+  0700; an existing SQLite database is narrowed to 0600 at start. Uploads and pending imports live in
+  the database (core/uploads.py, core/tabular.py).
 - Pending imports (core/tabular.py) are swept when older than their lifetime, at most every few
   minutes per process, and a preview can be cancelled (`POST /imports/cancel`) which deletes it.
 - URLs: an ID number or a phone number typed into a search box never lands in the browser's history
@@ -109,7 +110,10 @@ bp = Blueprint("imports", __name__)
 def cancel_import():
     from core.tabular import drop_rows
 
+    from core.extensions import db
+
     drop_rows(request.form.get("token", ""), current_user.id)
+    db.session.commit()
     flash("已取消导入，预览数据已删除。", "info")
     target = request.form.get("next", "")
     if not target.startswith("/") or target.startswith(("//", "/\\")) or urlsplit(target).netloc:
@@ -128,9 +132,14 @@ def init_privacy(app: Flask) -> None:
         now = time.monotonic()
         if now - last_sweep["at"] > SWEEP_EVERY:
             last_sweep["at"] = now
+            from core.extensions import db
             from core.tabular import sweep_pending
 
-            sweep_pending()
+            try:
+                if sweep_pending():
+                    db.session.commit()
+            except Exception:  # busy database: the next sweep (or the next stash) removes them
+                db.session.rollback()
         if request.method == "GET" and request.args and request.headers.get("HX-Request") != "true":
             clean = _clean_url()
             if clean is not None:

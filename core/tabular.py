@@ -2,7 +2,7 @@
 
 Imports follow one pattern: parse the upload → validate every row → show a preview with row-level
 errors → the user confirms → save all rows in one transaction. The parsed rows wait between preview
-and confirmation in a server-side file named by a random token and bound to the user.
+and confirmation in the database (`pending_import`), named by a random token and bound to the user.
 
 An upload must never take a worker down, so each limit is checked before the work it bounds:
 the byte size while reading the upload (import_bytes), the uncompressed size of every part of an
@@ -18,14 +18,18 @@ import io
 import json
 import re
 import secrets
-import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from itertools import accumulate
-from pathlib import Path
 
 from flask import current_app, has_app_context
 from openpyxl import load_workbook
+from sqlalchemy import JSON, Integer, String, delete
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.timeutil import utcnow
 
 # Defaults; each can be set in the environment (config.py).
 IMPORT_MAX_ROWS = 20000  # data rows of one file
@@ -235,71 +239,63 @@ def read_json(data: bytes, limit: int | None = None, max_depth: int = JSON_MAX_D
 
 
 # ---- pending imports between preview and confirmation -------------------------------------------
-# They hold personal data: written 0600 (core/privacy.py sets the umask), removed on confirmation and on
-# cancel (core/privacy.py `POST /imports/cancel`), refused and removed once older than PENDING_MAX_AGE,
-# and swept from the folder at that age even when nobody comes back for them.
+# They hold personal data and wait in the `pending_import` table (issue 16: a preview made on one app
+# server is confirmed on another): removed on confirmation and on cancel (core/privacy.py
+# `POST /imports/cancel`), refused and removed once older than PENDING_MAX_AGE, and swept at that age
+# even when nobody comes back for them (every stash, and every few minutes per process).
 
 PENDING_MAX_AGE = 60 * 60  # seconds: a preview is confirmed within the hour or uploaded again
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
-def _pending_dir() -> Path:
-    path = Path(current_app.instance_path) / "pending-imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+class PendingImport(db.Model):
+    """Parsed rows between an import's preview and its confirmation, bound to one user and one kind."""
+    __tablename__ = "pending_import"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, sent in the preview's form
+    user_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a stash outlives nothing, it expires
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-def _pending_path(token: str) -> Path | None:
-    if not token or len(token) > 64 or not set(token) <= _TOKEN_CHARS:
-        return None
-    return _pending_dir() / f"{token}.json"
+def _valid_token(token: str) -> bool:
+    return bool(token) and len(token) <= 64 and set(token) <= _TOKEN_CHARS
 
 
 def sweep_pending(max_age: int = PENDING_MAX_AGE) -> int:
-    """Delete pending imports older than max_age; returns how many went."""
-    gone = 0
-    cutoff = time.time() - max_age
-    for path in _pending_dir().glob("*.json"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                gone += 1
-        except FileNotFoundError:  # another worker was quicker
-            pass
-    return gone
+    """Delete pending imports older than max_age (in the current transaction); returns how many went."""
+    cutoff = utcnow() - timedelta(seconds=max_age)
+    return db.session.execute(delete(PendingImport).where(PendingImport.created_at < cutoff)).rowcount or 0
 
 
 def stash_rows(user_id: int, kind: str, rows: list[dict]) -> str:
+    """Keep the parsed rows until the user confirms; returns the token for the preview's form.
+    Commits: a preview changes nothing else, and the rows must outlive this request."""
     sweep_pending()
     token = secrets.token_urlsafe(16)
-    payload = {"user": user_id, "kind": kind, "at": time.time(), "rows": rows}
-    (_pending_dir() / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False))
+    db.session.add(PendingImport(token=token, user_id=user_id, kind=kind, payload=rows))
+    db.session.commit()
     return token
 
 
-def _read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
 def take_rows(token: str, user_id: int, kind: str, max_age: int = PENDING_MAX_AGE) -> list[dict] | None:
-    path = _pending_path(token)
-    payload = _read(path) if path else None
-    if payload is None or payload.get("user") != user_id or payload.get("kind") != kind:
+    """The stashed rows, once (deleted in the confirming request's transaction), or None if the token
+    is not this user's for this kind or has expired."""
+    row = db.session.get(PendingImport, token) if _valid_token(token) else None
+    if row is None or row.user_id != user_id or row.kind != kind:
         return None
-    path.unlink(missing_ok=True)  # taken once, expired or not
-    if time.time() - payload.get("at", 0) > max_age:
-        return None
-    return payload["rows"]
+    rows, expired = row.payload, row.created_at < utcnow() - timedelta(seconds=max_age)
+    db.session.delete(row)  # taken once, expired or not
+    db.session.flush()
+    return None if expired else rows
 
 
 def drop_rows(token: str, user_id: int) -> bool:
     """Cancel: delete the user's own pending import (someone else's token is left alone)."""
-    path = _pending_path(token)
-    payload = _read(path) if path else None
-    if payload is None or payload.get("user") != user_id:
+    row = db.session.get(PendingImport, token) if _valid_token(token) else None
+    if row is None or row.user_id != user_id:
         return False
-    path.unlink(missing_ok=True)
+    db.session.delete(row)
+    db.session.flush()
     return True

@@ -1,26 +1,39 @@
-"""Uploaded files (photos, scans, attachments): checked, stored under UPLOAD_DIR with random names,
+"""Uploaded files (photos, scans, attachments): checked, stored in the database with random names,
 served back only through a feature's own scoped route.
 
 - The type is decided from the file's first bytes (magic numbers), never from its name or the
   browser's Content-Type; images are additionally decoded by Pillow, so a renamed or truncated
   file is refused.
 - The stored name is `<area>/<32 hex>.<ext of the detected type>`: nothing the user typed ever
-  becomes part of a path, and `send_stored()` refuses any name that is not of that exact shape or
-  that resolves outside UPLOAD_DIR.
+  becomes part of it, and `send_stored()` refuses any name that is not of that exact shape.
+- The content lives in the `stored_file` table (issue 16): every app server behind the load balancer
+  serves every upload, and a database backup holds them. Storing joins the request's transaction
+  (a form that fails after storing leaves no file behind); `delete_stored()` joins it too, or commits
+  on its own when called after the route's commit (the "delete the old file once the row points to
+  the new one" pattern).
 - Features keep the stored name (and, for display only, the original file name) in their own
   rows, and serve the file from a route that has checked the row is in the user's scope.
+- UPLOAD_DIR is only read by `import_upload_dir()` (migration 0017_cluster, `flask import-uploads`):
+  files stored on disk by earlier versions are moved into the table.
 """
 from __future__ import annotations
 
+import hashlib
 import io
-import os
 import re
 import secrets
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from flask import abort, current_app, send_file
+from flask import Response, abort, request
+from sqlalchemy import LargeBinary, String, delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db, session_has_writes
+from core.timeutil import utcnow
 
 # kind → (extension, MIME type)
 TYPES = {
@@ -134,22 +147,31 @@ def read_upload(file_storage, allowed: frozenset[str] = IMAGES, max_bytes: int =
     return data, kind
 
 
-def _root() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]).resolve()
+class FileBlob(db.Model):
+    """One uploaded file's content, shared by every app server (core/uploads.py)."""
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)  # "<area>/<32 hex>.<ext>", kept in the feature's row
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _valid_name(name: str | None) -> bool:
+    return bool(name) and bool(_STORED_RE.match(name))
 
 
 def store_bytes(data: bytes, kind: str, area: str, original_name: str = "") -> StoredFile:
-    """Write checked content under UPLOAD_DIR/<area>/ with a random name."""
+    """Store checked content under a random name `<area>/<hex>.<ext>` (in the current transaction)."""
     if not _AREA_RE.match(area):
         raise ValueError(f"invalid upload area {area!r}")
     ext, mime = TYPES[kind]
-    folder = _root() / area
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"{area}/{secrets.token_hex(16)}.{ext}"
-    path = _root() / name
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    db.session.add(FileBlob(name=name, content_type=mime, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            data=data))  # flushed with the rows that point to it
     return StoredFile(name=name, content_type=mime, size=len(data), original_name=clean_filename(original_name))
 
 
@@ -159,29 +181,32 @@ def save(file_storage, area: str, allowed: frozenset[str] = IMAGES, max_bytes: i
     return store_bytes(data, kind, area, file_storage.filename)
 
 
-def stored_path(name: str | None) -> Path | None:
-    """The absolute path of a stored name, or None if the name is not one we could have made."""
-    if not name or not _STORED_RE.match(name):
+def read_stored(name: str | None) -> bytes | None:
+    """The content of a stored file, or None if the name is not one we could have made or is gone."""
+    if not _valid_name(name):
         return None
-    root = _root()
-    path = (root / name).resolve()
-    if root not in path.parents:
-        return None
-    return path
+    return db.session.scalar(select(FileBlob.data).where(FileBlob.name == name))
 
 
 def send_stored(name: str | None, download_name: str | None = None, as_attachment: bool | None = None):
     """Response with a stored file (404 if missing or not a stored name). Call it only after the
     route has checked that the record owning the file is in the user's scope."""
-    path = stored_path(name)
-    if path is None or not path.is_file():
+    if not _valid_name(name):
         abort(404)
-    ext = path.suffix.lstrip(".")
-    mime = _MIME_BY_EXT[ext]
+    row = db.session.execute(select(FileBlob.data, FileBlob.sha256).where(FileBlob.name == name)).first()
+    if row is None:
+        abort(404)
+    mime = _MIME_BY_EXT[name.rsplit(".", 1)[1]]
     if as_attachment is None:
         as_attachment = not mime.startswith("image/") and mime != "application/pdf"
-    resp = send_file(path, mimetype=mime, as_attachment=as_attachment,
-                     download_name=download_name or path.name, conditional=True, max_age=0)
+    from urllib.parse import quote
+
+    resp = Response(row.data, mimetype=mime)
+    filename = download_name or name.split("/", 1)[1]
+    disposition = "attachment" if as_attachment else "inline"
+    resp.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    resp.set_etag(row.sha256)
+    resp.make_conditional(request)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
@@ -189,6 +214,44 @@ def send_stored(name: str | None, download_name: str | None = None, as_attachmen
 
 
 def delete_stored(name: str | None) -> None:
-    path = stored_path(name)
-    if path is not None:
-        path.unlink(missing_ok=True)
+    """Delete a stored file. Inside a transaction that has written (a service that flushed), the
+    delete joins it and the route's commit makes it final; called after the route's commit, it
+    commits on its own. After a failed flush the rollback removes what this request stored."""
+    if not _valid_name(name):
+        return
+    session = db.session()
+    try:
+        pending_writes = session_has_writes(session)
+        session.execute(delete(FileBlob).where(FileBlob.name == name))
+        if not pending_writes:
+            session.commit()
+    except SQLAlchemyError:  # a failed transaction: its rollback removes the file if it stored it
+        pass
+
+
+def legacy_files(folder: str | Path):
+    """(stored name, path) of every upload that an earlier version wrote under UPLOAD_DIR."""
+    root = Path(folder)
+    if not root.is_dir():
+        return
+    for path in sorted(root.glob("*/*")):
+        name = f"{path.parent.name}/{path.name}"
+        if path.is_file() and _valid_name(name):
+            yield name, path
+
+
+def import_upload_dir(conn, folder: str | Path) -> int:
+    """Copy files from UPLOAD_DIR into `stored_file` (those not there yet); returns how many. Takes a
+    Connection so that migration 0017_cluster and `flask import-uploads` share it. The files stay on
+    disk (delete the folder once every server runs this version)."""
+    table = FileBlob.__table__
+    done = 0
+    for name, path in legacy_files(folder):
+        if conn.execute(select(table.c.id).where(table.c.name == name)).first() is not None:
+            continue
+        data = path.read_bytes()
+        conn.execute(table.insert().values(name=name, content_type=_MIME_BY_EXT[name.rsplit(".", 1)[1]],
+                                           size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
+                                           created_at=utcnow()))
+        done += 1
+    return done

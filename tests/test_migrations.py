@@ -14,7 +14,8 @@ from core.extensions import db
 
 def test_migrations_build_the_schema_of_the_models(tmp_path):
     url = os.environ.get("TEST_MIGRATIONS_DATABASE_URL") or f"sqlite:///{tmp_path}/migrated.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    # Keys given as the environment would (PostgreSQL refuses to start without them, config.ensure_keys).
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "k", "PII_KEY": "p"})
     with app.app_context():
         upgrade(directory=os.path.join(app.root_path, "migrations"))
         with db.engine.connect() as conn:

@@ -34,6 +34,7 @@ from blueprints.volunteers import ledger
 from blueprints.volunteers.models import PoliticalStatus, ServiceRecord, Volunteer, VolunteerStatus, VolunteerYearHours
 from core import scope
 from core.audit import record_change
+from core.cache import shared
 from core.extensions import db
 from core.timeutil import local_today, to_local, utcnow
 
@@ -596,7 +597,9 @@ def from_json(data: dict) -> Results:
 
 
 # Results and key figures are asked for on every home page of leaders and offices: keep the last
-# few in memory, keyed by the data version, so that they are recomputed only when the data changed.
+# few in memory, keyed by the data version, so that they are recomputed only when the data changed;
+# and share them in the database (core/cache.py) so that a cold value is computed once for every
+# worker and app server rather than once per process (issue 16).
 _MEMO: dict[tuple, object] = {}
 _MEMO_SIZE = 16
 
@@ -615,7 +618,16 @@ def results(year: int) -> Results | None:
     """A frozen year's snapshot, or the live computation; with the previous year's totals for comparison.
     Callers must not change the returned object (it may be shared through the memo)."""
     key = ("results", str(db.engine.url), year, data_version(year), data_version(year - 1))
-    return copy.deepcopy(_memo(key, lambda: _results(year)))
+    return copy.deepcopy(_memo(key, lambda: shared(repr(key[:1] + key[2:]), lambda: _results(year),
+                                                   _dump_results, _load_results)))
+
+
+def _dump_results(res: Results | None):
+    return {"none": True} if res is None else to_json(res)
+
+
+def _load_results(data) -> Results | None:
+    return None if data.get("none") else from_json(data)
 
 
 def _results(year: int) -> Results | None:
@@ -827,7 +839,9 @@ class KeyFigures:
 def key_figures(year: int, district_ids: list[int]) -> KeyFigures:
     """The key figures of some districts; a frozen year's come from its snapshot."""
     key = ("key", str(db.engine.url), year, tuple(sorted(district_ids)), data_version(year))
-    return _memo(key, lambda: _frozen_figures(year, district_ids) or _key_figures(year, district_ids))
+    return _memo(key, lambda: shared(repr(key[:1] + key[2:]),
+                                     lambda: _frozen_figures(year, district_ids) or _key_figures(year, district_ids),
+                                     lambda f: _enc(asdict(f)), lambda d: KeyFigures(**_dec(d))))
 
 
 def _frozen_figures(year: int, district_ids: list[int]) -> KeyFigures | None:

@@ -12,7 +12,7 @@ from blueprints.orgs.models import Organization
 from blueprints.volunteers.models import Volunteer
 from core import scope
 
-bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
+bp = Blueprint("volunteers", __name__, url_prefix="/volunteers", cli_group=None)  # its commands join `flask`
 ledger_bp = Blueprint("ledger", __name__, url_prefix="/volunteers/records")
 public_bp = Blueprint("verify", __name__, url_prefix="/verify")
 
@@ -46,3 +46,6 @@ def field_error(form, error, default: str) -> None:
 # Both view modules add views to these blueprints before app.py registers them: loading the shared
 # module loads the ledger's views too (the registry's routes.py imports this module).
 from blueprints.volunteers import routes_ledger  # noqa: E402,F401
+from blueprints.volunteers.keys import rotate_pii_key_command  # noqa: E402
+
+bp.cli.add_command(rotate_pii_key_command)

@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import stat
-import time
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,15 +50,18 @@ def test_an_existing_database_file_is_narrowed_to_0600(tmp_path):
     assert _mode(path) == 0o600
 
 
-def test_uploads_and_pending_imports_are_0600(app):
-    os.umask(0o022)
-    app_again = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": True,
-                            "UPLOAD_DIR": app.config["UPLOAD_DIR"]})
-    assert app_again  # creating the app set the umask again
-    stored = uploads.store_bytes(b"%PDF-1.4 test", "pdf", "privacy", "扫描件.pdf")
-    assert _mode(uploads.stored_path(stored.name)) == 0o600
-    token = tabular.stash_rows(1, "test", [{"values": {"身份证号": ""}}])
-    assert _mode(tabular._pending_dir() / f"{token}.json") == 0o600
+def test_uploads_and_pending_imports_stay_out_of_files(app, tmp_path):
+    """They live in the database (issue 16): nothing with personal data is written beside it."""
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    try:
+        stored = uploads.store_bytes(b"%PDF-1.4 test", "pdf", "privacy", "扫描件.pdf")
+        token = tabular.stash_rows(1, "test", [{"values": {"身份证号": ""}}])
+        assert uploads.read_stored(stored.name) == b"%PDF-1.4 test"
+        assert db.session.get(tabular.PendingImport, token) is not None
+        assert not any(p.is_file() for p in tmp_path.rglob("*"))
+        assert not (Path(app.instance_path) / "pending-imports").exists()
+    finally:
+        app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
 
 
 def test_backups_are_0600(app, tmp_path):
@@ -79,29 +81,35 @@ def test_backups_are_0600(app, tmp_path):
 # ---- pending imports: removed after confirm and cancel, expire ----------------------------------------
 
 def _pending(token: str):
-    return tabular._pending_dir() / f"{token}.json"
+    db.session.expire_all()
+    return db.session.get(tabular.PendingImport, token)
 
 
 def test_pending_import_is_removed_when_confirmed(app):
     token = tabular.stash_rows(7, "volunteers:1", [{"line": 2}])
-    assert tabular.take_rows(token, 8, "volunteers:1") is None and _pending(token).exists()  # not another user's
+    assert tabular.take_rows(token, 8, "volunteers:1") is None and _pending(token)  # not another user's
+    assert tabular.take_rows(token, 7, "volunteers:2") is None and _pending(token)  # nor another import
     assert tabular.take_rows(token, 7, "volunteers:1") == [{"line": 2}]
-    assert not _pending(token).exists()
+    db.session.commit()
+    assert _pending(token) is None
     assert tabular.take_rows(token, 7, "volunteers:1") is None
+    assert tabular.take_rows("../../etc/passwd", 7, "volunteers:1") is None
 
 
 def test_pending_import_expires_and_is_swept(app):
     token = tabular.stash_rows(7, "orgs", [{"line": 2}])
-    payload = json.loads(_pending(token).read_text())
-    payload["at"] = time.time() - tabular.PENDING_MAX_AGE - 1
-    _pending(token).write_text(json.dumps(payload))
-    assert tabular.take_rows(token, 7, "orgs") is None and not _pending(token).exists()
+    _pending(token).created_at -= timedelta(seconds=tabular.PENDING_MAX_AGE + 1)
+    db.session.commit()
+    assert tabular.take_rows(token, 7, "orgs") is None
+    db.session.commit()
+    assert _pending(token) is None
     old = tabular.stash_rows(7, "orgs", [])
     fresh = tabular.stash_rows(7, "orgs", [])
-    day_ago = time.time() - 24 * 3600
-    os.utime(_pending(old), (day_ago, day_ago))
+    _pending(old).created_at -= timedelta(hours=24)
+    db.session.commit()
     assert tabular.sweep_pending() == 1
-    assert not _pending(old).exists() and _pending(fresh).exists()
+    db.session.commit()
+    assert _pending(old) is None and _pending(fresh) is not None
     assert tabular.PENDING_MAX_AGE <= 24 * 3600
 
 
@@ -110,10 +118,10 @@ def test_cancel_removes_the_pending_import(world, as_role):
     mine = tabular.stash_rows(world["org_leader"].id, "orgs", [{"line": 2}])
     theirs = tabular.stash_rows(world["district_staff"].id, "orgs", [{"line": 2}])
     resp = c.post("/imports/cancel", data={"token": theirs, "next": "/orgs/import"})
-    assert resp.status_code == 303 and _pending(theirs).exists()  # someone else's stays
+    assert resp.status_code == 303 and _pending(theirs)  # someone else's stays
     resp = c.post("/imports/cancel", data={"token": mine, "next": "/orgs/import"})
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/orgs/import")
-    assert not _pending(mine).exists()
+    assert _pending(mine) is None
     for bad in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         assert c.post("/imports/cancel", data={"token": "x", "next": bad}).headers["Location"] in ("/", "http://localhost/")
     assert c.post("/imports/cancel", data={"token": mine}, csrf=False).status_code == 400
@@ -134,10 +142,10 @@ def test_import_preview_offers_cancel_which_deletes_the_stash(world, as_role):
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "取消导入" in body and "/imports/cancel" in body
     token = re.search(r'name="token" value="([^"]+)"', body).group(1)
-    assert _pending(token).exists()
-    assert row[1] not in _pending(token).read_text()  # the full number is only stored encrypted
+    assert _pending(token)
+    assert row[1] not in json.dumps(_pending(token).payload)  # the full number is only stored encrypted
     assert c.post("/imports/cancel", data={"token": token, "next": "/volunteers/import"}).status_code == 303
-    assert not _pending(token).exists()
+    assert _pending(token) is None
 
 
 # ---- no ID or phone number in the browser's history or the access log ----------------------------------

@@ -151,7 +151,8 @@ def test_photo_is_stored_with_random_name(world, app):
     assert item.photo.startswith("stations/") and "passwd" not in item.photo and ".." not in item.photo
     assert item.photo_name == "passwd.png"
     from core import uploads
-    assert uploads.stored_path(item.photo).read_bytes() == _png()
+    db.session.commit()
+    assert uploads.read_stored(item.photo) == _png()
 
 
 @pytest.mark.parametrize("data,name,message", [
@@ -161,19 +162,18 @@ def test_photo_is_stored_with_random_name(world, app):
     (None, "big.png", "文件过大"),
 ])
 def test_bad_photo_refused_and_nothing_saved(world, app, data, name, message):
-    import os
-
     s = factories.station(world["community_a"])
     if data is None:  # a real image over the 5 MB limit
         data = _png() + b"\x00" * (services.PHOTO_MAX_BYTES + 1)
-    folder = os.path.join(app.config["UPLOAD_DIR"], "stations")
-    before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    from core.uploads import FileBlob
+
+    before = db.session.query(FileBlob).count()
     with pytest.raises(services.StationError) as e:
         services.add_assessment(world["district_staff"], s, date(2026, 5, 1),
                                 _items(True, place=_file(_png(), "ok.png"), sign=_file(data, name)))
     assert message in e.value.message and e.value.field == "sign_photo"
-    after = set(os.listdir(folder)) if os.path.isdir(folder) else set()
-    assert after == before  # the good photo of another item was not stored either
+    db.session.flush()
+    assert db.session.query(FileBlob).count() == before  # the good photo of another item was not stored either
     assert db.session.query(StationAssessment).count() == 0
 
 

@@ -23,7 +23,7 @@ def test_demo_seed_shows_every_colour(app):
     assert {"green", "amber", "red"} <= tones
     assert board.city_total.value >= 30 and board.city_total.tone == "green"
     photos = db.session.query(StationAssessmentItem).filter(StationAssessmentItem.photo.isnot(None)).all()
-    assert photos and all(uploads.stored_path(p.photo).is_file() for p in photos)
+    assert photos and all(uploads.read_stored(p.photo) for p in photos)
     count = db.session.query(Station).count()
     stations_seed.seed(ctx)  # idempotent
     assert db.session.query(Station).count() == count
