@@ -28,6 +28,7 @@ def import_models() -> None:
     """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
     import core.audit  # noqa: F401  (AuditEntry)
     import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
+    import core.cache  # noqa: F401  (DataVersion, FigureCache: the cache all workers share)
 
     for name in FEATURES:
         _optional(f"blueprints.{name}.models")

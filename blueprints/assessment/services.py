@@ -313,7 +313,15 @@ def check_year(year) -> int:
 
 
 def get_year(year: int) -> AssessmentYear | None:
-    return db.session.scalar(select(AssessmentYear).where(AssessmentYear.year == year))
+    """Read once per request (a page asks 6–9 times); later calls come from the identity map."""
+    from core.cache import request_memo
+
+    years = request_memo().setdefault("assessment_year", {})
+    if year in years:
+        return None if years[year] is None else db.session.get(AssessmentYear, years[year])
+    ay = db.session.scalar(select(AssessmentYear).where(AssessmentYear.year == year))
+    years[year] = None if ay is None else ay.id
+    return ay
 
 
 def indicators(year: int, active_only: bool = True) -> list[Indicator]:
@@ -585,16 +593,21 @@ def from_json(data: dict) -> Results:
     return Results(**{**data, "indicators": inds, "districts": rows})
 
 
-# Results and key figures are asked for on every home page of leaders and offices: keep the last
-# few in memory, keyed by the data version, so that they are recomputed only when the data changed.
+# Results and key figures are asked for on every home page of leaders and offices: keyed by the data
+# version, kept in the store every worker shares (core/cache.py: the database or Redis), so that they are
+# computed once per change, not once per worker; the last few also stay in this process (no unpickling).
 _MEMO: dict[tuple, object] = {}
 _MEMO_SIZE = 16
 
 
 def _memo(key: tuple, make):
+    from core import cache
+
+    if any(isinstance(k, str) and k.startswith("uncommitted") for k in key):
+        return make()  # this request's own uncommitted changes: neither shared nor kept
     if key in _MEMO:
         return _MEMO[key]
-    value = make()
+    value = cache.shared("assessment", repr(key[:1] + key[2:]), make, version="shared")
     if len(_MEMO) >= _MEMO_SIZE:
         _MEMO.pop(next(iter(_MEMO)))
     _MEMO[key] = value
@@ -692,31 +705,12 @@ def data_version(year: int) -> str:
 
 
 def _live_version(year: int) -> str:
-    from blueprints.reports.models import MonthlyReport, ReportLevel
+    # One primary-key read (core/cache.py: bumped by every transaction that changes business data),
+    # and the day: theme months count only held (past) activities.
+    from core.cache import data_version as current
 
-    # Cheap aggregates only (indexed max ids, small tables): verified hours show up in the yearly
-    # hour totals, which the ledger refreshes on every verification and correction.
-    parts = [
-        db.session.execute(select(func.count(Volunteer.id), func.max(Volunteer.updated_at))).one(),
-        db.session.execute(select(func.count(), func.sum(VolunteerYearHours.hours))
-                           .where(VolunteerYearHours.year.in_([year, year - 1]))).one(),
-        db.session.scalar(select(func.max(ServiceRecord.id))),
-        db.session.execute(select(func.count(Station.id), func.max(Station.updated_at))).one(),
-        db.session.scalar(select(func.max(StationAssessment.id))),
-        db.session.execute(select(func.count(ThemeActivity.id), func.max(ThemeActivity.updated_at))).one(),
-        db.session.execute(select(func.count(Activity.id), func.max(Activity.updated_at))).one(),
-        db.session.execute(select(func.count(RegionYearFigure.id), func.max(RegionYearFigure.updated_at))).one(),
-        db.session.execute(select(func.count(Region.id), func.max(Region.id))).one(),
-        db.session.scalar(select(func.count(Region.id)).where(Region.active)),
-        db.session.execute(select(func.count(MonthlyReport.id), func.max(MonthlyReport.updated_at))
-                           .where(MonthlyReport.level == ReportLevel.DISTRICT)).one(),
-        db.session.execute(select(func.count(Indicator.id), func.max(Indicator.updated_at))).one(),
-        db.session.execute(select(func.count(IndicatorValue.id), func.max(IndicatorValue.updated_at))).one(),
-        db.session.scalar(select(func.max(AssessmentYear.updated_at))),
-        db.session.scalar(select(func.max(AssessmentSnapshot.id))),
-        local_today().isoformat(),  # theme months count only held (past) activities
-    ]
-    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+    n = current()
+    return f"live{n}-{local_today().isoformat()}" if n >= 0 else f"uncommitted-{id(db.session)}"
 
 
 # ---- key figures and the monthly brief ---------------------------------------------------------

@@ -1,0 +1,218 @@
+"""A cache every worker and every server shares, keyed by a cheap data version.
+
+- `data_version()`: one integer that changes whenever any business row changes. A one-row counter
+  (`data_version` table) is bumped just before COMMIT by every transaction that wrote something
+  (ORM flushes and bulk insert/update/delete statements alike), so the new number and the data
+  become visible together; bookkeeping tables (sessions, login attempts, the audit log, this cache)
+  do not count. Reading it is one primary-key lookup, memoised per request.
+- `shared(namespace, key, make)`: the value of `make()` for `key` at the current data version, from
+  Redis when `REDIS_URL` is set, else from the `figure_cache` table; computed by the first worker
+  that asks, then read by all. Values are pickled; stale versions are simply overwritten.
+
+The home page's figures (core/figures.py), the assessment results and the key figures
+(blueprints/assessment/services.py) use it, so a change in the data shows on the next request on
+any worker, and a cold worker does not recompute what another already has.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from datetime import datetime
+from typing import Any, Callable
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import BigInteger, LargeBinary, String, delete, event, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+# Rows of these tables change on every login or page view; they never feed a cached figure.
+BOOKKEEPING = {"data_version", "figure_cache", "user_session", "login_attempt", "login_lock", "audit_entry",
+               "notification", "job", "job_file"}
+_WROTE = "_data_written"
+
+
+class DataVersion(db.Model):
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FigureCache(db.Model):
+    __tablename__ = "figure_cache"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- the data version -----------------------------------------------------------------------------
+
+def _business(obj) -> bool:
+    table = getattr(obj, "__tablename__", None)
+    return table is not None and table not in BOOKKEEPING
+
+
+# Per-request memos (core/settings.py, the assessment year) that a write in this request makes stale.
+_PER_REQUEST = ("settings", "assessment_year")
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _ctx) -> None:
+    memo = request_memo()
+    for name in _PER_REQUEST:
+        memo.pop(name, None)
+    if any(_business(o) for o in session.new) or any(_business(o) for o in session.deleted) or any(
+            _business(o) and session.is_modified(o, include_collections=False) for o in session.dirty):
+        session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        name = getattr(table, "name", None)
+        if name not in BOOKKEEPING:
+            state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session) -> None:
+    if not session.info.get(_WROTE):
+        session.flush()  # what the commit would flush may be the first change
+    if not session.info.pop(_WROTE, False):
+        return
+    bind = session.get_bind()
+    if "data_version" not in _known_tables(bind):
+        return  # a database from before migration 0018 (tests building old schemas)
+    if not session.execute(update(DataVersion).where(DataVersion.id == 1)
+                           .values(n=DataVersion.n + 1)).rowcount:
+        session.execute(insert(DataVersion).values(id=1, n=1))
+    session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(_session: Session) -> None:
+    memo = request_memo()
+    memo.pop("data_version", None)  # read again: this commit may have bumped it
+    memo.pop("shared", None)
+    memo.pop("figures", None)
+    for name in _PER_REQUEST:
+        memo.pop(name, None)
+
+
+_TABLES: dict[str, set[str]] = {}
+
+
+def _known_tables(bind) -> set[str]:
+    url = str(bind.url)
+    if url not in _TABLES:
+        from sqlalchemy import inspect
+
+        _TABLES[url] = set(inspect(bind).get_table_names())
+        if "data_version" not in _TABLES[url]:
+            return _TABLES.pop(url)  # look again next time (a test may create the tables later)
+    return _TABLES[url]
+
+
+def request_memo() -> dict:
+    """A dict that lives as long as the current request (a fresh one, unshared, outside requests)."""
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("zhiyuan.memo", {})
+
+
+def data_version() -> int:
+    """The current data version (memoised for the request: one primary-key read); -1 while this
+    session holds uncommitted changes (nothing is then cached under a shared version)."""
+    if db.session.info.get(_WROTE) or db.session.new or db.session.deleted:
+        return -1
+    memo = request_memo()
+    if "data_version" not in memo:
+        memo["data_version"] = db.session.scalar(select(DataVersion.n).where(DataVersion.id == 1)) or 0
+    return memo["data_version"]
+
+
+# ---- the shared store ------------------------------------------------------------------------------
+
+_REDIS: dict[str, Any] = {}
+TTL_SECONDS = 7 * 24 * 3600
+
+
+def _redis():
+    url = current_app.config.get("REDIS_URL") or os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    if url not in _REDIS:
+        import redis  # installed with the job queue's Redis backend
+
+        _REDIS[url] = redis.Redis.from_url(url)
+    return _REDIS[url]
+
+
+def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int | None = None) -> Any:
+    """`make()` for `namespace:key` at `version` (default: the data version), shared by all workers."""
+    version = str(data_version() if version is None else version)
+    full = f"{namespace}:{key}"
+    if len(full) > 200:
+        full = f"{namespace}:sha1:{hashlib.sha1(key.encode()).hexdigest()}"
+    memo = request_memo().setdefault("shared", {})
+    if (full, version) in memo:
+        return memo[(full, version)]
+    cacheable = version != "-1"
+    value = _load(full, version) if cacheable else None
+    if value is None:
+        value = make()
+        if cacheable:
+            _store(full, version, value)
+    memo[(full, version)] = value
+    return value
+
+
+def _load(full: str, version: str):
+    try:
+        r = _redis()
+        if r is not None:
+            blob = r.get(f"zhiyuan:{full}:{version}")
+        else:
+            blob = db.session.execute(select(FigureCache.value).where(
+                FigureCache.key == full, FigureCache.version == version)).scalar()
+        return None if blob is None else pickle.loads(blob)
+    except (SQLAlchemyError, OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def _store(full: str, version: str, value) -> None:
+    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        r = _redis()
+        if r is not None:
+            r.set(f"zhiyuan:{full}:{version}", blob, ex=TTL_SECONDS)
+            return
+        # Its own short transaction: the request's session may be read-only or be rolled back.
+        with db.engine.begin() as conn:
+            conn.execute(delete(FigureCache).where(FigureCache.key == full))
+            conn.execute(insert(FigureCache).values(key=full, version=version, value=blob, created_at=utcnow()))
+    except (SQLAlchemyError, OSError):  # a busy database or Redis: the value is simply not kept
+        pass
+
+
+def clear() -> None:
+    """Forget every shared value (the bench's cold runs; tests)."""
+    r = _redis()
+    if r is not None:
+        for k in r.scan_iter("zhiyuan:*"):
+            r.delete(k)
+    with db.engine.begin() as conn:
+        conn.execute(delete(FigureCache))
+    request_memo().pop("shared", None)
