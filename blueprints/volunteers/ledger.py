@@ -710,8 +710,9 @@ def clean_filters(args) -> dict:
 
 
 def record_list_query(user, filters: dict):
-    stmt = scope.scoped(select(ServiceRecord), ServiceRecord, user).join(Volunteer,
-                                                                       Volunteer.id == ServiceRecord.volunteer_id)
+    stmt = scope.scoped(select(ServiceRecord), ServiceRecord, user)
+    if "q" in filters:  # only the name/number search needs the volunteer: no join for every other filter
+        stmt = stmt.join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
     if "status" in filters:
         stmt = stmt.where(ServiceRecord.status == RecordStatus(filters["status"]))
     if filters.get("late"):
@@ -736,8 +737,12 @@ def record_list_query(user, filters: dict):
     return stmt.order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc())
 
 
-def listed_hours(user, filters: dict) -> Decimal:
-    """The hours of every record the list shows with these filters (all pages), shown under the list."""
+def listed_hours(user, filters: dict, capped: bool = False) -> Decimal | None:
+    """The hours of every record the list shows with these filters (all pages), shown under the list;
+    None when the list is longer than the count cap (core/pagination.py): a sum over millions of rows
+    on every page turn is not worth it, the list asks to narrow the filters instead."""
+    if capped:
+        return None
     listed = record_list_query(user, filters).order_by(None).with_only_columns(ServiceRecord.hours).subquery()
     return quantize(db.session.scalar(select(func.coalesce(func.sum(listed.c.hours), 0))) or 0)
 
