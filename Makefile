@@ -78,5 +78,7 @@ test-pg: devsetup testdeps
 	$(call apt_ensure,$(PG_PKGS))
 	bash .ci/test-pg
 
+# Real HTTP against gunicorn as `run` starts it; BENCH_SCALE=10 builds (once) and measures the 10× city.
+BENCH_SCALE ?= 1
 bench: setup
-	$(PY) bench/run.py
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py

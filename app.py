@@ -79,6 +79,9 @@ def create_app(config: dict | None = None) -> Flask:
             app.register_blueprint(module.bp)
         _optional(f"blueprints.{name}.figures")  # its headline figures (core/figures.py)
 
+    from core.timing import init_timing
+
+    init_timing(app)  # first: Server-Timing covers the other hooks too
     app.before_request(enforce_session_limits)
     init_security(app)
     init_templating(app)
