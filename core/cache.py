@@ -87,8 +87,7 @@ def _bump(session: Session) -> None:
         session.flush()  # what the commit would flush may be the first change
     if not session.info.pop(_WROTE, False):
         return
-    bind = session.get_bind()
-    if "data_version" not in _known_tables(bind):
+    if "data_version" not in _known_tables(session):
         return  # a database from before migration 0018 (tests building old schemas)
     if not session.execute(update(DataVersion).where(DataVersion.id == 1)
                            .values(n=DataVersion.n + 1)).rowcount:
@@ -114,12 +113,13 @@ def _committed(_session: Session) -> None:
 _TABLES: dict[str, set[str]] = {}
 
 
-def _known_tables(bind) -> set[str]:
-    url = str(bind.url)
+def _known_tables(session: Session) -> set[str]:
+    url = str(session.get_bind().url)
     if url not in _TABLES:
         from sqlalchemy import inspect
 
-        _TABLES[url] = set(inspect(bind).get_table_names())
+        # Through the session's own connection: on SQLite another one would wait for this one's lock.
+        _TABLES[url] = set(inspect(session.connection()).get_table_names())
         if "data_version" not in _TABLES[url]:
             return _TABLES.pop(url)  # look again next time (a test may create the tables later)
     return _TABLES[url]
@@ -193,6 +193,8 @@ def _load(full: str, version: str):
 
 
 def _store(full: str, version: str, value) -> None:
+    if has_request_context() and request.method not in ("GET", "HEAD"):
+        return  # its session may hold SQLite's write lock: a second connection would wait for it
     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     try:
         r = _redis()
@@ -207,8 +209,14 @@ def _store(full: str, version: str, value) -> None:
         pass
 
 
+# In-process copies of shared values (a module's own memo, keyed by the data version): emptied by clear().
+LOCAL_MEMOS: list[dict] = []
+
+
 def clear() -> None:
-    """Forget every shared value (the bench's cold runs; tests)."""
+    """Forget every shared value (the bench's cold runs; tests), and this process's copies."""
+    for memo in LOCAL_MEMOS:
+        memo.clear()
     r = _redis()
     if r is not None:
         for k in r.scan_iter("zhiyuan:*"):

@@ -600,11 +600,19 @@ _MEMO: dict[tuple, object] = {}
 _MEMO_SIZE = 16
 
 
+def _register_memo() -> None:
+    from core.cache import LOCAL_MEMOS
+
+    if _MEMO not in LOCAL_MEMOS:
+        LOCAL_MEMOS.append(_MEMO)
+
+
 def _memo(key: tuple, make):
     from core import cache
 
     if any(isinstance(k, str) and k.startswith("uncommitted") for k in key):
         return make()  # this request's own uncommitted changes: neither shared nor kept
+    _register_memo()
     if key in _MEMO:
         return _MEMO[key]
     value = cache.shared("assessment", repr(key[:1] + key[2:]), make, version="shared")
