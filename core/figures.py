@@ -86,8 +86,12 @@ def figure(key: str, user) -> Figure:
     if getattr(user, "is_authenticated", False):
         version = cache.data_version()
         make = lambda: Figure(**{**fn(user).__dict__, "key": key})  # noqa: E731
-        f = make() if version < 0 else cache.shared(
-            "figure", f"{key}|{scope_key(user)}", make, version=f"{version}-{local_today().isoformat()}")
+        if version < 0:
+            f = make()
+        else:
+            scope, stamp = scope_key(user), f"{version}-{local_today().isoformat()}"
+            cache.prefetch("figure", f"{scope}#", stamp)  # all of this scope's figures in one query
+            f = cache.shared("figure", f"{scope}#{key}", make, version=stamp)
     else:
         f = Figure(**{**fn(user).__dict__, "key": key})
     memo[(key, getattr(user, "id", None))] = f

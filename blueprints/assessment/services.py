@@ -313,15 +313,14 @@ def check_year(year) -> int:
 
 
 def get_year(year: int) -> AssessmentYear | None:
-    """Read once per request (a page asks 6–9 times); later calls come from the identity map."""
+    """Read once per request (a page asks 6–9 times); the memo holds the row itself, as the session's
+    identity map keeps only what someone else still references."""
     from core.cache import request_memo
 
     years = request_memo().setdefault("assessment_year", {})
-    if year in years:
-        return None if years[year] is None else db.session.get(AssessmentYear, years[year])
-    ay = db.session.scalar(select(AssessmentYear).where(AssessmentYear.year == year))
-    years[year] = None if ay is None else ay.id
-    return ay
+    if year not in years:
+        years[year] = db.session.scalar(select(AssessmentYear).where(AssessmentYear.year == year))
+    return years[year]
 
 
 def indicators(year: int, active_only: bool = True) -> list[Indicator]:
