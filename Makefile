@@ -32,7 +32,7 @@ PIP_SYNC  := $(VENV)/bin/pip install -q --disable-pip-version-check --require-ha
 COMPILE   := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
              --no-emit-find-links
 
-.PHONY: run test test-pg bench setup devsetup sysdeps testdeps migrate seed lock
+.PHONY: run test test-pg bench bench-pg setup devsetup sysdeps testdeps migrate seed lock
 
 $(VENV)/.installed: $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -82,3 +82,8 @@ test-pg: devsetup testdeps
 BENCH_SCALE ?= 1
 bench: setup
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py
+
+# The same against a local PostgreSQL (port 55434), its cluster kept in bench/.instance-pg[-<N>x]/.
+bench-pg: setup
+	$(call apt_ensure,$(PG_PKGS))
+	BENCH_SCALE=$(BENCH_SCALE) bash .ci/bench-pg

@@ -62,17 +62,19 @@ class CappedPage(Page):
 
     @property
     def total_text(self) -> str:
-        return f"{COUNT_CAP:,}+" if self.capped else f"{self.total}"
+        return f"{self.total:,}+" if self.capped else f"{self.total}"
 
 
-def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int = COUNT_CAP) -> Page:
+def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None) -> Page:
     """Like paginate(), but counts at most `cap` + 1 rows (LIMIT inside the count), so the cost of the
     count stays flat however many rows match; pages beyond the cap are not offered."""
     try:
         page = max(1, int(page or 1))
     except (TypeError, ValueError):
         page = 1
-    limited = stmt.order_by(None).with_only_columns(literal_column("1")).limit(cap + 1).subquery()
+    cap = COUNT_CAP if cap is None else cap
+    limited = (stmt.order_by(None).with_only_columns(literal_column("1"), maintain_column_froms=True)
+               .limit(cap + 1).subquery())
     total = db.session.scalar(select(func.count()).select_from(limited))
     capped = total > cap
     total = min(total, cap)

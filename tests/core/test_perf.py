@@ -232,3 +232,21 @@ def test_users_with_the_same_scope_share_figures_but_not_across_scopes(world):
     assert scope_key(world["org_leader"]) != scope_key(world["org_leader_2"])
     reviewer2 = factories.user(Role.REVIEWER, "reviewer_b")
     assert scope_key(reviewer2) != scope_key(world["reviewer"])
+
+
+@pytest.mark.parametrize("role", ["city_admin", "district_staff", "org_leader"])
+def test_ledger_count_is_exact_below_the_cap_and_capped_above(as_role, world, role, monkeypatch):
+    from blueprints.volunteers.models import ServiceRecord
+    from core import pagination, scope
+
+    _grow(world, 1)
+    user = db.session.merge(world[role])
+    n = len(db.session.scalars(scope.scoped(select(ServiceRecord.id), ServiceRecord, user)).all())
+    assert n > 6
+    c = as_role(role)
+    body = c.get("/volunteers/records/").get_data(as_text=True)
+    assert f'data-total="{n}"' in body and "缩小筛选范围" not in body and "data-total-hours" in body
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    body = c.get("/volunteers/records/").get_data(as_text=True)
+    assert 'data-total="5"' in body and "共 5+ 条" in body
+    assert "缩小筛选范围" in body and "data-total-hours" not in body  # no sum over everything
