@@ -317,10 +317,14 @@ class ServiceRecord(db.Model):
         Index("ix_service_record_volunteer_day", "volunteer_id", "service_date"),
         # The ledger lists newest first (service_date, id) under any filter of organization and status:
         # each index below serves one such filter in sort order, so no temporary B-tree sort is needed.
-        Index("ix_service_record_day_id", "service_date", "id"),
+        # The trailing organization_id lets a district's or an organization's list check its scope in the
+        # index itself, without reading the row, while walking newest first.
+        Index("ix_service_record_day_id", "service_date", "id", "organization_id"),
         Index("ix_service_record_org_day", "organization_id", "service_date", "id"),
-        Index("ix_service_record_status_day", "status", "service_date", "id"),
+        Index("ix_service_record_status_day", "status", "service_date", "id", "organization_id"),
         Index("ix_service_record_org_status_day", "organization_id", "status", "service_date", "id"),
+        Index("ix_service_record_late_day", "late_entry", "service_date", "id", "organization_id"),
+        Index("ix_service_record_org_late_day", "organization_id", "late_entry", "service_date", "id"),
         UniqueConstraint("volunteer_id", "external_uid"),
         hours_check("hours"),
     )
@@ -337,7 +341,7 @@ class ServiceRecord(db.Model):
     status: Mapped[RecordStatus] = mapped_column(str_enum(RecordStatus, 16), default=RecordStatus.PENDING)
     source: Mapped[RecordSource] = mapped_column(str_enum(RecordSource, 16), default=RecordSource.MANUAL)
     # Entered more than N working days after the service (《志愿服务记录与证明出具办法》§11).
-    late_entry: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    late_entry: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -38,25 +38,32 @@ def upgrade():
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('key', name=op.f('pk_figure_cache')),
     )
-    op.create_index('ix_service_record_day_id', 'service_record', ['service_date', 'id'])
+    op.create_index('ix_service_record_day_id', 'service_record', ['service_date', 'id', 'organization_id'])
     op.create_index('ix_service_record_org_day', 'service_record', ['organization_id', 'service_date', 'id'])
-    op.create_index('ix_service_record_status_day', 'service_record', ['status', 'service_date', 'id'])
+    op.create_index('ix_service_record_status_day', 'service_record', ['status', 'service_date', 'id', 'organization_id'])
+    op.create_index('ix_service_record_late_day', 'service_record', ['late_entry', 'service_date', 'id', 'organization_id'])
+    op.create_index('ix_service_record_org_late_day', 'service_record',
+                    ['organization_id', 'late_entry', 'service_date', 'id'])
     op.create_index('ix_service_record_org_status_day', 'service_record',
                     ['organization_id', 'status', 'service_date', 'id'])
     op.drop_index('ix_service_record_org_status', table_name='service_record')
     op.drop_index('ix_service_record_service_date', table_name='service_record')
     op.drop_index('ix_service_record_status', table_name='service_record')
+    op.drop_index('ix_service_record_late_entry', table_name='service_record')
     op.create_index('ix_volunteer_updated_at', 'volunteer', ['updated_at'])
 
 
 def downgrade():
     op.drop_index('ix_volunteer_updated_at', table_name='volunteer')
+    op.create_index('ix_service_record_late_entry', 'service_record', ['late_entry'])
     op.create_index('ix_service_record_status', 'service_record', ['status'])
     op.create_index('ix_service_record_service_date', 'service_record', ['service_date'])
     op.create_index('ix_service_record_org_status', 'service_record', ['organization_id', 'status'])
     op.drop_index('ix_service_record_org_status_day', table_name='service_record')
     op.drop_index('ix_service_record_status_day', table_name='service_record')
     op.drop_index('ix_service_record_org_day', table_name='service_record')
+    op.drop_index('ix_service_record_org_late_day', table_name='service_record')
+    op.drop_index('ix_service_record_late_day', table_name='service_record')
     op.drop_index('ix_service_record_day_id', table_name='service_record')
     op.drop_table('figure_cache')
     op.drop_table('data_version')
