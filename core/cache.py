@@ -53,9 +53,25 @@ class FigureCache(db.Model):
 
 # ---- the data version -----------------------------------------------------------------------------
 
+# Columns that change on every login: a row whose only changes are these does not move the version.
+VOLATILE = {"user": {"last_login_at", "failed_logins", "locked_until", "session_token", "updated_at"}}
+
+
 def _business(obj) -> bool:
     table = getattr(obj, "__tablename__", None)
     return table is not None and table not in BOOKKEEPING
+
+
+def _changed(session: Session, obj) -> bool:
+    if not _business(obj) or not session.is_modified(obj, include_collections=False):
+        return False
+    volatile = VOLATILE.get(obj.__tablename__)
+    if not volatile:
+        return True
+    from sqlalchemy import inspect as sa_inspect
+
+    state = sa_inspect(obj)
+    return any(attr.key not in volatile and attr.history.has_changes() for attr in state.attrs)
 
 
 # Per-request memos (core/settings.py, the assessment year) that a write in this request makes stale.
@@ -68,7 +84,7 @@ def _note_flush(session: Session, _ctx) -> None:
     for name in _PER_REQUEST:
         memo.pop(name, None)
     if any(_business(o) for o in session.new) or any(_business(o) for o in session.deleted) or any(
-            _business(o) and session.is_modified(o, include_collections=False) for o in session.dirty):
+            _changed(session, o) for o in session.dirty):
         session.info[_WROTE] = True
 
 

@@ -30,6 +30,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_data_version')),
         sqlite_autoincrement=True,
     )
+    # Its one row exists from the start: two first writers must not both insert it.
+    op.execute("INSERT INTO data_version (id, n) VALUES (1, 0)")
     op.create_table(
         'figure_cache',
         sa.Column('key', sa.String(length=255), nullable=False),

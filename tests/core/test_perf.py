@@ -250,3 +250,13 @@ def test_ledger_count_is_exact_below_the_cap_and_capped_above(as_role, world, ro
     body = c.get("/volunteers/records/").get_data(as_text=True)
     assert 'data-total="5"' in body and "共 5+ 条" in body
     assert "缩小筛选范围" in body and "data-total-hours" not in body  # no sum over everything
+
+
+def test_logging_in_does_not_throw_the_shared_cache_away(app, world):
+    v0 = cache.data_version()
+    app.test_client().login("city_admin")
+    assert cache.data_version() == v0
+    user = db.session.merge(world["district_staff"])
+    user.display_name = "新名字"  # a real change of an account does
+    db.session.commit()
+    assert cache.data_version() == v0 + 1
