@@ -171,9 +171,12 @@ def _redis():
     if not url:
         return None
     if url not in _REDIS:
-        import redis  # installed with the job queue's Redis backend
-
-        _REDIS[url] = redis.Redis.from_url(url)
+        try:
+            import redis  # the job queue's Redis client (requirements.txt of the jobs feature)
+        except ImportError:  # not installed: the database table serves as the shared store
+            _REDIS[url] = None
+        else:
+            _REDIS[url] = redis.Redis.from_url(url, socket_timeout=2)
     return _REDIS[url]
 
 
