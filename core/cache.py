@@ -213,8 +213,12 @@ def prefetch(namespace: str, prefix: str, version: str | int) -> None:
     try:
         if _redis() is not None:
             return
+        # SQLite compares bytes: a key range uses the primary key. Elsewhere the collation may not
+        # order by code point, so a plain prefix match is the safe form.
+        where = ((FigureCache.key >= start) & (FigureCache.key < start + "\uffff")
+                 if db.engine.dialect.name == "sqlite" else FigureCache.key.startswith(start, autoescape=True))
         rows = db.session.execute(select(FigureCache.key, FigureCache.value).where(
-            FigureCache.key >= start, FigureCache.key < start + "\uffff", FigureCache.version == version)).all()
+            where, FigureCache.version == version)).all()
     except SQLAlchemyError:
         return
     shared_memo = memo.setdefault("shared", {})
