@@ -83,7 +83,7 @@ BENCH_SCALE ?= 1
 bench: setup
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py
 
-# The same against a local PostgreSQL (port 55434), its cluster kept in bench/.instance-pg[-<N>x]/.
+# The same against a local PostgreSQL (port 55434), its cluster kept in bench/.pgdata[-<N>x]/.
 bench-pg: setup
 	$(call apt_ensure,$(PG_PKGS))
 	BENCH_SCALE=$(BENCH_SCALE) bash .ci/bench-pg
