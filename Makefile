@@ -35,7 +35,7 @@ COMPILE   := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip
              --no-emit-find-links
 
 
-.PHONY: run test test-pg test-cluster bench setup devsetup sysdeps testdeps migrate seed lock
+.PHONY: run test test-pg test-cluster bench bench-pg setup devsetup sysdeps testdeps migrate seed lock
 
 $(VENV)/.installed: $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -89,5 +89,12 @@ test-cluster: devsetup
 	$(call apt_ensure,$(CLUSTER_PKGS))
 	bash .ci/test-cluster
 
+# Real HTTP against gunicorn as `run` starts it; BENCH_SCALE=10 builds (once) and measures the 10× city.
+BENCH_SCALE ?= 1
 bench: setup
-	$(PY) bench/run.py
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py
+
+# The same against a local PostgreSQL (port 55434), its cluster kept in bench/.pgdata[-<N>x]/.
+bench-pg: setup
+	$(call apt_ensure,$(PG_PKGS))
+	BENCH_SCALE=$(BENCH_SCALE) bash .ci/bench-pg

@@ -13,10 +13,10 @@ def import_models() -> None:
     """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
     import core.audit  # noqa: F401  (AuditEntry)
     import core.jobs  # noqa: F401  (Job: background work and its progress)
-    import core.cache  # noqa: F401  (CacheEntry: values shared by every worker and server)
     import core.settings  # noqa: F401  (Setting: configurable targets and option lists)
     import core.tabular  # noqa: F401  (PendingImport: import previews awaiting confirmation)
     import core.uploads  # noqa: F401  (FileBlob: uploaded files, shared by every app server)
+    import core.cache  # noqa: F401  (DataVersion, FigureCache: the cache all workers share)
 
     feature_modules("models")
 
@@ -67,6 +67,9 @@ def create_app(config: dict | None = None) -> Flask:
             app.register_blueprint(module.bp)
         optional_module(f"blueprints.{name}.figures")  # its headline figures (core/figures.py)
 
+    from core.timing import init_timing
+
+    init_timing(app)  # first: Server-Timing covers the other hooks too
     app.before_request(enforce_session_limits)
     init_security(app)
     init_templating(app)

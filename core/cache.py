@@ -1,80 +1,280 @@
-"""A cache that every worker and every app server shares: the `shared_cache` table.
+"""A cache every worker and every server shares, keyed by a cheap data version.
 
-For values computed from the data and keyed by a data version (the assessment results, key figures):
-whoever computes one first stores it, the others read it instead of recomputing (issue 16: cold
-results were recomputed by every worker). The caller's key must change whenever the data behind the
-value changes; an entry is never updated, old ones are simply never asked for again and are swept
-after MAX_AGE.
+- `data_version()`: one integer that changes whenever any business row changes. A one-row counter
+  (`data_version` table) is bumped just before COMMIT by every transaction that wrote something
+  (ORM flushes and bulk insert/update/delete statements alike), so the new number and the data
+  become visible together; bookkeeping tables (sessions, login attempts, the audit log, this cache)
+  do not count. Reading it is one primary-key lookup, memoised per request.
+- `shared(namespace, key, make)`: the value of `make()` for `key` at the current data version, from
+  Redis when `REDIS_URL` is set, else from the `figure_cache` table; computed by the first worker
+  that asks, then read by all. Values are pickled; stale versions are simply overwritten.
 
-The entry is written on a connection of its own and committed at once, so a GET request (which
-never commits) still shares what it computed. It is not written while the request's own session has
-unsaved or uncommitted writes: the value may reflect them, and on SQLite the separate writer would
-wait for that session's lock. Failing to store is never an error; the value is simply returned.
+The home page's figures (core/figures.py), the assessment results and the key figures
+(blueprints/assessment/services.py) use it, so a change in the data shows on the next request on
+any worker, and a cold worker does not recompute what another already has.
 """
 from __future__ import annotations
 
 import hashlib
-import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+import os
+import pickle
+import secrets
+from datetime import datetime
+from typing import Any, Callable
 
-from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import JSON, String, delete, insert, select
+from flask import current_app, has_request_context, request
+from sqlalchemy import BigInteger, LargeBinary, String, delete, event, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.extensions import db, session_has_writes
+from core.extensions import db
 from core.timeutil import utcnow
 
-T = TypeVar("T")
-MAX_AGE = timedelta(days=7)
-log = logging.getLogger(__name__)
+# Rows of these tables change on every login or page view; they never feed a cached figure.
+BOOKKEEPING = {"data_version", "figure_cache", "user_session", "login_attempt", "login_lock", "audit_entry",
+               "notification", "job", "job_file"}
+_WROTE = "_data_written"
 
 
-class CacheEntry(db.Model):
-    __tablename__ = "shared_cache"
+class DataVersion(db.Model):
+    __tablename__ = "data_version"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the caller's key
-    value: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def shared(key: str, make: Callable[[], T], dump: Callable[[T], Any], load: Callable[[Any], T]) -> T:
-    """The value cached under `key`, or `make()` stored for everyone. `dump` turns it into JSON-able
-    data, `load` back (a value that no longer loads is recomputed)."""
-    digest = _digest(key)
-    data = db.session.scalar(select(CacheEntry.value).where(CacheEntry.key == digest))
-    if data is not None:
+class FigureCache(db.Model):
+    __tablename__ = "figure_cache"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- the data version -----------------------------------------------------------------------------
+
+# Columns that change on every login: a row whose only changes are these does not move the version.
+VOLATILE = {"user": {"last_login_at", "failed_logins", "locked_until", "session_token", "updated_at"}}
+
+
+def _business(obj) -> bool:
+    table = getattr(obj, "__tablename__", None)
+    return table is not None and table not in BOOKKEEPING
+
+
+def _changed(session: Session, obj) -> bool:
+    if not _business(obj) or not session.is_modified(obj, include_collections=False):
+        return False
+    volatile = VOLATILE.get(obj.__tablename__)
+    if not volatile:
+        return True
+    from sqlalchemy import inspect as sa_inspect
+
+    state = sa_inspect(obj)
+    return any(attr.key not in volatile and attr.history.has_changes() for attr in state.attrs)
+
+
+# Per-request memos (core/settings.py, the assessment year) that a write in this request makes stale.
+_PER_REQUEST = ("settings", "assessment_year")
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _ctx) -> None:
+    memo = request_memo()
+    for name in _PER_REQUEST:
+        memo.pop(name, None)
+    if any(_business(o) for o in session.new) or any(_business(o) for o in session.deleted) or any(
+            _changed(session, o) for o in session.dirty):
+        session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        name = getattr(table, "name", None)
+        if name not in BOOKKEEPING:
+            state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session) -> None:
+    if not session.info.get(_WROTE):
+        session.flush()  # what the commit would flush may be the first change
+    if not session.info.pop(_WROTE, False):
+        return
+    if "data_version" not in _known_tables(session):
+        return  # a database from before migration 0018 (tests building old schemas)
+    if not session.execute(update(DataVersion).where(DataVersion.id == 1)
+                           .values(n=DataVersion.n + 1)).rowcount:
+        # A counter that starts again (an emptied or a new database) starts from a random base, so that
+        # no key built on an old number (a PDF in PDF_CACHE_DIR, a value in Redis) is found again.
+        session.execute(insert(DataVersion).values(id=1, n=secrets.randbits(40) << 20))
+    session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(_session: Session) -> None:
+    memo = request_memo()
+    memo.pop("data_version", None)  # read again: this commit may have bumped it
+    memo.pop("shared", None)
+    memo.pop("prefetched", None)
+    memo.pop("figures", None)
+    for name in _PER_REQUEST:
+        memo.pop(name, None)
+
+
+_TABLES: dict[str, set[str]] = {}
+
+
+def _known_tables(session: Session) -> set[str]:
+    url = str(session.get_bind().url)
+    if url not in _TABLES:
+        from sqlalchemy import inspect
+
+        # Through the session's own connection: on SQLite another one would wait for this one's lock.
+        _TABLES[url] = set(inspect(session.connection()).get_table_names())
+        if "data_version" not in _TABLES[url]:
+            return _TABLES.pop(url)  # look again next time (a test may create the tables later)
+    return _TABLES[url]
+
+
+def request_memo() -> dict:
+    """A dict that lives as long as the current request (a fresh one, unshared, outside requests)."""
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("zhiyuan.memo", {})
+
+
+def data_version() -> int:
+    """The current data version (memoised for the request: one primary-key read); -1 while this
+    session holds uncommitted changes (nothing is then cached under a shared version)."""
+    if db.session.info.get(_WROTE) or db.session.new or db.session.deleted:
+        return -1
+    memo = request_memo()
+    if "data_version" not in memo:
+        memo["data_version"] = db.session.scalar(select(DataVersion.n).where(DataVersion.id == 1)) or 0
+    return memo["data_version"]
+
+
+# ---- the shared store ------------------------------------------------------------------------------
+
+_REDIS: dict[str, Any] = {}
+TTL_SECONDS = 7 * 24 * 3600
+
+
+def _redis():
+    url = current_app.config.get("REDIS_URL") or os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    if url not in _REDIS:
         try:
-            return load(data)
-        except Exception:  # written by an older version of the code: recompute
-            log.info("shared cache entry %s no longer loads; recomputing", digest[:12])
-    value = make()
-    if data is None and _can_write_apart():
-        _put(digest, dump(value))
+            import redis  # the job queue's Redis client (requirements.txt of the jobs feature)
+        except ImportError:  # not installed: the database table serves as the shared store
+            _REDIS[url] = None
+        else:
+            _REDIS[url] = redis.Redis.from_url(url, socket_timeout=2)
+    return _REDIS[url]
+
+
+def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int | None = None) -> Any:
+    """`make()` for `namespace:key` at `version` (default: the data version), shared by all workers."""
+    version = str(data_version() if version is None else version)
+    full = f"{namespace}:{key}"
+    if len(full) > 200:
+        full = f"{namespace}:sha1:{hashlib.sha1(key.encode()).hexdigest()}"
+    memo = request_memo().setdefault("shared", {})
+    if (full, version) in memo:
+        return memo[(full, version)]
+    cacheable = version != "-1"
+    prefetched = any(full.startswith(p) and v == version for p, v in request_memo().get("prefetched", ()))
+    value = _load(full, version) if cacheable and not prefetched else None
+    if value is None:
+        value = make()
+        if cacheable:
+            _store(full, version, value)
+    memo[(full, version)] = value
     return value
 
 
-def _can_write_apart() -> bool:
-    """A connection of its own may write now: not while the request's own transaction (a POST, a job
-    that writes) may hold SQLite's write lock, nor when its unsaved work may be in the value."""
-    if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("in_job_worker"):
-        return False
-    if has_app_context() and g.get("write_transactions") and db.session().in_transaction():
-        return False
-    return not session_has_writes(db.session())
-
-
-def _put(digest: str, data: Any) -> None:
-    now = utcnow()
+def prefetch(namespace: str, prefix: str, version: str | int) -> None:
+    """Load every stored value under `namespace:prefix` at `version` into this request's memo in one
+    query (a home page shows some 40 figures of one scope). Redis answers single keys fast enough."""
+    version = str(version)
+    memo = request_memo()
+    done = memo.setdefault("prefetched", set())
+    start = f"{namespace}:{prefix}"
+    if (start, version) in done or version == "-1" or not has_request_context():
+        return
+    done.add((start, version))
     try:
+        if _redis() is not None:
+            return
+        # SQLite compares bytes: a key range uses the primary key. Elsewhere the collation may not
+        # order by code point, so a plain prefix match is the safe form.
+        where = ((FigureCache.key >= start) & (FigureCache.key < start + "\uffff")
+                 if db.engine.dialect.name == "sqlite" else FigureCache.key.startswith(start, autoescape=True))
+        rows = db.session.execute(select(FigureCache.key, FigureCache.value).where(
+            where, FigureCache.version == version)).all()
+    except SQLAlchemyError:
+        return
+    shared_memo = memo.setdefault("shared", {})
+    for key, blob in rows:
+        try:
+            shared_memo[(key, version)] = pickle.loads(blob)
+        except (pickle.PickleError, EOFError, AttributeError, ImportError):
+            continue
+
+
+def _load(full: str, version: str):
+    try:
+        r = _redis()
+        if r is not None:
+            blob = r.get(f"zhiyuan:{full}:{version}")
+        else:
+            blob = db.session.execute(select(FigureCache.value).where(
+                FigureCache.key == full, FigureCache.version == version)).scalar()
+        return None if blob is None else pickle.loads(blob)
+    except (SQLAlchemyError, OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def _store(full: str, version: str, value) -> None:
+    if has_request_context() and request.method not in ("GET", "HEAD"):
+        return  # its session may hold SQLite's write lock: a second connection would wait for it
+    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        r = _redis()
+        if r is not None:
+            r.set(f"zhiyuan:{full}:{version}", blob, ex=TTL_SECONDS)
+            return
+        # Its own short transaction: the request's session may be read-only or be rolled back.
+        # (BEGIN IMMEDIATE on SQLite: a writer from the start, never a reader turned writer.)
         with db.engine.connect().execution_options(write=True) as conn, conn.begin():
-            conn.execute(delete(CacheEntry).where(CacheEntry.created_at < now - MAX_AGE))
-            conn.execute(insert(CacheEntry).values(key=digest, value=data, created_at=now))
-    except SQLAlchemyError as e:  # another server stored it first, or the database is busy: fine
-        log.info("shared cache entry %s not stored: %s", digest[:12], type(e).__name__)
+            conn.execute(delete(FigureCache).where(FigureCache.key == full))
+            conn.execute(insert(FigureCache).values(key=full, version=version, value=blob, created_at=utcnow()))
+    except (SQLAlchemyError, OSError):  # a busy database or Redis: the value is simply not kept
+        pass
+
+
+# In-process copies of shared values (a module's own memo, keyed by the data version): emptied by clear().
+LOCAL_MEMOS: list[dict] = []
+
+
+def clear() -> None:
+    """Forget every shared value (the bench's cold runs; tests), and this process's copies."""
+    for memo in LOCAL_MEMOS:
+        memo.clear()
+    r = _redis()
+    if r is not None:
+        for k in r.scan_iter("zhiyuan:*"):
+            r.delete(k)
+    with db.engine.begin() as conn:
+        conn.execute(delete(FigureCache))
+    request_memo().pop("shared", None)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
-from flask import g, has_app_context
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,39 @@ def registered_keys() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def scope_key(user) -> str:
+    """What a figure's value depends on besides the data: the role and the scope (region, organizations).
+    Users with the same scope share one cached value; a reviewer's figures are personal."""
+    role = getattr(getattr(user, "role", None), "value", "")
+    orgs = ",".join(str(i) for i in sorted(o.id for o in getattr(user, "organizations", None) or []))
+    personal = f"u{user.id}" if role == "reviewer" else ""
+    return f"{role}|{getattr(user, 'region_id', None)}|{orgs}|{personal}"
+
+
 def figure(key: str, user) -> Figure:
-    """The figure `key` for `user` (computed once per request and user)."""
+    """The figure `key` for `user`: computed once per data version and scope, in the cache all workers
+    share (core/cache.py), and once per request."""
+    from core import cache
+    from core.timeutil import local_today
+
     try:
         fn = _REGISTRY[key]
     except KeyError:  # a programming error: fail loudly in tests
         raise LookupError(f"no figure registered as {key}") from None
-    cache = None
-    if has_app_context():
-        cache = g.setdefault("_figures", {})
-        hit = cache.get((key, getattr(user, "id", None)))
-        if hit is not None:
-            return hit
-    f = fn(user)
-    f = Figure(**{**f.__dict__, "key": key})
-    if cache is not None:
-        cache[(key, getattr(user, "id", None))] = f
+    memo = cache.request_memo().setdefault("figures", {})
+    hit = memo.get((key, getattr(user, "id", None)))
+    if hit is not None:
+        return hit
+    if getattr(user, "is_authenticated", False):
+        version = cache.data_version()
+        make = lambda: Figure(**{**fn(user).__dict__, "key": key})  # noqa: E731
+        if version < 0:
+            f = make()
+        else:
+            scope, stamp = scope_key(user), f"{version}-{local_today().isoformat()}"
+            cache.prefetch("figure", f"{scope}#", stamp)  # all of this scope's figures in one query
+            f = cache.shared("figure", f"{scope}#{key}", make, version=stamp)
+    else:
+        f = Figure(**{**fn(user).__dict__, "key": key})
+    memo[(key, getattr(user, "id", None))] = f
     return f

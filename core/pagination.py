@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 
 from core.extensions import db
 
@@ -50,3 +50,35 @@ def paginate(stmt: Select, page, per_page: int = 30, scalars: bool = True) -> Pa
     q = stmt.limit(per_page).offset((page - 1) * per_page)
     items = list(db.session.scalars(q)) if scalars else list(db.session.execute(q))
     return Page(items, page, per_page, total)
+
+
+COUNT_CAP = 10_000  # beyond this a list says "10,000+": no exact count(*) over millions of rows
+
+
+@dataclass
+class CappedPage(Page):
+    """A page whose total is exact up to COUNT_CAP and "more than that" beyond (`capped`)."""
+    capped: bool = False
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}+" if self.capped else f"{self.total}"
+
+
+def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None) -> Page:
+    """Like paginate(), but counts at most `cap` + 1 rows (LIMIT inside the count), so the cost of the
+    count stays flat however many rows match; pages beyond the cap are not offered."""
+    try:
+        page = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        page = 1
+    cap = COUNT_CAP if cap is None else cap
+    limited = (stmt.order_by(None).with_only_columns(literal_column("1"), maintain_column_froms=True)
+               .limit(cap + 1).subquery())
+    total = db.session.scalar(select(func.count()).select_from(limited))
+    capped = total > cap
+    total = min(total, cap)
+    pages = max(1, ceil(total / per_page))
+    page = min(page, pages)
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return CappedPage(items, page, per_page, total, capped)

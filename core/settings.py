@@ -52,14 +52,25 @@ class Setting(db.Model):
         return None, None  # city-wide configuration
 
 
+def _all_saved() -> dict[str, Any]:
+    """Every saved setting, read once per request (a page asks for the same keys many times)."""
+    from core.cache import request_memo
+
+    memo = request_memo()
+    if "settings" not in memo:
+        memo["settings"] = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    return memo["settings"]
+
+
 def get_value(key: str, default: Any = None) -> Any:
-    row = db.session.scalar(select(Setting.value).where(Setting.key == key))
+    row = _all_saved().get(key)
     return default if row is None else row
 
 
 def get_values(keys: list[str]) -> dict[str, Any]:
-    """Several keys in one query (only the saved ones appear)."""
-    return dict(db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
+    """Several keys (only the saved ones appear)."""
+    saved = _all_saved()
+    return {k: saved[k] for k in keys if k in saved}
 
 
 def get_int(key: str, default: int) -> int:
@@ -107,4 +118,7 @@ def set_value(key: str, value: Any, user=None) -> Setting:
     row.value = value
     row.updated_by_id = getattr(user, "id", None)
     db.session.flush()
+    from core.cache import request_memo
+
+    request_memo().pop("settings", None)
     return row

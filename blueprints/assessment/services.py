@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,7 +33,6 @@ from blueprints.volunteers import ledger
 from blueprints.volunteers.models import PoliticalStatus, ServiceRecord, Volunteer, VolunteerStatus, VolunteerYearHours
 from core import scope
 from core.audit import record_change
-from core.cache import shared
 from core.extensions import db
 from core.timeutil import local_today, to_local, utcnow
 
@@ -315,7 +313,14 @@ def check_year(year) -> int:
 
 
 def get_year(year: int) -> AssessmentYear | None:
-    return db.session.scalar(select(AssessmentYear).where(AssessmentYear.year == year))
+    """Read once per request (a page asks 6–9 times); the memo holds the row itself, as the session's
+    identity map keeps only what someone else still references."""
+    from core.cache import request_memo
+
+    years = request_memo().setdefault("assessment_year", {})
+    if year not in years:
+        years[year] = db.session.scalar(select(AssessmentYear).where(AssessmentYear.year == year))
+    return years[year]
 
 
 def indicators(year: int, active_only: bool = True) -> list[Indicator]:
@@ -596,18 +601,29 @@ def from_json(data: dict) -> Results:
     return Results(**{**data, "indicators": inds, "districts": rows})
 
 
-# Results and key figures are asked for on every home page of leaders and offices: keep the last
-# few in memory, keyed by the data version, so that they are recomputed only when the data changed;
-# and share them in the database (core/cache.py) so that a cold value is computed once for every
-# worker and app server rather than once per process (issue 16).
+# Results and key figures are asked for on every home page of leaders and offices: keyed by the data
+# version, kept in the store every worker shares (core/cache.py: the database or Redis), so that they are
+# computed once per change, not once per worker; the last few also stay in this process (no unpickling).
 _MEMO: dict[tuple, object] = {}
 _MEMO_SIZE = 16
 
 
+def _register_memo() -> None:
+    from core.cache import LOCAL_MEMOS
+
+    if _MEMO not in LOCAL_MEMOS:
+        LOCAL_MEMOS.append(_MEMO)
+
+
 def _memo(key: tuple, make):
+    from core import cache
+
+    if any(isinstance(k, str) and k.startswith("uncommitted") for k in key):
+        return make()  # this request's own uncommitted changes: neither shared nor kept
+    _register_memo()
     if key in _MEMO:
         return _MEMO[key]
-    value = make()
+    value = cache.shared("assessment", repr(key[:1] + key[2:]), make, version="shared")
     if len(_MEMO) >= _MEMO_SIZE:
         _MEMO.pop(next(iter(_MEMO)))
     _MEMO[key] = value
@@ -618,16 +634,7 @@ def results(year: int) -> Results | None:
     """A frozen year's snapshot, or the live computation; with the previous year's totals for comparison.
     Callers must not change the returned object (it may be shared through the memo)."""
     key = ("results", str(db.engine.url), year, data_version(year), data_version(year - 1))
-    return copy.deepcopy(_memo(key, lambda: shared(repr(key[:1] + key[2:]), lambda: _results(year),
-                                                   _dump_results, _load_results)))
-
-
-def _dump_results(res: Results | None):
-    return {"none": True} if res is None else to_json(res)
-
-
-def _load_results(data) -> Results | None:
-    return None if data.get("none") else from_json(data)
+    return copy.deepcopy(_memo(key, lambda: _results(year)))
 
 
 def _results(year: int) -> Results | None:
@@ -714,31 +721,12 @@ def data_version(year: int) -> str:
 
 
 def _live_version(year: int) -> str:
-    from blueprints.reports.models import MonthlyReport, ReportLevel
+    # One primary-key read (core/cache.py: bumped by every transaction that changes business data),
+    # and the day: theme months count only held (past) activities.
+    from core.cache import data_version as current
 
-    # Cheap aggregates only (indexed max ids, small tables): verified hours show up in the yearly
-    # hour totals, which the ledger refreshes on every verification and correction.
-    parts = [
-        db.session.execute(select(func.count(Volunteer.id), func.max(Volunteer.updated_at))).one(),
-        db.session.execute(select(func.count(), func.sum(VolunteerYearHours.hours))
-                           .where(VolunteerYearHours.year.in_([year, year - 1]))).one(),
-        db.session.scalar(select(func.max(ServiceRecord.id))),
-        db.session.execute(select(func.count(Station.id), func.max(Station.updated_at))).one(),
-        db.session.scalar(select(func.max(StationAssessment.id))),
-        db.session.execute(select(func.count(ThemeActivity.id), func.max(ThemeActivity.updated_at))).one(),
-        db.session.execute(select(func.count(Activity.id), func.max(Activity.updated_at))).one(),
-        db.session.execute(select(func.count(RegionYearFigure.id), func.max(RegionYearFigure.updated_at))).one(),
-        db.session.execute(select(func.count(Region.id), func.max(Region.id))).one(),
-        db.session.scalar(select(func.count(Region.id)).where(Region.active)),
-        db.session.execute(select(func.count(MonthlyReport.id), func.max(MonthlyReport.updated_at))
-                           .where(MonthlyReport.level == ReportLevel.DISTRICT)).one(),
-        db.session.execute(select(func.count(Indicator.id), func.max(Indicator.updated_at))).one(),
-        db.session.execute(select(func.count(IndicatorValue.id), func.max(IndicatorValue.updated_at))).one(),
-        db.session.scalar(select(func.max(AssessmentYear.updated_at))),
-        db.session.scalar(select(func.max(AssessmentSnapshot.id))),
-        local_today().isoformat(),  # theme months count only held (past) activities
-    ]
-    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+    n = current()
+    return f"live{n}-{local_today().isoformat()}" if n >= 0 else f"uncommitted-{id(db.session)}"
 
 
 
@@ -839,9 +827,7 @@ class KeyFigures:
 def key_figures(year: int, district_ids: list[int]) -> KeyFigures:
     """The key figures of some districts; a frozen year's come from its snapshot."""
     key = ("key", str(db.engine.url), year, tuple(sorted(district_ids)), data_version(year))
-    return _memo(key, lambda: shared(repr(key[:1] + key[2:]),
-                                     lambda: _frozen_figures(year, district_ids) or _key_figures(year, district_ids),
-                                     lambda f: _enc(asdict(f)), lambda d: KeyFigures(**_dec(d))))
+    return _memo(key, lambda: _frozen_figures(year, district_ids) or _key_figures(year, district_ids))
 
 
 def _frozen_figures(year: int, district_ids: list[int]) -> KeyFigures | None:

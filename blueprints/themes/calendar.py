@@ -348,10 +348,10 @@ def board_rows(user: User, year: int, today: date) -> list[BoardRow]:
         if act.held_on <= today:
             orgs_of[key].add(act.organization_id)
             count_of[key] += 1
-    city_themes = services.themes_by_month(year, None)
+    by_unit = services.themes_by_month_all(year, [u.id for u in units if u.level != RegionLevel.CITY])
     rows = []
     for unit in units:
-        themes = city_themes if unit.level == RegionLevel.CITY else services.themes_by_month(year, unit.id)
+        themes = by_unit[None] if unit.level == RegionLevel.CITY else by_unit[unit.id]
         cells = []
         for m in range(1, 13):
             act = concentrated.get((unit.id, m))

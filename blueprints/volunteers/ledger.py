@@ -752,8 +752,7 @@ def clean_filters(args) -> dict:
 
 
 def record_list_query(user, filters: dict):
-    stmt = scope.scoped(select(ServiceRecord), ServiceRecord, user).join(Volunteer,
-                                                                       Volunteer.id == ServiceRecord.volunteer_id)
+    stmt = scope.scoped(select(ServiceRecord), ServiceRecord, user)
     if "status" in filters:
         stmt = stmt.where(ServiceRecord.status == RecordStatus(filters["status"]))
     if filters.get("late"):
@@ -772,14 +771,21 @@ def record_list_query(user, filters: dict):
         stmt = stmt.where(ServiceRecord.service_date >= date.fromisoformat(filters["from"]))
     if "to" in filters:
         stmt = stmt.where(ServiceRecord.service_date <= date.fromisoformat(filters["to"]))
-    if "q" in filters:
+    if "q" in filters:  # the people first (no join of every record to its volunteer), then their records
         q = filters["q"]
-        stmt = stmt.where(Volunteer.name.contains(q, autoescape=True) | (Volunteer.number == q))
+        people = select(Volunteer.id).where(Volunteer.name.contains(q, autoescape=True) | (Volunteer.number == q))
+        # One scan of the people for the page, its count and its hours (not three): their ids when few.
+        ids = list(db.session.scalars(people.limit(2001)))
+        stmt = stmt.where(ServiceRecord.volunteer_id.in_(ids if len(ids) <= 2000 else people))
     return stmt.order_by(ServiceRecord.service_date.desc(), ServiceRecord.id.desc())
 
 
-def listed_hours(user, filters: dict) -> Decimal:
-    """The hours of every record the list shows with these filters (all pages), shown under the list."""
+def listed_hours(user, filters: dict, capped: bool = False) -> Decimal | None:
+    """The hours of every record the list shows with these filters (all pages), shown under the list;
+    None when the list is longer than the count cap (core/pagination.py): a sum over millions of rows
+    on every page turn is not worth it, the list asks to narrow the filters instead."""
+    if capped:
+        return None
     listed = record_list_query(user, filters).order_by(None).with_only_columns(ServiceRecord.hours).subquery()
     return quantize(db.session.scalar(select(func.coalesce(func.sum(listed.c.hours), 0))) or 0)
 
@@ -808,6 +814,7 @@ def export_rows(user, filters: dict) -> list[list]:
     from core.exports import EXPORT_ROW_LIMIT, capped_rows
 
     stmt = (record_list_query(user, filters)
+            .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
             .join(Organization, Organization.id == ServiceRecord.organization_id)
             .outerjoin(Activity, Activity.id == ServiceRecord.activity_id)
             .with_only_columns(ServiceRecord.service_date, Volunteer.number, Volunteer.name, ServiceRecord.hours,

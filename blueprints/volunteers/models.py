@@ -139,7 +139,7 @@ class Volunteer(PinyinSorted, db.Model):
     total_hours: Mapped[Decimal] = mapped_column(TOTAL, default=Decimal("0"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     region: Mapped[Region | None] = relationship()
     primary_org: Mapped[Organization | None] = relationship()
@@ -316,7 +316,16 @@ class ServiceRecord(db.Model):
     __tablename__ = "service_record"
     __table_args__ = (
         Index("ix_service_record_volunteer_day", "volunteer_id", "service_date"),
-        Index("ix_service_record_org_status", "organization_id", "status"),
+        # The ledger lists newest first (service_date, id) under any filter of organization and status:
+        # each index below serves one such filter in sort order, so no temporary B-tree sort is needed.
+        # The trailing organization_id lets a district's or an organization's list check its scope in the
+        # index itself, without reading the row, while walking newest first.
+        Index("ix_service_record_day_id", "service_date", "id", "organization_id"),
+        Index("ix_service_record_org_day", "organization_id", "service_date", "id"),
+        Index("ix_service_record_status_day", "status", "service_date", "id", "organization_id"),
+        Index("ix_service_record_org_status_day", "organization_id", "status", "service_date", "id"),
+        Index("ix_service_record_late_day", "late_entry", "service_date", "id", "organization_id"),
+        Index("ix_service_record_org_late_day", "organization_id", "late_entry", "service_date", "id"),
         UniqueConstraint("volunteer_id", "external_uid"),
         hours_check("hours"),
     )
@@ -326,15 +335,14 @@ class ServiceRecord(db.Model):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))  # 记录单位
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"), index=True)
-    service_date: Mapped[date] = mapped_column(Date, index=True)
+    service_date: Mapped[date] = mapped_column(Date)
     hours: Mapped[Decimal] = mapped_column(HOURS)
     content: Mapped[str] = mapped_column(String(500))
     quality: Mapped[Quality] = mapped_column(str_enum(Quality, 16), default=Quality.GOOD)
-    status: Mapped[RecordStatus] = mapped_column(str_enum(RecordStatus, 16), default=RecordStatus.PENDING,
-                                                 index=True)
+    status: Mapped[RecordStatus] = mapped_column(str_enum(RecordStatus, 16), default=RecordStatus.PENDING)
     source: Mapped[RecordSource] = mapped_column(str_enum(RecordSource, 16), default=RecordSource.MANUAL)
     # Entered more than N working days after the service (《志愿服务记录与证明出具办法》§11).
-    late_entry: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    late_entry: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

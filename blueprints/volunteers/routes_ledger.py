@@ -28,7 +28,7 @@ from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
-from core.pagination import paginate
+from core.pagination import paginate, paginate_capped
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response
 from core.tabular import stash_rows, take_rows
@@ -54,8 +54,8 @@ def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None 
     stmt = ledger.record_list_query(current_user, filters).options(
         selectinload(ServiceRecord.volunteer), selectinload(ServiceRecord.organization),
         selectinload(ServiceRecord.activity))
-    page = paginate(stmt, page_arg, per_page=50)
-    total_hours = ledger.listed_hours(current_user, filters)
+    page = paginate_capped(stmt, page_arg, per_page=50)
+    total_hours = ledger.listed_hours(current_user, filters, capped=page.capped)
     return dict(page=page, total_hours=total_hours, filters=filters, can_verify=ledger.can_verify(current_user), message=message,
                 has_pending=any(r.status == RecordStatus.PENDING for r in page.items))
 

@@ -30,7 +30,8 @@ from blueprints.volunteers.models import (AwardReceived, CorrectionRequest, Memb
 from core.extensions import db
 from core.timeutil import local_today, utcnow
 
-TARGET = int(os.environ.get("DEMO_SERVICE_RECORDS", "200000"))
+TARGET = int(os.environ.get("DEMO_SERVICE_RECORDS", "200000"))  # a total over all volunteers, not per person
+PER_VOLUNTEER = 10  # the demo's rate (200,000 records for 20,000 volunteers) that the tiers below produce
 DAYS = 730
 PENDING_WINDOW = 45  # recent records are partly still waiting for verification
 
@@ -98,7 +99,10 @@ def _bulk(ctx: dict) -> int:
         weights = [3 if d.weekday() >= 5 else 1 for d in all_days]
         org_days[oid] = sorted(set(rng.choices(all_days, weights=weights, k=k)))
 
-    scale = TARGET / 200000
+    # TARGET is a total: the tiers' rate is scaled by how far the wanted total is from what this many people
+    # produce at the demo rate, and the surplus (if any) is trimmed at the end, so that asking for 2,000,000
+    # gives 2,000,000, with 20,000 volunteers or with 200,000.
+    scale = TARGET / (PER_VOLUNTEER * len(people))
     qualities = [q for q, _ in QUALITY_MIX]
     quality_cum = list(accumulate(w for _, w in QUALITY_MIX))
     late_after = ledger.late_working_days()
@@ -146,6 +150,8 @@ def _bulk(ctx: dict) -> int:
                 recorded_at=recorded_at, verified_by_id=None if pending else leaders.get(unit),
                 verified_at=verified_at, corrected=False, origin_unit="", external_uid=None,
             ))
+    if len(records) > TARGET:
+        records = rng.sample(records, TARGET)
     # Demo organizations: a visible queue of pending records from the last days.
     records.sort(key=lambda r: (r["service_date"], r["volunteer_id"]))
     table = ServiceRecord.__table__

@@ -1,4 +1,4 @@
-"""more than one app server: uploads, pending imports and a shared cache in the database
+"""more than one app server: uploads and pending imports in the database
 
 Revision ID: 0017_cluster
 Revises: 0016_jobs
@@ -8,8 +8,8 @@ Uploads were files under UPLOAD_DIR and import previews JSON files under instanc
 on one app server was 404 on another, and a preview made on one could not be confirmed on another
 (issue 16). Both move into tables. Files that earlier versions stored under UPLOAD_DIR are copied
 into `stored_file` here (the same names, so the rows that point to them keep working); pending import
-files are not carried over (they expire within the hour; the user uploads again). `shared_cache` holds
-values computed per data version (assessment results) once for every worker and server.
+files are not carried over (they expire within the hour; the user uploads again).
+(Values computed per data version are shared through `figure_cache`, migration 0018.)
 """
 import sqlalchemy as sa
 from alembic import op
@@ -47,16 +47,6 @@ def upgrade():
     with op.batch_alter_table('pending_import', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pending_import_created_at'), ['created_at'], unique=False)
 
-    op.create_table(
-        'shared_cache',
-        sa.Column('key', sa.String(length=64), nullable=False),
-        sa.Column('value', sa.JSON(), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('key', name=op.f('pk_shared_cache')),
-    )
-    with op.batch_alter_table('shared_cache', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_shared_cache_created_at'), ['created_at'], unique=False)
-
     _import_upload_dir()
 
 
@@ -77,9 +67,6 @@ def _import_upload_dir():
 
 
 def downgrade():
-    with op.batch_alter_table('shared_cache', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_shared_cache_created_at'))
-    op.drop_table('shared_cache')
     with op.batch_alter_table('pending_import', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pending_import_created_at'))
     op.drop_table('pending_import')

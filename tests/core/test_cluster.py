@@ -3,7 +3,7 @@ pending imports in the database. The two-server scenario itself is tests/cluster
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
+
 
 import pytest
 from sqlalchemy import select
@@ -166,59 +166,6 @@ def test_pdf_fetcher_reads_stored_uploads(app):
 
 
 # ---- the shared cache ----------------------------------------------------------------------------------
-
-def test_a_value_computed_once_is_shared_and_a_new_key_recomputes(app):
-    from core import cache
-
-    calls = []
-
-    def make():
-        calls.append(1)
-        return {"n": len(calls)}
-
-    assert cache.shared("figures:2026:v1", make, dict, dict) == {"n": 1}
-    db.session.rollback()  # the next request (its own transaction sees what the first one stored)
-    assert cache.shared("figures:2026:v1", make, dict, dict) == {"n": 1}  # read back, not recomputed
-    assert cache.shared("figures:2026:v2", make, dict, dict) == {"n": 2}  # the data changed: a new key
-    db.session.rollback()
-    assert len(calls) == 2 and db.session.query(cache.CacheEntry).count() == 2
-
-
-def test_the_shared_cache_stores_nothing_computed_over_uncommitted_writes(app):
-    from core import cache
-
-    factories.user(factories.Role.REVIEWER, "pending")
-    db.session.flush()
-    assert cache.shared("k", lambda: {"x": 1}, dict, dict) == {"x": 1}
-    db.session.rollback()
-    assert db.session.query(cache.CacheEntry).count() == 0
-
-
-def test_assessment_results_survive_the_shared_cache_round_trip(app, world, monkeypatch):
-    """What another server reads from the table equals what this one computed."""
-    from blueprints.assessment import services
-    from core.cache import CacheEntry
-
-    services.ensure_year(2026)
-    survey = next(i for i in services.indicators(2026) if i.code == "survey")
-    services.save_value(world["city_admin"], survey, world["district_a"], entered=Decimal("95"), adjusted=None,
-                        reason="")
-    db.session.commit()
-    services._MEMO.clear()
-    first = services.results(2026)  # computed and stored
-    db.session.rollback()  # the next request
-    assert db.session.query(CacheEntry).count() == 1
-    services._MEMO.clear()  # another process: its memo is empty …
-    with monkeypatch.context() as m:  # … which does not compute: it reads
-        m.setattr(services, "_results", lambda year: pytest.fail("recomputed"))
-        second = services.results(2026)
-    assert first is not None and first.districts and first == second
-    figures = services.key_figures(2026, [world["district_a"].id])
-    db.session.rollback()
-    services._MEMO.clear()
-    assert services.key_figures(2026, [world["district_a"].id]) == figures
-    assert db.session.query(CacheEntry).count() == 2
-
 
 def test_upgrading_moves_the_files_of_upload_dir_into_the_database(tmp_path):
     """Migration 0017_cluster: an instance of an earlier version keeps its photos."""
