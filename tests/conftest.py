@@ -179,6 +179,12 @@ def page(browser, live_server):
     assert not errors, f"browser errors: {errors}"
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has finished every request, swap and settle: content it has just swapped in is
+    bound (its triggers work) only then, so typing into it earlier may go unheard on a busy machine."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def browser_login(page, username: str, password: str = factories.PASSWORD) -> None:
     page.goto("/login")
     page.fill("#username", username)

@@ -11,7 +11,7 @@ from blueprints.volunteers.models import RecordStatus, ServiceRecord
 from core import pii
 from core.extensions import db
 from tests import factories
-from tests.conftest import browser_login
+from tests.conftest import browser_login, htmx_settled
 
 SHOTS = os.environ.get("E2E_SHOTS")  # a directory: save screenshots of the pages for a human look
 
@@ -53,6 +53,7 @@ def test_create_sign_up_and_record_attendance(page, world):
     page.check("#candidates >> text=林大海")
     page.click("#candidates >> text=报名所选")
     page.wait_for_selector("table.attendance >> text=林大海")
+    htmx_settled(page)  # the grid (with a new search box) was just swapped in
     page.fill("#signup-q", pii.decrypt(vols[2].id_number_enc)[-4:])
     page.wait_for_selector("#candidates >> text=陈志远")
     page.check("#candidates >> text=陈志远")

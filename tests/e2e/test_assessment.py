@@ -62,6 +62,8 @@ def test_leader_sees_the_dashboard(page, assessed):
     tile = page.locator("section.tile", has_text="年度考核")
     assert "赤坎区" in tile.inner_text() and tile.locator("svg.chart").count() == 1
     page.click("nav >> text=年度考核")
+    page.wait_for_url(re.compile(r".*/assessment/$"))
+    page.wait_for_load_state("load")  # htmx has bound the year switch
     assert "2026 年度志愿服务工作考核" in page.locator("h1").inner_text()
     assert page.locator("svg.chart").count() == 2
     page.select_option("#year", "2025")  # the year switch swaps the body (HTMX) and keeps a shareable URL
