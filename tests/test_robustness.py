@@ -254,6 +254,7 @@ def _check(resp, what: str, failures: list[str], english: list[str]) -> None:
         found = [e for e in ENGLISH if e in body]
         if found:
             english.append(f"{what} → {resp.status_code}: {found}")
+    resp.close()  # a streamed file (a job's download) is closed, not left to the garbage collector
 
 
 @pytest.mark.parametrize("role", [*ROLES, None])

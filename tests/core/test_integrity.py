@@ -17,6 +17,8 @@ from core.extensions import db
 from tests import factories
 from tests.core.throwaway import fresh_database_url, on_postgresql
 
+# PostgreSQL refuses to start without keys from the environment (config.ensure_keys): tests pass their own.
+KEYS = {"SECRET_KEY": "test-secret", "PII_KEY": "dGVzdC1waWkta2V5LXRlc3QtcGlpLWtleS10ZXN0LTE="}
 
 
 def _model_checks() -> dict[str, dict[str, str]]:
@@ -65,7 +67,7 @@ def migrated(request, tmp_path):
     if request.param == "postgresql" and not on_postgresql():
         pytest.skip("PostgreSQL only under make test-pg (TEST_DATABASE_URL)")
     with fresh_database_url(tmp_path, request.param) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, **KEYS})
         with app.app_context():
             upgrade(directory=os.path.join(app.root_path, "migrations"))
             yield app
@@ -96,7 +98,7 @@ def test_migrated_sqlite_tables_use_autoincrement(migrated):
 def test_migration_rebuilding_tables_keeps_rows_and_their_links(tmp_path):
     """The SQLite rebuild (copy, drop, rename) must not cascade the drop of a parent to its children."""
     url = f"sqlite:///{tmp_path}/data.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, **KEYS})
     with app.app_context():
         migrations = os.path.join(app.root_path, "migrations")
         upgrade(directory=migrations, revision="0005_award_activity")
