@@ -46,6 +46,11 @@ def seeded(app, world, tmp_path, monkeypatch):
         (uploads / name).unlink(missing_ok=True)
 
 
+def _same_keys(app) -> dict:
+    """A restore runs with the keys of the instance that was backed up (PostgreSQL insists on them)."""
+    return {"SECRET_KEY": app.config["SECRET_KEY"], "PII_KEY": app.config["PII_KEY"]}
+
+
 def _backup(app, out: Path):
     return app.test_cli_runner().invoke(args=["backup", "--output", str(out)])
 
@@ -69,7 +74,7 @@ def test_backup_then_restore_into_a_fresh_instance_gives_the_same_rows_and_files
     source_rows = row_counts(db.engine)
     assert source_rows["service_record"] == 1 and source_rows["volunteer"] == 1
     with fresh_database_url(tmp_path) as url:
-        fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+        fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, **_same_keys(app),
                             "UPLOAD_DIR": str(tmp_path / "restored-uploads")})
         with fresh.app_context():  # the CLI runs in the current app context if there is one
             result = fresh.test_cli_runner().invoke(args=["restore", str(archive)])
@@ -96,7 +101,7 @@ def test_restore_refuses_an_archive_whose_file_does_not_match_its_hash(app, seed
                 m.size = len(data)
             dst.addfile(m, io.BytesIO(data))
     with fresh_database_url(tmp_path) as url:
-        fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+        fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, **_same_keys(app),
                             "UPLOAD_DIR": str(tmp_path / "restored-uploads")})
         with fresh.app_context():
             result = fresh.test_cli_runner().invoke(args=["restore", str(tampered)])
