@@ -200,7 +200,13 @@ def _sqlite_snapshot(url: URL, dest: Path) -> None:
     source = url.database
     if not source or source == ":memory:" or not Path(source).exists():
         raise BackupError("找不到 SQLite 数据库文件，无法备份。")
-    src = sqlite3.connect(source, timeout=30)  # the backup API only reads from it
+    _sqlite_copy(Path(source), dest)
+    os.chmod(dest, 0o600)
+
+
+def _sqlite_copy(source: Path, dest: Path) -> None:
+    """SQLite's online backup API: a consistent copy even while others write (it only reads `source`)."""
+    src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(dest)
     try:
         with dst:
@@ -208,7 +214,6 @@ def _sqlite_snapshot(url: URL, dest: Path) -> None:
     finally:
         src.close()
         dst.close()
-    os.chmod(dest, 0o600)
 
 
 # ---- restore --------------------------------------------------------------------------------------------
@@ -296,11 +301,4 @@ def _restore_sqlite(snapshot: Path, target: Path) -> None:
     if not target.exists():
         _private_file(target).close()
     os.chmod(target, 0o600)
-    src = sqlite3.connect(snapshot)
-    dst = sqlite3.connect(target)
-    try:
-        with dst:
-            src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    _sqlite_copy(snapshot, target)

@@ -218,6 +218,21 @@ def exporter(kind: str):
     return _register(kind, "export")
 
 
+def list_exporter(kind: str, rows: Callable[[Any, dict], list], *, sheet: str, file_stem: str,
+                  headers: list[str], widths: list[int] | None, entity: str, summary: str):
+    """The export of a filtered list: `rows(user, args)` re-applies the list's filters and scope for the
+    job's owner; the file is "<file_stem>_<date>.xlsx"; `summary` ("导出保单 {n} 份") goes to the log."""
+    from core.timeutil import local_today
+
+    @exporter(kind)
+    def build(user, args: dict) -> Sheet:
+        data = rows(user, args)
+        return Sheet(sheet, headers, data, f"{file_stem}_{local_today().isoformat()}.xlsx", widths=widths,
+                     audit=(entity, file_stem, summary.format(n=len(data))))
+
+    return build
+
+
 def importer(kind: str):
     """apply(user, params: dict, rows: list) -> Done; runs in one transaction, committed at the end."""
     return _register(kind, "import")

@@ -54,12 +54,9 @@ def index():
         statuses=list(ActivityStatus), can_create=services.can_organize(current_user), **ctx)
 
 
-@jobs.exporter("activities.export")
-def build_export(user, args: dict) -> jobs.Sheet:
-    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
-    rows = services.export_rows(user, services.ListFilters.from_args(args))
-    return jobs.Sheet("志愿服务活动", services.EXPORT_HEADERS, rows, f"志愿服务活动_{local_today().isoformat()}.xlsx",
-                      widths=services.EXPORT_WIDTHS, audit=("activity", "志愿服务活动", f"导出志愿服务活动 {len(rows)} 条"))
+jobs.list_exporter("activities.export", lambda user, args: services.export_rows(user, services.ListFilters.from_args(args)),
+                   sheet="志愿服务活动", file_stem="志愿服务活动", headers=services.EXPORT_HEADERS,
+                   widths=services.EXPORT_WIDTHS, entity="activity", summary="导出志愿服务活动 {n} 条")
 
 
 @bp.get("/export.xlsx")

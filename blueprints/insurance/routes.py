@@ -72,12 +72,9 @@ def index():
         can_write=current_user.role in WRITERS), **ctx)
 
 
-@jobs.exporter("insurance.export")
-def build_export(user, args: dict) -> jobs.Sheet:
-    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
-    rows = services.export_rows(user, services.PolicyFilter.from_args(args))
-    return jobs.Sheet("保险保单", services.EXPORT_HEADERS, rows, f"志愿者保险保单_{local_today().isoformat()}.xlsx",
-                      widths=services.EXPORT_WIDTHS, audit=("insurance_policy", "志愿者保险保单", f"导出保单 {len(rows)} 份"))
+jobs.list_exporter("insurance.export", lambda user, args: services.export_rows(user, services.PolicyFilter.from_args(args)),
+                   sheet="保险保单", file_stem="志愿者保险保单", headers=services.EXPORT_HEADERS,
+                   widths=services.EXPORT_WIDTHS, entity="insurance_policy", summary="导出保单 {n} 份")
 
 
 @bp.get("/export.xlsx")

@@ -66,12 +66,9 @@ def index():
         else [], units=services.filing_units(current_user), pending=services.pending_reviews(current_user)), **ctx)
 
 
-@jobs.exporter("reports.export")
-def build_export(user, args: dict) -> jobs.Sheet:
-    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
-    rows = services.export_rows(user, services.ReportFilter.from_args(args))
-    return jobs.Sheet("月报", services.EXPORT_HEADERS, rows, f"月报列表_{local_today().isoformat()}.xlsx",
-                      widths=services.EXPORT_WIDTHS, audit=("monthly_report", "月报", f"导出月报列表 {len(rows)} 份"))
+jobs.list_exporter("reports.export", lambda user, args: services.export_rows(user, services.ReportFilter.from_args(args)),
+                   sheet="月报", file_stem="月报列表", headers=services.EXPORT_HEADERS, widths=services.EXPORT_WIDTHS,
+                   entity="monthly_report", summary="导出月报列表 {n} 份")
 
 
 @bp.get("/export.xlsx")

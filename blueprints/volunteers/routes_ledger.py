@@ -75,12 +75,9 @@ def index():
     return render_htmx(T + "index.html", T + "_rows.html", page_context=page_context, **ctx)
 
 
-@jobs.exporter("ledger.export")
-def build_export(user, args: dict) -> jobs.Sheet:
-    """Runs in the worker for the job's owner: the list's filters and scope, re-applied."""
-    rows = ledger.export_rows(user, ledger.clean_filters(args))
-    return jobs.Sheet("服务台账", ledger.EXPORT_HEADERS, rows, f"服务台账_{local_today().isoformat()}.xlsx",
-                      widths=ledger.EXPORT_WIDTHS, audit=("service_record", "服务台账", f"导出服务台账 {len(rows)} 条"))
+jobs.list_exporter("ledger.export", lambda user, args: ledger.export_rows(user, ledger.clean_filters(args)),
+                   sheet="服务台账", file_stem="服务台账", headers=ledger.EXPORT_HEADERS, widths=ledger.EXPORT_WIDTHS,
+                   entity="service_record", summary="导出服务台账 {n} 条")
 
 
 @ledger_bp.get("/export.xlsx")
