@@ -9,7 +9,7 @@ import pytest
 
 from blueprints.assessment import services
 from core.extensions import db
-from tests.conftest import browser_login
+from tests.conftest import browser_login, htmx_settled
 
 pytestmark = pytest.mark.e2e
 Y = 2026
@@ -66,10 +66,12 @@ def test_leader_sees_the_dashboard(page, assessed):
     page.wait_for_load_state("load")  # htmx has bound the year switch
     assert "2026 年度志愿服务工作考核" in page.locator("h1").inner_text()
     assert page.locator("svg.chart").count() == 2
+    htmx_settled(page)
     page.select_option("#year", "2025")  # the year switch swaps the body (HTMX) and keeps a shareable URL
     page.wait_for_url(re.compile(r".*/assessment/\?year=2025$"))
     assert "2025 年度志愿服务工作考核" in page.locator("h1").inner_text()
     assert "尚未设置考核指标" in page.content()
+    htmx_settled(page)  # the switch itself was swapped in with the body: bound only once htmx settles
     page.select_option("#year", "2026")
     page.wait_for_url(re.compile(r".*/assessment/\?year=2026$"))
     assert page.locator("svg.chart").count() == 2
