@@ -175,6 +175,12 @@ def enforce_session_limits():
     if current_user.must_change_password and request.endpoint not in SESSION_ENDPOINTS:
         flash("请先修改初始密码。", "warning")
         return redirect(url_for("accounts.change_password"))
+    if current_user.role == "volunteer" and request.endpoint not in VOLUNTEER_ENDPOINTS:
+        # A volunteer's account reaches only the pages opened to volunteers (their own record, the
+        # public pages); the staff pages refuse it whatever their own checks would say (issue 17).
+        if request.endpoint == "home.index" and VOLUNTEER_HOME:
+            return redirect(url_for(VOLUNTEER_HOME[0]))
+        abort(403)
     if current_user.status == "pending" and request.endpoint not in PENDING_ENDPOINTS:
         # An account waiting for approval (an organization's applicant, issue #4) reaches only the
         # pages a feature opened to it; everything else leads to its status page.
@@ -190,6 +196,20 @@ SESSION_ENDPOINTS = ("accounts.change_password", "accounts.logout", "accounts.en
                      "accounts.end_own_session")
 PENDING_ENDPOINTS: set[str] = set(SESSION_ENDPOINTS)
 PENDING_HOME: list[str] = []
+
+
+# Endpoints a volunteer's account may use (registered by the features that serve volunteers: the
+# volunteers' portal, public pages), and the page "/" sends it to.
+VOLUNTEER_ENDPOINTS: set[str] = set(SESSION_ENDPOINTS)
+VOLUNTEER_HOME: list[str] = []
+
+
+def allow_volunteer(*endpoints: str, home: str | None = None) -> None:
+    VOLUNTEER_ENDPOINTS.update(endpoints)
+    if home:
+        if home not in VOLUNTEER_HOME:
+            VOLUNTEER_HOME.insert(0, home)
+        VOLUNTEER_ENDPOINTS.add(home)
 
 
 def allow_pending(*endpoints: str, home: str | None = None) -> None:

@@ -11,6 +11,7 @@ class Role(enum.StrEnum):
     ORG_LEADER = "org_leader"
     LEADER = "leader"
     REVIEWER = "reviewer"
+    VOLUNTEER = "volunteer"  # a registered volunteer: their own person record only (issue 17)
 
     @property
     def label(self) -> str:
@@ -23,4 +24,9 @@ ROLE_LABELS = {
     Role.ORG_LEADER: "组织负责人",
     Role.LEADER: "领导",
     Role.REVIEWER: "评审专家",
+    Role.VOLUNTEER: "志愿者",
 }
+
+
+# Roles whose accounts are staff of an office or an organization (everything but the volunteers themselves).
+STAFF_ROLES = frozenset(r for r in Role if r != Role.VOLUNTEER)

@@ -12,6 +12,8 @@ Rules:
 - district_staff and a district leader: rows whose region lies in their district's subtree.
 - org_leader: rows of their organizations (for region-only tables: their organizations' districts).
 - reviewer: only what a feature grants explicitly through a `reviewer=` rule.
+- volunteer: only their own person record and what hangs from it, granted by a feature through a
+  `volunteer=` rule (`fn(user) -> ColumnElement`, with `user.volunteer_id` set); nothing else.
 - leader and reviewer never write (a feature may grant a reviewer a specific write itself).
 """
 from __future__ import annotations
@@ -32,6 +34,7 @@ class ScopeRule:
     org: Any = None  # column expression: the organization id a row belongs to
     # Optional per-role overrides, each `fn(user) -> ColumnElement`.
     reviewer: Callable | None = None
+    volunteer: Callable | None = None  # a volunteer's own rows: fn(user) -> ColumnElement
     custom: Callable | None = None  # replaces the whole rule: fn(user) -> ColumnElement
     # Membership-style link for rows tied to organizations through another table:
     # (link.row_id column, link.organization_id column), e.g. volunteers ↔ organizations via
@@ -132,6 +135,10 @@ def scope_filter(model: type, user) -> ColumnElement[bool]:
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
     rule = _rule(model)
+    if user.role == Role.VOLUNTEER:  # before any custom rule: a volunteer gets only what is granted to them
+        if rule.volunteer is not None and getattr(user, "volunteer_id", None):
+            return rule.volunteer(user)
+        return false()
     if rule.custom is not None:
         return rule.custom(user)
     if user.is_city_wide:

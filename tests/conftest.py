@@ -20,7 +20,7 @@ from core.extensions import db  # noqa: E402
 from tests import factories  # noqa: E402
 
 ROLES = ["city_admin", "district_staff", "district_staff_2", "org_leader", "org_leader_2", "leader",
-         "district_leader", "reviewer"]
+         "district_leader", "reviewer", "volunteer"]
 
 
 class CSRFClient(FlaskClient):
@@ -121,10 +121,18 @@ def world(app) -> dict:
 
 
 @pytest.fixture
+def me(world) -> dict:
+    """The world with its volunteer account added (w["person"], w["volunteer"], w["org_v"])."""
+    return factories.add_volunteer(world)
+
+
+@pytest.fixture
 def as_role(app, world):
     """as_role('district_staff') → a client logged in as that account of the world."""
 
     def make(role: str) -> CSRFClient:
+        if role == "volunteer":
+            factories.add_volunteer(world)
         c = app.test_client()
         c.login(world[role].username)
         return c

@@ -78,6 +78,28 @@ def world() -> dict:
     return w
 
 
+def add_volunteer(w: dict) -> dict:
+    """The world's volunteer with an account (issue 17): w["person"] (in w["org_v"], an organization of
+    their own in district A) and w["volunteer"] (their login "volunteer"). Added on demand (the `as_role`
+    and `me` fixtures), so that the other tests' counts stay as they built them."""
+    if "volunteer" not in w:
+        w["org_v"] = org(w["community_a"], "赤坎区青年志愿服务队")
+        w["person"] = volunteer(w["org_v"], "陈小青", by=w["city_admin"])
+        w["volunteer"] = volunteer_account(w["person"], "volunteer")
+        db.session.commit()
+    return w
+
+
+def volunteer_account(person, username: str | None = None, password: str = PASSWORD, **kw) -> User:
+    """The login of a volunteer (issue 17), tied to their person record."""
+    from blueprints.accounts.models import VolunteerAccount
+
+    u = user(Role.VOLUNTEER, username, display_name=person.name, password=password, **kw)
+    u.volunteer_link = VolunteerAccount(volunteer_id=person.id)
+    db.session.flush()
+    return u
+
+
 # ---- organizations (issue #4) ---------------------------------------------------------------------
 
 def credit_code(n: int | None = None) -> str:

@@ -16,7 +16,8 @@ from core.extensions import db
 
 
 def demo_accounts_text() -> str:
-    names = ["city_admin", "district_staff", "district_staff_2", "org_leader", "org_leader_2", "leader", "reviewer"]
+    names = ["city_admin", "district_staff", "district_staff_2", "org_leader", "org_leader_2", "leader", "reviewer",
+             "volunteer", "volunteer_2"]
     users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))}
     lines = [f"演示账户（密码均为 {DEMO_PASSWORD}）:"]
     for n in names:

@@ -67,6 +67,13 @@ class User(UserMixin, db.Model):
     organizations: Mapped[list[Organization]] = relationship(
         secondary=user_organization, order_by=Organization.id
     )
+    # A volunteer's account is tied to exactly one person record (issue 17); staff accounts to none.
+    volunteer_link: Mapped["VolunteerAccount | None"] = relationship(
+        back_populates="user", uselist=False, lazy="joined", cascade="all, delete-orphan")
+
+    @property
+    def volunteer_id(self) -> int | None:
+        return self.volunteer_link.volunteer_id if self.volunteer_link else None
 
     # Flask-Login keeps the plain id; what makes a cookie valid is its UserSession row (core/auth.py).
     def get_id(self) -> str:
@@ -101,6 +108,8 @@ class User(UserMixin, db.Model):
             return "、".join(o.name for o in self.organizations) or "（未关联组织）"
         if self.role == Role.REVIEWER:
             return "评审任务"
+        if self.role == Role.VOLUNTEER:
+            return "本人"
         if self.is_city_wide:
             return "全市"
         return self.region.name if self.region else "（未设置）"
@@ -118,6 +127,18 @@ class User(UserMixin, db.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class VolunteerAccount(db.Model):
+    """The link of a volunteer's login to their person record in the registry (issue 17): one person,
+    at most one account. The volunteer's scope is this record and what hangs from it (core/scope.py)."""
+    __tablename__ = "volunteer_account"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="volunteer_link")
 
 
 class UserSession(db.Model):
@@ -193,4 +214,4 @@ def _users_in_scope(user) -> ColumnElement[bool]:
     return User.id == user.id
 
 
-scope.register(User, custom=_users_in_scope)
+scope.register(User, custom=_users_in_scope, volunteer=lambda user: User.id == user.id)

@@ -140,4 +140,5 @@ class Participant(db.Model):
 
 scope.register(Activity, org=Activity.organization_id)
 scope.register(Participant, custom=lambda user: Participant.activity_id.in_(
-    select(Activity.id).where(scope.scope_filter(Activity, user))))
+    select(Activity.id).where(scope.scope_filter(Activity, user))),
+    volunteer=lambda user: Participant.volunteer_id == user.volunteer_id)  # a volunteer's own sign-ups

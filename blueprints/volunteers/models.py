@@ -588,11 +588,16 @@ def _via_volunteer(column):
     return rule
 
 
-scope.register(Volunteer, org_via=(Membership.volunteer_id, Membership.organization_id))
-scope.register(Membership, org=Membership.organization_id)
-scope.register(ServiceRecord, org=ServiceRecord.organization_id)
-scope.register(CorrectionRequest, org=CorrectionRequest.organization_id)
-scope.register(Certificate, org=Certificate.organization_id)
+def _own(column):
+    """A volunteer's own rows (issue 17): those of their person record."""
+    return lambda user: column == user.volunteer_id
+
+
+scope.register(Volunteer, org_via=(Membership.volunteer_id, Membership.organization_id), volunteer=_own(Volunteer.id))
+scope.register(Membership, org=Membership.organization_id, volunteer=_own(Membership.volunteer_id))
+scope.register(ServiceRecord, org=ServiceRecord.organization_id, volunteer=_own(ServiceRecord.volunteer_id))
+scope.register(CorrectionRequest, org=CorrectionRequest.organization_id, volunteer=_own(CorrectionRequest.volunteer_id))
+scope.register(Certificate, org=Certificate.organization_id, volunteer=_own(Certificate.volunteer_id))
 # Training and awards belong to the person: visible with the volunteer.
-scope.register(TrainingRecord, custom=_via_volunteer(TrainingRecord.volunteer_id))
-scope.register(AwardReceived, custom=_via_volunteer(AwardReceived.volunteer_id))
+scope.register(TrainingRecord, custom=_via_volunteer(TrainingRecord.volunteer_id), volunteer=_own(TrainingRecord.volunteer_id))
+scope.register(AwardReceived, custom=_via_volunteer(AwardReceived.volunteer_id), volunteer=_own(AwardReceived.volunteer_id))
