@@ -62,9 +62,14 @@ class JoinApplication(db.Model):
     region: Mapped[Region | None] = relationship()
 
     __audit_noun__ = "注册申请"
-    __audit_fields__ = {"organization_id": "申请加入的组织", "status": "状态", "name": "姓名", "id_masked": "身份证号",
-                        "phone": "手机号", "refuse_reason": "不通过原因", "volunteer_id": "志愿者"}
+    __audit_fields__ = {
+        "organization_id": "申请加入的组织", "status": "状态", "name": "姓名", "id_masked": "身份证号", "phone": "手机号",
+        "region_id": "居住区域", "skills": "服务技能", "availability": "服务时间", "guardian_name": "监护人姓名",
+        "guardian_phone": "监护人电话", "guardian_relation": "与本人关系", "guardian_consent": "监护人同意",
+        "volunteer_id": "志愿者", "refuse_reason": "不通过原因", "created_at": "提交时间", "decided_at": "处理时间",
+        "decided_by_id": "处理人"}
     __audit_exclude__ = {"id_number_enc", "id_hash", "password_hash"}
+    __audit_mask__ = {"phone": "phone", "guardian_phone": "phone"}
 
     @property
     def audit_label(self) -> str:
@@ -128,7 +133,8 @@ class CertificateRequest(db.Model):
     organization: Mapped[Organization] = relationship()
 
     __audit_noun__ = "证明申请"
-    __audit_fields__ = {"volunteer_id": "志愿者", "organization_id": "出具单位", "note": "说明", "status": "状态"}
+    __audit_fields__ = {"volunteer_id": "志愿者", "organization_id": "出具单位", "note": "说明", "status": "状态",
+                        "created_at": "申请时间", "done_at": "办理时间", "done_by_id": "办理人"}
 
     @property
     def audit_label(self) -> str:

@@ -208,3 +208,14 @@ def test_the_tile_counts_self_registrations_within_scope(world):
     f2 = sj.figures(world["district_staff_2"])
     assert (f2.self_registered, f2.pending) == (0, 1)
     assert sj.figures(world["city_admin"]).pending == 2
+
+
+def test_the_operation_log_keeps_no_phone_or_id_number_of_an_applicant(world):
+    from core.audit import AuditEntry
+
+    number = factories.id_number()
+    sj.submit(_data(world["org_a"], number))
+    db.session.commit()
+    logged = " ".join(str(e.changes) + e.summary + e.entity_label for e in db.session.scalars(select(AuditEntry)))
+    assert "join_application" in {e.entity for e in db.session.scalars(select(AuditEntry))}
+    assert number not in logged and "13912345678" not in logged and PASSWORD not in logged
