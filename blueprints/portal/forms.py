@@ -69,8 +69,8 @@ class CodesForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请填写手机号"), Phone()],
-                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    phone = StringField("新手机号", validators=[Phone(optional=True)], description="留空表示不修改。",
+                        render_kw={"autocomplete": "off", "inputmode": "tel"})
     skills = MultiCheckboxField("服务技能", choices=[(s, s) for s in SKILLS])
     availability = MultiCheckboxField("服务时间", choices=[(a, a) for a in AVAILABILITY])
 

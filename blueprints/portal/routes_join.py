@@ -151,10 +151,12 @@ def applications():
     if status not in [s.value for s in JoinStatus] + ["all"]:
         status = "pending"
     page = paginate(sj.applications(current_user, status), request.args.get("page"))
+    tabs = [(url_for("portal.applications", status=s.value), s.label, status == s.value) for s in JoinStatus]
+    tabs.append((url_for("portal.applications", status="all"), "全部", status == "all"))
     return render_htmx("portal/applications.html", "portal/_applications.html", page=page, status=status,
-                       statuses=list(JoinStatus), action_form=EmptyForm(), refuse_form=RefuseForm(),
-                       may_decide=sj.may_decide(current_user),
-                       page_context=lambda: {"cert_requests": services_me.open_cert_requests(current_user)})
+                       action_form=EmptyForm(), refuse_form=RefuseForm(), may_decide=sj.may_decide(current_user),
+                       page_context=lambda: {"cert_requests": services_me.open_cert_requests(current_user),
+                                             "status_tabs": tabs})
 
 
 def _decided(application: JoinApplication, message: str, status: int = 200, refuse_form=None):
@@ -230,7 +232,7 @@ def codes():
     org = next((o for o in orgs if o.id == org_id), None)
     if org_id and org is None:
         abort(404)
-    form = CodesForm(meta={"csrf": True})
+    form = CodesForm()
     form.organization_id.choices = [(o.id, o.name) for o in orgs]
     members = sj.members_without_account(current_user, org) if org else []
     if org:

@@ -20,6 +20,7 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.pdf import pdf_response
 from core.roles import Role
+from core.validators import mask_phone
 
 volunteer_only = roles_required(Role.VOLUNTEER)
 
@@ -111,12 +112,13 @@ def certificate_pdf(cid: int):
 @volunteer_only
 def profile():
     v = _me()
-    form = ProfileForm(data={"phone": v.phone, "skills": v.skills if isinstance(v.skills, list) else [],
-                             "availability": [a for a in v.availability.split("、") if a]}
+    form = ProfileForm(data={"skills": v.skills, "availability": [a for a in v.availability.split("、") if a]}
                        if request.method == "GET" else None)
+    # The current phone only masked, as on the staff edit form: the field takes a new one.
+    form.phone.render_kw = dict(form.phone.render_kw or {}, placeholder=mask_phone(v.phone))
     if form.validate_on_submit():
         try:
-            services_me.update_contact(current_user, v, form.phone.data, form.skills.data or [],
+            services_me.update_contact(current_user, v, form.phone.data or v.phone, form.skills.data or [],
                                        form.availability.data or [])
         except vs.VolunteerError as e:
             db.session.rollback()

@@ -149,3 +149,23 @@ def test_a_logged_in_volunteer_is_sent_home_from_the_public_pages(as_role):
     for url in ("/join", "/join/done", "/join/status", "/activate"):
         resp = c.get(url)
         assert resp.status_code == 302 and resp.headers["Location"].endswith("/my/"), url
+
+
+@pytest.mark.parametrize("role", ["city_admin", "district_staff", "leader", "reviewer", "volunteer"])
+def test_only_organization_leaders_print_activation_codes(world, as_role, role):
+    v = factories.volunteer(world["org_a"], "赵敏")
+    db.session.commit()
+    c = as_role(role)
+    assert c.get("/join/codes").status_code == 403
+    assert c.post("/join/codes", data={"organization_id": world["org_a"].id, "volunteer_ids": [v.id]}).status_code == 403
+    assert db.session.scalar(select(db.func.count(ActivationCode.id))) == 0
+
+
+def test_the_status_tabs_and_htmx_partial(world, as_role):
+    _pending(world)
+    c = as_role("org_leader")
+    page = c.get("/join/applications?status=refused")
+    assert page.status_code == 200 and "没有符合条件的申请" in page.get_data(as_text=True)
+    part = c.htmx_get("/join/applications")
+    assert part.status_code == 200 and "<html" not in part.get_data(as_text=True)
+    assert "HX-Request" in part.headers.get("Vary", "")

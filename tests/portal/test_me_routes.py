@@ -90,7 +90,8 @@ def test_certificates_download_only_own_and_a_new_one_is_requested(own, as_role)
 
 def test_profile_updates_phone_skills_and_availability(own, as_role):
     c = as_role("volunteer")
-    assert c.get("/my/profile").status_code == 200
+    page = c.get("/my/profile").get_data(as_text=True)
+    assert own["person"].phone not in page and "138****8000" in page  # the own phone only masked
     resp = c.post("/my/profile", data={"phone": "12", "skills": ["助学"]})
     assert resp.status_code == 422 and "field-error" in resp.get_data(as_text=True)
     resp = c.post("/my/profile", data={"phone": "13711112222", "skills": ["助学", "科普"], "availability": ["周末"]})
@@ -98,6 +99,9 @@ def test_profile_updates_phone_skills_and_availability(own, as_role):
     p = own["person"]
     db.session.refresh(p)
     assert p.phone == "13711112222" and p.skills == ["助学", "科普"] and p.availability == "周末"
+    assert c.post("/my/profile", data={"phone": "", "skills": ["助学"]}).status_code == 303  # empty: kept
+    db.session.refresh(p)
+    assert p.phone == "13711112222" and p.skills == ["助学"] and p.availability == ""
 
 
 def test_the_data_copy_is_a_post_of_own_data(own, as_role):
