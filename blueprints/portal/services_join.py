@@ -170,11 +170,21 @@ def may_decide(user) -> bool:
     return user.role in (Role.ORG_LEADER, Role.DISTRICT_STAFF, Role.CITY_ADMIN) and bool(user.can_write)
 
 
+def _claim(application: JoinApplication, status: JoinStatus) -> None:
+    """Take the application out of the queue, once: two leaders deciding at the same moment cannot both
+    act (the UPDATE only matches while it is pending, whatever this session last read)."""
+    taken = db.session.execute(
+        update(JoinApplication).where(JoinApplication.id == application.id, JoinApplication.status == JoinStatus.PENDING)
+        .values(status=status).execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        raise JoinError("该申请已处理")
+    application.status = status  # the ORM's change, for the operation log
+
+
 def approve(user, application: JoinApplication) -> Volunteer:
     """审核后登记在册: the person is registered (a new volunteer number) or, already in the registry,
     joins the organization; the account opens with the password chosen at registration."""
-    if application.status != JoinStatus.PENDING:
-        raise JoinError("该申请已处理")
+    _claim(application, JoinStatus.APPROVED)
     org = application.organization
     existing = db.session.get(Volunteer, application.volunteer_id) if application.volunteer_id else None
     if existing is None or not any(m.organization_id == org.id for m in existing.memberships):
@@ -193,19 +203,16 @@ def approve(user, application: JoinApplication) -> Volunteer:
     application.volunteer_id = volunteer.id
     if not has_account(volunteer.id):
         create_account(volunteer, application.password_hash)
-    application.status = JoinStatus.APPROVED
     application.decided_at, application.decided_by_id = utcnow(), user.id
     db.session.flush()
     return volunteer
 
 
 def refuse(user, application: JoinApplication, reason: str) -> None:
-    if application.status != JoinStatus.PENDING:
-        raise JoinError("该申请已处理")
     reason = (reason or "").strip()
     if not reason:
         raise JoinError("请填写不通过的原因（将告知申请人）", "reason")
-    application.status = JoinStatus.REFUSED
+    _claim(application, JoinStatus.REFUSED)
     application.refuse_reason = reason[:500]
     application.decided_at, application.decided_by_id = utcnow(), user.id
     db.session.flush()
@@ -293,7 +300,7 @@ def activate(code: str, id_text: str, password: str) -> User:
     if row is None:
         raise JoinError(CODE_REFUSED, "code")
     v = db.session.get(Volunteer, row.volunteer_id)
-    if not _id_matches(v, id_text):
+    if v.status == VolunteerStatus.DISMISSED or not _id_matches(v, id_text):
         raise JoinError(CODE_REFUSED, "code")
     if row.used_at is not None:
         raise JoinError(CODE_SPENT, "code")

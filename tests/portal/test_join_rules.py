@@ -219,3 +219,27 @@ def test_the_operation_log_keeps_no_phone_or_id_number_of_an_applicant(world):
     logged = " ".join(str(e.changes) + e.summary + e.entity_label for e in db.session.scalars(select(AuditEntry)))
     assert "join_application" in {e.entity for e in db.session.scalars(select(AuditEntry))}
     assert number not in logged and "13912345678" not in logged and PASSWORD not in logged
+
+
+def test_two_leaders_deciding_at_once_cannot_both_act(world):
+    from sqlalchemy import update
+
+    application = sj.submit(_data(world["org_a"]))
+    db.session.flush()
+    # Another leader refused it in the meantime; this session still holds it as pending.
+    db.session.execute(update(JoinApplication).where(JoinApplication.id == application.id)
+                       .values(status=JoinStatus.REFUSED).execution_options(synchronize_session=False))
+    assert application.status == JoinStatus.PENDING
+    with pytest.raises(sj.JoinError, match="已处理"):
+        sj.approve(world["org_leader"], application)
+    assert db.session.scalar(select(db.func.count(Volunteer.id))) == 0
+
+
+def test_a_dismissed_member_cannot_activate(world):
+    from blueprints.volunteers import services as vs
+
+    v, number = _member(world)
+    [issued] = sj.issue_codes(world["org_leader"], world["org_a"], [v.id])
+    vs.dismiss(world["org_leader"], v, "violation", local_today(), "违反组织章程")
+    with pytest.raises(sj.JoinError, match="不正确"):
+        sj.activate(issued.code, number, PASSWORD)
