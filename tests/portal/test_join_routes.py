@@ -74,8 +74,11 @@ def test_the_organization_approves_with_htmx_and_the_volunteer_logs_in(world, as
     assert "林小雨" in client.get("/my/").get_data(as_text=True)
 
 
-def test_a_refusal_without_reason_is_refused_and_with_one_is_kept(world, as_role):
-    a = _pending(world)
+def test_a_refusal_without_reason_is_refused_and_with_one_is_kept(world, as_role, client):
+    number = factories.id_number()
+    a = sj.submit(sj.JoinData(name="林小雨", id_number=number, phone="13912345678",
+                              organization_id=world["org_a"].id, password=PASSWORD))
+    db.session.commit()
     c = as_role("org_leader")
     resp = c.post(f"/join/applications/{a.id}/refuse", data={"reason": ""}, headers={"HX-Request": "true"})
     assert resp.status_code == 422 and "原因" in resp.get_data(as_text=True)
@@ -85,6 +88,10 @@ def test_a_refusal_without_reason_is_refused_and_with_one_is_kept(world, as_role
     assert resp.status_code == 303
     db.session.refresh(a)
     assert a.status == JoinStatus.REFUSED and a.refuse_reason == "名额已满"
+    body = client.post("/join/status", data={"id_number": number, "password": PASSWORD}).get_data(as_text=True)
+    assert "未通过" in body and "名额已满" in body
+    resp = client.post("/join/status", data={"id_number": number, "password": "Wrong-pass-9"})
+    assert resp.status_code == 422 and "名额已满" not in resp.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ["org_leader_2", "district_staff_2"])
@@ -169,3 +176,8 @@ def test_the_status_tabs_and_htmx_partial(world, as_role):
     part = c.htmx_get("/join/applications")
     assert part.status_code == 200 and "<html" not in part.get_data(as_text=True)
     assert "HX-Request" in part.headers.get("Vary", "")
+
+
+def test_the_login_page_leads_volunteers_to_registration_and_activation(client):
+    body = client.get("/login").get_data(as_text=True)
+    assert 'href="/join"' in body and 'href="/activate"' in body and 'href="/join/status"' in body
