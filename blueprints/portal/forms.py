@@ -2,7 +2,7 @@
 registration form's fields) and the accounts' password rule: one rule, one home."""
 from __future__ import annotations
 
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from blueprints.accounts.forms import password_policy

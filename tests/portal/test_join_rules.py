@@ -1,7 +1,7 @@
 """Self-registration and activation codes (issue 17): the rules, without requests."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from blueprints.accounts.models import Role, User, VolunteerAccount
 from blueprints.accounts.services import authenticate
 from blueprints.portal import services_join as sj
 from blueprints.portal.models import ActivationCode, JoinApplication, JoinStatus
-from blueprints.volunteers.models import Membership, Volunteer
+from blueprints.volunteers.models import Volunteer
 from core.extensions import db
 from core.timeutil import local_today, utcnow
 from tests import factories

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from blueprints.portal.models import CertificateRequest
 from blueprints.volunteers import certificates, ledger
 from blueprints.volunteers import services as vs
-from blueprints.volunteers.models import CorrectionRequest, RequestStatus, ServiceRecord
+from blueprints.volunteers.models import CorrectionRequest, RequestStatus
 from core.extensions import db
 from tests import factories
 
