@@ -75,6 +75,13 @@ def test_a_resident_registers_the_organization_approves_and_the_volunteer_sees_m
         phone.locator(".portal-tabs a", has_text=tab).click()
         phone.wait_for_load_state()
         _no_sideways_scroll(phone)
+    phone.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones of the issue
+    for url in ("/my/", "/my/records", "/my/requests", "/my/certificates", "/my/profile"):
+        phone.goto(url)
+        _no_sideways_scroll(phone)
+        small = phone.evaluate("""() => [...document.querySelectorAll('main button, main [role=button], .portal-tabs a')]
+            .filter(e => e.offsetParent && e.getBoundingClientRect().height < 44).map(e => e.textContent.trim())""")
+        assert not small, f"touch targets under 44 px on {url}: {small}"
 
 
 def test_an_existing_member_activates_the_account_with_the_printed_code(phone, page, world):
