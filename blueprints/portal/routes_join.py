@@ -55,7 +55,7 @@ def join():
     if (away := _signed_in_elsewhere()) is not None:
         return away
     form = JoinForm()
-    form.organization_id.choices = [(o.id, o.name) for o in sj.joinable_orgs()]
+    form.organization_id.choices = sj.org_choices()
     form.region_id.choices = [(0, "—")] + [(r.id, r.name) for r in sj.residence_regions()]
     if request.method == "POST":
         if _throttled("join"):

@@ -75,6 +75,20 @@ def joinable_orgs() -> list[Organization]:
                                    .order_by(Organization.name_pinyin)))
 
 
+def org_choices() -> list[tuple[int, str]]:
+    """(id, label) of the joinable organizations; one that runs a 志愿服务站 names it, so a resident who
+    knows the station in their community finds the team that staffs it."""
+    from blueprints.stations.models import Station
+
+    stations: dict[int, list[str]] = {}
+    for org_id, name in db.session.execute(select(Station.organization_id, Station.name)
+                                           .where(Station.organization_id.is_not(None), Station.active.is_(True))
+                                           .order_by(Station.name)):
+        stations.setdefault(org_id, []).append(name)
+    return [(o.id, f"{o.name}（{'、'.join(stations[o.id][:2])}）" if o.id in stations else o.name)
+            for o in joinable_orgs()]
+
+
 def residence_regions() -> list[Region]:
     return list(db.session.scalars(select(Region).where(
         Region.level.in_([RegionLevel.DISTRICT, RegionLevel.TOWN, RegionLevel.COMMUNITY]), Region.active)

@@ -243,3 +243,11 @@ def test_a_dismissed_member_cannot_activate(world):
     vs.dismiss(world["org_leader"], v, "violation", local_today(), "违反组织章程")
     with pytest.raises(sj.JoinError, match="不正确"):
         sj.activate(issued.code, number, PASSWORD)
+
+
+def test_the_organization_choice_names_the_station_it_runs(world):
+    factories.station(world["community_a"], "幸福社区志愿服务站", organization=world["org_a"])
+    factories.station(world["community_a"], "旧站", organization=world["org_a"], active=False)
+    labels = dict(sj.org_choices())
+    assert labels[world["org_a"].id] == "赤坎区幸福社区志愿服务队（幸福社区志愿服务站）"
+    assert labels[world["org_b"].id] == "霞山区幸福社区志愿服务队"
