@@ -18,7 +18,8 @@ def password_policy(form, field):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64, message="用户名过长")])
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64, message="用户名过长")],
+                           description="志愿者可用志愿者编号或手机号登录。")
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128, message="密码过长")])
 
 

@@ -102,6 +102,25 @@ def _prune(now: datetime) -> None:
     db.session.execute(delete(LoginLock).where(LoginLock.id.in_(stale)))
 
 
+def find_login_user(name: str) -> User | None:
+    """The account a typed login name means: a user name, or (issue 17) a volunteer's number or phone
+    for a volunteer's account. A phone shared by several accounts names none of them. Whatever the
+    name, authenticate() then checks exactly one hash and answers the same on failure."""
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is not None or not name.isdigit() or len(name) > 20:
+        return user
+    from blueprints.accounts.models import VolunteerAccount
+    from blueprints.volunteers.models import Volunteer
+
+    stmt = (select(User).join(VolunteerAccount, VolunteerAccount.user_id == User.id)
+            .join(Volunteer, Volunteer.id == VolunteerAccount.volunteer_id).where(User.role == Role.VOLUNTEER))
+    user = db.session.scalar(stmt.where(Volunteer.number == name))
+    if user is not None:
+        return user
+    by_phone = list(db.session.scalars(stmt.where(Volunteer.phone == name).limit(2)))
+    return by_phone[0] if len(by_phone) == 1 else None
+
+
 def authenticate(username: str, password: str, ip: str) -> LoginResult:
     """Check a login. Every attempt that passes the throttles checks exactly one password hash
     (a dummy one for unknown names) and gets the same answer whenever it fails.
@@ -115,7 +134,7 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
     dummy = _dummy_hash()
     if login_throttled(ip, now):
         return LoginResult(None, LOGIN_THROTTLED, 429)
-    user = db.session.scalar(select(User).where(User.username == name))
+    user = find_login_user(name)
     locked_until = db.session.scalar(select(LoginLock.locked_until).where(LoginLock.name_key == key, LoginLock.ip == ip))
     locked = locked_until is not None and locked_until > now
     ok = check_password_hash(user.password_hash if user is not None else dummy, password)

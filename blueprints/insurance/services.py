@@ -402,6 +402,21 @@ def is_covered(volunteer_id: int, day: date) -> bool:
     return volunteer_id in covered_ids(day, [volunteer_id])
 
 
+def policies_covering(volunteer_id: int, day: date) -> list[InsurancePolicy]:
+    """The policies that cover one volunteer on `day` (named on it, or within an organization's head
+    count): what a volunteer sees of their own insurance (issue 17) without a scope on policies."""
+    named = list(db.session.scalars(
+        select(InsurancePolicy).join(InsuredPerson, InsuredPerson.policy_id == InsurancePolicy.id)
+        .where(InsuredPerson.volunteer_id == volunteer_id, valid_on(day)).order_by(InsurancePolicy.end_date)))
+    if named:
+        return named
+    org_ids = list(db.session.scalars(select(Membership.organization_id).where(Membership.volunteer_id == volunteer_id)))
+    return [p for org_id in org_ids if volunteer_id in headcount_covered(org_id, day)
+            for p in db.session.scalars(select(InsurancePolicy).where(
+                InsurancePolicy.organization_id == org_id, InsurancePolicy.mode == CoverageMode.HEADCOUNT,
+                valid_on(day)).order_by(InsurancePolicy.end_date))]
+
+
 # ---- risky activities ----------------------------------------------------------------------------------------
 
 def uncovered_participants(activity: Activity) -> list[Volunteer]:

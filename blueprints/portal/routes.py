@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from blueprints.portal import services
+from blueprints.portal import services, services_me
 from blueprints.portal.nav import portal_context, register_tab
 from core import auth
 from core.auth import roles_required
@@ -21,8 +21,13 @@ def home():
     v = services.own_volunteer(current_user)
     return render_template("portal/home.html", v=v, s=services.summary(current_user, v),
                        memberships=services.memberships(current_user, v),
-                       records=services.recent_records(current_user, v))
+                       records=services.recent_records(current_user, v),
+                       insurance=services_me.insurance_today(v))
 
 
 auth.allow_volunteer("portal.home", home="portal.home")
 register_tab("我的", "portal.home", order=900)
+
+
+# The other pages of the portal register on this blueprint (imported last: they import `bp`).
+from blueprints.portal import routes_join, routes_me  # noqa: E402,F401
