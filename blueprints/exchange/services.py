@@ -336,8 +336,10 @@ def check_import(user, rows: list[ImportRow], m: Mapping | None = None) -> list[
     seen: dict[int, int] = {}
     for row in rows:
         raw, ext = row.values.get(id_col, ""), (row.values.get(ext_col, "") or "").strip()
-        row.values = {"id_masked": mask_id_number(raw) if raw else "", "external_id": ext[:64], "name": "",
+        row.values = {"id_masked": (mask_id_number(raw) if len(raw) <= 18 else "*" * 18 + "…") if raw else "", "external_id": ext, "name": "",
                       "volunteer_id": None}
+        if len(ext) > 64:
+            row.errors.append("对方系统编号过长（最多 64 位）")
         try:
             number = parse_id_number(raw).number
         except ValidationError as e:
@@ -347,8 +349,7 @@ def check_import(user, rows: list[ImportRow], m: Mapping | None = None) -> list[
         if v is None or not scope.in_scope(user, v):
             row.errors.append("未找到该证件号码的志愿者（本平台或您的管理范围内没有登记），未导入")
             continue
-        if len(ext) > 64:
-            row.errors.append("对方系统编号过长（最多 64 位）")
+        if row.errors:
             continue
         if v.id in seen:
             row.errors.append(f"与第 {seen[v.id]} 行是同一人")
