@@ -41,6 +41,13 @@ class RewardKind(enum.StrEnum):
 
 class ProviderMixin:
     @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        if self.organization_id:
+            org = self.organization
+            return (org.region_id if org is not None else None), self.organization_id
+        return self.region_id, None
+
+    @property
     def provider(self):
         return self.organization if self.organization_id else self.region
 
@@ -52,6 +59,12 @@ class ProviderMixin:
 
 class RewardItem(ProviderMixin, db.Model):
     __tablename__ = "reward_item"
+    __audit__ = True
+    __audit_noun__ = "回馈项目"
+    __audit_fields__ = {
+        "title": "名称", "kind": "类型", "description": "内容说明", "organization_id": "提供组织", "region_id": "提供区域",
+        "cost": "所需积分", "min_star": "星级条件", "core_only": "仅限骨干", "active": "开放兑换", "created_by_id": "发布人",
+    }
     __table_args__ = (
         CheckConstraint(_ONE_PROVIDER, name="one_provider"),
         CheckConstraint("cost >= 0", name="cost_nonneg"),
@@ -75,6 +88,10 @@ class RewardItem(ProviderMixin, db.Model):
     organization: Mapped["Organization | None"] = relationship(foreign_keys=[organization_id])
     region: Mapped["Region | None"] = relationship(foreign_keys=[region_id])
 
+    @property
+    def audit_label(self) -> str:
+        return f"{self.provider_name}：{self.title}"
+
 
 class Redemption(ProviderMixin, db.Model):
     """One line of the ledger: `points` is what a redemption spent (0 for an item granted by star or
@@ -82,6 +99,13 @@ class Redemption(ProviderMixin, db.Model):
     reversal per entry)."""
 
     __tablename__ = "reward_redemption"
+    __audit__ = True
+    __audit_noun__ = "回馈兑换"
+    __audit_fields__ = {
+        "volunteer_id": "志愿者", "item_id": "回馈项目", "organization_id": "提供组织", "region_id": "提供区域",
+        "points": "积分", "redeemed_on": "兑换日期", "note": "备注", "reverses_id": "冲销的记录", "reason": "冲销原因",
+        "created_by_id": "登记人",
+    }
     __table_args__ = (
         CheckConstraint(_ONE_PROVIDER, name="one_provider"),
         CheckConstraint("(reverses_id IS NULL AND points >= 0) OR (reverses_id IS NOT NULL AND points <= 0)",
@@ -115,6 +139,12 @@ class Redemption(ProviderMixin, db.Model):
     @property
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
+
+    @property
+    def audit_label(self) -> str:
+        who = self.volunteer.name if self.volunteer is not None else "志愿者"
+        what = self.item.title if self.item is not None else "回馈项目"
+        return f"{who} {'冲销' if self.is_reversal else '兑换'} {what}"
 
 
 def _items_for_volunteer(user):

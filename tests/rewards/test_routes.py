@@ -116,6 +116,11 @@ def test_staff_record_a_redemption_and_the_balance_falls(data, as_role):
                   data={"volunteer": v.number, "redeemed_on": local_today().isoformat(), "note": "现场兑换"})
     assert resp.status_code == 303
     assert services.balance(v).available == Decimal("10.0")
+    from core.audit import AuditEntry
+
+    logged = db.session.scalar(db.select(AuditEntry).where(AuditEntry.entity == "reward_redemption",
+                                                            AuditEntry.username == "org_leader"))
+    assert logged is not None and "王小明 兑换 免费理发" in logged.entity_label  # the operation log
     # Not enough points: the message next to the field, nothing saved.
     c.post(f"/rewards/items/{data['item'].id}/redeem",
            data={"volunteer": v.number, "redeemed_on": local_today().isoformat()})
