@@ -47,7 +47,8 @@ def _export(client, dataset="records", include_sent=False):
 
 
 def test_records_export_follows_the_default_mapping_and_is_scoped(data, as_role):
-    """Verified records of the period only, within the district, with the national template's columns."""
+    """001（五）: "社区应把志愿者的服务记录统一录入'i志愿'系统，实现互联互通" — verified records of the period
+    only, within the district, with the national template's columns."""
     rows = _export(as_role("district_staff"))
     assert rows[0] == ["姓名", "证件类型", "证件号码", "服务日期", "服务时长（小时）", "服务内容", "活动名称", "活动组织单位"]
     assert [r[0] for r in rows[1:]] == ["李娜", "李娜"]  # not the pending record, not district B's
