@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.accounts.models import User
 from blueprints.exchange import services
 from blueprints.exchange.models import Dataset, ExchangeBatch
+from blueprints.volunteers.models import RecordStatus, ServiceRecord
+from core import scope
 from core.extensions import db
 from core.settings import get_value, set_value
 from core.timeutil import local_today
@@ -23,6 +25,12 @@ def seed(ctx: dict) -> None:
         select(User).where(User.username == "district_staff"))
     if staff is None:
         return
-    day = local_today() - timedelta(days=14)
+    # The latest day, a week or more ago, with verified records in the district: one day's export.
+    day = db.session.scalar(scope.scoped(
+        select(func.max(ServiceRecord.service_date)).where(ServiceRecord.status == RecordStatus.VERIFIED,
+                                                          ServiceRecord.service_date <= local_today() - timedelta(days=7)),
+        ServiceRecord, staff))
+    if day is None:
+        return
     services.run_export(staff, services.ExportRequest(Dataset.RECORDS, day, day, False), limit=2000)
     db.session.flush()

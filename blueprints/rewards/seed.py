@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import User, VolunteerAccount
 from blueprints.funding.services import holder_from_org, holder_from_region
-from blueprints.regions.models import RegionLevel
+from blueprints.regions.models import Region, RegionLevel
 from blueprints.rewards import services
 from blueprints.rewards.models import RewardItem
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
@@ -25,7 +25,12 @@ def seed(ctx: dict) -> None:
     staff = ctx.get("users", {}).get("org_leader") or db.session.scalar(select(User).where(User.username == "org_leader"))
     if admin is None or staff is None:
         return
+    # The community of the organization (or the first one under its street): 001 "社区提供的爱心回馈".
     community = org.region if org.region and org.region.level == RegionLevel.COMMUNITY else None
+    if community is None and org.region is not None:
+        community = db.session.scalar(select(Region).where(Region.level == RegionLevel.COMMUNITY,
+                                                           Region.path.startswith(org.region.path, autoescape=True))
+                                      .order_by(Region.path).limit(1))
     district = org.region.district if org.region is not None else None
 
     def item(provider, title, kind, cost, description, min_star=0, core_only=False):
