@@ -47,7 +47,7 @@ def data(me):
 
 
 def test_pages_answer_each_role(data, as_role):
-    item, r, v = data["item"], data["r"], data["v"]
+    item, v = data["item"], data["v"]
     expected = {  # role: (index, item A, redemptions, volunteer page, new item form, settings)
         "city_admin": (200, 200, 200, 200, 200, 200),
         "district_staff": (200, 200, 200, 200, 200, 403),
