@@ -10,6 +10,7 @@ from types import ModuleType
 FEATURES = [
     "home", "regions", "orgs", "stations", "accounts", "volunteers", "activities", "themes", "reports",
     "insurance", "funding", "awards", "assessment", "audit", "search", "jobs", "portal",
+    "rewards", "exchange",
 ]
 
 

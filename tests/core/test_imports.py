@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import pytest
 
+from blueprints.exchange.services import import_columns as _exchange_columns
+from blueprints.exchange.services import default_mapping as _exchange_mapping
 from blueprints.insurance.services import IMPORT_COLUMNS as INSURANCE_COLUMNS
 from blueprints.orgs.importing import IMPORT_COLUMNS as ORG_COLUMNS
 from blueprints.regions.services import IMPORT_COLUMNS as REGION_COLUMNS
@@ -29,6 +31,7 @@ from tests import factories
 from tests.themes.builders import theme_plan
 
 LONG = "长" * 5000
+EXCHANGE_COLUMNS = _exchange_columns(_exchange_mapping())  # the read-back of the platform of record
 
 
 def _importers(world) -> dict:
@@ -42,11 +45,12 @@ def _importers(world) -> dict:
         "themes.import_upload": (f"/themes/{plan.id}/import", {}, THEME_COLUMNS),
         "volunteers.import_upload": ("/volunteers/import", {"organization_id": world["org_a"].id}, VOLUNTEER_COLUMNS),
         "insurance.import_insured": (f"/insurance/{policy.id}/import", {}, INSURANCE_COLUMNS),
+        "exchange.import_upload": ("/exchange/import", {}, EXCHANGE_COLUMNS),
     }
 
 
 ENDPOINTS = ["orgs.import_upload", "regions.import_upload", "themes.import_upload", "volunteers.import_upload",
-             "insurance.import_insured"]
+             "insurance.import_insured", "exchange.import_upload"]
 
 
 @pytest.fixture(params=ENDPOINTS)
