@@ -1,7 +1,7 @@
 """嘉许回馈 (reward items, the redemption ledger) and the platform-of-record exchange (batches, sent marks)
 
 Revision ID: 0027_rewards_exchange
-Revises: 0019_volunteer_accounts
+Revises: 0022_self_service
 Create Date: 2026-12-07 03:58:21.483452
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027_rewards_exchange'
-down_revision = '0019_volunteer_accounts'
+down_revision = '0022_self_service'
 branch_labels = None
 depends_on = None
 
