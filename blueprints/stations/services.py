@@ -15,6 +15,7 @@ from blueprints.accounts.models import Role, User
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region, RegionLevel
 from core import scope, settings, uploads
+from core.sources import cite
 from core.extensions import db
 from core.timeutil import local_today
 from core.validators import ValidationError, validate_phone
@@ -41,33 +42,57 @@ class StationError(ValueError):
 @dataclass
 class Targets:
     city_min: int = 30  # 000: 全市建立志愿服务站 30 个以上
-    public_min: int = 5  # 000: 每个区各选 5 至 8 个点
+    public_min: int = 5  # 000: 每个区各选 5 至 8 个点 (区 only)
     public_max: int = 8
+    county_min: int = 5  # 002: 各县市…标准化社区服务工作站，至少要达到 5 个 (县 and 县级市)
     coverage_percent: int = 100  # 001: 所有社区都要完成一个志愿服务站点建设
     wuyou_percent: int = 100  # 001: 以“五有”为标准
     amber_percent: int = 80  # below target but at least this share of it: amber, else red
+    monthly_activities: int = 2  # 001 附件2: 每月组织 2-3 次社区志愿服务活动
 
 
 TARGET_KEYS = {
     "city_min": "stations.city_min", "public_min": "stations.public_min", "public_max": "stations.public_max",
-    "coverage_percent": "stations.coverage_percent", "wuyou_percent": "stations.wuyou_percent",
-    "amber_percent": "stations.amber_percent",
+    "county_min": "stations.county_min", "coverage_percent": "stations.coverage_percent",
+    "wuyou_percent": "stations.wuyou_percent", "amber_percent": "stations.amber_percent",
+    "monthly_activities": "stations.monthly_activities",
 }
+_GROUP = "志愿服务站"
+_P = settings.Policy
+for _p in (
+    _P("stations.city_min", "全市志愿服务站（个，不少于）", 30, "个", 0, 10000, cite("000"),
+       "全市建立志愿服务站 30个以上", _GROUP, 10),
+    _P("stations.public_min", "每个区公共场所站点下限", 5, "个", 0, 1000, cite("000"),
+       "依托公园、商贸广场、社区活动中心、行业服务窗口等设立志愿服务站。每个区各选5至8个点设立志愿服务站。", _GROUP, 20,
+       hint="适用于区；县、县级市适用下一项。"),
+    _P("stations.public_max", "每个区公共场所站点上限", 8, "个", 0, 1000, cite("000"),
+       "每个区各选5至8个点设立志愿服务站。", _GROUP, 30),
+    _P("stations.county_min", "每个县、县级市标准化站点（个，不少于）", 5, "个", 0, 1000, cite("002"),
+       "各县市也要在建成区大力建设标准化社区服务工作站，至少要达到5个。", _GROUP, 40,
+       hint="标准化站点：最近一次评估“五有”全部达标的社区志愿服务站。"),
+    _P("stations.coverage_percent", "社区站点覆盖率目标", 100, "%", 0, 100, cite("001"),
+       "今年11月底前，我市所有社区都要完成一个志愿服务站点建设的任务。", _GROUP, 50),
+    _P("stations.wuyou_percent", "“五有”达标率目标", 100, "%", 0, 100, cite("001"),
+       "各社区志愿服务站点建设要坚持以“五有”为标准", _GROUP, 60),
+    _P("stations.amber_percent", "黄色提示线（达到目标的百分之几以上显示黄色）", 80, "%", 0, 100,
+       "系统默认值（政策文件未规定）", "", _GROUP, 70),
+    _P("stations.monthly_activities", "每个站点每月活动（次，不少于）", 2, "次", 1, 100, cite("001", "附件2"),
+       "每月组织2-3次社区志愿服务活动", _GROUP, 80,
+       hint="覆盖情况页标出上一个完整月份活动少于此数的站点。"),
+):
+    settings.register_policy(_p)
+
+
+@settings.register_policy_check
+def _public_range(values: dict) -> dict[str, str]:
+    low, high = values.get("stations.public_min"), values.get("stations.public_max")
+    if low is not None and high is not None and low > high:
+        return {"stations.public_min": "公共场所站点目标的下限不能大于上限"}
+    return {}
 
 
 def targets() -> Targets:
-    t = Targets()
-    return Targets(**{name: settings.get_int(key, getattr(t, name)) for name, key in TARGET_KEYS.items()})
-
-
-def save_targets(user: User, values: dict) -> Targets:
-    if user.role != Role.CITY_ADMIN:
-        raise StationError("只有市文明办管理员可以调整目标")
-    if values["public_min"] > values["public_max"]:
-        raise StationError("公共场所站点目标的下限不能大于上限", "public_min")
-    for name, key in TARGET_KEYS.items():
-        settings.set_value(key, int(values[name]), user)
-    return targets()
+    return Targets(**{name: int(settings.policy(key)) for name, key in TARGET_KEYS.items()})
 
 
 # ---- who may do what -------------------------------------------------------------------------------
