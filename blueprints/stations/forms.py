@@ -34,6 +34,8 @@ class StationForm(FlaskForm):
     contact_name = StringField("联系人", validators=[Optional(), Length(max=64, message="最多 64 个字")])
     contact_phone = StringField("联系电话", validators=[Optional(), Length(max=32, message="联系电话过长")])
     active = BooleanField("站点运行中", default=True)
+    closed_on = DateField("停用日期", validators=[Optional()], allowed=LIFETIME_DATES,
+                          description="停用的站点填写；不填则按保存当天。年度指标只计当年年底仍在运行的站点。")
 
     def station_data(self, fields: set[str]) -> dict:
         return {name: self[name].data for name in fields if name in self}
