@@ -118,3 +118,17 @@ def test_county_target_is_its_own_number(app, world):
     """002: "各县市也要在建成区大力建设标准化社区服务工作站，至少要达到5个。" """
     settings.save_policies({"stations.county_min": 6}, world["city_admin"])
     assert stations.targets().county_min == 6 and stations.targets().public_min == 5
+
+
+def test_pages_show_the_numbers_in_force_not_the_defaults(as_role, world):
+    """A changed number reaches every page that states it (templates read policy(), never a typed number)."""
+    from tests import factories
+
+    settings.save_policies({"volunteers.late_working_days": 12, "volunteers.core_hours": 50,
+                            "volunteers.official_hours": 45}, world["city_admin"])
+    v = factories.volunteer(world["org_a"], political_status="party_member")
+    db.session.commit()
+    c = as_role("org_leader")
+    assert "服务后超过 12 个工作日录入" in c.get("/volunteers/records/").get_data(as_text=True)
+    html = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "年度 ≥ 50 小时" in html and "未达到 45 小时" in html
