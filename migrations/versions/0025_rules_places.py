@@ -20,8 +20,13 @@ branch_labels = None
 depends_on = None
 
 
+def _rebuild() -> dict:
+    """SQLite rebuilds a table for a CHECK or a foreign key: keep its AUTOINCREMENT (ids never reused)."""
+    return {"table_kwargs": {"sqlite_autoincrement": True}} if op.get_bind().dialect.name == "sqlite" else {}
+
+
 def upgrade():
-    with op.batch_alter_table('region') as batch_op:
+    with op.batch_alter_table('region', **_rebuild()) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=True))
         batch_op.create_check_constraint(op.f('ck_region_kind_enum'),
                                          sa.text("kind IN ('urban', 'county', 'county_city')"))
@@ -32,7 +37,7 @@ def upgrade():
     # SQLite keeps dates as 'YYYY-MM-DD' text (its CAST AS DATE would give a number).
     day = "date(updated_at)" if op.get_bind().dialect.name == "sqlite" else "CAST(updated_at AS DATE)"
     op.execute(f"UPDATE station SET closed_on = {day} WHERE NOT active")
-    with op.batch_alter_table('activity') as batch_op:
+    with op.batch_alter_table('activity', **_rebuild()) as batch_op:
         batch_op.add_column(sa.Column('station_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_activity_station_id'), ['station_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_activity_station_id_station'), 'station', ['station_id'], ['id'],
@@ -40,12 +45,12 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('activity') as batch_op:
+    with op.batch_alter_table('activity', **_rebuild()) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_activity_station_id_station'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_activity_station_id'))
         batch_op.drop_column('station_id')
     with op.batch_alter_table('station') as batch_op:
         batch_op.drop_column('closed_on')
-    with op.batch_alter_table('region') as batch_op:
+    with op.batch_alter_table('region', **_rebuild()) as batch_op:
         batch_op.drop_constraint(op.f('ck_region_kind_enum'), type_='check')
         batch_op.drop_column('kind')
