@@ -9,6 +9,7 @@ Every business-day rule (late entries, the 公示 period of a campaign) goes thr
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 from chinese_calendar import constants as _cc
@@ -23,6 +24,7 @@ def covered(year: int) -> bool:
     return FIRST_YEAR <= year <= LAST_YEAR
 
 
+@lru_cache(maxsize=16384)  # a late-entry check walks every day since the service
 def is_working_day(day: date) -> bool:
     if covered(day.year):
         return chinese_calendar.is_workday(day)
