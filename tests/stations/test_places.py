@@ -176,3 +176,18 @@ def test_an_activity_takes_place_at_a_station_of_its_organizations_region(as_rol
     a = db.session.scalar(select(Activity))
     assert a.station_id == mine.id
     assert "幸福社区志愿服务站" in c.get(f"/activities/{a.id}").get_data(as_text=True)
+
+
+def test_the_home_tile_of_a_county_office_shows_its_own_target(app, county):
+    """002: "各县市也要在建成区大力建设标准化社区服务工作站，至少要达到5个。" """
+    from blueprints.accounts.models import Role
+
+    _standard(county["county_c1"], 2)
+    factories.station(county["county_c2"], opened_on=date(2025, 1, 1))  # no activities last month
+    staff = factories.user(Role.DISTRICT_STAFF, "county_staff", county["county"])
+    db.session.commit()
+    c = app.test_client()
+    c.login("county_staff")
+    html = c.get("/").get_data(as_text=True)
+    assert "标准化站点（县：不少于 5 个）" in html and "上月活动不足的站点" in html
+    assert staff.region_id == county["county"].id
