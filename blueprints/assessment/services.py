@@ -275,7 +275,7 @@ DEFINITIONS: list[Definition] = [
                m_party_league, "党团员|参与率"),
     Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours, "人均|时长"),
     Definition("public_stations", "志愿服务站（区：公共场所站点；县、县级市：标准化站点）", "个", Method.LINEAR, Decimal(5), Decimal(10), "000",
-               m_public_stations, "公共场所|站点"),
+               m_public_stations, "站点|目标"),
     Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou, "“五有”|达标率"),
     Definition("reports_on_time", "区县月报按时报送月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
                m_reports_on_time, "月报|按时"),
