@@ -7,9 +7,10 @@ configurable, with the cited value as the default").
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -122,3 +123,106 @@ def set_value(key: str, value: Any, user=None) -> Setting:
 
     request_memo().pop("settings", None)
     return row
+
+
+# ---- policy numbers (issue 18): one registry, one settings page ------------------------------------
+#
+# Each feature registers the numbers its rules read (star thresholds, 骨干 hours, station targets …)
+# with the seed's value as the default and the sentence it comes from; the settings page
+# (blueprints/settings) lists them all for the city admin, and `policy(key)` is how a rule reads one.
+
+@dataclass(frozen=True)
+class Policy:
+    key: str
+    label: str
+    default: int | tuple[int, ...]
+    unit: str
+    low: int  # the smallest accepted value (each item of a series)
+    high: int
+    source: str  # where the default comes from, as users read it (core/sources.cite)
+    quote: str = ""  # the seed sentence, verbatim
+    group: str = "其他"
+    order: int = 0
+    items: tuple[str, ...] = ()  # labels of a series' items ("一星" …); a series must strictly increase
+    hint: str = ""
+
+
+POLICIES: dict[str, Policy] = {}
+# Checks across several numbers of a group: fn(values by key) -> {key: message}.
+POLICY_CHECKS: list[Callable[[dict[str, Any]], dict[str, str]]] = []
+
+
+def register_policy(p: Policy) -> Policy:
+    POLICIES[p.key] = p
+    SETTING_NAMES.setdefault(p.key, p.label)
+    return p
+
+
+def register_policy_check(fn: Callable[[dict[str, Any]], dict[str, str]]):
+    if fn not in POLICY_CHECKS:
+        POLICY_CHECKS.append(fn)
+    return fn
+
+
+def _valid(p: Policy, value: Any) -> bool:
+    if isinstance(p.default, tuple):
+        return (isinstance(value, (list, tuple)) and len(value) == len(p.default)
+                and all(isinstance(v, int) and not isinstance(v, bool) and p.low <= v <= p.high for v in value)
+                and all(a < b for a, b in zip(value, value[1:])))
+    return isinstance(value, int) and not isinstance(value, bool) and p.low <= value <= p.high
+
+
+def policy(key: str) -> int | tuple[int, ...]:
+    """A policy number as saved by the city admin, else the seed's default (a value that does not fit
+    the policy's bounds, e.g. from an older version, also answers the default)."""
+    p = POLICIES[key]
+    value = get_value(key)
+    if value is None or not _valid(p, value):
+        return p.default
+    return tuple(value) if isinstance(p.default, tuple) else value
+
+
+def policy_problems(values: dict[str, Any]) -> dict[str, str]:
+    """Why these values (key → int or tuple) cannot be saved: {key or "key.i": message}."""
+    problems: dict[str, str] = {}
+    for key, value in values.items():
+        p = POLICIES[key]
+        if isinstance(p.default, tuple):
+            for i, v in enumerate(value):
+                name = p.items[i] if i < len(p.items) else f"第 {i + 1} 项"
+                if v is None:
+                    problems[f"{key}.{i}"] = f"请填写{name}"
+                elif not p.low <= v <= p.high:
+                    problems[f"{key}.{i}"] = f"应为 {p.low}–{p.high} 的整数"
+                elif i and value[i - 1] is not None and v <= value[i - 1]:
+                    problems[f"{key}.{i}"] = f"{name}应大于{p.items[i - 1] if i - 1 < len(p.items) else '上一项'}（{value[i - 1]}{p.unit}）"
+        elif value is None:
+            problems[key] = "请填写"
+        elif not p.low <= value <= p.high:
+            problems[key] = f"应为 {p.low}–{p.high} 的整数"
+    if not problems:
+        for check in POLICY_CHECKS:
+            problems.update(check(values))
+    return problems
+
+
+def save_policies(values: dict[str, Any], user=None) -> list[str]:
+    """Save the changed numbers (each change is audited through Setting); returns the changed keys.
+    Raises ValueError with the problems when a value is refused (nothing is saved then)."""
+    problems = policy_problems(values)
+    if problems:
+        raise PolicyError(problems)
+    changed = []
+    for key, value in values.items():
+        value = list(value) if isinstance(value, tuple) else value
+        current = policy(key)
+        if (list(current) if isinstance(current, tuple) else current) != value:
+            set_value(key, value, user)
+            changed.append(key)
+    return changed
+
+
+class PolicyError(ValueError):
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("；".join(problems.values()))
+        self.problems = problems

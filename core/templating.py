@@ -171,6 +171,9 @@ def init_templating(app: Flask) -> None:
     from core.sources import cite
 
     app.jinja_env.globals["cite"] = cite  # policy documents by title, never by seed number
+    from core.settings import policy
+
+    app.jinja_env.globals["policy"] = policy  # policy numbers as the city admin set them, never typed in
     app.jinja_env.filters["preview"] = preview_text  # cell text echoed from an uploaded file
 
     from core.figures import figure

@@ -25,6 +25,9 @@ class ActivityForm(CnForm):
     person_in_charge = StringField("活动负责人", validators=[Optional(), Length(max=64, message="最多 64 个字")])
     risky = BooleanField("有风险的志愿服务（需为参与者购买人身保险）")
     description = TextAreaField("活动内容", validators=[Optional(), Length(max=5000, message="最多 5000 个字")])
+    # The station it takes place at (issue 18; 001 附件2: each station 2–3 activities a month).
+    station_id = SelectField("所在志愿服务站", coerce=coerce_id, validators=[Optional()], validate_choice=False,
+                             description="在志愿服务站举办的活动请选择站点，计入站点每月活动次数")
 
 
 class CancelForm(CnForm):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,9 @@ from blueprints.volunteers.models import HOURS, Quality, ServiceRecord, Voluntee
 from core import scope
 from core.extensions import db, hours_check, nonnegative, str_enum
 from core.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from blueprints.stations.models import Station
 
 
 class Category(enum.StrEnum):
@@ -72,9 +76,12 @@ class Activity(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The volunteer service station it takes place at, if any (001 附件2: 每月组织2-3次社区志愿服务活动).
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"), index=True)
 
     organization: Mapped[Organization] = relationship()
     region: Mapped[Region | None] = relationship()
+    station: Mapped["Station | None"] = relationship()
     participants: Mapped[list["Participant"]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="Participant.id")
 
@@ -88,6 +95,7 @@ class Activity(db.Model):
         "start_time": "开始时间", "end_time": "结束时间", "place": "活动地点", "category": "活动类别", "risky": "有风险的志愿服务",
         "description": "活动内容", "capacity": "招募人数", "person_in_charge": "活动负责人", "status": "状态",
         "cancel_reason": "取消原因", "cancelled_at": "取消时间", "participant_count": "参加人数", "created_by_id": "创建人",
+        "station_id": "所在站点",
     }
 
     @property

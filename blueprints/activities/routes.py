@@ -74,6 +74,9 @@ def _form_choices(form: ActivityForm, activity: Activity | None = None) -> None:
         (r.id, ("　" * max(0, r.path.count("/") - 2)) + r.name) for r in services.region_choices(current_user)]
     if activity is not None and activity.region_id and activity.region_id not in dict(form.region_id.choices):
         form.region_id.choices.append((activity.region_id, activity.region.name))
+    form.station_id.choices = [(0, "（不在站点）")] + [(s.id, s.name) for s in services.station_choices(orgs)]
+    if activity is not None and activity.station_id and activity.station_id not in dict(form.station_id.choices):
+        form.station_id.choices.append((activity.station_id, activity.station.name))
 
 
 def _data(form: ActivityForm) -> services.ActivityData:
@@ -82,7 +85,7 @@ def _data(form: ActivityForm) -> services.ActivityData:
         place=form.place.data or "", category=form.category.data, region_id=form.region_id.data or None,
         start_time=form.start_time.data, end_time=form.end_time.data, risky=form.risky.data,
         description=form.description.data or "", capacity=form.capacity.data,
-        person_in_charge=form.person_in_charge.data or "")
+        person_in_charge=form.person_in_charge.data or "", station_id=form.station_id.data or None)
 
 
 def _field_error(form, e: services.ActivityError) -> None:

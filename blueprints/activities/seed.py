@@ -46,11 +46,12 @@ PEOPLE = "陈林黄李张吴王梁刘杨郑谢何许邓冯"
 
 
 def seed(ctx: dict) -> None:
-    if db.session.scalar(select(func.count()).select_from(Activity)) >= TARGET // 2:
-        return
-    started = clock.perf_counter()
-    n, linked = _bulk(ctx)
-    click.echo(f"    {n} 项活动，{linked} 条服务记录关联到活动（{clock.perf_counter() - started:.1f} 秒）")
+    if db.session.scalar(select(func.count()).select_from(Activity)) < TARGET // 2:
+        started = clock.perf_counter()
+        n, linked = _bulk(ctx)
+        click.echo(f"    {n} 项活动，{linked} 条服务记录关联到活动（{clock.perf_counter() - started:.1f} 秒）")
+    if at_stations := _at_stations():
+        click.echo(f"    {at_stations} 项站点活动")
 
 
 def _time_slot(rng: random.Random) -> tuple[time, time, int]:
@@ -192,3 +193,47 @@ def _signed_up(day: date):
     from datetime import datetime
 
     return datetime.combine(day - timedelta(days=3), time(2, 0))
+
+
+STATION_TITLES = ["站点便民服务日", "义剪义诊进社区", "政策宣讲与咨询", "邻里互助议事会", "关爱空巢老人走访",
+                  "“四点半课堂”辅导", "文明交通劝导", "垃圾分类宣传"]
+
+
+def _at_stations() -> int:
+    """Activities held at the stations (issue 18; 001 附件2: 每月组织2-3次社区志愿服务活动): two or three
+    a month at most managed stations in the last three complete months and this month so far, one or
+    none at some, so that the coverage board lists the stations below the rule."""
+    from blueprints.stations.models import Station
+
+    if db.session.scalar(select(func.count()).select_from(Activity).where(Activity.station_id.is_not(None))):
+        return 0
+    rng = random.Random(440800 + 18)
+    today = local_today()
+    months = []
+    first = today.replace(day=1)
+    for _ in range(4):
+        months.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    now = utcnow()
+    rows = []
+    stations = db.session.execute(select(Station.id, Station.name, Station.region_id, Station.organization_id)
+                                  .where(Station.active, Station.organization_id.is_not(None)).order_by(Station.id)).all()
+    for sid, name, region_id, org_id in stations:
+        quiet = rng.random() < 0.15
+        for start in months:
+            last_day = min(today, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+            count = rng.choice([0, 1]) if quiet else rng.choice([2, 2, 3])
+            if start == months[0]:  # this month so far
+                count = min(count, max(0, (today.day - 1) // 10))
+            for _ in range(count):
+                day = start + timedelta(days=rng.randint(0, (last_day - start).days))
+                begin, end, _hours = _time_slot(rng)
+                rows.append(dict(title=rng.choice(STATION_TITLES), organization_id=org_id, region_id=region_id,
+                                 held_on=day, start_time=begin, end_time=end, place=name, category=Category.OTHERS,
+                                 risky=False, description="在志愿服务站举办的社区志愿服务活动。", capacity=None,
+                                 person_in_charge=rng.choice(PEOPLE) + "站长", status=ActivityStatus.OPEN,
+                                 cancel_reason="", participant_count=0, created_at=now, updated_at=now,
+                                 station_id=sid))
+    if rows:
+        db.session.execute(insert(Activity), rows)
+    return len(rows)

@@ -94,6 +94,7 @@ class ActivityData:
     description: str = ""
     capacity: int | None = None
     person_in_charge: str = ""
+    station_id: int | None = None  # the station it takes place at (issue 18)
 
 
 def _check(user, data: ActivityData, activity: Activity | None = None) -> tuple[Organization, int | None]:
@@ -132,7 +133,28 @@ def _check(user, data: ActivityData, activity: Activity | None = None) -> tuple[
             raise ActivityError(f"招募人数应在 1 到 {MAX_CAPACITY} 之间；不限人数请留空", "capacity")
         if activity is not None and data.capacity < activity.participant_count:
             raise ActivityError(f"已有 {activity.participant_count} 人报名，招募人数不能少于已报名人数", "capacity")
+    if (data.station_id and not (activity is not None and data.station_id == activity.station_id)
+            and data.station_id not in {s.id for s in station_choices([org])}):
+        raise ActivityError("所选站点须为组织单位所在区域内运行中的志愿服务站", "station_id")
     return org, region_id
+
+
+def station_choices(orgs: list[Organization]) -> list:
+    """Stations the activities of these organizations may take place at: running ones in an
+    organization's region (a city-level organization: the whole city) or managed by it. One query."""
+    from blueprints.stations.models import Station
+
+    if not orgs:
+        return []
+    paths = sorted({p for (p,) in db.session.execute(
+        select(Region.path).where(Region.id.in_({o.region_id for o in orgs if o.region_id})))})
+    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]  # no nested subtrees
+    in_regions = select(Region.id).where(or_(*[Region.path.startswith(p) for p in tops])) if tops else None
+    where = Station.organization_id.in_([o.id for o in orgs])
+    if in_regions is not None:
+        where = or_(where, Station.region_id.in_(in_regions))
+    stmt = select(Station).where(Station.active.is_(True), where).order_by(Station.district_id, Station.name)
+    return list(db.session.scalars(stmt.limit(2000)))
 
 
 def _apply(activity: Activity, data: ActivityData, org: Organization, region_id: int | None) -> None:
@@ -148,6 +170,7 @@ def _apply(activity: Activity, data: ActivityData, org: Organization, region_id:
     activity.description = (data.description or "").strip()
     activity.capacity = data.capacity
     activity.person_in_charge = (data.person_in_charge or "").strip()
+    activity.station_id = data.station_id or None
 
 
 def create_activity(user, data: ActivityData) -> Activity:

@@ -27,7 +27,8 @@ from blueprints.activities.models import Activity, ActivityStatus
 from blueprints.assessment.models import (AssessmentSnapshot, AssessmentYear, Indicator, IndicatorValue, Method,
                                           YearStatus)
 from blueprints.regions.models import Region, RegionLevel, RegionYearFigure
-from blueprints.stations.models import Station, StationAssessment, StationType
+from blueprints.stations import services as station_rules
+from blueprints.stations.models import Station, StationType
 from blueprints.themes.models import ThemeActivity
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import PoliticalStatus, ServiceRecord, Volunteer, VolunteerStatus, VolunteerYearHours
@@ -64,6 +65,7 @@ class Measure:
     den_label: str = ""
     link: tuple[str, dict] | None = None  # (endpoint, args) of the records behind the figure
     note: str = ""
+    target: Decimal | None = None  # this district's own target, when it differs from the indicator's
 
 
 def _ratio(num, den, percent: bool = True) -> Decimal | None:
@@ -145,28 +147,50 @@ def m_avg_hours(year: int, ids: list[int]) -> dict[int, Measure]:
     return out
 
 
+def _stations_day(year: int) -> date:
+    """The day a year's station indicators look at: its last day, or today for the running year."""
+    return min(_year_end(year), local_today())
+
+
 def m_public_stations(year: int, ids: list[int]) -> dict[int, Measure]:
-    counts = _by_district(select(Station.district_id, func.count(Station.id)).where(
-        Station.active, Station.station_type != StationType.COMMUNITY, Station.district_id.in_(ids))
+    """The station target by district kind, counting the stations running at the year's end:
+    a 区 its public-place stations (000 "每个区各选5至8个点"); a 县 or 县级市 its standardized community
+    stations, those meeting "五有" (002 "各县市…标准化社区服务工作站，至少要达到5个"), against its own target."""
+    day = _stations_day(year)
+    running = station_rules.running_on(day)
+    public = _by_district(select(Station.district_id, func.count(Station.id)).where(
+        running, Station.station_type != StationType.COMMUNITY, Station.district_id.in_(ids))
         .group_by(Station.district_id))
-    return {d: Measure(counts.get(d, Decimal(0)), None, counts.get(d, Decimal(0)), "公共场所志愿服务站（个）", "",
-                       ("stations.index", {"district": d})) for d in ids}
+    standard = _by_district(select(Station.district_id, func.count(Station.id)).where(
+        running, Station.station_type == StationType.COMMUNITY, Station.id.in_(station_rules.met_by(day)),
+        Station.district_id.in_(ids)).group_by(Station.district_id))
+    county_min = Decimal(station_rules.targets().county_min)
+    out = {}
+    for region in db.session.scalars(select(Region).where(Region.id.in_(ids))):
+        d, kind = region.id, region.district_kind
+        if kind is not None and kind.is_county:
+            n = standard.get(d, Decimal(0))
+            out[d] = Measure(n, None, n, f"标准化社区志愿服务站（{kind.label}，个）", "",
+                             ("stations.index", {"district": d, "type": "community", "wuyou": "met"}),
+                             f"{kind.label}：标准化站点不少于 {county_min} 个", target=county_min)
+        else:
+            n = public.get(d, Decimal(0))
+            out[d] = Measure(n, None, n, "公共场所志愿服务站（区，个）", "", ("stations.index", {"district": d}),
+                             "区：公共场所站点 5 至 8 个")
+    return out
 
 
 def m_wuyou(year: int, ids: list[int]) -> dict[int, Measure]:
-    """Communities with an active community station whose latest assessment up to the year's end meets "五有"."""
-    end = _year_end(year)
-    rn = func.row_number().over(partition_by=StationAssessment.station_id,
-                                order_by=(StationAssessment.assessed_on.desc(), StationAssessment.id.desc()))
-    ranked = (select(StationAssessment.station_id, StationAssessment.all_met, rn.label("rn"))
-              .where(StationAssessment.assessed_on <= end).subquery())
-    met_stations = select(ranked.c.station_id).where(ranked.c.rn == 1, ranked.c.all_met.is_(True))
+    """Communities with a community station running at the year's end whose latest assessment up to then
+    meets "五有"."""
+    day = _stations_day(year)
     communities = _by_district(select(Region.district_id, func.count(Region.id)).where(
         Region.level == RegionLevel.COMMUNITY, Region.active, Region.district_id.in_(ids)).group_by(Region.district_id))
     met = _by_district(
         select(Region.district_id, func.count(func.distinct(Station.region_id))).join(Region, Region.id == Station.region_id)
-        .where(Station.active, Station.station_type == StationType.COMMUNITY, Region.level == RegionLevel.COMMUNITY,
-               Region.active, Region.district_id.in_(ids), Station.id.in_(met_stations)).group_by(Region.district_id))
+        .where(station_rules.running_on(day), Station.station_type == StationType.COMMUNITY,
+               Region.level == RegionLevel.COMMUNITY, Region.active, Region.district_id.in_(ids),
+               Station.id.in_(station_rules.met_by(day))).group_by(Region.district_id))
     out = {}
     for d in ids:
         den, num = communities.get(d, Decimal(0)), met.get(d, Decimal(0))
@@ -250,8 +274,8 @@ DEFINITIONS: list[Definition] = [
     Definition("party_league", "党员、团员参与志愿服务比例", "%", Method.LINEAR, Decimal(60), Decimal(10), "000",
                m_party_league, "党团员|参与率"),
     Definition("avg_hours", "注册志愿者年人均服务时长", "小时", Method.LINEAR, Decimal(25), Decimal(15), "000", m_avg_hours, "人均|时长"),
-    Definition("public_stations", "公共场所志愿服务站", "个", Method.LINEAR, Decimal(5), Decimal(10), "000",
-               m_public_stations, "公共场所|站点"),
+    Definition("public_stations", "志愿服务站（区：公共场所站点；县、县级市：标准化站点）", "个", Method.LINEAR, Decimal(5), Decimal(10), "000",
+               m_public_stations, "站点|目标"),
     Definition("wuyou", "社区志愿服务站“五有”达标率", "%", Method.LINEAR, Decimal(100), Decimal(10), "001", m_wuyou, "“五有”|达标率"),
     Definition("reports_on_time", "区县月报按时报送月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
                m_reports_on_time, "月报|按时"),
@@ -543,10 +567,11 @@ def compute(year: int) -> Results | None:
                 m = Measure(entered, HUNDRED if entered is not None else None, entered, "问卷满意率（录入）", "",
                             None, "" if entered is not None else "尚未录入")
             value = v.adjusted if v is not None and v.adjusted is not None else m.value
+            target = m.target if m.target is not None else ind.target  # e.g. 县 and 县级市: their own
             cells.append(Cell(ind.code, m.numerator, m.denominator, m.value, value,
-                              score(ind.method, value, ind.target, ind.weight), m.num_label, m.den_label,
+                              score(ind.method, value, target, ind.weight), m.num_label, m.den_label,
                               adjusted=v is not None and v.adjusted is not None, reason=v.reason if v else "",
-                              note=m.note, link=m.link, target=ind.target))
+                              note=m.note, link=m.link, target=target))
         total = q2(sum((c.score for c in cells), Decimal(0)))
         rows.append(DistrictResult(r.id, r.name, cells, total, ""))
     total_weight = q2(sum((i.weight for i in inds), Decimal(0)))
@@ -853,8 +878,8 @@ def _key_figures(year: int, district_ids: list[int]) -> KeyFigures:
     vols = sum((m.denominator or Decimal(0) for m in avg.values()), Decimal(0))
     hours = sum((m.numerator for m in avg.values()), Decimal(0))
     urban = sum((f.urban_population or 0) for f in _figures(year, district_ids).values())
-    stations = db.session.scalar(select(func.count(Station.id)).where(Station.active,
-                                                                      Station.district_id.in_(district_ids)))
+    stations = db.session.scalar(select(func.count(Station.id)).where(
+        station_rules.running_on(_stations_day(year)), Station.district_id.in_(district_ids)))
     themes = m_theme_months(year, district_ids)
     return KeyFigures(int(vols), urban, _ratio(vols, urban), q2(hours or 0), _ratio(hours or 0, vols, percent=False),
                       stations or 0, int(max((m.numerator for m in themes.values()), default=0)))

@@ -24,7 +24,7 @@ from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import AwardReceived, Membership, Volunteer, VolunteerStatus
-from core import scope
+from core import scope, workdays
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, utcnow
@@ -127,7 +127,7 @@ def criteria_text(criteria: list[dict]) -> str:
 NOMINATION_DAYS = 14      # 推荐: two weeks for organizations to nominate
 DISTRICT_DAYS = 7         # 区级推荐: a week for the districts
 REVIEW_DAYS = 14          # 市级评审: two weeks for the panel
-NOTICE_WORKING_DAYS = 5   # 公示: at least five working days (Monday–Friday)
+NOTICE_WORKING_DAYS = 5   # 公示: at least five working days (official calendar, core/workdays.py)
 
 
 def default_title(year: int) -> str:
@@ -142,18 +142,12 @@ def title_taken(year: int, title: str, exclude_id: int | None = None) -> bool:
 
 
 def _working_day_on_or_after(day: date) -> date:
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+    return workdays.on_or_after(day)
 
 
 def _add_working_days(day: date, n: int) -> date:
-    """The n-th working day after `day` (Monday–Friday; holidays are not modelled)."""
-    while n > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
+    """The n-th working day after `day` (official holidays and 调休, core/workdays.py)."""
+    return workdays.add_working_days(day, n)
 
 
 def default_campaign(today: date) -> CampaignData:

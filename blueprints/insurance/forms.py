@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from core.forms import DateField, FlaskForm, IntegerField
 
@@ -35,8 +35,3 @@ class PolicyForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField("被保险人名单（.xlsx）")
-
-
-class SettingsForm(FlaskForm):
-    warn_days = IntegerField("到期提醒提前天数", validators=[
-        InputRequired("请填写天数"), NumberRange(min=1, max=365, message="天数应在 1 到 365 之间")])

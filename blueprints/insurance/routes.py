@@ -10,7 +10,7 @@ from sqlalchemy import select
 from blueprints.accounts.models import Role
 from blueprints.activities.models import Activity
 from blueprints.insurance import services
-from blueprints.insurance.forms import ImportForm, PolicyForm, SettingsForm
+from blueprints.insurance.forms import ImportForm, PolicyForm
 from blueprints.insurance.models import InsurancePolicy, InsuredPerson
 from blueprints.insurance.services import InsuranceError, PolicyData
 from blueprints.orgs.models import Organization
@@ -24,7 +24,6 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
 from core.panels import Panel, register_panel
-from core.settings import set_value
 from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
@@ -39,7 +38,6 @@ OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER)
 SCAN_KINDS = IMAGES | frozenset({"pdf"})
 IMPORT_KIND = "insurance-insured"
 register_nav("保险保障", "insurance.index", READERS, order=600, group="保障")
-register_nav("保险到期提醒设置", "insurance.settings", (Role.CITY_ADMIN,), order=861, group="系统")
 
 
 
@@ -426,18 +424,11 @@ def risky():
 
 # ---- settings --------------------------------------------------------------------------------------------------
 
-@bp.route("/settings", methods=["GET", "POST"])
+@bp.route("/settings")
 @roles_required(Role.CITY_ADMIN)
 def settings():
-    form = SettingsForm()
-    if request.method == "GET":
-        form.warn_days.data = services.warn_days()
-    if form.validate_on_submit():
-        set_value(services.WARN_DAYS_KEY, int(form.warn_days.data), current_user)
-        db.session.commit()
-        flash("到期提醒天数已保存。", "success")
-        return redirect(url_for("insurance.settings"), 303)
-    return render_template("insurance/settings.html", form=form), (422 if form.errors else 200)
+    """The warning days moved to the one policy settings page (issue 18); old links land there."""
+    return redirect(url_for("settings.policy", _anchor="policy-insurance__warn_days"), 303)
 
 
 # ---- dashboard tile and panels ----------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ from core import pii, scope
 from core.audit import record_change
 from core.collation import pinyin_key, pinyin_sorted
 from core.extensions import db
-from core.settings import get_int, get_list
+from core import settings
+from core.settings import get_list
 from core.tabular import ImportRow
 from core.timeutil import local_today
 from core.validators import ValidationError, parse_id_number
@@ -55,8 +56,13 @@ class InsuranceError(ValueError):
 
 
 def warn_days() -> int:
-    days = get_int(WARN_DAYS_KEY, DEFAULT_WARN_DAYS)
-    return days if 1 <= days <= 365 else DEFAULT_WARN_DAYS
+    return int(settings.policy(WARN_DAYS_KEY))
+
+
+# The city admin edits it on the settings page with the other policy numbers (core/settings.py).
+settings.register_policy(settings.Policy(
+    WARN_DAYS_KEY, "保单到期提醒提前天数", DEFAULT_WARN_DAYS, "天", 1, 365, "系统默认值（政策文件未规定）", "",
+    group="月报与保险", order=20, hint="保单止期在该天数以内时显示为“即将到期”，并在首页提醒。"))
 
 
 def payer_sources() -> list[str]:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from blueprints.regions.models import DistrictKind
 from core.forms import FlaskForm, IntegerField, coerce_id, compact
 from core.pickers import PickField
 
@@ -17,6 +18,10 @@ class RegionForm(FlaskForm):
         filters=[compact],  # "４４０８０２" → "440802"
         description="可选。县(市、区) 6 位，乡镇(街道) 9 位，村(社区) 12 位。")
     sort = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, 9999, "排序应为 0–9999 的整数")])
+    # County-level regions only (the route drops it for the other levels).
+    kind = SelectField("类别", choices=[("", "按名称判断")] + [(k.value, k.label) for k in DistrictKind],
+                       validators=[Optional()],
+                       description="区适用“每区 5 至 8 个公共场所站点”的目标；县、县级市适用“至少 5 个标准化站点”的目标。")
 
 
 class MoveForm(FlaskForm):

@@ -40,6 +40,34 @@ LEVEL_LABELS = {
 }
 
 
+class DistrictKind(enum.StrEnum):
+    """What a county-level region is: the station targets differ (000: 5–8 public-place stations in
+    each 区; 002: each 县 and 县级市 at least 5 standardized stations)."""
+
+    URBAN = "urban"  # 市辖区
+    COUNTY = "county"  # 县
+    COUNTY_CITY = "county_city"  # 县级市
+
+    @property
+    def label(self) -> str:
+        return {"urban": "区", "county": "县", "county_city": "县级市"}[self.value]
+
+    @property
+    def is_county(self) -> bool:
+        """县 and 县级市 (seed 002's "各县市")."""
+        return self != DistrictKind.URBAN
+
+
+def guess_kind(name: str) -> DistrictKind:
+    """The kind a county-level name implies: "…区" 区, "…县" 县, "…市" 县级市 (a name like "经开区" too)."""
+    name = (name or "").strip()
+    if name.endswith("县") or name.endswith("自治县"):
+        return DistrictKind.COUNTY
+    if name.endswith("市"):
+        return DistrictKind.COUNTY_CITY
+    return DistrictKind.URBAN
+
+
 class Region(db.Model):
     __tablename__ = "region"
     __audit__ = True
@@ -58,6 +86,8 @@ class Region(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # 区 / 县 / 县级市 of a county-level region (None for the other levels).
+    kind: Mapped[DistrictKind | None] = mapped_column(str_enum(DistrictKind, 16))
 
     parent: Mapped["Region | None"] = relationship(
         remote_side=[id], foreign_keys=[parent_id], back_populates="children"
@@ -77,11 +107,19 @@ class Region(db.Model):
     __audit_noun__ = "行政区域"
     __audit_fields__ = {
         "name": "名称", "level": "层级", "parent_id": "上级区域", "code": "行政区划代码", "active": "启用", "sort": "排序",
+        "kind": "类别",
     }
 
     @property
     def audit_label(self) -> str:
         return f"{self.level.label} {self.name}"
+
+    @property
+    def district_kind(self) -> DistrictKind | None:
+        """区 / 县 / 县级市 of a county-level region (as set, else as its name implies)."""
+        if self.level != RegionLevel.DISTRICT:
+            return None
+        return self.kind or guess_kind(self.name)
 
     @property
     def audit_owner(self) -> tuple[int | None, int | None]:

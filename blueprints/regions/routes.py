@@ -76,7 +76,8 @@ def create(parent_id: int):
     form = RegionForm()
     if form.validate_on_submit():
         try:
-            region = services.create_region(parent, form.name.data, form.code.data, form.sort.data)
+            region = services.create_region(parent, form.name.data, form.code.data, form.sort.data,
+                                            kind=form.kind.data or None)
         except services.RegionError as e:
             getattr(form, e.field or "name").errors.append(e.message)
         else:
@@ -94,9 +95,11 @@ def edit(region_id: int):
     if not services.can_edit(current_user, region):
         abort(403)
     form = RegionForm(obj=region)
+    if request.method == "GET" and region.kind:
+        form.kind.data = region.kind.value
     if form.validate_on_submit():
         try:
-            services.update_region(region, form.name.data, form.code.data, form.sort.data)
+            services.update_region(region, form.name.data, form.code.data, form.sort.data, form.kind.data or "")
         except services.RegionError as e:
             getattr(form, e.field or "name").errors.append(e.message)
         else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from blueprints.accounts.models import Role, User
-from blueprints.regions.models import LEVEL_LABELS, Region, RegionLevel, RegionYearFigure
+from blueprints.regions.models import LEVEL_LABELS, DistrictKind, Region, RegionLevel, RegionYearFigure, guess_kind
 from core import scope
 from core.extensions import db
 from core.tabular import ImportRow
@@ -15,7 +15,7 @@ from core.validators import compact_code
 IMPORT_COLUMNS = ["名称", "级别", "行政区划代码", "上级行政区划代码"]
 LEVEL_WORDS = {
     RegionLevel.CITY: {"市", "地级市"},
-    RegionLevel.DISTRICT: {"县(市、区)", "县（市、区）", "县", "区", "县级市", "县区"},
+    RegionLevel.DISTRICT: {"县(市、区)", "县（市、区）", "县", "区", "县级市", "县区", "市辖区", "自治县"},
     RegionLevel.TOWN: {"乡镇(街道)", "乡镇（街道）", "乡", "镇", "街道", "乡镇"},
     RegionLevel.COMMUNITY: {"村(社区)", "村（社区）", "村", "社区", "居委会", "村委会"},
 }
@@ -123,7 +123,7 @@ def _set_lineage(region: Region, parent: Region | None) -> None:
 
 
 def create_region(parent: Region | None, name: str, code: str | None = None, sort: int = 0,
-                  level: RegionLevel | None = None) -> Region:
+                  level: RegionLevel | None = None, kind: DistrictKind | str | None = None) -> Region:
     level = level or (parent.level.child_level if parent else RegionLevel.CITY)
     if level is None:
         raise RegionError("村(社区)之下不能再设下级区域")
@@ -135,7 +135,8 @@ def create_region(parent: Region | None, name: str, code: str | None = None, sor
         raise RegionError("该行政区划代码已存在", "code")
     if _sibling_named(parent, name):
         raise RegionError("同一上级下已有同名区域", "name")
-    region = Region(name=name.strip(), level=level, parent=parent, code=code or None, sort=sort or 0)
+    region = Region(name=name.strip(), level=level, parent=parent, code=code or None, sort=sort or 0,
+                    kind=_kind(level, name, kind))
     db.session.add(region)
     db.session.flush()
     _set_lineage(region, parent)
@@ -151,13 +152,26 @@ def _sibling_named(parent: Region | None, name: str, exclude_id: int | None = No
     return db.session.scalar(stmt) is not None
 
 
-def update_region(region: Region, name: str, code: str | None, sort: int | None) -> None:
+def _kind(level: RegionLevel, name: str, kind: DistrictKind | str | None) -> DistrictKind | None:
+    """区 / 县 / 县级市 for a county-level region: as chosen, else as its name implies."""
+    if level != RegionLevel.DISTRICT:
+        return None
+    try:
+        return DistrictKind(kind) if kind else guess_kind(name)
+    except ValueError:
+        raise RegionError("请选择类别：区、县或县级市", "kind") from None
+
+
+def update_region(region: Region, name: str, code: str | None, sort: int | None,
+                  kind: DistrictKind | str | None = None) -> None:
     code = normalize_code(code) or None
     _check_code(code, region.level, region.parent)
     if _code_taken(code, region.id):
         raise RegionError("该行政区划代码已存在", "code")
     if _sibling_named(region.parent, name, region.id):
         raise RegionError("同一上级下已有同名区域", "name")
+    if kind is not None or region.kind is None:  # None: keep the kind; "": as the name implies
+        region.kind = _kind(region.level, name, kind)
     region.name = name.strip()
     region.code = code or None
     region.sort = sort or 0
@@ -253,6 +267,11 @@ def save_figures(region: Region, year: int, **values) -> RegionYearFigure:
 
 # ---- import ------------------------------------------------------------------------------------
 
+# A county-level row's 级别 may say which kind it is; "县(市、区)" leaves it to the name.
+KIND_WORDS = {"区": DistrictKind.URBAN, "市辖区": DistrictKind.URBAN, "县": DistrictKind.COUNTY,
+              "自治县": DistrictKind.COUNTY, "县级市": DistrictKind.COUNTY_CITY}
+
+
 def parse_level(text: str) -> RegionLevel | None:
     t = text.strip()
     for level, words in LEVEL_WORDS.items():
@@ -275,7 +294,7 @@ def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
         elif len(name) > 64:
             row.errors.append("名称最多 64 个字")
         if level is None:
-            row.errors.append(f"级别“{v['级别']}”无效（应为 县(市、区) / 乡镇(街道) / 村(社区)）")
+            row.errors.append(f"级别“{v['级别']}”无效（应为 区 / 县 / 县级市 / 乡镇(街道) / 村(社区)）")
         elif level == RegionLevel.CITY:
             row.errors.append("不能导入市级区域")
         if not code.isascii() or not code.isdigit() or len(code) not in (6, 9, 12):
@@ -311,7 +330,8 @@ def apply_import(user: User, rows: list[dict]) -> int:
         v = row.values
         parent = by_code.get(v["上级行政区划代码"]) or db.session.scalar(
             select(Region).where(Region.code == v["上级行政区划代码"]))
-        by_code[v["行政区划代码"]] = create_region(parent, v["名称"], v["行政区划代码"], level=parse_level(v["级别"]))
+        by_code[v["行政区划代码"]] = create_region(parent, v["名称"], v["行政区划代码"], level=parse_level(v["级别"]),
+                                                   kind=KIND_WORDS.get(v["级别"].strip()))
     return len(checked)
 
 

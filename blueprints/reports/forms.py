@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from blueprints.reports.models import AttachmentKind
-from core.forms import FlaskForm, IntegerField
+from core.forms import FlaskForm
 
 
 class TransitionForm(FlaskForm):
@@ -24,9 +24,3 @@ class AttachmentForm(FlaskForm):
 class RemindForm(FlaskForm):
     level = HiddenField(default="org")
     period = HiddenField()
-
-
-class SettingsForm(FlaskForm):
-    day = IntegerField("每月截止日", validators=[InputRequired(message="请填写截止日"),
-                                             NumberRange(1, 28, message="截止日应为 1–28 之间的整数")],
-                       description="上月月报应在次月的这一天（含）之前提交，默认每月 5 日。")

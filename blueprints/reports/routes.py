@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import Role
 from blueprints.reports import services
-from blueprints.reports.forms import AttachmentForm, RemindForm, SettingsForm, TransitionForm
+from blueprints.reports.forms import AttachmentForm, RemindForm, TransitionForm
 from blueprints.reports.models import (AttachmentKind, MonthlyReport, Notification, ReportAttachment, ReportLevel,
                                        ReportStatus)
 from blueprints.reports.services import DraftData, ReportConflict, ReportError, ReportForbidden
@@ -35,7 +35,6 @@ ALL = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER, Role.
 register_nav("月报", "reports.index", READERS, order=400, group="工作")
 register_nav("需求信息", "reports.needs", ALL, order=402, group="工作")
 register_nav("消息通知", "reports.notifications", ALL, order=404, group="工作")
-register_nav("月报截止日设置", "reports.settings", (Role.CITY_ADMIN,), order=870, group="系统")
 
 
 
@@ -526,16 +525,11 @@ def bulletin_pdf():
 
 # ---- settings -----------------------------------------------------------------------------------
 
-@bp.route("/settings", methods=["GET", "POST"])
+@bp.route("/settings")
 @roles_required(Role.CITY_ADMIN)
 def settings():
-    form = SettingsForm(data={"day": services.deadline_day()} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        services.set_deadline_day(form.day.data, current_user)
-        db.session.commit()
-        flash(f"月报截止日已设为次月 {form.day.data} 日", "success")
-        return redirect(url_for("reports.settings"), 303)
-    return render_template("reports/settings.html", form=form), 422 if form.errors else 200
+    """The deadline moved to the one policy settings page (issue 18); old links land there."""
+    return redirect(url_for("settings.policy", _anchor="policy-reports__deadline_day"), 303)
 
 
 # ---- layout: the unread count next to the user's name --------------------------------------------

@@ -33,7 +33,9 @@ from blueprints.volunteers.ledger import verified_hours
 from core import scope
 from core.audit import record_change
 from core.extensions import db
-from core.settings import get_int, set_value
+from core import settings
+from core.settings import set_value
+from core.sources import cite
 from core.timeutil import local_today, to_local, utcnow
 from core.uploads import ATTACHMENTS, IMAGES, UploadError, delete_stored, read_upload, store_bytes
 from core.workflow import actor_fields, verbs_for
@@ -77,13 +79,20 @@ class ReportConflict(ReportError):
 # ---- periods and the deadline -------------------------------------------------------------------
 
 def deadline_day() -> int:
-    return min(max(get_int(DEADLINE_KEY, DEFAULT_DEADLINE_DAY), 1), 31)
+    return int(settings.policy(DEADLINE_KEY))
 
 
 def set_deadline_day(day: int, user: User) -> None:
     if not 1 <= day <= 28:
         raise ReportError("截止日应为 1–28 之间的整数", "day")
     set_value(DEADLINE_KEY, day, user)
+
+
+# The city admin edits it on the settings page with the other policy numbers (core/settings.py).
+settings.register_policy(settings.Policy(
+    DEADLINE_KEY, "月报截止日（次月几日）", DEFAULT_DEADLINE_DAY, "日", 1, 28, cite("002"),
+    "各级、各单位、各志愿服务社团组织每月要定期向市文明办报送志愿服务项目、志愿服务工作情况。",
+    group="月报与保险", order=10, hint="上月月报应在次月的这一天（含）之前提交；1–28 日，默认 5 日。"))
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from blueprints.stations.models import WUYOU_ITEMS, StationType
-from core.forms import DateField, FlaskForm, IntegerField
+from core.forms import DateField, FlaskForm
 from core.validators import LIFETIME_DATES
 
 
@@ -34,6 +34,8 @@ class StationForm(FlaskForm):
     contact_name = StringField("联系人", validators=[Optional(), Length(max=64, message="最多 64 个字")])
     contact_phone = StringField("联系电话", validators=[Optional(), Length(max=32, message="联系电话过长")])
     active = BooleanField("站点运行中", default=True)
+    closed_on = DateField("停用日期", validators=[Optional()], allowed=LIFETIME_DATES,
+                          description="停用的站点填写；不填则按保存当天。年度指标只计当年年底仍在运行的站点。")
 
     def station_data(self, fields: set[str]) -> dict:
         return {name: self[name].data for name in fields if name in self}
@@ -57,19 +59,3 @@ def _add_items(cls):
 
 
 _add_items(AssessmentForm)
-
-
-def _percent(label):
-    return IntegerField(label, validators=[InputRequired("请填写"), NumberRange(0, 100, "请填写 0–100 的整数")])
-
-
-class TargetsForm(FlaskForm):
-    city_min = IntegerField("全市志愿服务站（个，不少于）", validators=[
-        InputRequired("请填写"), NumberRange(0, 10000, "请填写 0–10000 的整数")])
-    public_min = IntegerField("每个县(市、区)公共场所站点下限（个）", validators=[
-        InputRequired("请填写"), NumberRange(0, 1000, "请填写 0–1000 的整数")])
-    public_max = IntegerField("每个县(市、区)公共场所站点上限（个）", validators=[
-        InputRequired("请填写"), NumberRange(0, 1000, "请填写 0–1000 的整数")])
-    coverage_percent = _percent("社区站点覆盖率目标（%）")
-    wuyou_percent = _percent("“五有”达标率目标（%）")
-    amber_percent = _percent("黄色预警线（达到目标的百分之几以上显示黄色，%）")

@@ -77,6 +77,8 @@ class Station(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # 停用日期: a year's indicators count the stations running at its end (opened_on … closed_on).
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
     region: Mapped[Region] = relationship(foreign_keys=[region_id])
     district: Mapped[Region | None] = relationship(foreign_keys=[district_id])
@@ -93,7 +95,7 @@ class Station(db.Model):
     __audit_fields__ = {
         "name": "站点名称", "station_type": "站点类型", "region_id": "所在区域", "address": "地址",
         "organization_id": "管理组织", "opening_hours": "开放时间", "opened_on": "设立日期", "contact_name": "联系人",
-        "contact_phone": "联系电话", "active": "站点运行中",
+        "contact_phone": "联系电话", "active": "站点运行中", "closed_on": "停用日期",
     }
 
     @property

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from blueprints.accounts.models import Role
 from blueprints.regions.models import Region, RegionLevel
 from blueprints.stations import services
-from blueprints.stations.forms import AssessmentForm, StationForm, TargetsForm
+from blueprints.stations.forms import AssessmentForm, StationForm
 from blueprints.stations.models import (PUBLIC_PLACE_TYPES, WUYOU_ITEMS, Station, StationAssessment,
                                         StationType)
 from core import scope, uploads
@@ -227,22 +227,11 @@ def coverage_pdf():
     return pdf_response(data, f"志愿服务站覆盖情况_{local_today().isoformat()}.pdf")
 
 
-@bp.route("/targets", methods=["GET", "POST"])
+@bp.route("/targets")
 @roles_required(Role.CITY_ADMIN)
 def targets():
-    t = services.targets()
-    form = TargetsForm(obj=t) if request.method == "GET" else TargetsForm()
-    if form.validate_on_submit():
-        try:
-            services.save_targets(current_user, {k: form[k].data for k in services.TARGET_KEYS})
-        except services.StationError as e:
-            db.session.rollback()
-            form[e.field].errors = list(form[e.field].errors) + [e.message]
-        else:
-            db.session.commit()
-            flash("目标已保存。", "success")
-            return redirect(url_for("stations.coverage"), 303)
-    return render_template("stations/targets.html", form=form), 422 if form.errors else 200
+    """The targets moved to the one policy settings page (issue 18); old links land there."""
+    return redirect(url_for("settings.policy", _anchor="policy-stations__city_min"), 303)
 
 
 @register_tile(order=230)

@@ -31,6 +31,7 @@ PLAN = {
     "雷州市": (0.62, 0.70, 5),
     "吴川市": (0.88, 0.95, 7),
 }
+CLOSED = {"霞山区", "雷州市"}  # districts with one stopped public-place station (besides their targets)
 PUBLIC_PLACES = [
     (StationType.PARK, ["公园", "滨海公园", "森林公园", "湖光公园"]),
     (StationType.PLAZA, ["商贸广场", "步行街", "万达广场", "国贸中心"]),
@@ -110,14 +111,17 @@ def seed(ctx: dict) -> None:
             plan_rows.append(rng.random() < met_share)
         places = [(t, name) for t, names in PUBLIC_PLACES for name in names]
         rng.shuffle(places)
-        for stype, place in places[:public]:
+        for i, (stype, place) in enumerate(places[:public + (1 if d.name in CLOSED else 0)]):
             region = rng.choice(towns.get(d.id) or [d])
+            # One stopped station in a few districts: counted in the years it ran, not after (closed_on).
+            closed_on = today - timedelta(days=rng.randint(120, 400)) if d.name in CLOSED and i == public else None
             station_rows.append(dict(
                 name=f"{d.name.rstrip('区县市')}{place}志愿服务站", station_type=stype, region_id=region.id,
                 district_id=d.id, address=f"{d.name}{region.name}{place}", organization_id=(
                     rng.choice(district_orgs) if district_orgs else None), opening_hours=rng.choice(HOURS),
-                opened_on=today - timedelta(days=rng.randint(60, 1500)), contact_name=_person(rng),
-                contact_phone=_phone(rng), active=True, created_at=now, updated_at=now))
+                opened_on=today - timedelta(days=rng.randint(500, 1500)), contact_name=_person(rng),
+                contact_phone=_phone(rng), active=closed_on is None, closed_on=closed_on, created_at=now,
+                updated_at=now))
             plan_rows.append(rng.random() < met_share)
     if not station_rows:
         return

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from blueprints.accounts.models import Role, User
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region, RegionLevel
 from core import scope, settings, uploads
+from core.sources import cite
 from core.extensions import db
-from core.timeutil import local_today
+from core.timeutil import LOCAL_TZ, local_today
 from core.validators import ValidationError, validate_phone
 from core.validators import parse_id
 from blueprints.stations.models import (WUYOU_KEYS, Station, StationAssessment, StationAssessmentItem,
@@ -25,7 +26,7 @@ from blueprints.stations.models import (WUYOU_KEYS, Station, StationAssessment, 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)
 STATION_FIELDS = {"name", "station_type", "region_id", "address", "organization_id", "opening_hours",
-                  "opened_on", "contact_name", "contact_phone", "active"}
+                  "opened_on", "contact_name", "contact_phone", "active", "closed_on"}
 TEXT_FIELDS = {"name", "address", "opening_hours", "contact_name", "contact_phone"}
 LEADER_FIELDS = {"address", "opening_hours", "contact_name", "contact_phone"}
 
@@ -41,33 +42,57 @@ class StationError(ValueError):
 @dataclass
 class Targets:
     city_min: int = 30  # 000: 全市建立志愿服务站 30 个以上
-    public_min: int = 5  # 000: 每个区各选 5 至 8 个点
+    public_min: int = 5  # 000: 每个区各选 5 至 8 个点 (区 only)
     public_max: int = 8
+    county_min: int = 5  # 002: 各县市…标准化社区服务工作站，至少要达到 5 个 (县 and 县级市)
     coverage_percent: int = 100  # 001: 所有社区都要完成一个志愿服务站点建设
     wuyou_percent: int = 100  # 001: 以“五有”为标准
     amber_percent: int = 80  # below target but at least this share of it: amber, else red
+    monthly_activities: int = 2  # 001 附件2: 每月组织 2-3 次社区志愿服务活动
 
 
 TARGET_KEYS = {
     "city_min": "stations.city_min", "public_min": "stations.public_min", "public_max": "stations.public_max",
-    "coverage_percent": "stations.coverage_percent", "wuyou_percent": "stations.wuyou_percent",
-    "amber_percent": "stations.amber_percent",
+    "county_min": "stations.county_min", "coverage_percent": "stations.coverage_percent",
+    "wuyou_percent": "stations.wuyou_percent", "amber_percent": "stations.amber_percent",
+    "monthly_activities": "stations.monthly_activities",
 }
+_GROUP = "志愿服务站"
+_P = settings.Policy
+for _p in (
+    _P("stations.city_min", "全市志愿服务站（个，不少于）", 30, "个", 0, 10000, cite("000"),
+       "全市建立志愿服务站 30个以上", _GROUP, 10),
+    _P("stations.public_min", "每个区公共场所站点下限", 5, "个", 0, 1000, cite("000"),
+       "依托公园、商贸广场、社区活动中心、行业服务窗口等设立志愿服务站。每个区各选5至8个点设立志愿服务站。", _GROUP, 20,
+       hint="适用于区；县、县级市适用下一项。"),
+    _P("stations.public_max", "每个区公共场所站点上限", 8, "个", 0, 1000, cite("000"),
+       "每个区各选5至8个点设立志愿服务站。", _GROUP, 30),
+    _P("stations.county_min", "每个县、县级市标准化站点（个，不少于）", 5, "个", 0, 1000, cite("002"),
+       "各县市也要在建成区大力建设标准化社区服务工作站，至少要达到5个。", _GROUP, 40,
+       hint="标准化站点：最近一次评估“五有”全部达标的社区志愿服务站。"),
+    _P("stations.coverage_percent", "社区站点覆盖率目标", 100, "%", 0, 100, cite("001"),
+       "今年11月底前，我市所有社区都要完成一个志愿服务站点建设的任务。", _GROUP, 50),
+    _P("stations.wuyou_percent", "“五有”达标率目标", 100, "%", 0, 100, cite("001"),
+       "各社区志愿服务站点建设要坚持以“五有”为标准", _GROUP, 60),
+    _P("stations.amber_percent", "黄色提示线（达到目标的百分之几以上显示黄色）", 80, "%", 0, 100,
+       "系统默认值（政策文件未规定）", "", _GROUP, 70),
+    _P("stations.monthly_activities", "每个站点每月活动（次，不少于）", 2, "次", 1, 100, cite("001", "附件2"),
+       "每月组织2-3次社区志愿服务活动", _GROUP, 80,
+       hint="覆盖情况页标出上一个完整月份活动少于此数的站点。"),
+):
+    settings.register_policy(_p)
+
+
+@settings.register_policy_check
+def _public_range(values: dict) -> dict[str, str]:
+    low, high = values.get("stations.public_min"), values.get("stations.public_max")
+    if low is not None and high is not None and low > high:
+        return {"stations.public_min": "公共场所站点目标的下限不能大于上限"}
+    return {}
 
 
 def targets() -> Targets:
-    t = Targets()
-    return Targets(**{name: settings.get_int(key, getattr(t, name)) for name, key in TARGET_KEYS.items()})
-
-
-def save_targets(user: User, values: dict) -> Targets:
-    if user.role != Role.CITY_ADMIN:
-        raise StationError("只有市文明办管理员可以调整目标")
-    if values["public_min"] > values["public_max"]:
-        raise StationError("公共场所站点目标的下限不能大于上限", "public_min")
-    for name, key in TARGET_KEYS.items():
-        settings.set_value(key, int(values[name]), user)
-    return targets()
+    return Targets(**{name: int(settings.policy(key)) for name, key in TARGET_KEYS.items()})
 
 
 # ---- who may do what -------------------------------------------------------------------------------
@@ -165,6 +190,14 @@ def validate(user: User, data: dict, station: Station | None, fields: set[str]) 
             errors["organization_id"] = "管理组织须为本县(市、区)或市级的已登记组织"
     if "opened_on" in fields and data.get("opened_on") and data["opened_on"] > local_today():
         errors["opened_on"] = "设立日期不能晚于今天"
+    if "closed_on" in fields and data.get("closed_on"):
+        opened = data.get("opened_on") if "opened_on" in fields else (station.opened_on if station else None)
+        if data.get("active", station.active if station else True):
+            errors["closed_on"] = "运行中的站点不填写停用日期（停用时请取消“站点运行中”）"
+        elif data["closed_on"] > local_today():
+            errors["closed_on"] = "停用日期不能晚于今天"
+        elif opened and data["closed_on"] < opened:
+            errors["closed_on"] = "停用日期不能早于设立日期"
     if "contact_phone" in fields and (data.get("contact_phone") or "").strip():
         try:
             data["contact_phone"] = validate_phone(data["contact_phone"])
@@ -184,6 +217,10 @@ def _assign(station: Station, data: dict, fields: set[str]) -> None:
             elif k == "active":
                 value = bool(value)
             setattr(station, k, value)
+    if station.active:
+        station.closed_on = None
+    elif station.closed_on is None:  # stopped without a date: today
+        station.closed_on = local_today()
     if "region_id" in fields:
         region = db.session.get(Region, station.region_id)
         station.region = region
@@ -211,6 +248,26 @@ def update_station(user: User, station: Station, data: dict) -> None:
         raise StationError(errors[key], key)
     _assign(station, data, fields)
     db.session.flush()
+
+
+# ---- stations of a year ------------------------------------------------------------------------------
+
+def running_on(day: date):
+    """Condition: the station was running on `day` — set up by then (its 设立日期, else the day it was
+    entered) and not stopped by then. A year's indicators count the stations running at its end."""
+    next_day = datetime.combine(day + timedelta(days=1), time(), tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    opened = or_(Station.opened_on <= day,
+                 and_(Station.opened_on.is_(None), Station.created_at < next_day.replace(tzinfo=None)))
+    return and_(opened, or_(Station.closed_on > day, and_(Station.closed_on.is_(None), Station.active.is_(True))))
+
+
+def met_by(day: date):
+    """Ids of the stations whose latest "五有" assessment up to `day` met all five items (标准化)."""
+    rn = func.row_number().over(partition_by=StationAssessment.station_id,
+                                order_by=(StationAssessment.assessed_on.desc(), StationAssessment.id.desc()))
+    ranked = (select(StationAssessment.station_id, StationAssessment.all_met, rn.label("rn"))
+              .where(StationAssessment.assessed_on <= day).subquery())
+    return select(ranked.c.station_id).where(ranked.c.rn == 1, ranked.c.all_met.is_(True))
 
 
 # ---- list --------------------------------------------------------------------------------------------
@@ -388,6 +445,10 @@ class DistrictCoverage:
     wuyou: Figure = field(default_factory=lambda: Figure(0))
     public_fig: Figure = field(default_factory=lambda: Figure(0))
     by_type: dict = field(default_factory=dict)
+    standard: int = 0  # community stations meeting "五有" (标准化站点)
+    target_fig: Figure = field(default_factory=lambda: Figure(0))  # the station target of its kind
+    target_label: str = ""
+    quiet: int = 0  # stations below the monthly activities in the last complete month
 
     @property
     def uncovered(self) -> int:
@@ -402,6 +463,8 @@ class Board:
     totals: dict
     total_coverage: Figure = field(default_factory=lambda: Figure(0))
     total_wuyou: Figure = field(default_factory=lambda: Figure(0))
+    quiet: list["QuietStation"] = field(default_factory=list)
+    quiet_month: tuple[int, int] = (0, 0)
 
 
 def _tone_ratio(value: int, total: int, target_percent: int, amber_percent: int) -> str:
@@ -438,6 +501,7 @@ def coverage(user: User) -> Board:
     latest = latest_assessments()
     per_type: dict[int, dict[str, int]] = {}
     met: dict[int, int] = {}
+    standard: dict[int, int] = {}
     for did, stype, all_met, n in db.session.execute(
         select(Region.district_id, Station.station_type, latest.c.all_met, func.count()).select_from(Station)
         .join(Region, Region.id == Station.region_id)
@@ -450,6 +514,12 @@ def coverage(user: User) -> Board:
         per_type[did][stype.value] += n
         if all_met:
             met[did] = met.get(did, 0) + n
+            if stype == StationType.COMMUNITY:
+                standard[did] = standard.get(did, 0) + n
+    quiet, month = quiet_stations(user, t.monthly_activities)
+    quiet_by_district: dict[int, int] = {}
+    for q in quiet:
+        quiet_by_district[q.district_id] = quiet_by_district.get(q.district_id, 0) + 1
     rows = []
     for d in districts:
         types = per_type.get(d.id, {})
@@ -462,18 +532,60 @@ def coverage(user: User) -> Board:
         row.wuyou = Figure(row.met, row.stations, _tone_ratio(row.met, row.stations, t.wuyou_percent, t.amber_percent)
                            if row.stations else "red")
         row.public_fig = Figure(row.public, None, _tone_min(row.public, t.public_min, t.amber_percent))
+        row.standard, row.quiet = standard.get(d.id, 0), quiet_by_district.get(d.id, 0)
+        kind = d.district_kind
+        if kind is not None and kind.is_county:  # 002: 各县市…标准化社区服务工作站，至少要达到5个
+            row.target_fig = Figure(row.standard, None, _tone_min(row.standard, t.county_min, t.amber_percent))
+            row.target_label = f"标准化站点（{kind.label}：不少于 {t.county_min} 个）"
+        else:  # 000: 每个区各选5至8个点
+            row.target_fig = row.public_fig
+            row.target_label = f"公共场所站点（区：{t.public_min}–{t.public_max} 个）"
         rows.append(row)
     totals = {k: sum(getattr(r, k) for r in rows) for k in ("communities", "covered", "stations", "met", "public")}
     city_total = None
     if user.is_city_wide:
         n = db.session.scalar(select(func.count()).select_from(Station).where(Station.active))
         city_total = Figure(n, t.city_min, _tone_min(n, t.city_min, t.amber_percent))
-    board = Board(rows, t, city_total, totals)
+    board = Board(rows, t, city_total, totals, quiet=quiet, quiet_month=month)
     board.total_coverage = Figure(totals["covered"], totals["communities"], _tone_ratio(
         totals["covered"], totals["communities"], t.coverage_percent, t.amber_percent))
     board.total_wuyou = Figure(totals["met"], totals["stations"], _tone_ratio(
         totals["met"], totals["stations"], t.wuyou_percent, t.amber_percent) if totals["stations"] else "red")
     return board
+
+
+@dataclass
+class QuietStation:
+    station: Station
+    district_id: int | None
+    activities: int
+
+
+def last_complete_month(today: date | None = None) -> tuple[int, int]:
+    today = today or local_today()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+def quiet_stations(user: User, minimum: int, month: tuple[int, int] | None = None
+                   ) -> tuple[list[QuietStation], tuple[int, int]]:
+    """Stations in the user's scope, running the whole of the last complete month, that held fewer
+    activities there than `minimum` (001 附件2: 每月组织2-3次社区志愿服务活动); cancelled ones do not count."""
+    from blueprints.activities.models import Activity, ActivityStatus
+
+    year, mon = month or last_complete_month()
+    first = date(year, mon, 1)
+    last = (date(year + mon // 12, mon % 12 + 1, 1)) - timedelta(days=1)
+    held = (select(Activity.station_id, func.count(Activity.id).label("n"))
+            .where(Activity.station_id.is_not(None), Activity.status == ActivityStatus.OPEN,
+                   Activity.held_on >= first, Activity.held_on <= last)
+            .group_by(Activity.station_id).subquery())
+    n = func.coalesce(held.c.n, 0)
+    stmt = (scope.scoped(select(Station, n), Station, user)
+            .outerjoin(held, held.c.station_id == Station.id)
+            .where(running_on(first), running_on(last), n < minimum)
+            .options(joinedload(Station.region))
+            .order_by(Station.district_id, Station.name, Station.id))
+    return [QuietStation(s, s.district_id, int(k)) for s, k in db.session.execute(stmt)], (year, mon)
 
 
 def uncovered_communities(user: User, district: Region) -> list[tuple[str, list[Region]]]:

@@ -1,11 +1,13 @@
 """The service-hour ledger: the rules of a record, verification, correction, and the figures derived
 from verified records (cumulative hours, hours per year, star level, 骨干/流动, the 40-hour check).
 
-Policy numbers are configurable (app.config), the cited values are the defaults:
-- VOLUNTEER_STAR_HOURS (100, 300, 600, 1000, 1500): 一星 … 五星 (004 第7条, 民政部 standard);
-- VOLUNTEER_CORE_HOURS 48: 志愿者骨干 in a year (001 附件4 第四条), otherwise 流动志愿者;
-- VOLUNTEER_OFFICIAL_HOURS 40: party members and public servants per year (004 第15条);
-- SERVICE_RECORD_LATE_WORKING_DAYS 10: entered later than this is a late entry (《办法》§11).
+Policy numbers are settings the city admin edits (core/settings.py policies), the cited values are the
+defaults; star_thresholds() / core_hours() / official_hours() / late_working_days() read them:
+- volunteers.star_hours (100, 300, 600, 1000, 1500): 一星 … 五星 (004 第7条, 民政部 standard);
+- volunteers.core_hours 48: 志愿者骨干 in a year (001 附件4 第四条), otherwise 流动志愿者;
+- volunteers.official_hours 40: party members and public servants per year (004 第15条);
+- volunteers.late_working_days 10: entered later than this is a late entry (《办法》§11), counted in
+  official working days (core/workdays.py).
 
 Public functions other features call (keep these signatures stable):
 - create_record(user, volunteer, org, day, hours, content, quality=GOOD, activity=None, source=MANUAL)
@@ -36,7 +38,6 @@ from datetime import date, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable
 
-from flask import current_app
 from sqlalchemy import case, delete, extract, func, insert, select, update
 
 from blueprints.accounts.models import Role
@@ -47,6 +48,8 @@ from blueprints.volunteers.models import (AwardReceived, CorrectionRequest, Qual
                                           TrainingRecord, Volunteer, VolunteerYearHours)
 from core import scope
 from core.audit import record_change
+from core import settings, workdays
+from core.sources import cite
 from core.extensions import db
 from core.timeutil import local_today, to_local, utcnow
 from core.validators import parse_date, parse_id
@@ -64,20 +67,41 @@ class LedgerError(ValueError):
 
 # ---- policy ------------------------------------------------------------------------------------
 
+# The policy numbers are edited by the city admin on the settings page (core/settings.py); these
+# functions are the one way a rule reads them.
+STAR_KEY, CORE_KEY, OFFICIAL_KEY, LATE_KEY = ("volunteers.star_hours", "volunteers.core_hours",
+                                              "volunteers.official_hours", "volunteers.late_working_days")
+settings.register_policy(settings.Policy(
+    STAR_KEY, "星级志愿者认定的累计服务时长", (100, 300, 600, 1000, 1500), "小时", 1, 100000, cite("004", "第7条"),
+    "根据民政部确定的认定标准，志愿服务累计达到100小时、300小时、600小时、1000小时和1500小时的志愿者，"
+    "可依次认定为一至五星志愿者。", group="志愿者与服务时长", order=10, items=("一星", "二星", "三星", "四星", "五星")))
+settings.register_policy(settings.Policy(
+    CORE_KEY, "志愿者骨干的年服务时长", 48, "小时", 1, 8784, cite("001", "附件4 第四条"),
+    "凡每年在本社区服务时长达48小时以上，归入“志愿者骨干”登记注册", group="志愿者与服务时长", order=20))
+settings.register_policy(settings.Policy(
+    OFFICIAL_KEY, "党员、公职人员倡导的年服务时长", 40, "小时", 1, 8784, cite("004", "第15条"),
+    "倡导全省党员、公职人员每年从双休日和节假日中拿出7天以上时间（服务时长累计不少于40小时）",
+    group="志愿者与服务时长", order=30))
+settings.register_policy(settings.Policy(
+    LATE_KEY, "补录标记：服务后超过几个工作日录入", 10, "个工作日", 1, 250,
+    "《志愿服务记录与证明出具办法》第十一条（服务记录应及时录入）", "",
+    group="志愿者与服务时长", order=40, hint="工作日按国务院公布的法定节假日和调休计算。"))
+
+
 def star_thresholds() -> tuple[int, ...]:
-    return tuple(current_app.config.get("VOLUNTEER_STAR_HOURS", (100, 300, 600, 1000, 1500)))
+    return tuple(settings.policy(STAR_KEY))
 
 
 def core_hours() -> int:
-    return int(current_app.config.get("VOLUNTEER_CORE_HOURS", 48))
+    return int(settings.policy(CORE_KEY))
 
 
 def official_hours() -> int:
-    return int(current_app.config.get("VOLUNTEER_OFFICIAL_HOURS", 40))
+    return int(settings.policy(OFFICIAL_KEY))
 
 
 def late_working_days() -> int:
-    return int(current_app.config.get("SERVICE_RECORD_LATE_WORKING_DAYS", 10))
+    return int(settings.policy(LATE_KEY))
 
 
 def star_level(total: Decimal | int | float | None) -> int:
@@ -148,18 +172,9 @@ def parse_hours(value) -> Decimal:
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end`, counting Monday–Friday only.
-    Statutory holidays and their make-up working days (调休) are not modelled: a record entered
-    right after 春节 or 国庆 may be flagged late although fewer official working days passed."""
-    if end <= start:
-        return 0
-    days = (end - start).days
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    for i in range(1, rest + 1):
-        if (start + timedelta(days=i)).weekday() < 5:
-            count += 1
-    return count
+    """Working days after `start` up to and including `end`: official holidays and 调休 make-up days
+    as the State Council announces them (core/workdays.py, the `chinesecalendar` package)."""
+    return workdays.working_days_between(start, end)
 
 
 def is_late(service_date: date, entered_on: date) -> bool:

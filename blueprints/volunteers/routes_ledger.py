@@ -134,7 +134,7 @@ def record_new(vid: int):
             _field_error(form, e, "hours")
         else:
             db.session.commit()
-            flash(f"已录入服务记录，待{org.name}审核。" + ("该记录晚于服务日期 10 个工作日以上录入，已标记为补录。"
+            flash(f"已录入服务记录，待{org.name}审核。" + (f"该记录晚于服务日期 {ledger.late_working_days()} 个工作日以上录入，已标记为补录。"
                                                 if record.late_entry else ""), "success")
             if request.form.get("again"):
                 return redirect(url_for("volunteers.record_new", vid=v.id), 303)

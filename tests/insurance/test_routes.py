@@ -13,6 +13,7 @@ from core import pii
 from core.extensions import db
 from core.timeutil import local_today
 from tests import factories as f
+from tests.settings.helpers import policy_data
 
 
 def _form(org, **kw):
@@ -212,11 +213,12 @@ def test_risky_activity_panel_and_list(as_role, world):
 
 def test_settings_change_warning_days(as_role):
     c = as_role("city_admin")
-    resp = c.post("/insurance/settings", data={"warn_days": "0"})
-    assert resp.status_code == 422 and "1 到 365" in resp.get_data(as_text=True)
-    resp = c.post("/insurance/settings", data={"warn_days": "abc"})
+    resp = c.post("/settings/policy", data=policy_data(**{"insurance.warn_days": 0}))
+    assert resp.status_code == 422 and "1–365" in resp.get_data(as_text=True)
+    resp = c.post("/settings/policy", data=dict(policy_data(), insurance__warn_days="abc"))
     assert resp.status_code == 422
-    assert c.post("/insurance/settings", data={"warn_days": "45"}).status_code == 303
+    assert c.post("/settings/policy", data=policy_data(**{"insurance.warn_days": 45})).status_code == 303
+    assert "45 天内到期" in c.get("/insurance/").get_data(as_text=True)
     assert "45 天内到期" in c.get("/insurance/").get_data(as_text=True)
 
 

@@ -11,6 +11,7 @@ from blueprints.reports.models import MonthlyReport, Notification, ReportAttachm
 from core.extensions import db
 from core.timeutil import local_today
 from tests import factories
+from tests.settings.helpers import policy_data
 
 
 def _last_month():
@@ -194,10 +195,10 @@ def test_remind_and_notifications_flow(world, as_role):
 
 def test_settings_deadline(world, as_role):
     c = as_role("city_admin")
-    assert c.get("/reports/settings").status_code == 200
-    resp = c.post("/reports/settings", data={"day": "40"})
+    assert c.get("/reports/settings").status_code == 303  # the one policy settings page now
+    resp = c.post("/settings/policy", data=policy_data(**{"reports.deadline_day": 40}))
     assert resp.status_code == 422 and "1–28" in resp.text
-    assert c.post("/reports/settings", data={"day": "10"}).status_code == 303
+    assert c.post("/settings/policy", data=policy_data(**{"reports.deadline_day": 10})).status_code == 303
     assert services.deadline_day() == 10
     assert as_role("district_staff").get("/reports/settings").status_code == 403
 

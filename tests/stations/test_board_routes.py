@@ -11,6 +11,7 @@ from blueprints.stations.models import StationAssessment
 from core import settings
 from core.extensions import db
 from tests import factories
+from tests.settings.helpers import policy_data
 
 KEYS = ("place", "sign", "team", "rules", "ledger")
 
@@ -136,20 +137,19 @@ def test_targets_only_for_city_admin(as_role):
     for role in ("district_staff", "leader", "org_leader"):
         c = as_role(role)
         assert c.get("/stations/targets").status_code == 403
-        assert c.post("/stations/targets", data={"city_min": "1"}).status_code == 403
+        assert c.post("/settings/policy", data=policy_data(**{"stations.city_min": 1})).status_code == 403
     assert settings.get_value("stations.city_min") is None
+    assert as_role("city_admin").get("/stations/targets").headers["Location"].startswith("/settings/policy")
 
 
 def test_city_admin_changes_targets_and_bad_values_are_refused(as_role):
     c = as_role("city_admin")
-    good = dict(city_min="35", public_min="5", public_max="8", coverage_percent="100", wuyou_percent="90",
-                amber_percent="80")
-    resp = c.post("/stations/targets", data=dict(good, public_min="9"))
+    resp = c.post("/settings/policy", data=policy_data(**{"stations.public_min": 9}))
     assert resp.status_code == 422 and "下限不能大于上限" in resp.get_data(as_text=True)
-    resp = c.post("/stations/targets", data=dict(good, city_min="三十"))
+    resp = c.post("/settings/policy", data=dict(policy_data(), stations__city_min="三十"))
     assert resp.status_code == 422 and "请填写整数" in resp.get_data(as_text=True)
     assert settings.get_value("stations.city_min") is None
-    assert c.post("/stations/targets", data=good).status_code == 303
+    assert c.post("/settings/policy", data=policy_data(**{"stations.city_min": 35})).status_code == 303
     assert settings.get_int("stations.city_min", 30) == 35
     assert "目标不少于 35 个" in c.get("/stations/coverage").get_data(as_text=True)
 

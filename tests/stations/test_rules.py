@@ -181,18 +181,12 @@ def test_bad_photo_refused_and_nothing_saved(world, app, data, name, message):
 
 def test_targets_default_to_the_seeds_and_are_saved(world):
     t = services.targets()
-    assert (t.city_min, t.public_min, t.public_max, t.coverage_percent, t.wuyou_percent) == (30, 5, 8, 100, 100)
-    services.save_targets(world["city_admin"], dict(city_min=40, public_min=6, public_max=9, coverage_percent=95,
-                                                    wuyou_percent=90, amber_percent=75))
+    assert (t.city_min, t.public_min, t.public_max, t.county_min, t.coverage_percent, t.wuyou_percent,
+            t.monthly_activities) == (30, 5, 8, 5, 100, 100, 2)
+    settings.save_policies({"stations.city_min": 40, "stations.public_min": 6, "stations.public_max": 9,
+                            "stations.amber_percent": 75}, world["city_admin"])
     t = services.targets()
     assert (t.city_min, t.public_min, t.public_max, t.amber_percent) == (40, 6, 9, 75)
-    with pytest.raises(services.StationError):
-        services.save_targets(world["city_admin"], dict(city_min=40, public_min=9, public_max=6, coverage_percent=95,
-                                                        wuyou_percent=90, amber_percent=75))
-
-
-def test_only_city_admin_saves_targets(world):
-    with pytest.raises(services.StationError):
-        services.save_targets(world["district_staff"], dict(city_min=1, public_min=1, public_max=2, coverage_percent=1,
-                                                            wuyou_percent=1, amber_percent=1))
-    assert services.targets().city_min == 30
+    with pytest.raises(settings.PolicyError):
+        settings.save_policies({"stations.public_min": 9, "stations.public_max": 6}, world["city_admin"])
+    assert services.targets().public_min == 6  # nothing of a refused change is saved
