@@ -18,6 +18,7 @@ PLANNED = {
     "insurance_policy.start_date", "insurance_policy.end_date",  # cover bought ahead, cover running on
     "funding_rectification.due_date",  # an audit finding's deadline
     "user.locked_until",  # a lock's expiry
+    "activation_code.expires_at",  # a printed activation code runs until then (issue 17)
 }
 
 
