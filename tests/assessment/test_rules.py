@@ -303,3 +303,18 @@ def test_frozen_key_figures_do_not_follow_later_registrations(w):
     assert services._key_figures(Y, ids).volunteers == 3  # the live figure moved on
     services.reopen(w["city_admin"], Y, "补报数据后重新计算")
     assert services.key_figures(Y, ids).volunteers == 3
+
+
+def test_survey_indicator_is_approval_and_support_not_satisfaction(w):
+    """000: "市民对志愿服务活动认同和支持率达到90%以上" — the survey indicator is 认同和支持率, not 满意率."""
+    survey = services.BY_CODE["survey"]
+    assert "认同和支持率" in survey.name and survey.target == 90 and survey.compute is None
+    assert not any("满意" in d.name or "满意" in d.short for d in services.DEFINITIONS)
+    services.ensure_year(Y + 1)
+    stored = next(i for i in services.indicators(Y + 1) if i.code == "survey")
+    assert stored.name == survey.name
+    res = services.compute(Y + 1)
+    cell = next(c for c in res.districts[0].cells if c.code == "survey")
+    assert "认同和支持率" in cell.num_label
+    # The denominator option starts switched off, so the default weights still sum to 100.
+    assert sum(i.weight for i in services.indicators(Y + 1)) == 100
