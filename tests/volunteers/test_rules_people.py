@@ -224,3 +224,16 @@ def test_work_unit_report_shows_a_units_members_in_scope(world):
     assert "湛江市财政局" in services.work_units(world["district_staff"])
     assert "赤坎区教育局" not in services.work_units(world["district_staff_2"])
     assert a.work_unit == "湛江市财政局"
+
+
+def test_the_portal_counts_core_progress_in_one_community(world):
+    """001 附件4 第四条: "每年在本社区服务时长达48小时以上" — the volunteer's own page measures the same."""
+    from blueprints.portal.services import summary
+
+    v, other = _two_org_volunteer(world)
+    _hours(v, world["org_a"], [10, 10, 10])
+    _hours(v, other, [10, 10], start=date(YEAR, 1, 10))
+    s = summary(world["city_admin"], v, TODAY)
+    assert s.year_hours == Decimal("50.0") and s.community_hours == Decimal("30.0") and not s.core_done
+    _hours(v, world["org_a"], [9, 9], start=date(YEAR, 1, 20))
+    assert summary(world["city_admin"], v, TODAY).core_done
