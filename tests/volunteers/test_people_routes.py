@@ -105,6 +105,10 @@ def test_work_unit_page_lists_a_units_members_in_scope(world, as_role):
     assert as_role("org_leader").get("/volunteers/work-units?unit=财政").status_code == 200
     assert as_role("reviewer").get("/volunteers/work-units").status_code == 403
     assert "湛江市财政局" in c.get(f"/volunteers/{a.id}").get_data(as_text=True)
+    factories.volunteer(world["org_a"], name="教育乙", work_unit="赤坎区教育局")
+    db.session.commit()
+    listing = c.get("/volunteers/?unit=财政局").get_data(as_text=True)
+    assert "财政甲" in listing and "教育乙" not in listing
 
 
 def test_work_unit_is_saved_from_the_form(world, as_role):

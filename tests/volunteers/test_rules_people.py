@@ -237,3 +237,16 @@ def test_the_portal_counts_core_progress_in_one_community(world):
     assert s.year_hours == Decimal("50.0") and s.community_hours == Decimal("30.0") and not s.core_done
     _hours(v, world["org_a"], [9, 9], start=date(YEAR, 1, 20))
     assert summary(world["city_admin"], v, TODAY).core_done
+
+
+def test_a_member_dismissed_by_the_organizer_cannot_sign_up_for_its_activities(world):
+    """001 附件4 第五条: "本站可以对其劝退" — the organization's own activities are closed to them."""
+    from blueprints.activities import services as activities
+
+    v, other = _two_org_volunteer(world)
+    a = factories.activity(world["org_a"], held_on=TODAY + timedelta(days=7))
+    assert v in activities.candidates(a, "")[0]
+    services.dismiss_membership(world["org_leader"], _member(v, world["org_a"]), "disobedience", TODAY, "缺席")
+    assert v not in activities.candidates(a, "")[0]
+    with pytest.raises(activities.ActivityError, match="劝退"):
+        activities.sign_up(world["org_leader"], a, [v.id])
