@@ -40,7 +40,8 @@ def registered(user) -> Figure:
 @register_figure("volunteers.dismissed")
 def dismissed(user) -> Figure:
     n = _count(_volunteers(user).where(Volunteer.status == VolunteerStatus.DISMISSED))
-    return Figure(n, "已劝退志愿者", "加入了您管辖范围内组织、已被劝退的志愿者（档案与服务时长保留，不计入在册）。",
+    return Figure(n, "已劝退志愿者", "加入了您管辖范围内组织、经区县文明办决定全市劝退的志愿者（档案与服务时长保留，不计入在册）；"
+                  "组织自行劝退的只结束其在该组织的成员身份，不计入此数。",
                   unit="人", url=url_for("volunteers.index", status="dismissed"))
 
 
