@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable
 
 from flask import current_app
-from sqlalchemy import case, delete, extract, func, insert, select, update
+from sqlalchemy import case, delete, extract, func, insert, select, true, update
 
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization, OrgStatus
@@ -484,19 +484,26 @@ def _year_col():
     return extract("year", ServiceRecord.service_date)
 
 
-def org_communities() -> dict[int, int]:
+def org_communities(org_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Which community an organization's service counts for (骨干, 001 附件4 第四条 "在本社区服务"):
     the community an organization is registered in; an organization registered higher up (a town's
     or district's) that manages the stations of exactly one community counts for that community.
-    Organizations of no single community count for none."""
+    Organizations of no single community count for none. `org_ids` narrows the look-up."""
     from blueprints.stations.models import Station
 
-    out = dict(db.session.execute(select(Organization.id, Organization.region_id).join(
-        Region, Region.id == Organization.region_id).where(Region.level == RegionLevel.COMMUNITY)).all())
+    ids = None if org_ids is None else sorted(set(org_ids))
+    stmt = select(Organization.id, Organization.region_id).join(Region, Region.id == Organization.region_id).where(
+        Region.level == RegionLevel.COMMUNITY)
+    stations_stmt = select(Station.organization_id, Station.region_id).join(Region, Region.id == Station.region_id).where(
+        Station.organization_id.is_not(None), Region.level == RegionLevel.COMMUNITY)
+    if ids is not None:
+        if not ids:
+            return {}
+        stmt = stmt.where(Organization.id.in_(ids))
+        stations_stmt = stations_stmt.where(Station.organization_id.in_(ids))
+    out = dict(db.session.execute(stmt).all())
     stations: dict[int, set[int]] = defaultdict(set)
-    for oid, rid in db.session.execute(select(Station.organization_id, Station.region_id).join(
-            Region, Region.id == Station.region_id).where(Station.organization_id.is_not(None),
-                                                          Region.level == RegionLevel.COMMUNITY)):
+    for oid, rid in db.session.execute(stations_stmt):
         stations[oid].add(rid)
     for oid, rids in stations.items():
         if oid not in out and len(rids) == 1:
@@ -504,13 +511,15 @@ def org_communities() -> dict[int, int]:
     return out
 
 
-def _community_rows(where, communities: dict[int, int]) -> list[dict]:
+def _community_rows(where) -> list[dict]:
     year = _year_col()
+    rows = db.session.execute(
+        select(ServiceRecord.volunteer_id, ServiceRecord.organization_id, year, func.sum(ServiceRecord.hours))
+        .where(where, ServiceRecord.status == RecordStatus.VERIFIED)
+        .group_by(ServiceRecord.volunteer_id, ServiceRecord.organization_id, year)).all()
+    communities = org_communities({oid for _, oid, _, _ in rows} if len(rows) < 5000 else None)
     totals: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
-    for vid, oid, y, hours in db.session.execute(
-            select(ServiceRecord.volunteer_id, ServiceRecord.organization_id, year, func.sum(ServiceRecord.hours))
-            .where(where, ServiceRecord.status == RecordStatus.VERIFIED)
-            .group_by(ServiceRecord.volunteer_id, ServiceRecord.organization_id, year)):
+    for vid, oid, y, hours in rows:
         cid = communities.get(oid)
         if cid is not None:
             totals[(vid, cid, int(y))] += Decimal(hours)
@@ -521,7 +530,6 @@ def refresh_figures(volunteer_ids: Iterable[int]) -> None:
     """Recompute cumulative and per-year verified hours (and days, and hours per community) of some
     volunteers from their records."""
     ids = sorted(set(volunteer_ids))
-    communities = org_communities() if ids else {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         year = _year_col()
@@ -541,7 +549,7 @@ def refresh_figures(volunteer_ids: Iterable[int]) -> None:
             year_rows.append({"volunteer_id": vid, "year": int(y), "hours": hours, "days": int(days)})
         if year_rows:
             db.session.execute(insert(VolunteerYearHours), year_rows)
-        community_rows = _community_rows(ServiceRecord.volunteer_id.in_(chunk), communities)
+        community_rows = _community_rows(ServiceRecord.volunteer_id.in_(chunk))
         if community_rows:
             db.session.execute(insert(VolunteerCommunityHours), community_rows)
         db.session.execute(
@@ -567,7 +575,7 @@ def rebuild_all_figures() -> None:
         .group_by(ServiceRecord.volunteer_id, year),
     ))
     db.session.execute(delete(VolunteerCommunityHours))
-    rows = _community_rows(True, org_communities())
+    rows = _community_rows(true())
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(VolunteerCommunityHours), rows[start:start + 5000])
     total = (select(func.coalesce(func.sum(VolunteerYearHours.hours), 0))
