@@ -151,10 +151,12 @@ def _rename_survey(conn, old: str, new: str) -> None:
     conn.execute(sa.text("UPDATE assessment_indicator SET name = :new WHERE code = 'survey' AND name = :old"),
                  {"new": new, "old": old})
     for sid, data in conn.execute(sa.text("SELECT id, data FROM assessment_snapshot")).all():
-        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+        # Stored as JSON text (escaped or not) on SQLite, parsed on PostgreSQL: compare the parsed value.
+        text = json.dumps(json.loads(data) if isinstance(data, str) else data, ensure_ascii=False)
         if old in text:
-            conn.execute(sa.text("UPDATE assessment_snapshot SET data = :data WHERE id = :id"),
-                         {"data": text.replace(old, new), "id": sid})
+            stmt = sa.text("UPDATE assessment_snapshot SET data = :data WHERE id = :id").bindparams(
+                sa.bindparam("data", type_=sa.JSON))
+            conn.execute(stmt, {"data": json.loads(text.replace(old, new)), "id": sid})
 
 
 def downgrade():

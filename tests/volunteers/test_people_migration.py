@@ -12,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from blueprints.accounts.models import Role
-from blueprints.assessment.models import Indicator
+from blueprints.assessment.models import AssessmentSnapshot, Indicator
 from blueprints.volunteers.models import DismissReason, VolunteerStatus
 from core.extensions import db
 from tests import factories
@@ -37,6 +37,8 @@ def test_upgrade_carries_dismissals_days_communities_and_the_survey_name(tmp_pat
             VolunteerStatus.DISMISSED, DismissReason.PROFIT, date(2025, 6, 1), "推销保健品")
         db.session.add(Indicator(year=2025, code="survey", name="群众对志愿服务满意率（问卷调查）", unit="%",
                                  target=Decimal(90), weight=Decimal(15)))
+        db.session.add(AssessmentSnapshot(year=2025, data={"indicators": [{"code": "survey",
+                                                                             "name": "群众对志愿服务满意率（问卷调查）"}]}))
         db.session.commit()
         vid, cid = v.id, tree["community_a"].id
         db.session.remove()
@@ -51,11 +53,13 @@ def test_upgrade_carries_dismissals_days_communities_and_the_survey_name(tmp_pat
             community = conn.execute(sa.text(
                 "SELECT community_id, year, hours FROM volunteer_community_hours WHERE volunteer_id = :v"), {"v": vid}).all()
             name = conn.execute(sa.text("SELECT name FROM assessment_indicator WHERE code = 'survey'")).scalar_one()
+            snapshot = conn.execute(sa.select(AssessmentSnapshot.__table__.c.data)).scalar_one()
         assert [(e[0], e[1], e[2], e[3], e[4], str(e[5]), e[6]) for e in events] == [
             (vid, None, "city", "dismiss", "profit", "2025-06-01", "推销保健品")]
         assert [(y, Decimal(h), d) for y, h, d in days] == [(2025, Decimal("54.0"), 3)]
         assert [(c, y, Decimal(h)) for c, y, h in community] == [(cid, 2025, Decimal("54.0"))]
         assert name == "市民对志愿服务活动认同和支持率（问卷调查）"
+        assert snapshot == {"indicators": [{"code": "survey", "name": "市民对志愿服务活动认同和支持率（问卷调查）"}]}
         db.session.remove()
         db.drop_all()
         with db.engine.begin() as conn:
