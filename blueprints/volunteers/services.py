@@ -734,7 +734,10 @@ def validate_import(user, org: Organization, rows: list[ImportRow]) -> list[Impo
         seen[number] = row.line
         existing = find_person(number)
         if existing is not None:
-            if any(m.organization_id == org.id for m in existing.memberships):
+            mine = next((m for m in existing.memberships if m.organization_id == org.id), None)
+            if mine is not None and not mine.is_active:
+                row.errors.append(f"已被本组织劝退（编号 {existing.number}）")
+            elif mine is not None:
                 row.errors.append(f"已是本组织成员（编号 {existing.number}）")
             elif existing.status == VolunteerStatus.DISMISSED:
                 row.errors.append("该志愿者已被劝退，不能加入新的组织")
