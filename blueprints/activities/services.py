@@ -319,7 +319,7 @@ def candidates(activity: Activity, q: str, limit: int = SIGNUP_CANDIDATES) -> tu
     stmt = (select(Volunteer)
             .join(Membership, Membership.volunteer_id == Volunteer.id)
             .where(Membership.organization_id == activity.organization_id,
-                   Volunteer.status == VolunteerStatus.ACTIVE,
+                   Volunteer.status == VolunteerStatus.ACTIVE, Membership.dismissed_on.is_(None),
                    Volunteer.id.not_in(select(Participant.volunteer_id)
                                        .where(Participant.activity_id == activity.id))))
     hint = ""
@@ -346,7 +346,11 @@ def sign_up(user, activity: Activity, volunteer_ids: list[int]) -> list[Particip
     missing = [i for i in ids if i not in members]
     if missing:
         raise ActivityError("只能为组织单位的成员报名", "volunteer_id")
-    inactive = [v.name for v in members.values() if v.status != VolunteerStatus.ACTIVE]
+    # 劝退 (001 第五条): city-wide, or by this organization (the membership ended).
+    ended = set(db.session.scalars(select(Membership.volunteer_id).where(
+        Membership.organization_id == activity.organization_id, Membership.volunteer_id.in_(ids),
+        Membership.dismissed_on.is_not(None))))
+    inactive = [v.name for v in members.values() if v.status != VolunteerStatus.ACTIVE or v.id in ended]
     if inactive:
         raise ActivityError(f"{'、'.join(inactive)} 已被劝退，不能报名", "volunteer_id")
     already = set(db.session.scalars(select(Participant.volunteer_id).where(

@@ -215,22 +215,45 @@ def m_theme_months(year: int, ids: list[int]) -> dict[int, Measure]:
                        "全年月份", ("themes.board", {"year": year})) for d in ids}
 
 
-def m_officials(year: int, ids: list[int]) -> dict[int, Measure]:
-    """Party members and public servants with ≥ 40 verified hours in the year (004 第15条)."""
-    officials = or_(Volunteer.political_status.in_(PARTY), Volunteer.public_servant.is_(True))
+def _officials_met(year: int, ids: list[int], who) -> tuple:
+    """(registered volunteers among `who`, those with 40 h on 7 days or more) per district (004 第15条)."""
     base = (select(Region.district_id, func.count(Volunteer.id)).join(Region, Region.id == Volunteer.region_id)
-            .where(_registered(year), Region.district_id.in_(ids), officials).group_by(Region.district_id))
-    total = _by_district(base)
-    enough = select(VolunteerYearHours.volunteer_id).where(VolunteerYearHours.year == year,
-                                                          VolunteerYearHours.hours >= ledger.official_hours())
-    met = _by_district(base.where(Volunteer.id.in_(enough)))
+            .where(_registered(year), Region.district_id.in_(ids), who).group_by(Region.district_id))
+    return _by_district(base), _by_district(base.where(Volunteer.id.in_(ledger.official_met_ids(year))))
+
+
+def _officials_label() -> str:
+    return f"年服务 {ledger.official_days()} 天以上、满 {ledger.official_hours()} 小时的"
+
+
+def m_officials(year: int, ids: list[int]) -> dict[int, Measure]:
+    """Party members and public servants registered as volunteers who served 40 h on 7 days or more in
+    the year (004 第15条 "7天以上时间（服务时长累计不少于40小时）"), of those registered."""
+    total, met = _officials_met(year, ids, or_(Volunteer.political_status.in_(PARTY), Volunteer.public_servant.is_(True)))
     out = {}
     for d in ids:
         den, num = total.get(d, Decimal(0)), met.get(d, Decimal(0))
-        out[d] = Measure(num, den or None, _ratio(num, den), f"年服务满 {ledger.official_hours()} 小时的党员和公职人员（人）",
-                         "登记的党员和公职人员志愿者（人）",
+        out[d] = Measure(num, den or None, _ratio(num, den), _officials_label() + "党员和公职人员志愿者（人）",
+                         "分母：已注册为志愿者的党员和公职人员（人）",
                          ("volunteers.index", {"region": d, "year": year, "status": "active", "kind": "official_below"}),
                          "" if den else "无登记的党员和公职人员")
+    return out
+
+
+def m_officials_all(year: int, ids: list[int]) -> dict[int, Measure]:
+    """The same, of all party members of the district (RegionYearFigure.party_members, 党员人数): the
+    denominator option that also counts those who never registered. The region figures carry no count
+    of public servants, so this variant measures party members only, and its label says so."""
+    _, met = _officials_met(year, ids, Volunteer.political_status.in_(PARTY))
+    figs = _figures(year, ids)
+    out = {}
+    for d in ids:
+        den = figs[d].party_members if d in figs else None
+        num = met.get(d, Decimal(0))
+        out[d] = Measure(num, Decimal(den) if den else None, _ratio(num, den), _officials_label() + "党员志愿者（人）",
+                         "分母：全体党员人数（区域年度数据）",
+                         ("volunteers.index", {"region": d, "year": year, "status": "active", "political": "party_member"}),
+                         "" if den else "未填报党员人数")
     return out
 
 
@@ -265,6 +288,7 @@ class Definition:
     seed: str
     compute: Callable | None  # None: entered (survey)
     short: str = ""  # column heading of the results table; "|" marks where a narrow heading may break
+    active: bool = True  # in a new year's set by default (an alternative definition starts off)
 
 
 # The default indicators and targets of DOMAIN.md (weights sum to 100).
@@ -281,9 +305,15 @@ DEFINITIONS: list[Definition] = [
                m_reports_on_time, "月报|按时"),
     Definition("theme_months", "每月一主题集中活动举办月数", "个月", Method.LINEAR, Decimal(12), Decimal(10), "002",
                m_theme_months, "主题活动|月数"),
-    Definition("officials_40h", "党员和公职人员年服务满 40 小时比例", "%", Method.LINEAR, Decimal(80), Decimal(5), "004",
-               m_officials, "党员公职|满40小时"),
-    Definition("survey", "群众对志愿服务满意率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None, "群众|满意率"),
+    Definition("officials_40h", "党员和公职人员年服务 7 天以上、满 40 小时比例（分母：已注册的党员和公职人员）", "%",
+               Method.LINEAR, Decimal(80), Decimal(5), "004", m_officials, "党员公职|40小时7天"),
+    # 000: "市民对志愿服务活动认同和支持率达到90%以上" (a survey, entered).
+    Definition("survey", "市民对志愿服务活动认同和支持率（问卷调查）", "%", Method.PASS_FAIL, Decimal(90), Decimal(15), "000", None,
+               "认同和|支持率"),
+    # The denominator option of officials_40h: all party members of the district. Off by default (the city
+    # switches one on and the other off on the indicators page).
+    Definition("officials_40h_all", "党员年服务 7 天以上、满 40 小时比例（分母：全体党员）", "%", Method.LINEAR, Decimal(30),
+               Decimal(5), "004", m_officials_all, "党员|40小时7天", active=False),
 ]
 BY_CODE = {d.code: d for d in DEFINITIONS}
 
@@ -372,7 +402,7 @@ def ensure_year(year: int) -> AssessmentYear:
         else:
             for pos, d in enumerate(DEFINITIONS):
                 db.session.add(Indicator(year=year, code=d.code, name=d.name, unit=d.unit, method=d.method,
-                                         target=d.target, weight=d.weight, position=pos))
+                                         target=d.target, weight=d.weight, position=pos, active=d.active))
     db.session.flush()
     return ay
 
@@ -564,7 +594,7 @@ def compute(year: int) -> Results | None:
                 m = measures[ind.code][r.id]
             else:  # entered (survey): the value is the numerator, out of 100 %
                 entered = v.entered if v is not None else None
-                m = Measure(entered, HUNDRED if entered is not None else None, entered, "问卷满意率（录入）", "",
+                m = Measure(entered, HUNDRED if entered is not None else None, entered, "问卷认同和支持率（录入）", "",
                             None, "" if entered is not None else "尚未录入")
             value = v.adjusted if v is not None and v.adjusted is not None else m.value
             target = m.target if m.target is not None else ind.target  # e.g. 县 and 县级市: their own

@@ -24,6 +24,7 @@ from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import AwardReceived, Membership, Volunteer, VolunteerStatus
+from blueprints.volunteers.services import dismissal_records
 from core import scope, workdays
 from core.audit import record_change
 from core.extensions import db
@@ -327,11 +328,16 @@ def volunteer_facts(v: Volunteer, day: date) -> dict:
     awards = [a.name if a.name.startswith(str(a.awarded_on.year)) else f"{a.awarded_on.year} {a.name}"
               for a in db.session.scalars(
         select(AwardReceived).where(AwardReceived.volunteer_id == v.id).order_by(AwardReceived.awarded_on))]
+    # "无劝退记录" reads the history (001 附件4 第五条): a 劝退 at any organization or city-wide counts,
+    # also after the person was reinstated.
+    dismissals = [f"{e.effective_on.isoformat()} {e.where}"
+                  for e in dismissal_records(v.id)]
     return {
         "total_hours": str(figures.total), "year_hours": str(figures.year_hours),
         "last_year_hours": str(figures.last_year_hours), "star": figures.star, "star_label": figures.star_label,
         "registered_on": v.registered_on.isoformat(), "years_active": years_between(v.registered_on, day),
-        "dismissed": v.status == VolunteerStatus.DISMISSED, "awards": awards,
+        "dismissed": bool(dismissals) or v.status == VolunteerStatus.DISMISSED, "dismissals": dismissals,
+        "awards": awards,
         "org_active": True,
     }
 

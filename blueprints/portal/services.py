@@ -29,6 +29,7 @@ class Summary:
     star: int
     next_star_hours: Decimal | None  # hours still needed for the next star (None at five stars)
     core_hours: int  # 骨干: hours a year (seed 001 第四条)
+    community_hours: Decimal = Decimal(0)  # the year's hours in the community they served most (骨干 counts per community)
 
     @property
     def star_label(self) -> str:
@@ -36,11 +37,11 @@ class Summary:
 
     @property
     def core_done(self) -> bool:
-        return self.year_hours >= self.core_hours
+        return self.community_hours >= self.core_hours
 
     @property
     def core_percent(self) -> int:
-        return min(100, int(self.year_hours * 100 / self.core_hours)) if self.core_hours else 100
+        return min(100, int(self.community_hours * 100 / self.core_hours)) if self.core_hours else 100
 
 
 def summary(user, v: Volunteer, today: date | None = None) -> Summary:
@@ -56,7 +57,8 @@ def summary(user, v: Volunteer, today: date | None = None) -> Summary:
     thresholds = ledger.star_thresholds()
     next_needed = ledger.quantize(Decimal(thresholds[star]) - total) if star < len(thresholds) else None
     return Summary(total=total, year=year, year_hours=ledger.quantize(year_hours), pending=ledger.quantize(pending),
-                   star=star, next_star_hours=next_needed, core_hours=ledger.core_hours())
+                   star=star, next_star_hours=next_needed, core_hours=ledger.core_hours(),
+                   community_hours=max((c.hours for c in ledger.community_hours(v, year)), default=Decimal(0)))
 
 
 def memberships(user, v: Volunteer) -> list[Membership]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import (CorrectionRequest, RecordStatus, RequestStatus, ServiceRecord, Volunteer,
-                                          VolunteerStatus, VolunteerYearHours)
+                                          VolunteerStatus)
 from core.sources import cite
 from core import scope
 from core.extensions import db
@@ -40,19 +40,19 @@ def registered(user) -> Figure:
 @register_figure("volunteers.dismissed")
 def dismissed(user) -> Figure:
     n = _count(_volunteers(user).where(Volunteer.status == VolunteerStatus.DISMISSED))
-    return Figure(n, "已劝退志愿者", "加入了您管辖范围内组织、已被劝退的志愿者（档案与服务时长保留，不计入在册）。",
+    return Figure(n, "已劝退志愿者", "加入了您管辖范围内组织、经区县文明办决定全市劝退的志愿者（档案与服务时长保留，不计入在册）；"
+                  "组织自行劝退的只结束其在该组织的成员身份，不计入此数。",
                   unit="人", url=url_for("volunteers.index", status="dismissed"))
 
 
 @register_figure("volunteers.core")
 def core_volunteers(user) -> Figure:
     year = local_today().year
-    n = _count(_volunteers(user).where(Volunteer.id.in_(
-        select(VolunteerYearHours.volunteer_id).where(VolunteerYearHours.year == year,
-                                                      VolunteerYearHours.hours >= ledger.core_hours()))))
+    n = _count(_volunteers(user).where(Volunteer.id.in_(ledger.core_volunteer_ids(year))))
     return Figure(n, f"{year} 年志愿者骨干",
-                  f"{year} 年已审核服务时长（各记录单位合计）达到 {ledger.core_hours()} 小时的志愿者（{cite('001', '第四条')}），"
-                  "按组织统计。", unit="人", url=url_for("volunteers.index", kind="core"))
+                  f"{year} 年在同一社区（该社区的组织和站点）已审核服务时长达到 {ledger.core_hours()} 小时的志愿者"
+                  f"（{cite('001', '附件4 第四条')}：“每年在本社区服务时长达48小时以上”），按组织统计。",
+                  unit="人", url=url_for("volunteers.index", kind="core"))
 
 
 def _year_bounds(year: int) -> tuple[date, date]:

@@ -42,6 +42,8 @@ class VolunteerForm(CnForm):
     political_status = SelectField("政治面貌", choices=[(k.value, v) for k, v in POLITICAL_LABELS.items()],
                                    default="masses")
     public_servant = BooleanField("公职人员（机关、事业单位工作人员）")
+    work_unit = StringField("工作单位", validators=[Length(max=128, message="最多 128 个字")],
+                            description="党员、公职人员填写所在单位，便于党组织了解本单位党员的志愿服务情况。")
     skills = MultiCheckboxField("服务技能", choices=[(s, s) for s in SKILLS])
     availability = MultiCheckboxField("服务时间", choices=[(a, a) for a in AVAILABILITY])
     region_id = SelectField("居住区域", coerce=coerce_id, validators=[Optional()],
@@ -66,6 +68,16 @@ class DismissForm(CnForm):
                         validators=[DataRequired("请选择劝退原因")])
     dismissed_on = _date("劝退日期")
     note = TextAreaField("情况说明", validators=[Length(max=500, message="最多 500 个字")])
+
+
+class MembershipDismissForm(DismissForm):
+    report = BooleanField("行为加重，报上级志愿服务组织备案（区县文明办可决定全市劝退）")
+
+
+class DecideForm(CnForm):
+    decision = RadioField("处理结果", choices=[("city", "决定全市劝退（不能再加入任何组织）"), ("file", "予以备案，不再处理")],
+                          validators=[DataRequired("请选择处理结果")])
+    note = TextAreaField("处理意见", validators=[_required("处理意见"), Length(max=500, message="最多 500 个字")])
 
 
 class ReinstateForm(CnForm):

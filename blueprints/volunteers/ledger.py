@@ -2,10 +2,11 @@
 from verified records (cumulative hours, hours per year, star level, 骨干/流动, the 40-hour check).
 
 Policy numbers are settings the city admin edits (core/settings.py policies), the cited values are the
-defaults; star_thresholds() / core_hours() / official_hours() / late_working_days() read them:
+defaults; star_thresholds() / core_hours() / official_hours() / official_days() / late_working_days() read them:
 - volunteers.star_hours (100, 300, 600, 1000, 1500): 一星 … 五星 (004 第7条, 民政部 standard);
 - volunteers.core_hours 48: 志愿者骨干 in a year (001 附件4 第四条), otherwise 流动志愿者;
-- volunteers.official_hours 40: party members and public servants per year (004 第15条);
+- volunteers.official_hours 40 and volunteers.official_days 7: party members and public servants per
+  year, "7天以上时间（服务时长累计不少于40小时）" (004 第15条);
 - volunteers.late_working_days 10: entered later than this is a late entry (《办法》§11), counted in
   official working days (core/workdays.py).
 
@@ -24,7 +25,10 @@ Public functions other features call (keep these signatures stable):
 - log_request(...), answer_request(...) (《办法》§13);
 - pure derived figures on constructed data: verified_total(records), hours_per_year(records),
   star_level(total), star_label(total), is_core(year_hours), kind_label(year_hours),
-  official_below(is_party, public_servant, year_hours);
+  official_below(is_party, public_servant, year_hours, year_days=None);
+- 骨干 per community (001 附件4 第四条 "每年在本社区服务时长达48小时"): community_hours(volunteer, year),
+  core_communities(volunteer, year), is_core_in(volunteer, community, year), core_volunteer_ids(year)
+  (a subquery), org_communities() (which community an organization's service counts for);
 - cached figures for pages and lists: figures_for(volunteer, year=None) -> Figures,
   year_hours_map(ids, year), refresh_figures(ids), rebuild_all_figures().
 Only VERIFIED records count in any figure; `Volunteer.total_hours` and `VolunteerYearHours` are the
@@ -38,14 +42,15 @@ from datetime import date, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable
 
-from sqlalchemy import case, delete, extract, func, insert, select, update
+from sqlalchemy import case, delete, extract, func, insert, select, true, update
 
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.orgs.services import clean_org_query, org_name_ids
+from blueprints.regions.models import Region, RegionLevel
 from blueprints.volunteers.models import (AwardReceived, CorrectionRequest, Quality, RecordCorrection,
                                           RecordSource, RecordStatus, RequestStatus, ServiceRecord,
-                                          TrainingRecord, Volunteer, VolunteerYearHours)
+                                          TrainingRecord, Volunteer, VolunteerCommunityHours, VolunteerYearHours)
 from core import scope
 from core.audit import record_change
 from core import settings, workdays
@@ -82,6 +87,11 @@ settings.register_policy(settings.Policy(
     OFFICIAL_KEY, "党员、公职人员倡导的年服务时长", 40, "小时", 1, 8784, cite("004", "第15条"),
     "倡导全省党员、公职人员每年从双休日和节假日中拿出7天以上时间（服务时长累计不少于40小时）",
     group="志愿者与服务时长", order=30))
+OFFICIAL_DAYS_KEY = "volunteers.official_days"
+settings.register_policy(settings.Policy(
+    OFFICIAL_DAYS_KEY, "党员、公职人员倡导的年服务天数", 7, "天", 1, 366, cite("004", "第15条"),
+    "倡导全省党员、公职人员每年从双休日和节假日中拿出7天以上时间（服务时长累计不少于40小时）",
+    group="志愿者与服务时长", order=35))
 settings.register_policy(settings.Policy(
     LATE_KEY, "补录标记：服务后超过几个工作日录入", 10, "个工作日", 1, 250,
     "《志愿服务记录与证明出具办法》第十一条（服务记录应及时录入）", "",
@@ -100,6 +110,10 @@ def official_hours() -> int:
     return int(settings.policy(OFFICIAL_KEY))
 
 
+def official_days() -> int:
+    return int(settings.policy(OFFICIAL_DAYS_KEY))
+
+
 def late_working_days() -> int:
     return int(settings.policy(LATE_KEY))
 
@@ -114,7 +128,9 @@ def star_label(total) -> str:
 
 
 def is_core(year_hours) -> bool:
-    """志愿者骨干: at least 48 verified hours in the year (001 附件4 第四条); otherwise 流动志愿者."""
+    """志愿者骨干: at least 48 verified hours in the year *in one community* (001 附件4 第四条
+    "每年在本社区服务时长达48小时"); otherwise 流动志愿者. Pass the hours of one community
+    (community_hours / core_communities below); a person's hours summed over communities do not count."""
     return Decimal(year_hours or 0) >= core_hours()
 
 
@@ -122,9 +138,16 @@ def kind_label(year_hours) -> str:
     return "志愿者骨干" if is_core(year_hours) else "流动志愿者"
 
 
-def official_below(is_party: bool, public_servant: bool, year_hours) -> bool:
-    """Party members and public servants are expected to serve 40 h a year (004 第15条)."""
-    return (is_party or public_servant) and Decimal(year_hours or 0) < official_hours()
+def official_met(year_hours, year_days=None) -> bool:
+    """004 第15条: "7天以上时间（服务时长累计不少于40小时）" — both, when the days are known."""
+    if Decimal(year_hours or 0) < official_hours():
+        return False
+    return year_days is None or int(year_days) >= official_days()
+
+
+def official_below(is_party: bool, public_servant: bool, year_hours, year_days=None) -> bool:
+    """Party members and public servants are advocated ("倡导") to serve 40 h on 7 days or more a year (004 第15条)."""
+    return (is_party or public_servant) and not official_met(year_hours, year_days)
 
 
 def _counts(record) -> bool:
@@ -258,6 +281,17 @@ def check_date(volunteer: Volunteer, day: date, field_name: str = "service_date"
         raise LedgerError(f"该志愿者已于 {volunteer.dismissed_on.isoformat()} 被劝退，之后的服务不能记录", field_name)
 
 
+def check_member(volunteer: Volunteer, org: Organization, day: date) -> None:
+    """The recording organization is one the volunteer serves in, and had not dismissed them by then
+    (本站劝退, 001 第五条: it ends that membership; earlier service may still be entered late)."""
+    membership = next((m for m in volunteer.memberships if m.organization_id == org.id), None)
+    if membership is None:
+        raise LedgerError("该志愿者不是所选组织的成员", "organization_id")
+    if membership.dismissed_on is not None and day > membership.dismissed_on:
+        raise LedgerError(f"该志愿者已于 {membership.dismissed_on.isoformat()} 被本组织劝退，之后的服务不能由本组织记录",
+                          "organization_id")
+
+
 def _clean_content(content: str) -> str:
     content = (content or "").strip()
     if not content:
@@ -273,8 +307,7 @@ def create_record(user, volunteer: Volunteer, org: Organization, day: date, hour
     """A new pending record; the checks run in the order a person reads the form."""
     if org.status != OrgStatus.APPROVED:
         raise LedgerError("只有已登记（审核通过）的组织才能记录服务时长", "organization_id")
-    if org.id not in {m.organization_id for m in volunteer.memberships}:
-        raise LedgerError("该志愿者不是所选组织的成员", "organization_id")
+    check_member(volunteer, org, day)
     check_date(volunteer, day)
     hours = parse_hours(hours)
     content = _clean_content(content)
@@ -311,8 +344,7 @@ def create_records(user, org: Organization, day: date, items: list[tuple[Volunte
     late, now = is_late(day, local_today()), utcnow()
     for i, (volunteer, hours, quality) in enumerate(items):
         try:
-            if org.id not in {m.organization_id for m in volunteer.memberships}:
-                raise LedgerError("该志愿者不是所选组织的成员", "organization_id")
+            check_member(volunteer, org, day)
             check_date(volunteer, day)
             hours = parse_hours(hours)
             already = totals.get(volunteer.id, Decimal(0))
@@ -472,26 +504,74 @@ def _year_col():
     return extract("year", ServiceRecord.service_date)
 
 
+def org_communities(org_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Which community an organization's service counts for (骨干, 001 附件4 第四条 "在本社区服务"):
+    the community an organization is registered in; an organization registered higher up (a town's
+    or district's) that manages the stations of exactly one community counts for that community.
+    Organizations of no single community count for none. `org_ids` narrows the look-up."""
+    from blueprints.stations.models import Station
+
+    ids = None if org_ids is None else sorted(set(org_ids))
+    stmt = select(Organization.id, Organization.region_id).join(Region, Region.id == Organization.region_id).where(
+        Region.level == RegionLevel.COMMUNITY)
+    stations_stmt = select(Station.organization_id, Station.region_id).join(Region, Region.id == Station.region_id).where(
+        Station.organization_id.is_not(None), Region.level == RegionLevel.COMMUNITY)
+    if ids is not None:
+        if not ids:
+            return {}
+        stmt = stmt.where(Organization.id.in_(ids))
+        stations_stmt = stations_stmt.where(Station.organization_id.in_(ids))
+    out = dict(db.session.execute(stmt).all())
+    stations: dict[int, set[int]] = defaultdict(set)
+    for oid, rid in db.session.execute(stations_stmt):
+        stations[oid].add(rid)
+    for oid, rids in stations.items():
+        if oid not in out and len(rids) == 1:
+            out[oid] = next(iter(rids))
+    return out
+
+
+def _community_rows(where) -> list[dict]:
+    year = _year_col()
+    rows = db.session.execute(
+        select(ServiceRecord.volunteer_id, ServiceRecord.organization_id, year, func.sum(ServiceRecord.hours))
+        .where(where, ServiceRecord.status == RecordStatus.VERIFIED)
+        .group_by(ServiceRecord.volunteer_id, ServiceRecord.organization_id, year)).all()
+    communities = org_communities({oid for _, oid, _, _ in rows} if len(rows) < 5000 else None)
+    totals: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
+    for vid, oid, y, hours in rows:
+        cid = communities.get(oid)
+        if cid is not None:
+            totals[(vid, cid, int(y))] += Decimal(hours)
+    return [{"volunteer_id": k[0], "community_id": k[1], "year": k[2], "hours": quantize(h)} for k, h in totals.items()]
+
+
 def refresh_figures(volunteer_ids: Iterable[int]) -> None:
-    """Recompute cumulative and per-year verified hours of some volunteers from their records."""
+    """Recompute cumulative and per-year verified hours (and days, and hours per community) of some
+    volunteers from their records."""
     ids = sorted(set(volunteer_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         year = _year_col()
         rows = db.session.execute(
-            select(ServiceRecord.volunteer_id, year, func.sum(ServiceRecord.hours))
+            select(ServiceRecord.volunteer_id, year, func.sum(ServiceRecord.hours),
+                   func.count(func.distinct(ServiceRecord.service_date)))
             .where(ServiceRecord.volunteer_id.in_(chunk), ServiceRecord.status == RecordStatus.VERIFIED)
             .group_by(ServiceRecord.volunteer_id, year)
         ).all()
         db.session.execute(delete(VolunteerYearHours).where(VolunteerYearHours.volunteer_id.in_(chunk)))
+        db.session.execute(delete(VolunteerCommunityHours).where(VolunteerCommunityHours.volunteer_id.in_(chunk)))
         totals: dict[int, Decimal] = defaultdict(Decimal)
         year_rows = []
-        for vid, y, hours in rows:
+        for vid, y, hours, days in rows:
             hours = quantize(hours)
             totals[vid] += hours
-            year_rows.append({"volunteer_id": vid, "year": int(y), "hours": hours})
+            year_rows.append({"volunteer_id": vid, "year": int(y), "hours": hours, "days": int(days)})
         if year_rows:
             db.session.execute(insert(VolunteerYearHours), year_rows)
+        community_rows = _community_rows(ServiceRecord.volunteer_id.in_(chunk))
+        if community_rows:
+            db.session.execute(insert(VolunteerCommunityHours), community_rows)
         db.session.execute(
             update(Volunteer).where(Volunteer.id.in_(chunk)).values(
                 total_hours=case({vid: totals[vid] for vid in totals}, value=Volunteer.id, else_=Decimal(0))
@@ -508,11 +588,16 @@ def rebuild_all_figures() -> None:
     year = _year_col()
     db.session.execute(delete(VolunteerYearHours))
     db.session.execute(insert(VolunteerYearHours).from_select(
-        ["volunteer_id", "year", "hours"],
-        select(ServiceRecord.volunteer_id, year, func.sum(ServiceRecord.hours))
+        ["volunteer_id", "year", "hours", "days"],
+        select(ServiceRecord.volunteer_id, year, func.sum(ServiceRecord.hours),
+               func.count(func.distinct(ServiceRecord.service_date)))
         .where(ServiceRecord.status == RecordStatus.VERIFIED)
         .group_by(ServiceRecord.volunteer_id, year),
     ))
+    db.session.execute(delete(VolunteerCommunityHours))
+    rows = _community_rows(true())
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(VolunteerCommunityHours), rows[start:start + 5000])
     total = (select(func.coalesce(func.sum(VolunteerYearHours.hours), 0))
              .where(VolunteerYearHours.volunteer_id == Volunteer.id).scalar_subquery())
     db.session.execute(update(Volunteer).values(total_hours=total).execution_options(synchronize_session=False))
@@ -533,6 +618,8 @@ class Figures:
     official: bool  # party member or public servant
     official_below: bool
     next_star_at: int | None
+    year_days: int = 0  # days with verified service in the year (004 第15条 "7天以上")
+    communities: list["CommunityHours"] = field(default_factory=list)  # hours per community, most first
 
     @property
     def star_label(self) -> str:
@@ -543,11 +630,65 @@ class Figures:
         return "志愿者骨干" if self.is_core else "流动志愿者"
 
 
+@dataclass
+class CommunityHours:
+    community: Region
+    hours: Decimal
+
+    @property
+    def is_core(self) -> bool:
+        return is_core(self.hours)
+
+
+def community_hours(volunteer: Volunteer, year: int) -> list[CommunityHours]:
+    """The volunteer's verified hours of the year per community they served in, most first."""
+    return [CommunityHours(r, quantize(h)) for r, h in db.session.execute(
+        select(Region, VolunteerCommunityHours.hours).join(Region, Region.id == VolunteerCommunityHours.community_id)
+        .where(VolunteerCommunityHours.volunteer_id == volunteer.id, VolunteerCommunityHours.year == year)
+        .order_by(VolunteerCommunityHours.hours.desc(), Region.id)).all()]
+
+
+def core_communities(volunteer: Volunteer, year: int) -> list[Region]:
+    """Communities the volunteer is 志愿者骨干 of in `year` (001 附件4 第四条: "每年在本社区服务时长达48小时")."""
+    return [c.community for c in community_hours(volunteer, year) if c.is_core]
+
+
+def is_core_in(volunteer: Volunteer, community: Region | int, year: int) -> bool:
+    """志愿者骨干 of this community in `year` (their privilege: 骨干 training, 爱心回馈)."""
+    cid = community if isinstance(community, int) else community.id
+    hours = db.session.scalar(select(VolunteerCommunityHours.hours).where(
+        VolunteerCommunityHours.volunteer_id == volunteer.id, VolunteerCommunityHours.community_id == cid,
+        VolunteerCommunityHours.year == year))
+    return is_core(hours)
+
+
+def core_volunteer_ids(year: int):
+    """Subquery: ids of the volunteers who are 骨干 of at least one community in `year` (lists, counts)."""
+    return select(VolunteerCommunityHours.volunteer_id).where(
+        VolunteerCommunityHours.year == year, VolunteerCommunityHours.hours >= core_hours())
+
+
+def core_id_set(volunteer_ids: list[int], year: int) -> set[int]:
+    if not volunteer_ids:
+        return set()
+    return set(db.session.scalars(core_volunteer_ids(year).where(
+        VolunteerCommunityHours.volunteer_id.in_(volunteer_ids))))
+
+
+def official_met_ids(year: int):
+    """Subquery: ids of the volunteers with 40 h on 7 days or more in `year` (004 第15条)."""
+    return select(VolunteerYearHours.volunteer_id).where(
+        VolunteerYearHours.year == year, VolunteerYearHours.hours >= official_hours(),
+        VolunteerYearHours.days >= official_days())
+
+
 def figures_for(volunteer: Volunteer, year: int | None = None) -> Figures:
     year = year or local_today().year
-    per_year = [(y, quantize(h)) for y, h in db.session.execute(
-        select(VolunteerYearHours.year, VolunteerYearHours.hours)
-        .where(VolunteerYearHours.volunteer_id == volunteer.id).order_by(VolunteerYearHours.year.desc()))]
+    rows = db.session.execute(
+        select(VolunteerYearHours.year, VolunteerYearHours.hours, VolunteerYearHours.days)
+        .where(VolunteerYearHours.volunteer_id == volunteer.id).order_by(VolunteerYearHours.year.desc())).all()
+    per_year = [(y, quantize(h)) for y, h, _ in rows]
+    days_by_year = {y: d for y, _, d in rows}
     by_year = dict(per_year)
     pending = db.session.execute(
         select(func.count(), func.coalesce(func.sum(ServiceRecord.hours), 0))
@@ -557,15 +698,27 @@ def figures_for(volunteer: Volunteer, year: int | None = None) -> Figures:
     star = star_level(total)
     thresholds = star_thresholds()
     year_hours = by_year.get(year, Decimal(0))
+    year_days = days_by_year.get(year, 0)
     official = volunteer.political_status.is_party or volunteer.public_servant
+    communities = community_hours(volunteer, year)
     return Figures(
         total=total, star=star, year=year, year_hours=year_hours,
         last_year_hours=by_year.get(year - 1, Decimal(0)), pending_hours=quantize(pending[1]),
-        pending_count=pending[0], per_year=per_year, is_core=is_core(year_hours),
+        pending_count=pending[0], per_year=per_year, is_core=any(c.is_core for c in communities),
         official=official,
-        official_below=official_below(volunteer.political_status.is_party, volunteer.public_servant, year_hours),
+        official_below=official_below(volunteer.political_status.is_party, volunteer.public_servant, year_hours,
+                                      year_days),
         next_star_at=thresholds[star] if star < len(thresholds) else None,
+        year_days=year_days, communities=communities,
     )
+
+
+def year_days_map(volunteer_ids: list[int], year: int) -> dict[int, int]:
+    if not volunteer_ids:
+        return {}
+    return dict(db.session.execute(
+        select(VolunteerYearHours.volunteer_id, VolunteerYearHours.days)
+        .where(VolunteerYearHours.volunteer_id.in_(volunteer_ids), VolunteerYearHours.year == year)).all())
 
 
 def year_hours_map(volunteer_ids: list[int], year: int) -> dict[int, Decimal]:

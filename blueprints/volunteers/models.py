@@ -60,7 +60,9 @@ POLITICAL_LABELS = {
 
 class VolunteerStatus(enum.StrEnum):
     ACTIVE = "active"
-    DISMISSED = "dismissed"  # 劝退 (001 附件4 第五条); the record and its hours stay
+    # A city-wide 劝退, decided by the district office (001 附件4 第五条 "报上级志愿服务组织备案");
+    # a station's own 劝退 ends one membership only (Membership.dismissed_on). The record and its hours stay.
+    DISMISSED = "dismissed"
 
     @property
     def label(self) -> str:
@@ -121,6 +123,8 @@ class Volunteer(PinyinSorted, db.Model):
     political_status: Mapped[PoliticalStatus] = mapped_column(
         str_enum(PoliticalStatus, 16), default=PoliticalStatus.MASSES, index=True)
     public_servant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # 工作单位 (004 §12: a party organization follows its members' service), free text.
+    work_unit: Mapped[str] = mapped_column(String(128), default="", index=True)
     availability: Mapped[str] = mapped_column(String(100), default="")
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)  # 居住区域
     primary_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
@@ -156,7 +160,7 @@ class Volunteer(PinyinSorted, db.Model):
     __audit_noun__ = "志愿者"
     __audit_fields__ = {
         "number": "志愿者编号", "name": "姓名", "sex": "性别", "id_masked": "身份证号（脱敏）", "phone": "手机号",
-        "political_status": "政治面貌", "public_servant": "公职人员", "availability": "服务时间", "region_id": "居住区域",
+        "political_status": "政治面貌", "public_servant": "公职人员", "work_unit": "工作单位", "availability": "服务时间", "region_id": "居住区域",
         "primary_org_id": "登记组织", "registered_on": "注册日期", "status": "状态", "dismiss_reason": "劝退原因",
         "dismissed_on": "劝退日期", "dismiss_note": "劝退说明", "guardian_name": "监护人姓名", "guardian_phone": "监护人电话",
         "guardian_relation": "与本人关系", "guardian_consent": "监护人已同意", "created_by_id": "登记人",
@@ -232,6 +236,8 @@ class Membership(db.Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_on: Mapped[date] = mapped_column(Date)
+    # 本站劝退 (001 附件4 第五条): the membership ended on this day; the history is in DismissalEvent.
+    dismissed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="memberships")
@@ -241,7 +247,12 @@ class Membership(db.Model):
     __audit_noun__ = "组织成员"
     __audit_fields__ = {
         "volunteer_id": "志愿者", "organization_id": "组织", "is_primary": "登记组织", "joined_on": "加入日期",
+        "dismissed_on": "劝退日期",
     }
+
+    @property
+    def is_active(self) -> bool:
+        return self.dismissed_on is None
 
     @property
     def audit_label(self) -> str:
@@ -256,11 +267,114 @@ class VolunteerYearHours(db.Model):
     """Verified hours per volunteer and calendar year, maintained with the ledger (never typed)."""
 
     __tablename__ = "volunteer_year_hours"
-    __table_args__ = (Index("ix_volunteer_year_hours_year_hours", "year", "hours"), *nonnegative("hours"))
+    __table_args__ = (Index("ix_volunteer_year_hours_year_hours", "year", "hours"), *nonnegative("hours", "days"))
 
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     hours: Mapped[Decimal] = mapped_column(TOTAL, default=Decimal("0"))
+    # Days with verified service (004 §15: "7天以上"), counted once however many records a day has.
+    days: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VolunteerCommunityHours(db.Model):
+    """Verified hours per volunteer, community and year: service in the organizations of that community
+    (001 附件4 第四条 "每年在本社区服务时长达48小时" → 志愿者骨干 of that community). Maintained with the
+    ledger (ledger.refresh_figures); never typed."""
+
+    __tablename__ = "volunteer_community_hours"
+    __table_args__ = (Index("ix_volunteer_community_hours_year_hours", "year", "hours"), *nonnegative("hours"))
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hours: Mapped[Decimal] = mapped_column(TOTAL, default=Decimal("0"))
+
+    community: Mapped[Region] = relationship()
+
+
+# ---- 劝退 and its history (001 附件4 第五条) ----------------------------------------------------------
+
+class DismissalLevel(enum.StrEnum):
+    ORGANIZATION = "organization"  # 本站劝退: ends the membership in that organization
+    CITY = "city"  # decided by the district office: the person's standing in the whole city
+
+    @property
+    def label(self) -> str:
+        return {"organization": "本组织劝退", "city": "全市劝退"}[self.value]
+
+
+class DismissalAction(enum.StrEnum):
+    DISMISS = "dismiss"
+    RESTORE = "restore"
+
+    @property
+    def label(self) -> str:
+        return {"dismiss": "劝退", "restore": "恢复"}[self.value]
+
+
+class ReportStatus(enum.StrEnum):
+    """报上级备案: a station's serious case waiting for, or decided by, the district office."""
+
+    PENDING = "pending"
+    ESCALATED = "escalated"
+    FILED = "filed"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待区县处理", "escalated": "已决定全市劝退", "filed": "已备案"}[self.value]
+
+    @property
+    def tone(self) -> str:
+        return {"pending": "amber", "escalated": "red", "filed": "neutral"}[self.value]
+
+
+class DismissalEvent(db.Model):
+    """One 劝退 or 恢复, at an organization or city-wide: who, when, why. Never edited or deleted
+    (reinstating adds a RESTORE event); the awards' "无劝退记录" check reads these rows."""
+
+    __tablename__ = "dismissal_event"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)  # None: city-wide
+    level: Mapped[DismissalLevel] = mapped_column(str_enum(DismissalLevel, 16))
+    action: Mapped[DismissalAction] = mapped_column(str_enum(DismissalAction, 16))
+    reason: Mapped[DismissReason | None] = mapped_column(str_enum(DismissReason, 16))
+    effective_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    # Only an organization's 劝退 reported upward carries a status (None: not reported).
+    report_status: Mapped[ReportStatus | None] = mapped_column(str_enum(ReportStatus, 16), index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    by_name: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    volunteer: Mapped[Volunteer] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+
+    # The operation log's Chinese names (core/audit.py).
+    __audit_noun__ = "劝退记录"
+    __audit_fields__ = {
+        "volunteer_id": "志愿者", "organization_id": "组织", "level": "层级", "action": "事项", "reason": "劝退原因",
+        "effective_on": "日期", "note": "说明", "report_status": "报上级备案", "decided_by_id": "处理人",
+        "decided_at": "处理时间", "decision_note": "处理意见", "by_id": "经办人", "by_name": "经办人姓名", "at": "记录时间",
+    }
+
+    @property
+    def audit_label(self) -> str:
+        v = db.session.get(Volunteer, self.volunteer_id) if self.volunteer_id else None
+        return f"劝退记录（{v.name if v else ''} {self.action.label}）"
+
+    @property
+    def audit_owner(self) -> tuple[int | None, int | None]:
+        return None, self.organization_id
+
+    @property
+    def where(self) -> str:
+        return self.organization.name if self.organization is not None else "全市（区县文明办决定）"
 
 
 class VolunteerSequence(db.Model):
@@ -595,6 +709,8 @@ def _own(column):
 
 scope.register(Volunteer, org_via=(Membership.volunteer_id, Membership.organization_id), volunteer=_own(Volunteer.id))
 scope.register(Membership, org=Membership.organization_id, volunteer=_own(Membership.volunteer_id))
+# The 劝退 history belongs to the person: visible with the volunteer (the district queue narrows it further).
+scope.register(DismissalEvent, custom=_via_volunteer(DismissalEvent.volunteer_id), volunteer=_own(DismissalEvent.volunteer_id))
 scope.register(ServiceRecord, org=ServiceRecord.organization_id, volunteer=_own(ServiceRecord.volunteer_id))
 scope.register(CorrectionRequest, org=CorrectionRequest.organization_id, volunteer=_own(CorrectionRequest.volunteer_id))
 scope.register(Certificate, org=Certificate.organization_id, volunteer=_own(Certificate.volunteer_id))

@@ -11,8 +11,10 @@ from flask_login import current_user
 from blueprints.orgs.models import Organization
 from blueprints.orgs.services import org_filter
 from blueprints.volunteers import ledger, services
-from blueprints.volunteers.forms import DismissForm, ImportForm, MembershipForm, ReinstateForm, VolunteerEditForm, VolunteerForm
-from blueprints.volunteers.models import (SKILLS, Membership, PoliticalStatus, VolunteerStatus)
+from blueprints.accounts.models import Role
+from blueprints.volunteers.forms import (DecideForm, DismissForm, ImportForm, MembershipDismissForm, MembershipForm,
+                                         ReinstateForm, VolunteerEditForm, VolunteerForm)
+from blueprints.volunteers.models import SKILLS, DismissalEvent, Membership, PoliticalStatus, VolunteerStatus
 from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
@@ -32,6 +34,8 @@ from blueprints.volunteers.views_common import org_choices as _org_choices
 from blueprints.volunteers.views_common import volunteer_or_404 as _volunteer
 from core.validators import parse_id
 
+OFFICE = (Role.CITY_ADMIN, Role.DISTRICT_STAFF)  # decide a city-wide 劝退 (001 附件4 第五条 "报上级…备案")
+
 register_nav("志愿者", "volunteers.index", READERS, order=200, group="志愿服务")
 register_nav("服务台账", "ledger.index", READERS, order=210, group="志愿服务")
 
@@ -48,7 +52,7 @@ def _region_choices() -> list[tuple[int, str]]:
 def _data_from(form) -> services.VolunteerData:
     return services.VolunteerData(
         name=form.name.data or "", phone=form.phone.data or "", political_status=form.political_status.data,
-        public_servant=form.public_servant.data, skills=form.skills.data or [],
+        public_servant=form.public_servant.data, work_unit=form.work_unit.data or "", skills=form.skills.data or [],
         availability=form.availability.data or [], region_id=form.region_id.data or None,
         registered_on=form.registered_on.data, guardian_name=form.guardian_name.data or "",
         guardian_phone=form.guardian_phone.data or "", guardian_relation=form.guardian_relation.data or "",
@@ -70,7 +74,8 @@ def index():
     return render_htmx("volunteers/index.html", "volunteers/_rows.html", page_context=lambda: dict(
         of=org_filter(current_user, f.org), regions=services.filter_regions(current_user),
         can_write=current_user.can_write, statuses=list(VolunteerStatus), politicals=list(PoliticalStatus),
-        skills=SKILLS, star_labels=ledger.STAR_LABELS, official_hours=ledger.official_hours()), **ctx)
+        skills=SKILLS, star_labels=ledger.STAR_LABELS, official_hours=ledger.official_hours(),
+        official_days=ledger.official_days(), can_see_queue=current_user.role in (*OFFICE, Role.LEADER)), **ctx)
 
 
 @jobs.exporter("volunteers.export")
@@ -78,7 +83,7 @@ def build_export(user, args: dict) -> jobs.Sheet:
     """Runs in the worker for the job's owner: the same filters, the same scope as the list."""
     rows = services.export_rows(user, services.ListFilters.from_args(args))
     return jobs.Sheet("志愿者", services.EXPORT_HEADERS, rows, f"志愿者名册_{local_today().isoformat()}.xlsx",
-                      widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12],
+                      widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12, 20],
                       audit=("volunteer", "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）"))
 
 
@@ -120,7 +125,8 @@ def create():
                       f"本次未新建档案，已将其加入 {org.name}。", "warning")
             return redirect(url_for("volunteers.detail", vid=v.id), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/form.html", form=form, volunteer=None, no_orgs=not orgs), status
+    return render_template("volunteers/form.html", form=form, volunteer=None, no_orgs=not orgs,
+                           work_units=services.work_units(current_user)), status
 
 
 @bp.post("/id-preview")
@@ -177,7 +183,8 @@ def edit(vid: int):
             return redirect(url_for("volunteers.detail", vid=v.id), 303)
     status = 422 if form.errors else 200
     form.id_number.data = ""  # a corrected number is not echoed back either
-    return render_template("volunteers/form.html", form=form, volunteer=v), status
+    return render_template("volunteers/form.html", form=form, volunteer=v,
+                           work_units=services.work_units(current_user)), status
 
 
 # ---- the volunteer's page -----------------------------------------------------------------------
@@ -192,7 +199,9 @@ def detail(vid: int):
         "volunteers/detail.html", v=v, figures=ledger.figures_for(v), chart=ledger.monthly_chart(v),
         can_write=services.can_write(current_user, v), can_reveal=services.can_reveal(current_user, v),
         joinable=joinable, action_form=EmptyForm(), membership_form=_membership_form(joinable),
-        today=local_today(),
+        today=local_today(), history=services.dismissal_history(v), is_office=services.is_office(current_user),
+        writable_org_ids={o.id for o in ledger.recording_orgs(current_user, v)}, core_hours=ledger.core_hours(),
+        official_hours=ledger.official_hours(), official_days=ledger.official_days(),
     )
 
 
@@ -218,9 +227,62 @@ def reveal(vid: int, what: str):
     return resp
 
 
+# ---- 劝退: at the organization, reported upward, decided city-wide (001 附件4 第五条) ----------------
+
+def _membership(vid: int, mid: int):
+    v = _volunteer(vid, write=True)
+    m = scope.get_scoped_or_404(Membership, mid, current_user, write=True)
+    if m.volunteer_id != v.id:
+        abort(404)
+    return v, m
+
+
+@bp.route("/<int:vid>/memberships/<int:mid>/dismiss", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def dismiss_membership(vid: int, mid: int):
+    """本站劝退: the organization ends this membership, and may report a serious case upward."""
+    v, m = _membership(vid, mid)
+    form = MembershipDismissForm()
+    if request.method == "GET":
+        form.dismissed_on.data = local_today()
+    if form.validate_on_submit():
+        try:
+            services.dismiss_membership(current_user, m, form.reason.data, form.dismissed_on.data,
+                                        form.note.data or "", report=form.report.data)
+        except services.VolunteerError as e:
+            db.session.rollback()
+            _field_error(form, e, "reason")
+        else:
+            db.session.commit()
+            flash(f"{m.organization.name} 已劝退 {v.name}" + ("，并已报区县文明办备案。" if form.report.data else "。"), "success")
+            return redirect(url_for("volunteers.detail", vid=v.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("volunteers/dismiss.html", form=form, v=v, membership=m), status
+
+
+@bp.route("/<int:vid>/memberships/<int:mid>/reinstate", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def reinstate_membership(vid: int, mid: int):
+    v, m = _membership(vid, mid)
+    form = ReinstateForm()
+    if form.validate_on_submit():
+        try:
+            services.reinstate_membership(current_user, m, form.note.data)
+        except services.VolunteerError as e:
+            db.session.rollback()
+            form.note.errors = [e.message]
+        else:
+            db.session.commit()
+            flash(f"{v.name} 已恢复为 {m.organization.name} 的成员；劝退记录予以保留。", "success")
+            return redirect(url_for("volunteers.detail", vid=v.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("volunteers/reinstate.html", form=form, v=v, membership=m), status
+
+
 @bp.route("/<int:vid>/dismiss", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(*OFFICE)
 def dismiss(vid: int):
+    """全市劝退: the district office's (or the city's) decision about the person's standing."""
     v = _volunteer(vid, write=True)
     form = DismissForm()
     if request.method == "GET":
@@ -233,14 +295,14 @@ def dismiss(vid: int):
             _field_error(form, e, "reason")
         else:
             db.session.commit()
-            flash(f"已对 {v.name} 作劝退处理；其档案和服务记录予以保留。", "success")
+            flash(f"已对 {v.name} 作全市劝退处理；其档案和服务记录予以保留。", "success")
             return redirect(url_for("volunteers.detail", vid=v.id), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/dismiss.html", form=form, v=v), status
+    return render_template("volunteers/dismiss.html", form=form, v=v, membership=None), status
 
 
 @bp.route("/<int:vid>/reinstate", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(*OFFICE)
 def reinstate(vid: int):
     v = _volunteer(vid, write=True)
     form = ReinstateForm()
@@ -252,10 +314,52 @@ def reinstate(vid: int):
             form.note.errors = [e.message]
         else:
             db.session.commit()
-            flash(f"{v.name} 已恢复在册。", "success")
+            flash(f"{v.name} 已恢复在册；劝退记录予以保留。", "success")
             return redirect(url_for("volunteers.detail", vid=v.id), 303)
     status = 422 if form.errors else 200
-    return render_template("volunteers/reinstate.html", form=form, v=v), status
+    return render_template("volunteers/reinstate.html", form=form, v=v, membership=None), status
+
+
+@bp.get("/dismissals")
+@roles_required(*OFFICE, Role.LEADER)
+def dismissals():
+    """The district office's queue: stations' 劝退 reported upward (报上级备案), then the decided ones."""
+    return render_template("volunteers/dismissals.html", pending=services.report_queue(current_user),
+                           decided=services.report_queue(current_user, pending=False, limit=50),
+                           can_decide=services.is_office(current_user), form=DecideForm(formdata=None))
+
+
+@bp.route("/dismissals/<int:eid>/decide", methods=["GET", "POST"])
+@roles_required(*OFFICE)
+def decide_report(eid: int):
+    report = scope.get_scoped_or_404(DismissalEvent, eid, current_user, write=True)
+    if report.report_status is None or report.organization is None or not scope.in_scope(current_user, report.organization):
+        abort(404)
+    form = DecideForm()
+    if form.validate_on_submit():
+        try:
+            services.decide_report(current_user, report, form.decision.data, form.note.data)
+        except services.VolunteerError as e:
+            db.session.rollback()
+            _field_error(form, e, "decision")
+        else:
+            db.session.commit()
+            flash(f"已处理 {report.volunteer.name} 的报备：{report.report_status.label}。", "success")
+            return redirect(url_for("volunteers.dismissals"), 303)
+    status = 422 if form.errors else 200
+    return render_template("volunteers/decide.html", form=form, report=report), status
+
+
+# ---- 工作单位: a party unit sees its members' service (004 §12) --------------------------------------
+
+@bp.get("/work-units")
+@roles_required(*READERS)
+def work_units():
+    f = services.ListFilters.from_args(request.args)
+    report = services.work_unit_report(current_user, f.unit, f.year) if f.unit else None
+    return render_template("volunteers/work_units.html", f=f, report=report, units=services.work_units(current_user),
+                           official_hours=ledger.official_hours(), official_days=ledger.official_days(),
+                           years=list(range(local_today().year, local_today().year - 6, -1)))
 
 
 @bp.post("/<int:vid>/memberships")

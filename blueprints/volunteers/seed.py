@@ -4,7 +4,7 @@ some 劝退 (001 第五条). Bulk inserts: one statement per table and chunk; ID
 the one cached Fernet of core/pii.py (about 1 s for 20,000, with the keyed hashes).
 
 At the end the ledger's own seed (blueprints/volunteers/seed_ledger.py, service records and the derived
-figures) runs when it exists.
+figures) runs when it exists, then the rules about people (seed_people.py: 劝退 history, 工作单位).
 """
 from __future__ import annotations
 
@@ -86,6 +86,9 @@ def seed(ctx: dict) -> None:
             raise
         return
     ledger_seed.seed(ctx)
+    from blueprints.volunteers import seed_people
+
+    seed_people.seed(ctx)
 
 
 def _bulk(ctx: dict) -> int:

@@ -13,14 +13,15 @@ from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.orgs.services import clean_org_query, org_name_ids
 from blueprints.regions.models import Region, RegionLevel
 from blueprints.volunteers import ledger
-from blueprints.volunteers.models import (AVAILABILITY, SKILLS, DismissReason, Membership, PoliticalStatus,
-                                          ServiceRecord, Volunteer, VolunteerSequence, VolunteerSkill,
-                                          VolunteerStatus, VolunteerYearHours, identity_columns)
+from blueprints.volunteers.models import (AVAILABILITY, SKILLS, DismissalAction, DismissalEvent, DismissalLevel,
+                                          DismissReason, Membership, PoliticalStatus, ReportStatus, ServiceRecord,
+                                          Volunteer, VolunteerSequence, VolunteerSkill, VolunteerStatus,
+                                          VolunteerYearHours, identity_columns)
 from core import pii, scope
 from core.audit import record_change
 from core.extensions import db
 from core.tabular import ImportRow
-from core.timeutil import local_today
+from core.timeutil import local_today, utcnow
 from core.validators import ValidationError, mask_id_number, parse_id_number, validate_phone
 from core.validators import parse_id, parse_int
 
@@ -42,6 +43,7 @@ class VolunteerData:
     phone: str
     political_status: PoliticalStatus = PoliticalStatus.MASSES
     public_servant: bool = False
+    work_unit: str = ""
     skills: list[str] = field(default_factory=list)
     availability: list[str] = field(default_factory=list)
     region_id: int | None = None
@@ -174,6 +176,7 @@ def _apply_data(v: Volunteer, data: VolunteerData) -> None:
     v.phone_last4 = "".join(ch for ch in data.phone if ch.isdigit())[-4:]
     v.political_status = PoliticalStatus(data.political_status)
     v.public_servant = bool(data.public_servant)
+    v.work_unit = " ".join((data.work_unit or "").split())[:128]
     v.availability = "、".join(a for a in AVAILABILITY if a in data.availability)
     v.region_id = data.region_id or v.region_id
     v.guardian_name = data.guardian_name.strip()
@@ -201,7 +204,11 @@ def register(user, org: Organization, id_number: str, data: VolunteerData) -> Re
         raise VolunteerError(e.message, "id_number") from None
     existing = find_person(info.number)
     if existing is not None:
-        if any(m.organization_id == org.id for m in existing.memberships):
+        mine = next((m for m in existing.memberships if m.organization_id == org.id), None)
+        if mine is not None and not mine.is_active:
+            raise VolunteerError(f"该志愿者已于 {mine.dismissed_on.isoformat()} 被本组织劝退（编号 {existing.number}）；"
+                                 "如需恢复，请在其档案的“所在组织”中操作", "id_number")
+        if mine is not None:
             raise VolunteerError(f"该志愿者已是本组织成员（编号 {existing.number}）", "id_number")
         if existing.status == VolunteerStatus.DISMISSED:
             raise VolunteerError("该志愿者已被劝退，不能加入新的组织；如有异议请联系原登记组织：" +
@@ -246,37 +253,176 @@ def update(user, v: Volunteer, data: VolunteerData, new_id_number: str | None = 
     db.session.flush()
 
 
-def dismiss(user, v: Volunteer, reason: DismissReason | str, on: date, note: str = "") -> None:
-    """劝退 (001 附件4 第五条): one of the four grounds and a date; the record and its hours stay."""
-    if v.status == VolunteerStatus.DISMISSED:
-        raise VolunteerError("该志愿者已是劝退状态", "reason")
+# ---- 劝退 (001 附件4 第五条 "本站可以对其劝退，行为加重者，报上级志愿服务组织备案") -------------------
+#
+# A station's (an organization's) 劝退 ends the membership in that organization; a serious case is
+# reported upward and waits in the district office's queue, which may decide a city-wide 劝退 (the
+# person's standing: Volunteer.status) or file it. Every 劝退 and 恢复 is a DismissalEvent that stays.
+
+OFFICE_ROLES = ("city_admin", "district_staff")
+
+
+def _check_dismissal(reason, on: date, since: date, since_label: str) -> DismissReason:
     try:
         reason = DismissReason(reason)
     except ValueError:
         raise VolunteerError("请选择劝退原因", "reason") from None
+    if on is None:
+        raise VolunteerError("请选择劝退日期", "dismissed_on")
     if on > local_today():
         raise VolunteerError("劝退日期不能晚于今天", "dismissed_on")
-    if on < v.registered_on:
-        raise VolunteerError("劝退日期不能早于注册日期", "dismissed_on")
-    v.status, v.dismiss_reason, v.dismissed_on, v.dismiss_note = VolunteerStatus.DISMISSED, reason, on, note.strip()[:500]
+    if on < since:
+        raise VolunteerError(f"劝退日期不能早于{since_label}（{since.isoformat()}）", "dismissed_on")
+    return reason
+
+
+def _event(user, v: Volunteer, level: DismissalLevel, action: DismissalAction, on: date, note: str, *,
+           org_id: int | None = None, reason: DismissReason | None = None,
+           report: ReportStatus | None = None) -> DismissalEvent:
+    e = DismissalEvent(volunteer_id=v.id, organization_id=org_id, level=level, action=action, reason=reason,
+                       effective_on=on, note=(note or "").strip()[:500], report_status=report,
+                       by_id=getattr(user, "id", None), by_name=getattr(user, "display_name", "") or getattr(user, "username", ""),
+                       at=utcnow())
+    db.session.add(e)
+    return e
+
+
+def is_office(user) -> bool:
+    return getattr(user, "role", None) in OFFICE_ROLES
+
+
+def dismiss_membership(user, m: Membership, reason: DismissReason | str, on: date, note: str = "",
+                       report: bool = False) -> DismissalEvent:
+    """本站劝退: the organization ends this membership (one of the four grounds, a date); with `report`
+    the case goes to the district office's queue (报上级志愿服务组织备案)."""
+    if not m.is_active:
+        raise VolunteerError("该志愿者已被本组织劝退", "reason")
+    reason = _check_dismissal(reason, on, m.joined_on, "加入本组织的日期")
+    if report and not (note or "").strip():
+        raise VolunteerError("报上级备案须写明情况说明", "note")
+    m.dismissed_on = on
+    v = m.volunteer
+    if m.is_primary:  # the registering organization moves to one the person still serves in
+        other = next((o for o in v.memberships if o.id != m.id and o.is_active), None)
+        if other is not None:
+            set_primary(user, v, other)
+    e = _event(user, v, DismissalLevel.ORGANIZATION, DismissalAction.DISMISS, on, note, org_id=m.organization_id,
+               reason=reason, report=ReportStatus.PENDING if report else None)
     db.session.flush()
-    record_change("dismiss", v, f"劝退原因：{reason.label}", user=user)
+    record_change("dismiss", m, f"本组织劝退，原因：{reason.label}" + ("；已报上级备案" if report else ""), user=user)
+    return e
 
 
-def reinstate(user, v: Volunteer, note: str) -> None:
+def reinstate_membership(user, m: Membership, note: str) -> DismissalEvent:
+    """The organization takes the person back; the 劝退 stays in the history."""
+    if m.is_active:
+        raise VolunteerError("该志愿者未被本组织劝退", "note")
+    if not (note or "").strip():
+        raise VolunteerError("请填写恢复原因", "note")
+    if m.volunteer.status == VolunteerStatus.DISMISSED:
+        raise VolunteerError("该志愿者已被全市劝退，须先由区县文明办恢复在册", "note")
+    m.dismissed_on = None
+    e = _event(user, m.volunteer, DismissalLevel.ORGANIZATION, DismissalAction.RESTORE, local_today(), note,
+               org_id=m.organization_id)
+    db.session.flush()
+    record_change("restore", m, "本组织恢复：" + note.strip()[:200], user=user)
+    return e
+
+
+def dismiss(user, v: Volunteer, reason: DismissReason | str, on: date, note: str = "",
+            report: DismissalEvent | None = None) -> DismissalEvent:
+    """全市劝退, decided by the district office (or the city) — on a station's report or on its own;
+    the record and its hours stay."""
+    if v.status == VolunteerStatus.DISMISSED:
+        raise VolunteerError("该志愿者已是劝退状态", "reason")
+    reason = _check_dismissal(reason, on, v.registered_on, "注册日期")
+    v.status, v.dismiss_reason, v.dismissed_on, v.dismiss_note = VolunteerStatus.DISMISSED, reason, on, note.strip()[:500]
+    e = _event(user, v, DismissalLevel.CITY, DismissalAction.DISMISS, on, note, reason=reason)
+    if report is not None:
+        _decide(user, report, ReportStatus.ESCALATED, note)
+    db.session.flush()
+    record_change("dismiss", v, f"全市劝退，原因：{reason.label}", user=user)
+    return e
+
+
+def reinstate(user, v: Volunteer, note: str) -> DismissalEvent:
+    """Lift a city-wide 劝退; the history keeps who dismissed, when and why, and who reinstated."""
     if v.status != VolunteerStatus.DISMISSED:
         raise VolunteerError("该志愿者不是劝退状态")
+    if not (note or "").strip():
+        raise VolunteerError("请填写恢复原因", "note")
     v.status, v.dismiss_reason, v.dismissed_on = VolunteerStatus.ACTIVE, None, None
     v.dismiss_note = ""
+    e = _event(user, v, DismissalLevel.CITY, DismissalAction.RESTORE, local_today(), note)
     db.session.flush()
     record_change("restore", v, "恢复在册" + (f"：{note.strip()[:200]}" if note and note.strip() else ""), user=user)
+    return e
+
+
+def _decide(user, report: DismissalEvent, status: ReportStatus, note: str) -> None:
+    if report.report_status != ReportStatus.PENDING:
+        raise VolunteerError("该报备已处理", "decision")
+    report.report_status, report.decided_by_id, report.decided_at = status, user.id, utcnow()
+    report.decision_note = (note or "").strip()[:500]
+
+
+def decide_report(user, report: DismissalEvent, decision: str, note: str) -> None:
+    """The district office's answer to a station's report: a city-wide 劝退 ("city", with the station's
+    reason, from today) or 备案 only ("file")."""
+    if not is_office(user):
+        raise VolunteerError("只有区县文明办或市文明办可以处理报备", "decision")
+    if report.report_status != ReportStatus.PENDING:
+        raise VolunteerError("该报备已处理", "decision")
+    if not (note or "").strip():
+        raise VolunteerError("请填写处理意见", "note")
+    if decision == "city":
+        v = report.volunteer
+        if v.status == VolunteerStatus.DISMISSED:
+            raise VolunteerError("该志愿者已被全市劝退，可选择“备案”", "decision")
+        dismiss(user, v, report.reason, max(local_today(), v.registered_on), note, report=report)
+    elif decision == "file":
+        _decide(user, report, ReportStatus.FILED, note)
+        db.session.flush()
+    else:
+        raise VolunteerError("请选择处理结果", "decision")
+
+
+def report_queue(user, pending: bool = True, limit: int | None = None) -> list[DismissalEvent]:
+    """Stations' reports (报上级备案) of organizations in the user's scope: the pending ones oldest first,
+    or the decided ones newest first."""
+    stmt = scope.scoped(select(DismissalEvent), DismissalEvent, user).where(
+        DismissalEvent.organization_id.in_(scope.org_ids_in_scope(user)))
+    if pending:
+        stmt = stmt.where(DismissalEvent.report_status == ReportStatus.PENDING).order_by(DismissalEvent.at, DismissalEvent.id)
+    else:
+        stmt = stmt.where(DismissalEvent.report_status.in_([ReportStatus.ESCALATED, ReportStatus.FILED])).order_by(
+            DismissalEvent.decided_at.desc(), DismissalEvent.id.desc())
+    stmt = stmt.options(selectinload(DismissalEvent.volunteer), selectinload(DismissalEvent.organization))
+    return list(db.session.scalars(stmt.limit(limit) if limit else stmt))
+
+
+def dismissal_history(v: Volunteer) -> list[DismissalEvent]:
+    return list(db.session.scalars(select(DismissalEvent).where(DismissalEvent.volunteer_id == v.id)
+                                   .options(selectinload(DismissalEvent.organization))
+                                   .order_by(DismissalEvent.effective_on, DismissalEvent.id)))
+
+
+def dismissal_records(volunteer_id: int) -> list[DismissalEvent]:
+    """Every 劝退 the person received, at any level, reinstated or not (awards: "无劝退记录")."""
+    return list(db.session.scalars(select(DismissalEvent).where(
+        DismissalEvent.volunteer_id == volunteer_id, DismissalEvent.action == DismissalAction.DISMISS)
+        .order_by(DismissalEvent.effective_on, DismissalEvent.id)))
 
 
 def add_membership(user, v: Volunteer, org: Organization) -> Membership:
     if org.status != OrgStatus.APPROVED:
         raise VolunteerError("只有已登记（审核通过）的组织才能接收志愿者", "organization_id")
-    if any(m.organization_id == org.id for m in v.memberships):
-        raise VolunteerError("该志愿者已是该组织成员", "organization_id")
+    mine = next((m for m in v.memberships if m.organization_id == org.id), None)
+    if mine is not None:
+        raise VolunteerError("该志愿者已被该组织劝退；如需恢复，请在“所在组织”中操作" if not mine.is_active
+                             else "该志愿者已是该组织成员", "organization_id")
+    if v.status == VolunteerStatus.DISMISSED:
+        raise VolunteerError("该志愿者已被全市劝退，不能加入组织", "organization_id")
     m = Membership(volunteer=v, organization=org, is_primary=not v.memberships, joined_on=local_today())
     db.session.add(m)
     if m.is_primary:
@@ -343,6 +489,7 @@ class ListFilters:
     kind: str = ""  # core | casual | official_below
     political: str = ""
     skill: str = ""
+    unit: str = ""  # part of the 工作单位
     year: int = 0
     hint: str = ""
 
@@ -367,6 +514,7 @@ class ListFilters:
         f.kind = args.get("kind", "") if args.get("kind", "") in ("core", "casual", "official_below") else ""
         f.political = args.get("political", "") if args.get("political", "") in {p.value for p in PoliticalStatus} else ""
         f.skill = args.get("skill", "") if args.get("skill", "") in SKILLS else ""
+        f.unit = " ".join((args.get("unit") or "").split())[:64]
         year = as_int("year")
         this_year = local_today().year
         f.year = year if year and this_year - 10 <= year <= this_year else this_year
@@ -375,10 +523,14 @@ class ListFilters:
     def args(self) -> dict:
         out = {"q": self.q, "org": self.org or "", "orgq": self.orgq, "region": self.region or "",
                "status": self.status, "star": "" if self.star is None else self.star, "kind": self.kind, "political": self.political,
-               "skill": self.skill}
+               "skill": self.skill, "unit": self.unit}
         if self.year != local_today().year:
             out["year"] = self.year
         return {k: v for k, v in out.items() if v != ""}
+
+
+OFFICIALS = or_(Volunteer.political_status.in_([PoliticalStatus.PARTY_MEMBER, PoliticalStatus.PROBATIONARY]),
+                Volunteer.public_servant.is_(True))
 
 
 def _year_at_least(year: int, hours: int):
@@ -408,15 +560,14 @@ def list_query(user, f: ListFilters):
         stmt = stmt.where(Volunteer.total_hours >= low)
         if high is not None:
             stmt = stmt.where(Volunteer.total_hours < high)
-    if f.kind == "core":
-        stmt = stmt.where(Volunteer.id.in_(_year_at_least(f.year, ledger.core_hours())))
+    if f.kind == "core":  # 骨干 of at least one community (001 附件4 第四条)
+        stmt = stmt.where(Volunteer.id.in_(ledger.core_volunteer_ids(f.year)))
     elif f.kind == "casual":
-        stmt = stmt.where(Volunteer.id.not_in(_year_at_least(f.year, ledger.core_hours())))
-    elif f.kind == "official_below":
-        stmt = stmt.where(
-            or_(Volunteer.political_status.in_([PoliticalStatus.PARTY_MEMBER, PoliticalStatus.PROBATIONARY]),
-                Volunteer.public_servant.is_(True)),
-            Volunteer.id.not_in(_year_at_least(f.year, ledger.official_hours())))
+        stmt = stmt.where(Volunteer.id.not_in(ledger.core_volunteer_ids(f.year)))
+    elif f.kind == "official_below":  # 004 第15条: 40 h on 7 days or more
+        stmt = stmt.where(OFFICIALS, Volunteer.id.not_in(ledger.official_met_ids(f.year)))
+    if f.unit:
+        stmt = stmt.where(Volunteer.work_unit.contains(f.unit, autoescape=True))
     if f.political:
         stmt = stmt.where(Volunteer.political_status == f.political)
     if f.skill:
@@ -441,17 +592,17 @@ class Row:
 
 
 def decorate(volunteers: list[Volunteer], year: int) -> list[Row]:
-    hours = ledger.year_hours_map([v.id for v in volunteers], year)
-    core = ledger.core_hours()
-    return [Row(v, hours.get(v.id, Decimal(0)), ledger.star_level(v.total_hours), hours.get(v.id, 0) >= core)
-            for v in volunteers]
+    ids = [v.id for v in volunteers]
+    hours = ledger.year_hours_map(ids, year)
+    core = ledger.core_id_set(ids, year)
+    return [Row(v, hours.get(v.id, Decimal(0)), ledger.star_level(v.total_hours), v.id in core) for v in volunteers]
 
 
 # ---- export (masked) --------------------------------------------------------------------------------
 
 EXPORT_HEADERS = ["志愿者编号", "姓名", "性别", "出生年份", "身份证号（脱敏）", "手机号（脱敏）", "政治面貌", "公职人员",
                   "服务技能", "服务时间", "主要组织", "居住区域", "注册日期", "状态", "累计时长（小时）", "星级",
-                  "年度时长（小时）", "类型"]
+                  "年度时长（小时）", "类型", "工作单位"]
 EXPORT_LIMIT = 60000
 
 
@@ -470,9 +621,10 @@ def export_rows(user, f: ListFilters) -> list[list]:
                                              .where(VolunteerSkill.volunteer_id.in_(chunk))):
             skills.setdefault(vid, []).append(skill)
     hours: dict[int, Decimal] = {}
+    core: set[int] = set()
     for start in range(0, len(ids), 900):
         hours.update(ledger.year_hours_map(ids[start:start + 900], f.year))
-    core = ledger.core_hours()
+        core |= ledger.core_id_set(ids[start:start + 900], f.year)
     out = []
     for v in volunteers:
         yh = hours.get(v.id, Decimal(0))
@@ -482,7 +634,7 @@ def export_rows(user, f: ListFilters) -> list[list]:
             orgs.get(v.primary_org_id, ""), regions.get(v.region_id, ""), v.registered_on.isoformat(),
             v.status.label + (f"（{v.dismiss_reason.label}）" if v.dismiss_reason else ""),
             float(ledger.quantize(v.total_hours)), ledger.STAR_LABELS[ledger.star_level(v.total_hours)],
-            float(yh), "志愿者骨干" if yh >= core else "流动志愿者",
+            float(yh), "志愿者骨干" if v.id in core else "流动志愿者", v.work_unit,
         ])
     return out
 
@@ -582,7 +734,10 @@ def validate_import(user, org: Organization, rows: list[ImportRow]) -> list[Impo
         seen[number] = row.line
         existing = find_person(number)
         if existing is not None:
-            if any(m.organization_id == org.id for m in existing.memberships):
+            mine = next((m for m in existing.memberships if m.organization_id == org.id), None)
+            if mine is not None and not mine.is_active:
+                row.errors.append(f"已被本组织劝退（编号 {existing.number}）")
+            elif mine is not None:
                 row.errors.append(f"已是本组织成员（编号 {existing.number}）")
             elif existing.status == VolunteerStatus.DISMISSED:
                 row.errors.append("该志愿者已被劝退，不能加入新的组织")
@@ -615,6 +770,66 @@ def apply_import(user, org: Organization, stashed: list[dict]) -> tuple[int, int
         created += int(result.created)
         joined += int(not result.created)
     return created, joined
+
+
+# ---- 工作单位 (004 §12: 党组织把共产党员志愿服务情况作为党的建设的重要内容) ----------------------
+
+UNIT_REPORT_LIMIT = 2000
+
+
+@dataclass
+class UnitRow:
+    v: Volunteer
+    hours: Decimal
+    days: int
+    official: bool
+    met: bool  # 40 h on 7 days or more (004 第15条)
+
+
+@dataclass
+class UnitReport:
+    unit: str
+    year: int
+    rows: list[UnitRow]
+    truncated: bool
+
+    @property
+    def total_hours(self) -> Decimal:
+        return ledger.quantize(sum((r.hours for r in self.rows), Decimal(0)))
+
+    @property
+    def officials(self) -> int:
+        return sum(1 for r in self.rows if r.official)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for r in self.rows if r.official and r.met)
+
+
+def work_units(user, limit: int = 500) -> list[str]:
+    """The 工作单位 entered for volunteers in the user's scope (the picker's suggestions)."""
+    stmt = scope.scoped(select(Volunteer.work_unit).distinct(), Volunteer, user).where(Volunteer.work_unit != "")
+    return list(db.session.scalars(stmt.order_by(Volunteer.work_unit).limit(limit)))
+
+
+def work_unit_report(user, unit: str, year: int) -> UnitReport:
+    """The volunteers of one 工作单位 (name contains `unit`) in the user's scope, with their verified hours
+    and days of the year and whether party members / officials reached 40 h on 7 days."""
+    stmt = (scope.scoped(select(Volunteer), Volunteer, user)
+            .where(Volunteer.work_unit.contains(unit, autoescape=True))
+            .order_by(Volunteer.work_unit, Volunteer.name_pinyin, Volunteer.id).limit(UNIT_REPORT_LIMIT + 1))
+    volunteers = list(db.session.scalars(stmt))
+    truncated = len(volunteers) > UNIT_REPORT_LIMIT
+    volunteers = volunteers[:UNIT_REPORT_LIMIT]
+    ids = [v.id for v in volunteers]
+    hours, days = {}, {}
+    for start in range(0, len(ids), 900):
+        hours.update(ledger.year_hours_map(ids[start:start + 900], year))
+        days.update(ledger.year_days_map(ids[start:start + 900], year))
+    rows = [UnitRow(v, hours.get(v.id, Decimal(0)), days.get(v.id, 0),
+                    v.political_status.is_party or v.public_servant,
+                    ledger.official_met(hours.get(v.id, 0), days.get(v.id, 0))) for v in volunteers]
+    return UnitReport(unit, year, rows, truncated)
 
 
 def with_details(stmt):

@@ -161,7 +161,7 @@ def test_city_report_pdf_has_districts_and_no_id_numbers(as_role, world, year):
     r = as_role("leader").get(f"/assessment/report.pdf?year={Y}")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     text = _pdftotext(r.data)
-    for s in ("年度志愿服务工作考核报告", "赤坎区", "霞山区", "第 1 页 共", "群众对志愿服务满意率", "湛江"):
+    for s in ("年度志愿服务工作考核报告", "赤坎区", "霞山区", "第 1 页 共", "市民对志愿服务活动认同和支持率", "湛江"):
         assert s in text.replace(" ", "") or s in text
     assert number not in text and number[-4:] + "\n" not in text and "王小明" not in text
     # the second download comes from the cache and is identical

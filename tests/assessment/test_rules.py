@@ -80,16 +80,37 @@ def test_average_hours_only_verified_hours_per_registered_volunteer(w):
 
 
 def test_officials_with_40_hours(w):
+    """004 第15条: "倡导全省党员、公职人员每年从双休日和节假日中拿出7天以上时间（服务时长累计不少于40小时）"."""
     a, by = w["org_a"], w["ol"]
     ok = vol(a, political_status=PoliticalStatus.PARTY_MEMBER)
-    hours(ok, a, by, 20, 20)
+    hours(ok, a, by, 6, 6, 6, 6, 6, 6, 6)  # 42 h on 7 days
+    few_days = vol(a, political_status=PoliticalStatus.PARTY_MEMBER)
+    hours(few_days, a, by, 20, 20)  # 40 h, but on 2 days only
     short = vol(a, public_servant=True)
     hours(short, a, by, 10)
     vol(a, political_status=PoliticalStatus.PROBATIONARY)
     vol(a)  # not an official
     m = measure(services.m_officials, w)
-    assert (m.numerator, m.denominator, m.value) == (1, 3, D("33.33"))
+    assert (m.numerator, m.denominator, m.value) == (1, 4, D("25.00"))
     assert m.link[1]["kind"] == "official_below" and m.link[1]["status"] == "active"
+    assert "7 天以上" in m.num_label and "已注册为志愿者" in m.den_label
+
+
+def test_officials_denominator_option_all_party_members(w):
+    """004 第15条 (the same rule), measured against all party members of the district (区域年度数据 党员人数);
+    the label says which denominator is used, and the option starts switched off."""
+    a, by = w["org_a"], w["ol"]
+    ok = vol(a, political_status=PoliticalStatus.PARTY_MEMBER)
+    hours(ok, a, by, 6, 6, 6, 6, 6, 6, 6)
+    official = vol(a, public_servant=True)  # a public servant who is no party member: not in this variant
+    hours(official, a, by, 6, 6, 6, 6, 6, 6, 6)
+    fig = db.session.scalar(select(RegionYearFigure).where(RegionYearFigure.region_id == w["district_a"].id,
+                                                           RegionYearFigure.year == Y))
+    m = measure(services.m_officials_all, w)
+    assert m.numerator == 1 and m.denominator == fig.party_members
+    assert m.value == (D(100) / D(fig.party_members)).quantize(D("0.01"))
+    assert "全体党员" in m.den_label
+    assert services.BY_CODE["officials_40h_all"].active is False and "全体党员" in services.BY_CODE["officials_40h_all"].name
 
 
 def test_public_stations_and_wuyou(w):
@@ -282,3 +303,18 @@ def test_frozen_key_figures_do_not_follow_later_registrations(w):
     assert services._key_figures(Y, ids).volunteers == 3  # the live figure moved on
     services.reopen(w["city_admin"], Y, "补报数据后重新计算")
     assert services.key_figures(Y, ids).volunteers == 3
+
+
+def test_survey_indicator_is_approval_and_support_not_satisfaction(w):
+    """000: "市民对志愿服务活动认同和支持率达到90%以上" — the survey indicator is 认同和支持率, not 满意率."""
+    survey = services.BY_CODE["survey"]
+    assert "认同和支持率" in survey.name and survey.target == 90 and survey.compute is None
+    assert not any("满意" in d.name or "满意" in d.short for d in services.DEFINITIONS)
+    services.ensure_year(Y + 1)
+    stored = next(i for i in services.indicators(Y + 1) if i.code == "survey")
+    assert stored.name == survey.name
+    res = services.compute(Y + 1)
+    cell = next(c for c in res.districts[0].cells if c.code == "survey")
+    assert "认同和支持率" in cell.num_label
+    # The denominator option starts switched off, so the default weights still sum to 100.
+    assert sum(i.weight for i in services.indicators(Y + 1)) == 100

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from blueprints.orgs.models import OrgStatus
 from blueprints.volunteers import services
-from blueprints.volunteers.models import (DismissReason, PoliticalStatus, Volunteer, VolunteerStatus,
+from blueprints.volunteers.models import (DismissReason, VolunteerCommunityHours, PoliticalStatus, Volunteer, VolunteerStatus,
                                           VolunteerYearHours)
 from core import pii
 from core.extensions import db
@@ -146,8 +146,10 @@ def test_list_filters_star_core_official_and_search(world):
                                registered_on=date(2020, 1, 1))
     casual = factories.volunteer(world["org_a"], name="流动乙", public_servant=True, phone="13700009999")
     core.total_hours = Decimal("320")
-    db.session.add_all([VolunteerYearHours(volunteer_id=core.id, year=year, hours=Decimal("50")),
-                        VolunteerYearHours(volunteer_id=casual.id, year=year, hours=Decimal("12"))])
+    db.session.add_all([VolunteerYearHours(volunteer_id=core.id, year=year, hours=Decimal("50"), days=10),
+                        VolunteerYearHours(volunteer_id=casual.id, year=year, hours=Decimal("12"), days=3),
+                        VolunteerCommunityHours(volunteer_id=core.id, community_id=world["community_a"].id, year=year,
+                                                hours=Decimal("50"))])
     casual.total_hours = Decimal("12")
     db.session.flush()
     assert _ids(staff, star="2") == {core.id}
