@@ -25,6 +25,9 @@ class ActivityForm(CnForm):
     person_in_charge = StringField("活动负责人", validators=[Optional(), Length(max=64, message="最多 64 个字")])
     risky = BooleanField("有风险的志愿服务（需为参与者购买人身保险）")
     description = TextAreaField("活动内容", validators=[Optional(), Length(max=5000, message="最多 5000 个字")])
+    # The project it belongs to (项目库, blueprints/projects); choices set by the route.
+    project_id = SelectField("所属志愿服务项目", coerce=coerce_id, validators=[Optional()],
+                             description="项目须由本活动的组织单位实施；不属于项目请留空")
 
 
 class CancelForm(CnForm):

@@ -94,6 +94,7 @@ class ActivityData:
     description: str = ""
     capacity: int | None = None
     person_in_charge: str = ""
+    project_id: int | None = None  # 项目库 (blueprints/projects)
 
 
 def _check(user, data: ActivityData, activity: Activity | None = None) -> tuple[Organization, int | None]:
@@ -132,6 +133,12 @@ def _check(user, data: ActivityData, activity: Activity | None = None) -> tuple[
             raise ActivityError(f"招募人数应在 1 到 {MAX_CAPACITY} 之间；不限人数请留空", "capacity")
         if activity is not None and data.capacity < activity.participant_count:
             raise ActivityError(f"已有 {activity.participant_count} 人报名，招募人数不能少于已报名人数", "capacity")
+    if data.project_id and (activity is None or data.project_id != activity.project_id):
+        from blueprints.projects.services import project_refusal  # projects build on activities
+
+        refusal = project_refusal(user, data.project_id, org.id)
+        if refusal:
+            raise ActivityError(refusal, "project_id")
     return org, region_id
 
 
@@ -148,6 +155,7 @@ def _apply(activity: Activity, data: ActivityData, org: Organization, region_id:
     activity.description = (data.description or "").strip()
     activity.capacity = data.capacity
     activity.person_in_charge = (data.person_in_charge or "").strip()
+    activity.project_id = data.project_id or None
 
 
 def create_activity(user, data: ActivityData) -> Activity:

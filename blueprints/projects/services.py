@@ -251,6 +251,20 @@ def link_activity(user, project: VolunteerProject, activity: Activity) -> None:
     db.session.flush()
 
 
+def project_refusal(user, project_id: int, organization_id: int) -> str | None:
+    """Why an activity of `organization_id` may not be put in project `project_id` by `user` (None: it may);
+    the activity form asks this (blueprints/activities)."""
+    project = db.session.scalar(scope.scoped(select(VolunteerProject), VolunteerProject, user)
+                                .where(VolunteerProject.id == project_id))
+    if project is None:
+        return "请从列表中选择项目"
+    if project.status == ProjectStatus.CLOSED:
+        return "项目已结项，不能再添加活动"
+    if project.organization_id != organization_id:
+        return "所选项目不是本活动组织单位实施的项目"
+    return None
+
+
 def unlink_activity(user, project: VolunteerProject, activity: Activity) -> None:
     if not can_manage(user, project) or activity.project_id != project.id:
         raise ProjectError("该活动不属于本项目", "activity_id")

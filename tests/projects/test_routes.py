@@ -124,3 +124,17 @@ def test_list_filters_and_htmx(as_role, w):
     assert resp.status_code == 200 and "<html" not in body and "银龄关爱行动" in body and "霞山助残行动" not in body
     assert "HX-Request" in resp.headers["Vary"]
     assert c.get("/projects/?status=zzz&page=abc").status_code == 200
+
+
+def test_activity_form_puts_the_activity_in_a_project(as_role, w):
+    c = as_role("org_leader")
+    body = c.get("/activities/new").get_data(as_text=True)
+    assert "银龄关爱行动" in body and "霞山助残行动" not in body
+    data = {"title": "重阳敬老", "organization_id": w["org_a"].id, "held_on": local_today().isoformat(),
+            "place": "幸福社区", "region_id": "0", "category": "others", "project_id": str(w["project"].id)}
+    assert c.post("/activities/new", data=data).status_code == 303
+    a = db.session.scalar(select(Activity).where(Activity.title == "重阳敬老"))
+    assert a.project_id == w["project"].id
+    resp = as_role("city_admin").post("/activities/new", data={**data, "title": "错配", "project_id": str(w["project_b"].id)})
+    assert resp.status_code == 422 and "不是本活动组织单位实施的项目" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(Activity).where(Activity.title == "错配")) is None
