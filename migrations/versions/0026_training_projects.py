@@ -20,6 +20,11 @@ branch_labels = None
 depends_on = None
 
 
+def _keep_autoincrement() -> dict:
+    """On SQLite batch mode rebuilds a table: it keeps its never-reused ids (0009_integrity)."""
+    return {"table_kwargs": {"sqlite_autoincrement": True}} if op.get_bind().dialect.name == "sqlite" else {}
+
+
 def upgrade():
     op.create_table('training_course',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -145,17 +150,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_training_attendee_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_attendee_volunteer_id'), ['volunteer_id'], unique=False)
 
-    with op.batch_alter_table('activity', schema=None) as batch_op:
+    with op.batch_alter_table('activity', **_keep_autoincrement()) as batch_op:
         batch_op.add_column(sa.Column('project_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_activity_project_id'), ['project_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_activity_project_id_volunteer_project'), 'volunteer_project', ['project_id'], ['id'], ondelete='SET NULL')
 
-    with op.batch_alter_table('award_nomination', schema=None) as batch_op:
+    with op.batch_alter_table('award_nomination', **_keep_autoincrement()) as batch_op:
         batch_op.add_column(sa.Column('project_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_award_nomination_project_id'), ['project_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_award_nomination_project_id_volunteer_project'), 'volunteer_project', ['project_id'], ['id'], ondelete='SET NULL')
 
-    with op.batch_alter_table('funding_project', schema=None) as batch_op:
+    with op.batch_alter_table('funding_project', **_keep_autoincrement()) as batch_op:
         batch_op.add_column(sa.Column('project_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_funding_project_project_id'), ['project_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_funding_project_project_id_volunteer_project'), 'volunteer_project', ['project_id'], ['id'], ondelete='SET NULL')
@@ -163,17 +168,17 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('funding_project', schema=None) as batch_op:
+    with op.batch_alter_table('funding_project', **_keep_autoincrement()) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_funding_project_project_id_volunteer_project'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_funding_project_project_id'))
         batch_op.drop_column('project_id')
 
-    with op.batch_alter_table('award_nomination', schema=None) as batch_op:
+    with op.batch_alter_table('award_nomination', **_keep_autoincrement()) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_award_nomination_project_id_volunteer_project'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_award_nomination_project_id'))
         batch_op.drop_column('project_id')
 
-    with op.batch_alter_table('activity', schema=None) as batch_op:
+    with op.batch_alter_table('activity', **_keep_autoincrement()) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_activity_project_id_volunteer_project'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_activity_project_id'))
         batch_op.drop_column('project_id')
