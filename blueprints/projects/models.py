@@ -113,7 +113,8 @@ class ProjectEvaluation(db.Model):
 
     __audit_noun__ = "项目评估"
     __audit_fields__ = {"project_id": "项目", "evaluated_on": "评估日期", "evaluator": "评估单位", "scores": "各项得分",
-                        "total": "总分", "conclusion": "评估结论", "evaluated_by_id": "评估人"}
+                        "total": "总分", "conclusion": "评估结论", "evaluated_by_id": "评估人",
+                        "evaluated_at": "评估录入时间"}
 
     @property
     def audit_label(self) -> str:

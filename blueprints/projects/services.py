@@ -22,6 +22,7 @@ from blueprints.activities.services import organizer_orgs
 from blueprints.orgs.services import service_field_options
 from blueprints.projects.models import ProjectEvaluation, ProjectStatus, VolunteerProject, VolunteerProjectStep
 from core import scope, settings
+from core.audit import record_change
 from core.extensions import db
 from core.roles import Role
 from core.timeutil import local_today
@@ -175,7 +176,7 @@ def transition(user, project: VolunteerProject, action: str, comment: str = "") 
     project.steps.append(VolunteerProjectStep(action=action, from_status=src.value, to_status=dst.value,
                                               comment=comment[:2000], **actor_fields(user)))
     project.status = dst
-    db.session.flush()
+    record_change(action, project, f"意见：{comment}" if comment else "", user=user)  # the log reads the step's verb
 
 
 # ---- evaluation --------------------------------------------------------------------------------------

@@ -123,3 +123,16 @@ def test_activities_belong_to_a_project_of_their_organization(w):
     assert services.linkable_activities(w["org_leader"], p2) == []
     services.unlink_activity(w["org_leader"], p, mine)
     assert mine.project_id is None
+
+
+def test_each_step_reads_as_its_verb_in_the_operation_log(w):
+    from sqlalchemy import select
+
+    from core.audit import AuditEntry
+
+    p = w["project"]
+    services.transition(w["org_leader"], p, "start")
+    db.session.commit()
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity == "volunteer_project")
+                              .order_by(AuditEntry.id.desc()))
+    assert entry.action == "start" and entry.username == "org_leader"
