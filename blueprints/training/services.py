@@ -78,11 +78,12 @@ def save_course(user, course: TrainingCourse | None, name: str, kind: str, conte
         raise TrainingError("请填写课程名称", "name")
     if kind not in {k.value for k in CourseKind}:
         raise TrainingError("请选择课程类别", "kind")
+    hours = _parse_hours(hours, "default_hours")  # every check before the row is touched: nothing half-saved
     if course is None:
         course = TrainingCourse(region_id=user.region_id, created_by_id=user.id)
         db.session.add(course)
     course.name, course.kind, course.content = name[:128], CourseKind(kind), (content or "").strip()
-    course.default_hours, course.active = _parse_hours(hours, "default_hours"), bool(active)
+    course.default_hours, course.active = hours, bool(active)
     db.session.flush()
     return course
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blueprints.training import services
-from blueprints.training.models import TrainingAttendee
+from blueprints.training.models import TrainingAttendee, TrainingCourse, TrainingSession
 from blueprints.volunteers.models import TrainingRecord, Volunteer, VolunteerYearHours
 from core.extensions import db
 from core.timeutil import local_today
@@ -119,3 +119,20 @@ def test_course_catalogue_kept_by_offices(w):
         services.save_course(w["org_leader"], None, "x", "skill", "", "2")
     with pytest.raises(services.TrainingError, match="学时"):
         services.save_course(w["city_admin"], None, "x", "skill", "", "30")
+
+
+def test_a_refused_course_leaves_nothing_behind(w):
+    """Bad input is refused before any row is added (the page re-shown after it must not flush half a course)."""
+    with pytest.raises(services.TrainingError):
+        services.save_course(w["city_admin"], None, "急救", "skill", "", "\ufeff\u200b")
+    db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(TrainingCourse)) == 2
+
+
+def test_a_refused_session_leaves_nothing_behind(w):
+    d = services.SessionData(course_id=w["course"].id, organization_id=w["org_a"].id, held_on=local_today(),
+                             place="社区", hours="长长长")
+    with pytest.raises(services.TrainingError):
+        services.save_session(w["org_leader"], None, d)
+    db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(TrainingSession)) == 0
