@@ -20,6 +20,11 @@ class ProjectForm(FlaskForm):
     goals = TextAreaField("项目目标", validators=[DataRequired("请填写项目目标"), Length(max=5000, message="最多 5000 个字")])
 
 
+class TargetGroupsForm(FlaskForm):
+    target_groups = TextAreaField("服务对象", validators=[DataRequired("请至少填写一个服务对象")],
+                                  render_kw={"rows": 12}, description="每行一项，最多 60 项、每项 32 字以内")
+
+
 class ReturnForm(FlaskForm):
     comment = StringField("退回原因", validators=[DataRequired("请填写退回原因"), Length(max=500, message="最多 500 个字")])
 

@@ -8,7 +8,7 @@ from blueprints.activities.models import Activity
 from blueprints.activities.services import organizer_orgs
 from blueprints.orgs.services import service_field_options
 from blueprints.projects import services
-from blueprints.projects.forms import EvaluationForm, LinkActivityForm, ProjectForm, ReturnForm
+from blueprints.projects.forms import EvaluationForm, LinkActivityForm, ProjectForm, ReturnForm, TargetGroupsForm
 from blueprints.projects.models import ProjectStatus, VolunteerProject
 from core import scope
 from core.auth import roles_required
@@ -27,6 +27,7 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
 EDITORS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
 register_nav("志愿服务项目库", "projects.index", READERS, order=225, group="志愿服务")
+register_nav("项目服务对象", "projects.options", (Role.CITY_ADMIN,), order=855, group="系统")
 VERBS = verbs_for("volunteer_project", list(services.TRANSITIONS))
 
 
@@ -220,6 +221,25 @@ def evaluate(project_id: int):
             return redirect(url_for("projects.detail", project_id=project.id), 303)
     return render_template("projects/evaluate.html", form=form, project=project, criteria=services.CRITERIA), (
         422 if form.errors else 200)
+
+
+@bp.route("/options", methods=["GET", "POST"])
+@roles_required(Role.CITY_ADMIN)
+def options():
+    form = TargetGroupsForm()
+    if request.method == "GET":
+        form.target_groups.data = "\n".join(services.target_groups())
+    if form.validate_on_submit():
+        try:
+            services.save_target_groups(current_user, form.target_groups.data)
+        except services.ProjectError as e:
+            db.session.rollback()
+            form.target_groups.errors = list(form.target_groups.errors) + [e.message]
+        else:
+            db.session.commit()
+            flash("项目服务对象已保存。", "success")
+            return redirect(url_for("projects.options"), 303)
+    return render_template("projects/options.html", form=form), (422 if form.errors else 200)
 
 
 @register_tile(order=228)

@@ -65,6 +65,18 @@ def target_groups() -> list[str]:
     return settings.get_list(TARGET_GROUPS_KEY, DEFAULT_TARGET_GROUPS)
 
 
+def save_target_groups(user, text: str) -> list[str]:
+    """The city admin's list of target groups (an option list, like the organizations' service fields)."""
+    from blueprints.orgs.services import OrgError, parse_option_lines
+
+    try:
+        items = parse_option_lines(text, "服务对象")
+    except OrgError as e:
+        raise ProjectError(e.message, "target_groups") from None
+    settings.set_value(TARGET_GROUPS_KEY, items, user)
+    return items
+
+
 def grade(total: Decimal | None) -> str:
     if total is None:
         return ""

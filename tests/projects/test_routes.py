@@ -138,3 +138,19 @@ def test_activity_form_puts_the_activity_in_a_project(as_role, w):
     resp = as_role("city_admin").post("/activities/new", data={**data, "title": "错配", "project_id": str(w["project_b"].id)})
     assert resp.status_code == 422 and "不是本活动组织单位实施的项目" in resp.get_data(as_text=True)
     assert db.session.scalar(select(Activity).where(Activity.title == "错配")) is None
+
+
+@pytest.mark.parametrize("role,status", [("city_admin", 200), ("district_staff", 403), ("org_leader", 403),
+                                         ("leader", 403), ("volunteer", 403)])
+def test_target_groups_page_by_role(as_role, w, role, status):
+    assert as_role(role).get("/projects/options").status_code == status
+
+
+def test_city_admin_edits_the_target_groups(as_role, w):
+    c = as_role("city_admin")
+    assert "留守儿童" in c.get("/projects/options").get_data(as_text=True)
+    assert c.post("/projects/options", data={"target_groups": "空巢老人\n新就业群体\n空巢老人"}).status_code == 303
+    form = as_role("org_leader").get("/projects/new").get_data(as_text=True)
+    assert "新就业群体" in form and "留守儿童" not in form
+    resp = c.post("/projects/options", data={"target_groups": "长" * 40})
+    assert resp.status_code == 422 and "过长" in resp.get_data(as_text=True)
