@@ -114,8 +114,10 @@ def _detail(project: VolunteerProject, status: int = 200, **forms):
     link_form = forms.get("link_form") or LinkActivityForm()
     link_form.activity_id.choices = [(a.id, f"{a.held_on:%Y-%m-%d} {a.title}")
                                      for a in services.linkable_activities(current_user, project)]
+    contracts, nominations = services.pointing_at(current_user, project)
     return render_template(
         "projects/detail.html", project=project, activities=services.activities_of(project),
+        contracts=contracts, nominations=nominations,
         actions=services.allowed_actions(current_user, project), verbs=VERBS, can_manage=services.can_manage(current_user, project),
         can_evaluate=services.can_evaluate(current_user, project), link_form=link_form,
         return_form=forms.get("return_form") or ReturnForm(), action_form=EmptyForm(), grade=services.grade,

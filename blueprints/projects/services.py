@@ -287,6 +287,18 @@ def unlink_activity(user, project: VolunteerProject, activity: Activity) -> None
     db.session.flush()
 
 
+def pointing_at(user, project: VolunteerProject) -> tuple[list, list]:
+    """The purchased-service contracts and the award nominations in the user's scope that name this project."""
+    from blueprints.awards.models import Nomination, NominationStatus
+    from blueprints.funding.models import ServiceProject
+
+    contracts = list(db.session.scalars(scope.scoped(select(ServiceProject), ServiceProject, user)
+                                        .where(ServiceProject.project_id == project.id).order_by(ServiceProject.id)))
+    nominations = list(db.session.scalars(scope.scoped(select(Nomination), Nomination, user).where(
+        Nomination.project_id == project.id, Nomination.status != NominationStatus.DRAFT).order_by(Nomination.id)))
+    return contracts, nominations
+
+
 def project_choices(user, organization_id: int | None = None, include_closed: bool = True) -> list[VolunteerProject]:
     """Projects in the user's scope (of one organization), for the pickers of other features."""
     stmt = scope.scoped(select(VolunteerProject), VolunteerProject, user)

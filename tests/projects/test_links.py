@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from blueprints.awards.models import Nomination
+from blueprints.awards.models import Nomination, NominationStatus
 from blueprints.funding.models import ServiceProject
 from core.extensions import db
 from core.timeutil import local_today
@@ -28,6 +28,7 @@ def test_purchased_service_contract_points_at_a_library_project(as_role, world):
     sp = db.session.scalar(select(ServiceProject))
     assert sp.project_id == p.id
     assert f"/projects/{p.id}" in c.get(f"/funding/projects/{sp.id}").get_data(as_text=True)
+    assert f"/funding/projects/{sp.id}" in c.get(f"/projects/{p.id}").get_data(as_text=True)  # and back
     other = f.org(world["community_a"], "另一支队伍")
     db.session.commit()
     resp = c.post(f"/funding/projects/{sp.id}/edit", data=data | {"provider_org_id": other.id, "project_id": p.id})
@@ -55,3 +56,7 @@ def test_best_project_nomination_points_at_a_library_project(as_role, world):
     assert c.post(f"/awards/{camp.id}/nominate", data=data | {"project_id": p.id}).status_code == 303
     n = db.session.scalar(select(Nomination))
     assert n.project_id == p.id and n.nominee_name == "银龄关爱行动"
+    assert f"/awards/nominations/{n.id}" not in c.get(f"/projects/{p.id}").get_data(as_text=True)  # a draft: not yet
+    n.status = NominationStatus.SUBMITTED
+    db.session.commit()
+    assert f"/awards/nominations/{n.id}" in c.get(f"/projects/{p.id}").get_data(as_text=True)
