@@ -122,7 +122,9 @@ class TrainingAttendee(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"), index=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("training_record.id", ondelete="SET NULL"))
+    # The record and the attendance are one fact: deleting the training record (on the volunteer's page)
+    # withdraws the attendance too, so "岗前培训 done" never outlives its record.
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("training_record.id", ondelete="CASCADE"))
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     session: Mapped[TrainingSession] = relationship(back_populates="attendees")

@@ -139,7 +139,7 @@ def upgrade():
     sa.Column('volunteer_id', sa.Integer(), nullable=False),
     sa.Column('record_id', sa.Integer(), nullable=True),
     sa.Column('marked_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['record_id'], ['training_record.id'], name=op.f('fk_training_attendee_record_id_training_record'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['record_id'], ['training_record.id'], name=op.f('fk_training_attendee_record_id_training_record'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['training_session.id'], name=op.f('fk_training_attendee_session_id_training_session'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], name=op.f('fk_training_attendee_volunteer_id_volunteer'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_training_attendee')),

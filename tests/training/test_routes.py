@@ -153,3 +153,15 @@ def test_volunteer_list_filters_by_pre_service_training(as_role, w):
     assert "李明" in done and "王芳" not in done
     assert "王芳" in missing and "李明" not in missing
     assert 'option value="done" selected' in done
+
+
+def test_deleting_the_training_record_withdraws_the_attendance(as_role, w):
+    c = as_role("org_leader")
+    c.post(f"/training/sessions/{w['session'].id}/attendance", data={"volunteer_id": [str(w["v1"].id)]})
+    from blueprints.volunteers.models import TrainingRecord
+
+    rid = db.session.scalar(select(TrainingRecord.id).where(TrainingRecord.volunteer_id == w["v1"].id))
+    assert c.post(f"/volunteers/trainings/{rid}/delete").status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(TrainingAttendee)) == 0
+    assert 'data-pre-service="missing"' in c.get(f"/volunteers/{w['v1'].id}").get_data(as_text=True)
