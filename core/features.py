@@ -9,8 +9,8 @@ from types import ModuleType
 # In dependency order (demo data is seeded in this order).
 FEATURES = [
     "home", "regions", "orgs", "stations", "accounts", "volunteers", "activities", "themes", "reports",
-    "insurance", "funding", "awards", "assessment", "audit", "search", "jobs", "portal", "settings",
-    "rewards", "exchange",
+    "insurance", "funding", "awards", "training", "projects", "assessment", "audit", "search", "jobs", "portal",
+    "settings", "rewards", "exchange",
 ]
 
 

@@ -68,6 +68,12 @@ VERBS: dict[str, str] = {
     "funding_project:submit": "提交验收",
     "funding_project:reject": "验收未通过，退回实施",
     "funding_project:close": "验收通过，结项",
+    # volunteer-service projects of the library (项目库)
+    "volunteer_project:create": "立项",
+    "volunteer_project:start": "开始实施",
+    "volunteer_project:review": "提交评估",
+    "volunteer_project:return": "退回实施",
+    "volunteer_project:close": "评估完成，结项",
     # award nominations
     "award_nomination:create": "创建推荐",
     "award_nomination:submit": "提交推荐",

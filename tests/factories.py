@@ -398,3 +398,48 @@ def award_nomination(campaign, org_: Organization, kind=None, volunteer_=None, s
     n.facts = services.facts_for(n)
     db.session.flush()
     return n
+
+
+# ---- training and the project library (issue 18) ---------------------------------------------------
+
+def training_course(region_: Region, kind: str = "pre_service", name: str | None = None, hours: str = "2"):
+    from decimal import Decimal
+
+    from blueprints.training.models import CourseKind, TrainingCourse
+
+    c = TrainingCourse(name=name or {"pre_service": "志愿者岗前培训", "skill": "应急救护技能培训",
+                                     "core": "志愿者骨干能力提升培训"}[kind],
+                       kind=CourseKind(kind), content="志愿服务理念与守则", default_hours=Decimal(hours), region_id=region_.id)
+    db.session.add(c)
+    db.session.flush()
+    return c
+
+
+def training_session(course, org_: Organization, held_on=None, hours: str = "2", **kw):
+    from decimal import Decimal
+
+    from blueprints.training.models import TrainingSession
+    from core.timeutil import local_today
+
+    s = TrainingSession(course_id=course.id, organization_id=org_.id, held_on=held_on or local_today(),
+                        place=kw.pop("place", "社区活动中心"), hours=Decimal(hours), trainer=kw.pop("trainer", "林老师"), **kw)
+    db.session.add(s)
+    db.session.flush()
+    db.session.refresh(s)
+    return s
+
+
+def volunteer_project(org_: Organization, title: str = "银龄关爱行动", status: str = "initiated", **kw):
+    from datetime import date
+    from decimal import Decimal
+
+    from blueprints.projects.models import ProjectStatus, VolunteerProject
+
+    p = VolunteerProject(title=title, organization_id=org_.id, field=kw.pop("field", "扶老"),
+                         target_group=kw.pop("target_group", "空巢老人"), start_date=kw.pop("start_date", date(2026, 3, 1)),
+                         end_date=kw.pop("end_date", date(2026, 12, 31)), budget=Decimal(kw.pop("budget", "20000.00")),
+                         goals=kw.pop("goals", "每月上门探访辖区空巢老人"), status=ProjectStatus(status), **kw)
+    db.session.add(p)
+    db.session.flush()
+    db.session.refresh(p)
+    return p

@@ -28,6 +28,9 @@ class ActivityForm(CnForm):
     # The station it takes place at (issue 18; 001 附件2: each station 2–3 activities a month).
     station_id = SelectField("所在志愿服务站", coerce=coerce_id, validators=[Optional()], validate_choice=False,
                              description="在志愿服务站举办的活动请选择站点，计入站点每月活动次数")
+    # The project it belongs to (项目库, blueprints/projects); choices set by the route.
+    project_id = SelectField("所属志愿服务项目", coerce=coerce_id, validators=[Optional()],
+                             description="项目须由本活动的组织单位实施；不属于项目请留空")
 
 
 class CancelForm(CnForm):

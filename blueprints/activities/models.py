@@ -125,6 +125,10 @@ class Activity(db.Model):
             return f"{self.start_time:%H:%M} 起"
         return ""
 
+    # The project it belongs to (项目库, 000 (五)1; blueprints/projects). Kept last: other features add columns too.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_project.id", ondelete="SET NULL"), index=True)
+    __audit_fields__ = {**__audit_fields__, "project_id": "所属志愿服务项目"}
+
 
 class Participant(db.Model):
     """A volunteer signed up for an activity, and what the organizer recorded for them."""

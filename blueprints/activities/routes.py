@@ -77,6 +77,12 @@ def _form_choices(form: ActivityForm, activity: Activity | None = None) -> None:
     form.station_id.choices = [(0, "（不在站点）")] + [(s.id, s.name) for s in services.station_choices(orgs)]
     if activity is not None and activity.station_id and activity.station_id not in dict(form.station_id.choices):
         form.station_id.choices.append((activity.station_id, activity.station.name))
+    from blueprints.projects.services import project_choices  # the project library (blueprints/projects)
+
+    form.project_id.choices = [(0, "（不属于项目）")] + [
+        (p.id, f"{p.title}（{p.organization.name}）") for p in project_choices(current_user, include_closed=False)]
+    if activity is not None and activity.project_id and activity.project_id not in dict(form.project_id.choices):
+        form.project_id.choices.append((activity.project_id, "（当前所属项目）"))
 
 
 def _data(form: ActivityForm) -> services.ActivityData:
@@ -85,7 +91,8 @@ def _data(form: ActivityForm) -> services.ActivityData:
         place=form.place.data or "", category=form.category.data, region_id=form.region_id.data or None,
         start_time=form.start_time.data, end_time=form.end_time.data, risky=form.risky.data,
         description=form.description.data or "", capacity=form.capacity.data,
-        person_in_charge=form.person_in_charge.data or "", station_id=form.station_id.data or None)
+        person_in_charge=form.person_in_charge.data or "", station_id=form.station_id.data or None,
+        project_id=form.project_id.data or None)
 
 
 def _field_error(form, e: services.ActivityError) -> None:
@@ -134,6 +141,7 @@ def edit(activity_id: int):
     if request.method == "GET":
         form.category.data = activity.category.value
         form.region_id.data = activity.region_id or 0
+        form.project_id.data = activity.project_id or 0
     if form.validate_on_submit():
         try:
             services.update_activity(current_user, activity, _data(form))

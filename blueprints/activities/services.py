@@ -95,6 +95,7 @@ class ActivityData:
     capacity: int | None = None
     person_in_charge: str = ""
     station_id: int | None = None  # the station it takes place at (issue 18)
+    project_id: int | None = None  # 项目库 (blueprints/projects)
 
 
 def _check(user, data: ActivityData, activity: Activity | None = None) -> tuple[Organization, int | None]:
@@ -136,6 +137,12 @@ def _check(user, data: ActivityData, activity: Activity | None = None) -> tuple[
     if (data.station_id and not (activity is not None and data.station_id == activity.station_id)
             and data.station_id not in {s.id for s in station_choices([org])}):
         raise ActivityError("所选站点须为组织单位所在区域内运行中的志愿服务站", "station_id")
+    if data.project_id and (activity is None or data.project_id != activity.project_id):
+        from blueprints.projects.services import project_refusal  # projects build on activities
+
+        refusal = project_refusal(user, data.project_id, org.id)
+        if refusal:
+            raise ActivityError(refusal, "project_id")
     return org, region_id
 
 
@@ -171,6 +178,7 @@ def _apply(activity: Activity, data: ActivityData, org: Organization, region_id:
     activity.capacity = data.capacity
     activity.person_in_charge = (data.person_in_charge or "").strip()
     activity.station_id = data.station_id or None
+    activity.project_id = data.project_id or None
 
 
 def create_activity(user, data: ActivityData) -> Activity:

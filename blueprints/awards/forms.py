@@ -61,6 +61,7 @@ class NominationForm(FlaskForm):
     volunteer_id = SelectField("推荐的志愿者", coerce=opt_int, validate_choice=False, validators=[Optional()])
     project_title = StringField("项目名称", validators=[Length(max=128, message="不超过 128 字")])
     activity_id = SelectField("项目对应的活动（可选）", coerce=opt_int, validate_choice=False, validators=[Optional()])
+    project_id = SelectField("项目库中的项目（可选）", coerce=opt_int, validate_choice=False, validators=[Optional()])
     summary = TextAreaField("简要事迹（公示用，不超过 200 字）", validators=[DataRequired(REQ), Length(max=200, message="不超过 200 字")],
                             render_kw={"rows": 3})
     deeds = TextAreaField("事迹材料", validators=[Length(max=10000, message="过长")], render_kw={"rows": 12})

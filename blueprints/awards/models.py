@@ -269,6 +269,10 @@ class Nomination(db.Model):
     def audit_owner(self) -> tuple[int | None, int | None]:
         return self.district_id, self.organization_id
 
+    # A project nominee may be a project of the library (blueprints/projects): 最佳志愿服务项目.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_project.id", ondelete="SET NULL"), index=True)
+    __audit_fields__ = {**__audit_fields__, "project_id": "项目库项目"}
+
 
 
 

@@ -311,12 +311,17 @@ def _nomination_form(form: NominationForm, campaign: Campaign):
         Activity.organization_id.in_(org_ids), Activity.held_on >= date(local_today().year - 2, 1, 1))
         .order_by(Activity.held_on.desc()).limit(500)).all()
     form.activity_id.choices = [("", "（不关联活动）")] + [(a.id, f"{a.held_on:%Y-%m-%d} {a.title}") for a in acts]
+    from blueprints.projects.models import VolunteerProject  # the project library
+
+    projects = db.session.execute(select(VolunteerProject.id, VolunteerProject.title).where(
+        VolunteerProject.organization_id.in_(org_ids)).order_by(VolunteerProject.start_date.desc()).limit(300)).all()
+    form.project_id.choices = [("", "（不关联项目库）")] + [(p.id, p.title) for p in projects]
 
 
 def _nomination_data(form: NominationForm) -> services.NominationData:
     return services.NominationData(kind_id=form.kind_id.data or 0, organization_id=form.organization_id.data or 0,
                                    volunteer_id=form.volunteer_id.data, project_title=form.project_title.data or "",
-                                   activity_id=form.activity_id.data,
+                                   activity_id=form.activity_id.data, project_id=form.project_id.data,
                                    summary=form.summary.data or "", deeds=form.deeds.data or "")
 
 

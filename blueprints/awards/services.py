@@ -401,6 +401,7 @@ class NominationData:
     summary: str = ""
     deeds: str = ""
     activity_id: int | None = None
+    project_id: int | None = None  # a project of the library (blueprints/projects)
 
 
 def nomination_open(c: Campaign, day: date | None = None) -> bool:
@@ -434,7 +435,8 @@ def _resolve_nominee(user: User, c: Campaign, d: NominationData) -> tuple[AwardK
     org = db.session.get(Organization, d.organization_id)
     if org is None or not scope.in_scope(user, org) or org.id not in {o.id for o in user.organizations}:
         raise AwardError("只能以本人负责的组织名义推荐", "organization_id")
-    values: dict = {"volunteer_id": None, "nominee_org_id": None, "project_title": "", "activity_id": None}
+    values: dict = {"volunteer_id": None, "nominee_org_id": None, "project_title": "", "activity_id": None,
+                    "project_id": None}
     if kind.nominee_type == NomineeType.VOLUNTEER:
         v = db.session.get(Volunteer, d.volunteer_id) if d.volunteer_id else None
         member = v is not None and db.session.scalar(select(Membership.id).where(
@@ -452,6 +454,14 @@ def _resolve_nominee(user: User, c: Campaign, d: NominationData) -> tuple[AwardK
                 raise AwardError("请选择本组织举办的活动", "activity_id")
             values["activity_id"] = activity.id
             title = title or activity.title
+        if d.project_id:
+            from blueprints.projects.models import VolunteerProject
+
+            project = db.session.get(VolunteerProject, d.project_id)
+            if project is None or project.organization_id != org.id:
+                raise AwardError("请选择本组织实施的项目", "project_id")
+            values["project_id"] = project.id
+            title = title or project.title
         if not title:
             raise AwardError("请填写项目名称", "project_title")
         if len(title) > 128:

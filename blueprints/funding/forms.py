@@ -70,6 +70,9 @@ class ProjectForm(FlaskForm):
     start_date = DateField("开始日期", validators=[InputRequired("请填写开始日期")])
     end_date = DateField("结束日期", validators=[InputRequired("请填写结束日期")])
     description = TextAreaField("项目内容", validators=[Optional(), Length(max=4000, message="最多 4000 字")])
+    # The volunteer-service project this contract buys (项目库, blueprints/projects); choices set by the route.
+    project_id = SelectField("项目库中的项目", coerce=coerce_id, validators=[Optional()],
+                             description="购买的服务在项目库中立项的，选择该项目")
 
 
 class TransitionForm(FlaskForm):

@@ -220,6 +220,10 @@ class ServiceProject(db.Model):
     def audit_owner(self) -> tuple[int | None, int | None]:
         return self.buyer_region_id, self.provider_org_id
 
+    # The volunteer-service project this contract buys (blueprints/projects), if it is in the library.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_project.id", ondelete="SET NULL"), index=True)
+    __audit_fields__ = {**__audit_fields__, "project_id": "项目库项目"}
+
 
 
 

@@ -337,13 +337,17 @@ def _project_form(form: ProjectForm, buyer_id: int | None = None) -> None:
     buyer = next((r for r in buyers if r.id == buyer_id), None)
     form.provider_org_id.choices = [(0, "（待招标确定）")] + [
         (o.id, o.name) for o in services.provider_orgs(current_user, buyer)]
+    from blueprints.projects.services import project_choices  # the project library
+
+    form.project_id.choices = [(0, "（不关联项目库）")] + [
+        (p.id, f"{p.title}（{p.organization.name}）") for p in project_choices(current_user)]
 
 
 def _project_data(form: ProjectForm) -> services.ProjectData:
     return services.ProjectData(title=form.title.data or "", buyer_region_id=form.buyer_region_id.data,
                                 buyer_name=form.buyer_name.data or "", provider_org_id=form.provider_org_id.data or None,
                                 amount=form.amount.data, start_date=form.start_date.data, end_date=form.end_date.data,
-                                description=form.description.data or "")
+                                description=form.description.data or "", project_id=form.project_id.data or None)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -374,6 +378,7 @@ def edit_project(project_id: int):
     form = ProjectForm(obj=project) if request.method == "GET" else ProjectForm()
     if request.method == "GET":
         form.provider_org_id.data = project.provider_org_id or 0
+        form.project_id.data = project.project_id or 0
     _project_form(form, project.buyer_region_id)
     if form.validate_on_submit():
         try:

@@ -574,6 +574,7 @@ class ProjectData:
     start_date: date
     end_date: date
     description: str = ""
+    project_id: int | None = None  # 项目库 (blueprints/projects)
 
 
 def _check_project(user: User, data: ProjectData, project: ServiceProject | None = None) -> tuple[Region, Organization | None]:
@@ -599,6 +600,14 @@ def _check_project(user: User, data: ProjectData, project: ServiceProject | None
         raise FundingError(f"项目金额不能低于已付款 {fmt_money(project.paid)}", "amount")
     if project is not None and project.provider_org_id and project.payments and data.provider_org_id != project.provider_org_id:
         raise FundingError("已有付款的项目不能更换承接组织", "provider_org_id")
+    if data.project_id and (project is None or data.project_id != project.project_id):
+        from blueprints.projects.models import VolunteerProject  # the project library builds on funding's neighbours
+
+        library = db.session.get(VolunteerProject, data.project_id)
+        if library is None or not scope.in_scope(user, library):
+            raise FundingError("请从列表中选择项目库中的项目", "project_id")
+        if provider is not None and library.organization_id != provider.id:
+            raise FundingError("所选项目不是承接组织实施的项目", "project_id")
     return buyer, provider
 
 
@@ -617,7 +626,7 @@ def create_project(user: User, data: ProjectData) -> ServiceProject:
                              buyer_name=(data.buyer_name or "").strip() or f"{buyer.name}文明办",
                              provider=provider, amount=data.amount, start_date=data.start_date,
                              end_date=data.end_date, description=(data.description or "").strip(),
-                             status=ProjectStatus.INITIATED, created_by_id=user.id)
+                             status=ProjectStatus.INITIATED, created_by_id=user.id, project_id=data.project_id or None)
     db.session.add(project)
     _step(project, user, "create", None, ProjectStatus.INITIATED)
     db.session.flush()
@@ -635,6 +644,7 @@ def update_project(user: User, project: ServiceProject, data: ProjectData) -> Se
     project.provider, project.amount = provider, data.amount
     project.start_date, project.end_date = data.start_date, data.end_date
     project.description = (data.description or "").strip()
+    project.project_id = data.project_id or None
     db.session.flush()
     return project
 

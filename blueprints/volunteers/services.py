@@ -492,6 +492,7 @@ class ListFilters:
     unit: str = ""  # part of the 工作单位
     year: int = 0
     hint: str = ""
+    training: str = ""  # 岗前培训: done | missing (blueprints/training)
 
     @classmethod
     def from_args(cls, args) -> "ListFilters":
@@ -518,12 +519,13 @@ class ListFilters:
         year = as_int("year")
         this_year = local_today().year
         f.year = year if year and this_year - 10 <= year <= this_year else this_year
+        f.training = args.get("training", "") if args.get("training", "") in ("done", "missing") else ""
         return f
 
     def args(self) -> dict:
         out = {"q": self.q, "org": self.org or "", "orgq": self.orgq, "region": self.region or "",
                "status": self.status, "star": "" if self.star is None else self.star, "kind": self.kind, "political": self.political,
-               "skill": self.skill, "unit": self.unit}
+               "skill": self.skill, "unit": self.unit, "training": self.training}
         if self.year != local_today().year:
             out["year"] = self.year
         return {k: v for k, v in out.items() if v != ""}
@@ -572,6 +574,11 @@ def list_query(user, f: ListFilters):
         stmt = stmt.where(Volunteer.political_status == f.political)
     if f.skill:
         stmt = stmt.where(Volunteer.id.in_(select(VolunteerSkill.volunteer_id).where(VolunteerSkill.skill == f.skill)))
+    if f.training:
+        from blueprints.training.services import pre_service_done_clause  # training builds on volunteers
+
+        done = pre_service_done_clause()
+        stmt = stmt.where(done if f.training == "done" else ~done)
     return stmt.order_by(Volunteer.id.desc())
 
 

@@ -47,13 +47,14 @@ def test_every_action_of_every_workflow_has_a_chinese_verb(app):
     from blueprints.awards.services import TRANSITIONS as AWARDS
     from blueprints.funding.services import PROJECT_TRANSITIONS
     from blueprints.orgs.workflow import TRANSITIONS as ORGS
+    from blueprints.projects.services import TRANSITIONS as VOLUNTEER_PROJECTS
     from blueprints.reports.services import TRANSITIONS as REPORTS
 
     from blueprints.awards.services import STAGE_ACTIONS
 
     tables = {"organization": ORGS, "funding_project": PROJECT_TRANSITIONS, "award_nomination": AWARDS,
               "monthly_report": {a for _, a in REPORTS}, "award_campaign": STAGE_ACTIONS,
-              "theme_plan": ("publish", "withdraw")}
+              "theme_plan": ("publish", "withdraw"), "volunteer_project": VOLUNTEER_PROJECTS}
     for table, actions in tables.items():
         for action in actions:
             assert CJK.search(verb(action, table)) and verb(action, table) != "操作", (table, action)
@@ -61,7 +62,7 @@ def test_every_action_of_every_workflow_has_a_chinese_verb(app):
         assert CJK.search(value), key
     # the timelines read the same table
     steps = [m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, StepMixin)]
-    assert len(steps) == 4 and all(s.step_of() for s in steps)
+    assert len(steps) == 5 and all(s.step_of() for s in steps)  # orgs, funding, nominations, reports, projects
 
 
 def test_every_action_written_in_the_code_has_a_verb(app):
