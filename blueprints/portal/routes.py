@@ -26,3 +26,4 @@ def home():
 
 auth.allow_volunteer("portal.home", home="portal.home")
 register_tab("我的", "portal.home", order=900)
+from blueprints.portal import routes_activities  # noqa: E402,F401  (issue 17: recruitment, check-in, messages)
