@@ -31,3 +31,6 @@ def seed(ctx: dict) -> None:
         user.volunteer_link = VolunteerAccount(volunteer_id=v.id)
         db.session.add(user)
     db.session.flush()
+    from blueprints.activities import seed_recruit  # recruitment needs the accounts above (issue 17)
+
+    seed_recruit.seed(ctx)
