@@ -53,7 +53,7 @@ class RecruitForm(CnForm):
     max_age = IntegerField("最高年龄", validators=[Optional(), NumberRange(1, 100, "应在 1 到 100 岁之间")])
     skills = MultiCheckboxField("技能要求（须全部具备）", choices=[(s, s) for s in SKILLS], validators=[Optional()])
     minors = BooleanField("允许未成年人参加（须监护人同意或陪同；有风险的活动不可勾选）")
-    deadline_day = DateField("报名截止日期", validators=[Optional()], description="不填则活动开始前均可报名")
+    deadline_day = DateField("报名截止日期", validators=[Optional()], description="不填则活动结束前均可报名（到场后报名并签到）")
     deadline_time = TimeField("截止时间", validators=[Optional()])
     auto_accept = BooleanField("报名即自动录用（否则由组织审核）")
 

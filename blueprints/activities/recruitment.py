@@ -45,8 +45,9 @@ def ends_at(activity: Activity) -> datetime:
 
 
 def deadline_of(activity: Activity) -> datetime:
-    """Sign-up closes at the deadline set, or when the activity starts."""
-    return activity.signup_deadline or starts_at(activity)
+    """Sign-up closes at the deadline set, or when the activity ends (a volunteer may still join one
+    that is under way, and check in on the spot)."""
+    return activity.signup_deadline or ends_at(activity)
 
 
 def signup_open(activity: Activity, now: datetime | None = None) -> bool:
@@ -102,8 +103,8 @@ def publish(user, activity: Activity, data: RecruitData) -> None:
     deadline = None
     if data.deadline_day is not None:
         deadline = local_to_utc(data.deadline_day, data.deadline_time or time(23, 59))
-        if deadline > starts_at(activity):
-            raise ActivityError("报名截止时间不能晚于活动开始时间", "deadline_day")
+        if deadline > ends_at(activity):
+            raise ActivityError("报名截止时间不能晚于活动结束时间", "deadline_day")
     elif data.deadline_time is not None:
         raise ActivityError("请同时选择报名截止日期", "deadline_day")
     was = activity.recruiting

@@ -67,8 +67,8 @@ def test_publish_checks_ages_deadline_and_scope(world):
         recruitment.publish(leader, a, recruitment.RecruitData(min_age=40, max_age=30))
     with pytest.raises(ActivityError, match="勾选"):
         recruitment.publish(leader, a, recruitment.RecruitData(min_age=16))
-    with pytest.raises(ActivityError, match="不能晚于活动开始时间"):
-        recruitment.publish(leader, a, recruitment.RecruitData(deadline_day=a.held_on, deadline_time=time(10)))
+    with pytest.raises(ActivityError, match="不能晚于活动结束时间"):
+        recruitment.publish(leader, a, recruitment.RecruitData(deadline_day=a.held_on + timedelta(days=1)))
     with pytest.raises(ActivityError, match="不能管理"):
         recruitment.publish(other, a, recruitment.RecruitData())
     recruitment.publish(leader, a, recruitment.RecruitData(skills=["扶老"], deadline_day=a.held_on - timedelta(days=1)))
