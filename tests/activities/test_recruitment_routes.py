@@ -165,3 +165,16 @@ def test_ratings_show_in_aggregate_on_the_activity_page(as_role, world, act):
     assert p.volunteer.name in body
     assert as_role("district_staff_2").get(f"/activities/{act.id}").status_code == 404
     assert db.session.get(Activity, act.id) is not None
+
+
+def test_the_ledger_queue_marks_checkin_and_hand_entries(as_role, world):
+    """Hand entries stay possible and are marked 手工录入; check-ins are 签到 (issue 17)."""
+    from blueprints.volunteers import ledger
+
+    v = factories.activity_volunteer(world["org_a"], "标记测试")
+    ledger.create_record(world["city_admin"], v, world["org_a"], local_today(), "2", "手工录入的服务")
+    ledger.create_record(world["city_admin"], v, world["org_a"], local_today(), "1.5", "扫码签到的服务",
+                         source=RecordSource.CHECKIN)
+    db.session.commit()
+    body = as_role("org_leader").get("/volunteers/records/?status=pending").get_data(as_text=True)
+    assert "手工录入 ·" in body and "签到 ·" in body
