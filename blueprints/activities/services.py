@@ -478,8 +478,10 @@ def attendance_summary(activity: Activity) -> AttendanceSummary:
 
 
 def participants_of(activity: Activity) -> list[Participant]:
+    """The attendance grid: accepted and pending sign-ups (declined and cancelled ones show in the
+    recruitment roster only)."""
     return list(db.session.scalars(
-        select(Participant).where(Participant.activity_id == activity.id)
+        select(Participant).where(Participant.activity_id == activity.id, Participant.signup_status.in_(HOLDS_PLACE))
         .options(selectinload(Participant.volunteer), selectinload(Participant.record))
         .order_by(Participant.id)))
 

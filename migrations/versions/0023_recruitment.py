@@ -24,17 +24,22 @@ SOURCES_BEFORE = "source IN ('manual', 'attendance', 'transfer')"
 SOURCES_AFTER = "source IN ('manual', 'attendance', 'transfer', 'checkin')"
 
 
-def _source_check(condition: str) -> None:
+def _batch(table: str):
+    """A batch operation; on SQLite it rebuilds the table, keeping AUTOINCREMENT (ids never reused)."""
     kwargs = {"recreate": "always", "table_kwargs": {"sqlite_autoincrement": True}} \
         if op.get_bind().dialect.name == "sqlite" else {}
-    with op.batch_alter_table('service_record', **kwargs) as batch_op:
+    return op.batch_alter_table(table, **kwargs)
+
+
+def _source_check(condition: str) -> None:
+    with _batch('service_record') as batch_op:
         batch_op.drop_constraint(op.f('ck_service_record_source_enum'), type_='check')
         batch_op.create_check_constraint(op.f('ck_service_record_source_enum'), sa.text(condition))
 
 
 def upgrade():
     _source_check(SOURCES_AFTER)
-    with op.batch_alter_table('activity') as batch_op:
+    with _batch('activity') as batch_op:
         batch_op.add_column(sa.Column('recruiting', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('recruit_open_to', sa.String(length=16), nullable=False,
                                       server_default='members'))
@@ -48,7 +53,7 @@ def upgrade():
         batch_op.create_index('ix_activity_recruiting', ['recruiting'])
         batch_op.create_check_constraint(op.f('ck_activity_recruit_open_to_enum'),
                                          sa.text("recruit_open_to IN ('members', 'district')"))
-    with op.batch_alter_table('activity_participant') as batch_op:
+    with _batch('activity_participant') as batch_op:
         batch_op.add_column(sa.Column('signup_status', sa.String(length=16), nullable=False,
                                       server_default='accepted'))
         batch_op.add_column(sa.Column('via_portal', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -77,7 +82,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('activity_participant') as batch_op:
+    with _batch('activity_participant') as batch_op:
         batch_op.drop_constraint(op.f('ck_activity_participant_rating_range'), type_='check')
         batch_op.drop_constraint(op.f('ck_activity_participant_makeup_status_enum'), type_='check')
         batch_op.drop_constraint(op.f('ck_activity_participant_signup_status_enum'), type_='check')
@@ -86,7 +91,7 @@ def downgrade():
                      'makeup_status', 'checkout_window', 'checkin_window', 'checkout_at', 'checkin_at',
                      'decided_at', 'guardian_present', 'via_portal', 'signup_status'):
             batch_op.drop_column(name)
-    with op.batch_alter_table('activity') as batch_op:
+    with _batch('activity') as batch_op:
         batch_op.drop_constraint(op.f('ck_activity_recruit_open_to_enum'), type_='check')
         batch_op.drop_index('ix_activity_recruiting')
         for name in ('published_at', 'auto_accept', 'signup_deadline', 'recruit_minors', 'recruit_skills',
