@@ -441,11 +441,16 @@ def public_query(f: PublicFilters):
     return stmt.order_by(Activity.held_on, Activity.start_time, Activity.id)
 
 
-def public_activity_or_404(activity_id: int) -> Activity:
+def public_activity_or_404(activity_id: int, user=None) -> Activity:
+    """An activity the public may see (published for recruitment), or one the volunteer `user` is
+    signed up for (an organizer may sign members up, and check-in works for every activity)."""
     from flask import abort
 
     a = db.session.get(Activity, activity_id) if 0 < activity_id < 2**31 else None
-    if a is None or not (a.recruiting or a.published_at is not None):
+    if a is None:
+        abort(404)
+    if a.published_at is None and (user is None or not getattr(user, "is_authenticated", False)
+                                   or own_participant(user, a) is None):
         abort(404)
     return a
 

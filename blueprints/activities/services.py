@@ -305,7 +305,8 @@ def candidates(activity: Activity, q: str, limit: int = SIGNUP_CANDIDATES) -> tu
             .where(Membership.organization_id == activity.organization_id,
                    Volunteer.status == VolunteerStatus.ACTIVE,
                    Volunteer.id.not_in(select(Participant.volunteer_id)
-                                       .where(Participant.activity_id == activity.id))))
+                                       .where(Participant.activity_id == activity.id,
+                                              Participant.signup_status.in_(HOLDS_PLACE)))))
     hint = ""
     if q:
         if is_last4(q):
@@ -333,8 +334,9 @@ def sign_up(user, activity: Activity, volunteer_ids: list[int]) -> list[Particip
     inactive = [v.name for v in members.values() if v.status != VolunteerStatus.ACTIVE]
     if inactive:
         raise ActivityError(f"{'、'.join(inactive)} 已被劝退，不能报名", "volunteer_id")
-    already = set(db.session.scalars(select(Participant.volunteer_id).where(
-        Participant.activity_id == activity.id, Participant.volunteer_id.in_(ids))))
+    rows = {p.volunteer_id: p for p in db.session.scalars(select(Participant).where(
+        Participant.activity_id == activity.id, Participant.volunteer_id.in_(ids)))}
+    already = {vid for vid, p in rows.items() if p.holds_place}
     if already:
         names = "、".join(members[i].name for i in ids if i in already)
         raise ActivityError(f"{names} 已报名", "volunteer_id")
@@ -343,7 +345,11 @@ def sign_up(user, activity: Activity, volunteer_ids: list[int]) -> list[Particip
     if activity.capacity is not None and count + len(ids) > activity.capacity:
         left = max(0, activity.capacity - count)
         raise ActivityError(f"报名人数已满（招募 {activity.capacity} 人，还可报名 {left} 人）", "volunteer_id")
-    added = [Participant(activity=activity, volunteer=members[i]) for i in ids]
+    added = []
+    for i in ids:  # one who cancelled or was declined on the platform is signed up again in their row
+        p = rows.get(i) or Participant(activity=activity, volunteer=members[i])
+        p.signup_status, p.signed_up_at = SignupStatus.ACCEPTED, utcnow()
+        added.append(p)
     db.session.add_all(added)
     activity.participant_count = count + len(ids)
     db.session.flush()

@@ -60,7 +60,7 @@ def _page_context(activity, **forms) -> dict:
 
 @bp.get("/recruit/<int:activity_id>")
 def activity(activity_id: int):
-    a = recruitment.public_activity_or_404(activity_id)
+    a = recruitment.public_activity_or_404(activity_id, current_user)
     return render_template("portal/activity.html", **_page_context(a))
 
 
@@ -74,7 +74,7 @@ def _own_or_404(a):
 @bp.post("/recruit/<int:activity_id>/signup")
 @roles_required(Role.VOLUNTEER)
 def signup(activity_id: int):
-    a = recruitment.public_activity_or_404(activity_id)
+    a = recruitment.public_activity_or_404(activity_id, current_user)
     form = SignupForm()
     if form.validate_on_submit():
         try:
@@ -94,7 +94,7 @@ def signup(activity_id: int):
 @bp.post("/recruit/<int:activity_id>/cancel")
 @roles_required(Role.VOLUNTEER)
 def cancel_signup(activity_id: int):
-    a = recruitment.public_activity_or_404(activity_id)
+    a = recruitment.public_activity_or_404(activity_id, current_user)
     p = _own_or_404(a)
     if not EmptyForm().validate():
         abort(400)
@@ -112,7 +112,7 @@ def cancel_signup(activity_id: int):
 @bp.post("/recruit/<int:activity_id>/rate")
 @roles_required(Role.VOLUNTEER)
 def rate(activity_id: int):
-    a = recruitment.public_activity_or_404(activity_id)
+    a = recruitment.public_activity_or_404(activity_id, current_user)
     p = _own_or_404(a)
     form = RateForm()
     if form.validate_on_submit():
@@ -131,7 +131,7 @@ def rate(activity_id: int):
 @bp.post("/recruit/<int:activity_id>/makeup")
 @roles_required(Role.VOLUNTEER)
 def request_makeup(activity_id: int):
-    a = recruitment.public_activity_or_404(activity_id)
+    a = recruitment.public_activity_or_404(activity_id, current_user)
     p = _own_or_404(a)
     form = MakeupForm()
     if form.validate_on_submit():
@@ -153,7 +153,7 @@ def request_makeup(activity_id: int):
 @roles_required(Role.VOLUNTEER)
 def checkin_page(activity_id: int):
     """The QR code's URL. GET shows the activity and one button; the POST checks in (or out)."""
-    a = recruitment.public_activity_or_404(activity_id)
+    a = recruitment.public_activity_or_404(activity_id, current_user)
     p = recruitment.own_participant(current_user, a)
     form = CodeForm(data={"code": request.args.get("c", "")[:6]} if request.method == "GET" else None)
     if request.method == "POST" and form.validate_on_submit():

@@ -226,3 +226,50 @@ def test_district_open_activity_accepts_a_resident_who_is_not_a_member(me, as_ro
     db.session.commit()
     c = as_role("volunteer")
     assert c.post(f"/recruit/{a.id}/signup").status_code == 303  # lives in district A, serves in org_v
+
+
+def test_a_member_signed_up_by_the_organizer_checks_in_at_an_unpublished_activity(me, as_role):
+    a = _running_now(me["org_v"])
+    a.recruiting, a.published_at = False, None
+    db.session.add(Participant(activity_id=a.id, volunteer_id=me["person"].id, signup_status=SignupStatus.ACCEPTED))
+    db.session.commit()
+    c = as_role("volunteer")
+    assert c.post(f"/c/{a.id}", data={"code": _code(a)}).status_code == 303
+    assert as_role("org_leader").get(f"/recruit/{a.id}").status_code == 404  # not public
+
+
+def test_the_organizer_signs_up_again_one_who_cancelled_on_the_platform(app, me, as_role):
+    a = _recruiting(me["org_v"], capacity=3)
+    c = as_role("volunteer")
+    c.post(f"/recruit/{a.id}/signup")
+    c.post(f"/recruit/{a.id}/cancel")
+    factories.user("org_leader", "leader_v", orgs=[me["org_v"]])
+    db.session.commit()
+    staff = app.test_client()
+    staff.login("leader_v")
+    assert staff.post(f"/activities/{a.id}/participants", data={"volunteer_id": me["person"].id}).status_code == 303
+    p = db.session.scalar(select(Participant).where(Participant.activity_id == a.id))
+    db.session.refresh(a)
+    assert p.signup_status == SignupStatus.ACCEPTED and a.participant_count == 1
+
+
+@pytest.mark.parametrize("role", ["volunteer", None])
+def test_junk_on_the_volunteers_pages_is_never_a_500(me, as_role, client, role):
+    from tests.test_robustness import JUNK_FORM, JUNK_QUERY
+
+    a = _running_now(me["org_v"])
+    db.session.add(Participant(activity_id=a.id, volunteer_id=me["person"].id, signup_status=SignupStatus.ACCEPTED,
+                               checkin_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    c = as_role(role) if role else client
+    junk = JUNK_FORM | {"code": "%00", "rating": "1e309", "comment": "x" * 900, "left_at": "25:99", "note": "\x00",
+                        "guardian_present": "<b>"}
+    failures = []
+    for url in (f"/recruit/{a.id}/signup", f"/recruit/{a.id}/rate", f"/recruit/{a.id}/makeup", f"/c/{a.id}",
+                "/my/checkin", f"/recruit/{a.id}/cancel", "/my/notices/read"):
+        if c.post(url, data=junk).status_code >= 500:
+            failures.append(url)
+    for url in ("/recruit/", f"/recruit/{a.id}", f"/c/{a.id}?c=%00", "/my/checkin", "/my/activities", "/my/notices"):
+        if c.get(url + ("&" if "?" in url else "?") + JUNK_QUERY[1:]).status_code >= 500:
+            failures.append(url)
+    assert not failures
