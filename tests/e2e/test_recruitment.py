@@ -33,8 +33,8 @@ def _no_horizontal_scroll(page) -> bool:
 def _checkin_url(staff, activity_id: int) -> str:
     """The QR's URL (of PUBLIC_BASE_URL), as the live test server serves it: its path and query."""
     staff.goto(f"/activities/{activity_id}/code")
-    staff.wait_for_selector("[data-testid=checkin-url]")
-    url = urlsplit(staff.get_attribute("[data-testid=checkin-url]", "href"))
+    staff.wait_for_selector("#checkin-url")
+    url = urlsplit(staff.get_attribute("#checkin-url", "href"))
     assert url.scheme.startswith("http") and url.path == f"/c/{activity_id}"
     return f"{url.path}?{url.query}"
 
@@ -76,9 +76,10 @@ def test_publish_sign_up_check_in_out_verify_and_see_the_hours(page, browser, li
 
         # checks in by opening the URL the organizer's QR code holds
         url = _checkin_url(staff, a.id)
+        _shot(staff, "code")
         assert url.startswith(f"/c/{a.id}?c=")
         page.goto(url)
-        page.click("[data-testid=scan-submit]")
+        page.click("#scan-submit")
         page.wait_for_selector("text=签到成功")
         assert _no_horizontal_scroll(page)
 
@@ -89,8 +90,8 @@ def test_publish_sign_up_check_in_out_verify_and_see_the_hours(page, browser, li
         p.checkin_window = checkin.window_of(p.checkin_at)
         db.session.commit()
         page.goto(_checkin_url(staff, a.id))
-        assert page.inner_text("[data-testid=scan-submit]") == "签退"
-        page.click("[data-testid=scan-submit]")
+        assert page.inner_text("#scan-submit") == "签退"
+        page.click("#scan-submit")
         page.wait_for_selector("text=签退成功")
         _shot(page, "checked-out")
         db.session.commit()
@@ -102,6 +103,7 @@ def test_publish_sign_up_check_in_out_verify_and_see_the_hours(page, browser, li
         staff.on("dialog", lambda d: d.accept())
         staff.goto(f"/activities/{a.id}")
         assert "签到 · 待审核" in staff.inner_text("#roster")
+        _shot(staff, "roster")
         staff.goto(f"/volunteers/records/?status=pending&org={org.id}")
         staff.check("input[name=ids]")
         staff.click("#verify-selected")
