@@ -230,6 +230,8 @@ def sign_up_self(user, activity: Activity, guardian_present: bool = False) -> Pa
     record_change("enroll", activity, f"{volunteer.name}（{volunteer.number}）在平台报名", user=user)
     if status == SignupStatus.ACCEPTED:
         notify_volunteers([p], f"报名成功：{activity.title}", _when(activity), activity)
+    else:
+        notify_organizers(activity.organization_id)
     return p
 
 
@@ -312,6 +314,30 @@ def notify_volunteers(participants: list[Participant], title: str, body: str, ac
     if users:
         notify(users, title, body, _path("portal.activity", activity_id=activity.id))
     return len(users)
+
+
+def notify_organizers(org_id: int) -> None:
+    """Sign-ups wait in 报名审核: the organization's leaders get one message a day, kept up to date with
+    the count (as the ledger tells them of records to verify)."""
+    from blueprints.reports.models import Notification
+    from blueprints.reports.services import _path, notify, org_leaders
+
+    count = db.session.scalar(select(func.count(Participant.id)).join(Activity, Activity.id == Participant.activity_id)
+                              .where(Activity.organization_id == org_id,
+                                     Participant.signup_status == SignupStatus.PENDING)) or 0
+    if not count:
+        return
+    url, title = _path("activities.signups"), f"有 {count} 条志愿者报名待您审核"
+    day_start = local_to_utc(local_today(), time.min)
+    for u in org_leaders([org_id]).get(org_id, []):
+        note = db.session.scalar(select(Notification).where(
+            Notification.user_id == u.id, Notification.url == url, Notification.created_at >= day_start)
+            .order_by(Notification.id.desc()).limit(1))
+        if note is not None:
+            note.title = title
+        else:
+            notify([u], title, "在“报名审核”中录用或不录用。", url)
+    db.session.flush()
 
 
 def holders(activity: Activity) -> list[Participant]:

@@ -119,6 +119,8 @@ def test_sign_up_waits_for_the_organization_and_declining_frees_the_place(world)
     v2, u2 = _person(world["org_a"], "乙")
     p1 = recruitment.sign_up_self(u1, a)
     assert p1.signup_status == SignupStatus.PENDING and a.participant_count == 1
+    assert db.session.scalar(select(Notification.title).where(Notification.user_id == leader.id)) \
+        == "有 1 条志愿者报名待您审核"
     with pytest.raises(ActivityError, match="名额已满"):
         recruitment.sign_up_self(u2, a)
     recruitment.decide(leader, p1, accept=False)
