@@ -20,7 +20,7 @@ from blueprints.activities.models import (HOLDS_PLACE, Activity, ActivityStatus,
 from blueprints.activities.services import ActivityError, can_manage
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region, RegionLevel
-from blueprints.volunteers.models import SKILLS, Membership, Volunteer, VolunteerStatus
+from blueprints.volunteers.models import SKILLS, Volunteer, VolunteerStatus
 from core import scope
 from core.audit import record_change
 from core.extensions import db
@@ -541,3 +541,12 @@ def district_figures(user, year: int) -> list[OrgFigures]:
                 orgs[oid].hand_hours += Decimal(str(total))
     rows = [f for f in orgs.values() if f.recruited or f.signups or f.checkin_hours or f.hand_hours]
     return sorted(rows, key=lambda f: (-f.recruited, -f.signups, f.org.name_pinyin or ""))
+
+
+def totals(rows: list[OrgFigures]) -> dict:
+    """The sums over the organizations (the tile and the page's total row): a share in whole percent."""
+    checkin = sum((r.checkin_hours for r in rows), Decimal(0))
+    hand = sum((r.hand_hours for r in rows), Decimal(0))
+    return dict(recruited=sum(r.recruited for r in rows), signups=sum(r.signups for r in rows),
+                checkin_hours=checkin, hand_hours=hand,
+                share=int(checkin * 100 / (checkin + hand)) if checkin + hand else 0)

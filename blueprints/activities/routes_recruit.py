@@ -188,21 +188,18 @@ def _year() -> int:
 def recruitment_page():
     year = _year()
     rows = recruitment.district_figures(current_user, year)
-    return render_template("activities/recruitment.html", rows=rows, year=year,
+    return render_template("activities/recruitment.html", rows=rows, year=year, total=recruitment.totals(rows),
+                           this_year=local_today().year,
                            years=list(range(local_today().year, local_today().year - 5, -1)))
 
 
 @register_tile(order=231)
 def recruitment_tile(user):
-    """平台招募: the district office's (and the city's) view of sign-ups and check-ins, per organization."""
+    """平台招募: the district office's (and the city's) view of sign-ups and check-ins; its numbers are the
+    registered figures (blueprints/activities/figures.py), the page lists them per organization."""
     if user.role not in (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER):
         return None
-    rows = recruitment.district_figures(user, local_today().year)
-    totals = dict(recruited=sum(r.recruited for r in rows), signups=sum(r.signups for r in rows),
-                  checkin=sum((r.checkin_hours for r in rows), start=0), hand=sum((r.hand_hours for r in rows), start=0))
-    all_hours = totals["checkin"] + totals["hand"]
-    totals["share"] = int(totals["checkin"] * 100 / all_hours) if all_hours else None
-    return Tile("平台招募与签到", "activities/_recruitment_tile.html", {"t": totals}, url=url_for("activities.recruitment"))
+    return Tile("平台招募与签到", "activities/_recruitment_tile.html", {}, url=url_for("activities.recruitment"))
 
 
 # ---- the panel on the activity page: recruitment, code, roster, ratings ---------------------------------

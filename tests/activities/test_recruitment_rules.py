@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
