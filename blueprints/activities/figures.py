@@ -37,9 +37,14 @@ def upcoming(user) -> Figure:
 # ---- recruitment on the platform (issue 17): the district office's tile and page ----------------------
 
 def _recruitment_totals(user) -> dict:
+    """One computation per request for the three figures below (each is cached on its own)."""
     from blueprints.activities.recruitment import district_figures, totals
+    from core import cache
 
-    return totals(district_figures(user, local_today().year))
+    memo = cache.request_memo().setdefault("recruitment_totals", {})
+    if user.id not in memo:
+        memo[user.id] = totals(district_figures(user, local_today().year))
+    return memo[user.id]
 
 
 @register_figure("recruitment.activities")
