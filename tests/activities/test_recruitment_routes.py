@@ -178,3 +178,24 @@ def test_the_ledger_queue_marks_checkin_and_hand_entries(as_role, world):
     db.session.commit()
     body = as_role("org_leader").get("/volunteers/records/?status=pending").get_data(as_text=True)
     assert "手工录入 ·" in body and "签到 ·" in body
+
+
+EXPECTED = {"city_admin": 303, "district_staff": 303, "org_leader": 303, "district_staff_2": 404,
+            "org_leader_2": 404, "leader": 403, "district_leader": 403, "reviewer": 403, "volunteer": 403}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_every_staff_action_by_role(as_role, world, act, role):
+    """Each POST of the roster and the queue: allowed in scope (303), another district's or organization's
+    activity is 404, read-only and volunteer accounts 403; the queue page likewise."""
+    p = _pending(world, act)
+    c = as_role(role)
+    for action in ("recruit/stop", f"signups/{p.id}/makeup/refuse", f"signups/{p.id}/makeup/confirm",
+                   f"signups/{p.id}/accept", f"signups/{p.id}/decline"):
+        assert c.post(f"/activities/{act.id}/{action}").status_code == EXPECTED[role], action
+    queue = c.get("/activities/signups")
+    assert queue.status_code == {303: 200, 404: 200}.get(EXPECTED[role], 403)
+    if queue.status_code == 200 and EXPECTED[role] == 404:
+        assert "报名人" not in queue.get_data(as_text=True)
+    db.session.refresh(p)
+    assert p.signup_status == (SignupStatus.ACCEPTED if EXPECTED[role] == 303 else SignupStatus.PENDING)

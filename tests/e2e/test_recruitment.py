@@ -116,6 +116,11 @@ def test_publish_sign_up_check_in_out_verify_and_see_the_hours(page, browser, li
         assert page.inner_text("#me-total") == hours
         assert _no_horizontal_scroll(page)
         _shot(page, "my")
+        # and at 360 px, the narrowest phones the issue names
+        page.set_viewport_size({"width": 360, "height": 740})
+        for path in ("/recruit/", f"/recruit/{a.id}", "/my/activities", "/my/notices", "/my/checkin"):
+            page.goto(path)
+            assert _no_horizontal_scroll(page), path
     finally:
         staff_ctx.close()
 
