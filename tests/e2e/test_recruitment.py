@@ -121,6 +121,7 @@ def test_publish_sign_up_check_in_out_verify_and_see_the_hours(page, browser, li
         for path in ("/recruit/", f"/recruit/{a.id}", "/my/activities", "/my/notices", "/my/checkin"):
             page.goto(path)
             assert _no_horizontal_scroll(page), path
+            _shot(page, "w360" + path.replace("/", "-"))
     finally:
         staff_ctx.close()
 
