@@ -44,6 +44,7 @@ from core.timeutil import local_today, to_local, utcnow
 WINDOW_SECONDS = 60
 DEFAULT_MARGIN_MINUTES = 30
 HALF_HOUR = Decimal("0.5")
+MIN_BEFORE_CHECKOUT = timedelta(minutes=5)  # a check-out sooner than this after the check-in is refused
 
 
 def margin() -> timedelta:
@@ -166,6 +167,9 @@ def scan(user, activity: Activity, code: str, now: datetime | None = None) -> tu
         raise _refuse(user, activity, "重复签退", "您已签退，无需再次扫码")
     if p.checkin_window is not None and w <= p.checkin_window:
         raise _refuse(user, activity, "签到码重复使用", "该签到码已用于签到，请等待现场显示新的签到码后再签退")
+    if now - p.checkin_at < MIN_BEFORE_CHECKOUT:
+        # a second scan right after checking in is a slip, not a departure: it must not end the service
+        raise CheckinRefused(f"您于 {to_local(p.checkin_at):%H:%M} 刚签到，离开时再扫码签退", "code")
     p.checkout_at, p.checkout_window = now, w
     p.makeup_status = MakeupStatus.NONE
     _, message = _make_record(user, p, now)

@@ -383,3 +383,15 @@ def test_district_figures_per_organization_are_scoped(world):
         1, 1, Decimal("2.0"), Decimal("6.0"), 25)
     assert {r.org.id for r in recruitment.district_figures(world["city_admin"], year)} == {
         world["org_a"].id, b.organization_id}
+
+
+def test_a_second_scan_right_after_checking_in_does_not_end_the_service(world):
+    a = _published(world["org_a"])
+    v, u = _person(world["org_a"])
+    p = recruitment.sign_up_self(u, a)
+    t = _at(a, 9, 0)
+    checkin.scan(u, a, checkin.code_for(a.id, checkin.window_of(t)), t)
+    soon = t + timedelta(minutes=2)
+    with pytest.raises(checkin.CheckinRefused, match="刚签到"):
+        checkin.scan(u, a, checkin.code_for(a.id, checkin.window_of(soon)), soon)
+    assert p.checkout_at is None and p.record is None
