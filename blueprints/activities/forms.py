@@ -42,3 +42,43 @@ QUALITY_CHOICES = [(q.value, q.label) for q in Quality]
 
 class AllPresentForm(CnForm):
     hours = StringField("每人时长（小时）", validators=[DataRequired("请填写时长")])
+
+
+# ---- recruitment on the platform (issue 17) ---------------------------------------------------------
+
+from blueprints.activities.models import RecruitScope  # noqa: E402
+from blueprints.volunteers.forms import MultiCheckboxField  # noqa: E402
+from blueprints.volunteers.models import SKILLS  # noqa: E402
+
+
+class RecruitForm(CnForm):
+    open_to = SelectField("招募范围", choices=[(s.value, s.label) for s in RecruitScope],
+                          validators=[DataRequired("请选择招募范围")])
+    min_age = IntegerField("最低年龄", validators=[Optional(), NumberRange(1, 100, "应在 1 到 100 岁之间")],
+                           description="不限请留空；按出生年份计算")
+    max_age = IntegerField("最高年龄", validators=[Optional(), NumberRange(1, 100, "应在 1 到 100 岁之间")])
+    skills = MultiCheckboxField("技能要求（须全部具备）", choices=[(s, s) for s in SKILLS], validators=[Optional()])
+    minors = BooleanField("允许未成年人参加（须监护人同意或陪同；有风险的活动不可勾选）")
+    deadline_day = DateField("报名截止日期", validators=[Optional()], description="不填则活动结束前均可报名（到场后报名并签到）")
+    deadline_time = TimeField("截止时间", validators=[Optional()])
+    auto_accept = BooleanField("报名即自动录用（否则由组织审核）")
+
+
+class SignupForm(CnForm):
+    guardian_present = BooleanField("监护人陪同参加（未成年人）")
+
+
+class RateForm(CnForm):
+    rating = SelectField("评分", choices=[("5", "5 分 非常满意"), ("4", "4 分"), ("3", "3 分"), ("2", "2 分"), ("1", "1 分")],
+                         validators=[DataRequired("请选择评分")])
+    comment = TextAreaField("评价", validators=[Optional(), Length(max=500, message="最多 500 个字")])
+
+
+class MakeupForm(CnForm):
+    left_at = TimeField("离开时间", validators=[InputRequired("请填写离开时间")])
+    note = StringField("说明", validators=[Optional(), Length(max=200, message="最多 200 个字")])
+
+
+class CodeForm(CnForm):
+    code = StringField("签到码", validators=[DataRequired("请输入现场显示的 6 位签到码"),
+                                            Length(min=6, max=6, message="签到码为 6 位数字")])

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint, select
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.orgs.models import Organization
@@ -49,6 +49,49 @@ class ActivityStatus(enum.StrEnum):
         return {"open": "green", "cancelled": "neutral"}[self.value]
 
 
+class RecruitScope(enum.StrEnum):
+    """Who may sign up on the platform (issue 17)."""
+
+    MEMBERS = "members"
+    DISTRICT = "district"
+
+    @property
+    def label(self) -> str:
+        return {"members": "仅限本组织成员", "district": "面向本区志愿者"}[self.value]
+
+
+class SignupStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "accepted": "已录用", "declined": "未录用", "cancelled": "已取消"}[self.value]
+
+    @property
+    def tone(self) -> str:
+        return {"pending": "amber", "accepted": "green", "declined": "red", "cancelled": "neutral"}[self.value]
+
+
+# A sign-up in these states holds one of the activity's places.
+HOLDS_PLACE = (SignupStatus.PENDING, SignupStatus.ACCEPTED)
+
+
+class MakeupStatus(enum.StrEnum):
+    """补签: a check-in without its check-out, for the organization to confirm or refuse."""
+
+    NONE = "none"
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        return {"none": "", "requested": "补签待确认", "confirmed": "补签已确认", "refused": "补签未通过"}[self.value]
+
+
 class Activity(db.Model):
     __tablename__ = "activity"
     __audit__ = True
@@ -85,6 +128,17 @@ class Activity(db.Model):
     participants: Mapped[list["Participant"]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="Participant.id")
 
+    # ---- recruitment on the platform (issue 17): conditions, places (capacity), deadline, acceptance ----
+    recruiting: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    recruit_open_to: Mapped[RecruitScope] = mapped_column(str_enum(RecruitScope, 16), default=RecruitScope.MEMBERS)
+    recruit_min_age: Mapped[int | None] = mapped_column(Integer)
+    recruit_max_age: Mapped[int | None] = mapped_column(Integer)
+    recruit_skills: Mapped[str] = mapped_column(String(200), default="")  # "扶老,助残": all are required
+    recruit_minors: Mapped[bool] = mapped_column(Boolean, default=False)  # never with risky (001 附件4)
+    signup_deadline: Mapped[datetime | None] = mapped_column()  # UTC
+    auto_accept: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column()
+
     def __str__(self) -> str:
         return self.title
 
@@ -96,7 +150,14 @@ class Activity(db.Model):
         "description": "活动内容", "capacity": "招募人数", "person_in_charge": "活动负责人", "status": "状态",
         "cancel_reason": "取消原因", "cancelled_at": "取消时间", "participant_count": "参加人数", "created_by_id": "创建人",
         "station_id": "所在站点",
+        "recruiting": "发布招募", "recruit_open_to": "招募范围", "recruit_min_age": "最低年龄", "recruit_max_age": "最高年龄",
+        "recruit_skills": "技能要求", "recruit_minors": "允许未成年人参加", "signup_deadline": "报名截止时间",
+        "auto_accept": "自动录用", "published_at": "发布时间",
     }
+
+    @property
+    def skill_list(self) -> list[str]:
+        return [s for s in (self.recruit_skills or "").split(",") if s]
 
     @property
     def audit_label(self) -> str:
@@ -134,7 +195,8 @@ class Participant(db.Model):
     """A volunteer signed up for an activity, and what the organizer recorded for them."""
 
     __tablename__ = "activity_participant"
-    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id"), hours_check("hours"))
+    __table_args__ = (UniqueConstraint("activity_id", "volunteer_id"), hours_check("hours"),
+                      CheckConstraint("rating >= 1 AND rating <= 5", name="rating_range"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
@@ -148,6 +210,28 @@ class Participant(db.Model):
     activity: Mapped[Activity] = relationship(back_populates="participants")
     volunteer: Mapped[Volunteer] = relationship()
     record: Mapped[ServiceRecord | None] = relationship()
+
+    # ---- sign-up on the platform, check-in/out, 补签 and rating (issue 17) ----
+    signup_status: Mapped[SignupStatus] = mapped_column(str_enum(SignupStatus, 16), default=SignupStatus.ACCEPTED,
+                                                        index=True)
+    via_portal: Mapped[bool] = mapped_column(Boolean, default=False)  # signed up by the volunteer
+    guardian_present: Mapped[bool] = mapped_column(Boolean, default=False)  # a minor's guardian comes along
+    decided_at: Mapped[datetime | None] = mapped_column()
+    checkin_at: Mapped[datetime | None] = mapped_column()  # UTC
+    checkout_at: Mapped[datetime | None] = mapped_column()
+    checkin_window: Mapped[int | None] = mapped_column(Integer)  # the code's time window used (replay check)
+    checkout_window: Mapped[int | None] = mapped_column(Integer)
+    makeup_status: Mapped[MakeupStatus] = mapped_column(str_enum(MakeupStatus, 16), default=MakeupStatus.NONE)
+    makeup_checkout_at: Mapped[datetime | None] = mapped_column()
+    makeup_note: Mapped[str] = mapped_column(String(200), default="")
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str] = mapped_column(String(500), default="")
+    rated_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def holds_place(self) -> bool:
+        return self.signup_status in HOLDS_PLACE
 
 
 scope.register(Activity, org=Activity.organization_id)

@@ -341,3 +341,4 @@ def org_activities_panel(org, user):
     can_create = org.status == "approved" and services.can_manage_org(user, org)
     return Panel(f"志愿服务活动（{total}）", "activities/_org_panel.html",
                  {"items": items, "total": total, "org": org, "can_create": can_create})
+from blueprints.activities import routes_recruit  # noqa: E402,F401  (issue 17: recruitment, check-in)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from blueprints.activities.models import Activity, ActivityStatus, Category, Participant
+from blueprints.activities.models import HOLDS_PLACE, Activity, ActivityStatus, Category, Participant, SignupStatus
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.orgs.services import clean_org_query, org_name_ids
 from blueprints.regions.models import Region
@@ -196,8 +196,12 @@ def update_activity(user, activity: Activity, data: ActivityData) -> None:
     org, region_id = _check(user, data, activity)
     if data.held_on != activity.held_on and _records_of(activity):
         raise ActivityError("已记录考勤的活动不能更改日期（服务记录按活动日期记账）", "held_on")
+    from blueprints.activities import recruitment
+
+    before = recruitment.snapshot(activity)
     _apply(activity, data, org, region_id)
     db.session.flush()
+    recruitment.notify_changed(activity, before)  # issue 17: those signed up hear of a new date, time or place
 
 
 def _records_of(activity: Activity) -> list[Participant]:
@@ -219,6 +223,9 @@ def transition(user, activity: Activity, action: str, reason: str = "") -> None:
         activity.status, activity.cancel_reason, activity.cancelled_at = ActivityStatus.CANCELLED, reason, utcnow()
         db.session.flush()
         record_change("cancel", activity, f"取消原因：{reason}", user=user)
+        from blueprints.activities import recruitment
+
+        recruitment.notify_cancelled(activity)
     elif action == "reopen":
         if activity.status != ActivityStatus.CANCELLED:
             raise ActivityError("该活动未取消", "reason")
@@ -329,7 +336,8 @@ def candidates(activity: Activity, q: str, limit: int = SIGNUP_CANDIDATES) -> tu
             .where(Membership.organization_id == activity.organization_id,
                    Volunteer.status == VolunteerStatus.ACTIVE, Membership.dismissed_on.is_(None),
                    Volunteer.id.not_in(select(Participant.volunteer_id)
-                                       .where(Participant.activity_id == activity.id))))
+                                       .where(Participant.activity_id == activity.id,
+                                              Participant.signup_status.in_(HOLDS_PLACE)))))
     hint = ""
     if q:
         if is_last4(q):
@@ -361,23 +369,34 @@ def sign_up(user, activity: Activity, volunteer_ids: list[int]) -> list[Particip
     inactive = [v.name for v in members.values() if v.status != VolunteerStatus.ACTIVE or v.id in ended]
     if inactive:
         raise ActivityError(f"{'、'.join(inactive)} 已被劝退，不能报名", "volunteer_id")
-    already = set(db.session.scalars(select(Participant.volunteer_id).where(
-        Participant.activity_id == activity.id, Participant.volunteer_id.in_(ids))))
+    rows = {p.volunteer_id: p for p in db.session.scalars(select(Participant).where(
+        Participant.activity_id == activity.id, Participant.volunteer_id.in_(ids)))}
+    already = {vid for vid, p in rows.items() if p.holds_place}
     if already:
         names = "、".join(members[i].name for i in ids if i in already)
         raise ActivityError(f"{names} 已报名", "volunteer_id")
     # Count from the table, not the cached column: two organizers may sign up at the same time.
-    count = db.session.scalar(select(func.count()).where(Participant.activity_id == activity.id)) or 0
+    count = places_taken(activity)
     if activity.capacity is not None and count + len(ids) > activity.capacity:
         left = max(0, activity.capacity - count)
         raise ActivityError(f"报名人数已满（招募 {activity.capacity} 人，还可报名 {left} 人）", "volunteer_id")
-    added = [Participant(activity=activity, volunteer=members[i]) for i in ids]
+    added = []
+    for i in ids:  # one who cancelled or was declined on the platform is signed up again in their row
+        p = rows.get(i) or Participant(activity=activity, volunteer=members[i])
+        p.signup_status, p.signed_up_at = SignupStatus.ACCEPTED, utcnow()
+        added.append(p)
     db.session.add_all(added)
     activity.participant_count = count + len(ids)
     db.session.flush()
     names = "、".join(f"{p.volunteer.name}（{p.volunteer.number}）" for p in added)
     record_change("enroll", activity, f"报名 {len(added)} 人：{names}"[:500], user=user)
     return added
+
+
+def places_taken(activity: Activity) -> int:
+    """Sign-ups holding a place (pending or accepted; issue 17 adds declined and cancelled ones)."""
+    return db.session.scalar(select(func.count()).where(
+        Participant.activity_id == activity.id, Participant.signup_status.in_(HOLDS_PLACE))) or 0
 
 
 def remove_participant(user, participant: Participant) -> None:
@@ -387,8 +406,7 @@ def remove_participant(user, participant: Participant) -> None:
     name = f"{participant.volunteer.name}（{participant.volunteer.number}）"
     db.session.delete(participant)
     db.session.flush()
-    activity.participant_count = db.session.scalar(
-        select(func.count()).where(Participant.activity_id == activity.id)) or 0
+    activity.participant_count = places_taken(activity)
     db.session.flush()
     record_change("unenroll", activity, f"取消报名：{name}", user=user)
 
@@ -417,6 +435,8 @@ def record_attendance(user, participant: Participant, hours, quality: Quality | 
         quality = Quality(quality)
     except ValueError:
         raise ActivityError("请选择服务质量", "quality") from None
+    if participant.signup_status != SignupStatus.ACCEPTED:
+        raise ActivityError("该报名未录用，不能记录考勤", "hours")
     record = participant.record
     if record is not None and record.status != RecordStatus.PENDING:
         raise ActivityError("该记录已审核，不能在考勤表中修改；如有错误请在服务台账中更正", "hours")
@@ -460,7 +480,8 @@ def record_all(user, activity: Activity, hours) -> tuple[int, dict[int, str]]:
         .options(selectinload(Participant.record),
                  selectinload(Participant.volunteer).selectinload(Volunteer.memberships))
         .order_by(Participant.id)).all()
-    todo = [p for p in participants if p.record is None and p.attended is not False]
+    todo = [p for p in participants if p.record is None and p.attended is not False
+            and p.signup_status == SignupStatus.ACCEPTED]
     # rows already recorded (or marked absent) keep what the organizer set. The ledger checks the
     # whole sheet with one 24-hour query and one flush (100 rows in one request).
     made, refused = ledger.create_records(
@@ -490,7 +511,7 @@ def attendance_summary(activity: Activity) -> AttendanceSummary:
     ps = activity.participants
     records = [p.record for p in ps if p.record is not None]
     return AttendanceSummary(
-        signed_up=len(ps), recorded=len(records), absent=sum(1 for p in ps if p.attended is False),
+        signed_up=sum(1 for p in ps if p.holds_place), recorded=len(records), absent=sum(1 for p in ps if p.attended is False),
         pending=sum(1 for r in records if r.status == RecordStatus.PENDING),
         verified=sum(1 for r in records if r.status == RecordStatus.VERIFIED),
         hours=sum((r.hours for r in records if r.status != RecordStatus.VOID), Decimal(0)),
@@ -498,8 +519,10 @@ def attendance_summary(activity: Activity) -> AttendanceSummary:
 
 
 def participants_of(activity: Activity) -> list[Participant]:
+    """The attendance grid: accepted and pending sign-ups (declined and cancelled ones show in the
+    recruitment roster only)."""
     return list(db.session.scalars(
-        select(Participant).where(Participant.activity_id == activity.id)
+        select(Participant).where(Participant.activity_id == activity.id, Participant.signup_status.in_(HOLDS_PLACE))
         .options(selectinload(Participant.volunteer), selectinload(Participant.record))
         .order_by(Participant.id)))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -9,14 +10,15 @@ class Tab:
     label: str
     endpoint: str
     order: int
+    badge: Callable | None = None  # fn(user) -> int: a count shown on the tab (unread messages)
 
 
 TABS: list[Tab] = []
 
 
-def register_tab(label: str, endpoint: str, order: int = 100) -> None:
+def register_tab(label: str, endpoint: str, order: int = 100, badge: Callable | None = None) -> None:
     if all(t.endpoint != endpoint for t in TABS):
-        TABS.append(Tab(label, endpoint, order))
+        TABS.append(Tab(label, endpoint, order, badge))
         TABS.sort(key=lambda t: t.order)
 
 

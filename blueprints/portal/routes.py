@@ -31,3 +31,4 @@ register_tab("我的", "portal.home", order=900)
 
 # The other pages of the portal register on this blueprint (imported last: they import `bp`).
 from blueprints.portal import routes_join, routes_me  # noqa: E402,F401
+from blueprints.portal import routes_activities  # noqa: E402,F401  (issue 17: recruitment, check-in, messages)

@@ -111,6 +111,6 @@ def seed(ctx: dict) -> None:
     _applications(ctx)
     _codes(ctx)
     _certificate_request(ctx)
+    from blueprints.activities import seed_recruit  # recruitment needs the accounts above (issue 17)
 
-
-
+    seed_recruit.seed(ctx)

@@ -290,5 +290,5 @@ scope.register(MonthlyReport, region=MonthlyReport.region_id, org=MonthlyReport.
 scope.register(ReportNeed, custom=_via_report(ReportNeed.report_id))
 scope.register(ReportStep, custom=_via_report(ReportStep.report_id))
 scope.register(ReportAttachment, custom=_via_report(ReportAttachment.report_id))
-scope.register(Notification, custom=_own_notifications)
+scope.register(Notification, custom=_own_notifications, volunteer=_own_notifications)  # a volunteer reads their own (issue 17)
 scope.register(ReminderLog, region=ReminderLog.region_id)

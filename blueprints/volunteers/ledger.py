@@ -303,11 +303,14 @@ def _clean_content(content: str) -> str:
 
 def create_record(user, volunteer: Volunteer, org: Organization, day: date, hours, content: str,
                   quality: Quality | str = Quality.GOOD, activity=None,
-                  source: RecordSource = RecordSource.MANUAL) -> ServiceRecord:
-    """A new pending record; the checks run in the order a person reads the form."""
+                  source: RecordSource = RecordSource.MANUAL, require_member: bool = True) -> ServiceRecord:
+    """A new pending record; the checks run in the order a person reads the form.
+    require_member=False: a check-in at an activity open to the district (issue 17) — the organization
+    records service done at its activity by a volunteer who is not its member."""
     if org.status != OrgStatus.APPROVED:
         raise LedgerError("只有已登记（审核通过）的组织才能记录服务时长", "organization_id")
-    check_member(volunteer, org, day)
+    if require_member:
+        check_member(volunteer, org, day)
     check_date(volunteer, day)
     hours = parse_hours(hours)
     content = _clean_content(content)

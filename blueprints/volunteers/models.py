@@ -420,10 +420,11 @@ class RecordSource(enum.StrEnum):
     MANUAL = "manual"
     ATTENDANCE = "attendance"
     TRANSFER = "transfer"
+    CHECKIN = "checkin"  # from the volunteer's QR check-in and check-out (issue 17)
 
     @property
     def label(self) -> str:
-        return {"manual": "手工录入", "attendance": "活动考勤", "transfer": "转入接续"}[self.value]
+        return {"manual": "手工录入", "attendance": "活动考勤", "transfer": "转入接续", "checkin": "签到"}[self.value]
 
 
 class ServiceRecord(db.Model):
