@@ -82,7 +82,7 @@ class MyCorrectionForm(FlaskForm):
 
 
 class CertRequestForm(FlaskForm):
-    organization_id = SelectField("出具单位", coerce=coerce_id, validators=[DataRequired("请选择出具单位")])
+    organization_id = PickField("出具单位", coerce=coerce_id, validators=[DataRequired("请选择出具单位")])
     note = TextAreaField("用途或说明", validators=[Length(max=500, message="最多 500 个字")])
 
 

@@ -268,4 +268,4 @@ def codes_issue():
 def join_tile(user):
     if user.role not in (Role.DISTRICT_STAFF, Role.CITY_ADMIN, Role.ORG_LEADER):
         return None
-    return Tile("志愿者自主注册", "portal/_tile.html", {"f": sj.figures(user)}, url=url_for("portal.applications"))
+    return Tile("志愿者自主注册", "portal/_tile.html", {}, url=url_for("portal.applications"))  # figures: portal/figures.py

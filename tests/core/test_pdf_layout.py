@@ -47,6 +47,7 @@ PDFS: dict[str, tuple[str, tuple[str, ...]]] = {
     "awards.certificates": ("city_admin", ("awards/pdf/certificate.html",)),
     "awards.certificate": ("city_admin", ("awards/pdf/certificate.html",)),
     "volunteers.certificate_pdf": ("city_admin", ("volunteers/pdf/certificate.html",)),
+    "portal.certificate_pdf": ("volunteer", ("volunteers/pdf/certificate.html",)),  # the volunteer's own copy
 }
 
 
@@ -109,6 +110,22 @@ def _certificate(today):
     return certificates.issue(admin, v, org, "王建华", today - timedelta(days=3 * 365), today)
 
 
+def _own_certificate(today):
+    """A 记录证明 of the demo account `volunteer` (issue 17: they download their own)."""
+    from blueprints.accounts.models import Role, User
+    from blueprints.orgs.models import Organization
+    from blueprints.volunteers import certificates
+    from blueprints.volunteers.models import Volunteer
+
+    user = db.session.scalar(select(User).where(User.username == "volunteer"))
+    if user is None or user.volunteer_id is None:
+        return None
+    v = db.session.get(Volunteer, user.volunteer_id)
+    admin = db.session.scalar(select(User).where(User.role == Role.CITY_ADMIN))
+    return certificates.issue(admin, v, db.session.get(Organization, v.primary_org_id), "王建华",
+                              today - timedelta(days=365), today)
+
+
 def _urls(app) -> dict[str, list[str]]:
     """The URLs to download per endpoint, chosen from the demo data (the hardest cases where it matters)."""
     from blueprints.awards.models import Campaign, Nomination, NominationStatus, NomineeType
@@ -134,6 +151,7 @@ def _urls(app) -> dict[str, list[str]]:
                                     .group_by(LedgerEntry.organization_id).order_by(func.count().desc()).limit(1))
     cert = db.session.scalar(select(Certificate).order_by(Certificate.id)) or _certificate(today)
     plans = db.session.scalars(select(ThemePlan).order_by(ThemePlan.id)).all()
+    own_cert = _own_certificate(today)
     db.session.commit()
     with app.test_request_context():
         from flask import url_for
@@ -156,6 +174,7 @@ def _urls(app) -> dict[str, list[str]]:
             "awards.certificates": [url_for("awards.certificates", campaign_id=campaign.id)],
             "awards.certificate": [url_for("awards.certificate", nomination_id=awarded.id)] if awarded else [],
             "volunteers.certificate_pdf": [url_for("volunteers.certificate_pdf", cid=cert.id)] if cert else [],
+            "portal.certificate_pdf": [url_for("portal.certificate_pdf", cid=own_cert.id)] if own_cert else [],
         }
     return urls
 

@@ -131,4 +131,4 @@ def test_pages_show_the_numbers_in_force_not_the_defaults(as_role, world):
     c = as_role("org_leader")
     assert "服务后超过 12 个工作日录入" in c.get("/volunteers/records/").get_data(as_text=True)
     html = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
-    assert "年度 ≥ 50 小时" in html and "未达到 45 小时" in html
+    assert "在本社区年服务 ≥ 50 小时" in html and "天以上、45 小时" in html
