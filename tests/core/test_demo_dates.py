@@ -19,6 +19,8 @@ PLANNED = {
     "funding_rectification.due_date",  # an audit finding's deadline
     "user.locked_until",  # a lock's expiry
     "activation_code.expires_at",  # a printed activation code runs until then (issue 17)
+    "training_session.held_on",  # a training session planned for next week (issue 18)
+    "volunteer_project.end_date",  # a running project's planned end (issue 18)
 }
 
 
