@@ -630,6 +630,8 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
         with tempfile.TemporaryFile() as fh:
             xlsx_write(fh, sheet.title, sheet.headers, progress.counted(sheet.rows, total), widths=sheet.widths)
             db.session.commit()  # the reading transaction ends before the file is written
+            if progress.total is None:  # streamed rows: their number is known now
+                progress.total = progress.done
             progress(progress.done, progress.total, "正在保存文件", force=True)
             fh.seek(0)
             store_file(job_id, RESULT, fh)

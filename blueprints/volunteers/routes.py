@@ -79,7 +79,7 @@ def build_export(user, args: dict) -> jobs.Sheet:
     rows = services.export_rows(user, services.ListFilters.from_args(args))
     return jobs.Sheet("志愿者", services.EXPORT_HEADERS, rows, f"志愿者名册_{local_today().isoformat()}.xlsx",
                       widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12],
-                      audit=("volunteer", "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）"))
+                      audit=("volunteer", "志愿者名册", lambda n: f"导出志愿者名册 {n} 人（证件号、电话已脱敏）"))
 
 
 @bp.get("/export.xlsx")
