@@ -32,9 +32,9 @@ from core.extensions import db
 from core.timeutil import utcnow
 
 # Defaults; each can be set in the environment (config.py).
-IMPORT_MAX_ROWS = 20000  # data rows of one file
+IMPORT_MAX_ROWS = 50000  # data rows of one file (issue 16: a 50,000-row import completes, as a job)
 IMPORT_MAX_MB = 10  # the uploaded file
-IMPORT_MAX_UNZIPPED_MB = 64  # all parts of an XLSX once inflated (20,000 rows × 12 columns ≈ 16 MB)
+IMPORT_MAX_UNZIPPED_MB = 160  # all parts of an XLSX once inflated (50,000 rows × 12 columns ≈ 40 MB)
 JSON_MAX_DEPTH = 20
 MAX_COLUMNS = 100  # columns read from a sheet; the templates have fewer than 20
 PREVIEW_CHARS = 100  # cell text echoed back in a preview
