@@ -166,7 +166,7 @@ class Job(db.Model):
 # FILE_CHUNK bytes (issue 16): any app server serves a file that a worker anywhere wrote, a database
 # backup holds them, and neither writing nor serving ever holds more than one chunk in memory.
 
-RESULT, INPUT = "result", "input"
+RESULT, INPUT, PREVIEW = "result", "input", "preview"
 FILE_CHUNK = 512 * 1024
 
 
@@ -174,7 +174,7 @@ class JobFile(db.Model):
     __tablename__ = "job_file"
 
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
-    part: Mapped[str] = mapped_column(String(8), primary_key=True)  # RESULT or INPUT
+    part: Mapped[str] = mapped_column(String(8), primary_key=True)  # RESULT, INPUT or PREVIEW
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -315,15 +315,16 @@ class Done:
 @dataclass(frozen=True)
 class _Kind:
     run: Callable
-    flavour: str  # "export" | "import" | "task"
+    flavour: str  # "export" | "import" | "preview" | "task"
+    page: str | None = None  # a preview's page (an endpoint taking job_id)
 
 
 _KINDS: dict[str, _Kind] = {}
 
 
-def _register(kind: str, flavour: str):
+def _register(kind: str, flavour: str, page: str | None = None):
     def deco(fn):
-        _KINDS[kind] = _Kind(fn, flavour)
+        _KINDS[kind] = _Kind(fn, flavour, page)
         return fn
     return deco
 
@@ -356,6 +357,14 @@ def importer(kind: str):
 def task_kind(kind: str):
     """run(user, params: dict) -> Done."""
     return _register(kind, "task")
+
+
+def previewer(kind: str, endpoint: str):
+    """run(user, params: dict, filename: str, data: bytes) -> dict: an import's preview of a large file,
+    read and checked in the worker (issue 16: no request parses 50,000 rows). The dict (JSON) is what
+    the preview page `endpoint` (a route taking job_id) shows, read back with preview_of(); the job
+    links to that page when it is done. Raise JobError for a file that cannot be read."""
+    return _register(kind, "preview", endpoint)
 
 
 # ---- starting a job (in the request) ------------------------------------------------------------
@@ -424,6 +433,37 @@ def start_import(kind: str, title: str, rows: list, params: dict | None = None, 
     return respond(job)
 
 
+# An upload up to this size is previewed in the request as before (a few thousand rows at most: the
+# answer is immediate); a larger one is read and checked by a preview job (IMPORT_INLINE_KB).
+PREVIEW_INLINE_KB = 256
+
+
+def preview_in_job(data: bytes) -> bool:
+    return len(data) > int(current_app.config.get("IMPORT_INLINE_KB", PREVIEW_INLINE_KB)) * 1024
+
+
+def start_preview(kind: str, title: str, filename: str, data: bytes, params: dict | None = None):
+    """An import's upload step for a large file: the bytes go to job_file (in this request's
+    transaction), the worker reads and checks them; the answer is the job's progress."""
+    import io
+
+    job = create(kind, title, {**(params or {}), "filename": (filename or "")[:200]}, pii=True)
+    store_file(job.id, INPUT, io.BytesIO(data), conn=db.session)
+    submit(job)
+    return respond(job)
+
+
+def preview_of(job: Job, kind: str) -> dict | None:
+    """The preview a finished preview job of `kind` stored (the caller checked the owner); None when
+    it has expired. 404 for a job of another kind or one not finished."""
+    from flask import abort
+
+    if job.kind != kind or job.status != JobStatus.DONE:
+        abort(404)
+    data = read_file(job.id, PREVIEW)
+    return json.loads(data) if data is not None else None
+
+
 def respond(job: Job):
     from core.templating import is_htmx
 
@@ -439,7 +479,7 @@ def retry(job: Job) -> None:
     """Put a failed job back in the queue, as it was first asked for."""
     if job.status != JobStatus.FAILED:
         raise JobError("只有失败的任务可以重试。")
-    if _KINDS.get(job.kind) and _KINDS[job.kind].flavour == "import" and file_size(job.id, INPUT) is None:
+    if _KINDS.get(job.kind) and _KINDS[job.kind].flavour in ("import", "preview") and file_size(job.id, INPUT) is None:
         raise JobError("导入的数据已过期删除，请重新上传文件。")
     job.status, job.error, job.done, job.stage = JobStatus.QUEUED, None, 0, "等待开始"
     job.started_at = job.finished_at = job.expires_at = None
@@ -597,7 +637,7 @@ def _run(job_id: int) -> None:
     if isinstance(result, _FileResult):
         values.update(result_file=result.file, result_name=result.name[:200])
     _write(job_id, **values)
-    if kind.flavour == "import":
+    if kind.flavour in ("import", "preview"):
         with db.engine.connect().execution_options(write=True) as conn, conn.begin():
             delete_files(job_id, INPUT, session=conn)
 
@@ -656,6 +696,25 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
         done = kind.run(user, params, _CountedRows(rows, progress))
         progress(len(rows), len(rows), "正在保存")
         return done
+    if kind.flavour == "preview":
+        import io
+
+        from core.tabular import TableError
+
+        data = read_file(job_id, INPUT)
+        if data is None:
+            raise JobError("上传的文件已过期删除，请重新上传。")
+        db.session.commit()
+        progress(0, None, "正在读取并校验文件", force=True)
+        try:
+            preview = kind.run(user, params, params.get("filename", ""), data)
+        except TableError as e:
+            raise JobError(str(e)) from None
+        del data
+        db.session.commit()
+        store_file(job_id, PREVIEW, io.BytesIO(json.dumps(preview, ensure_ascii=False).encode()))
+        return Done(preview.get("message") or "文件已校验，请查看预览并确认导入。",
+                    url_for(kind.page, job_id=job_id))
     result = kind.run(user, params)
     if isinstance(result, File):
         import io

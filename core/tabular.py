@@ -178,6 +178,18 @@ def read_table(filename: str, data: bytes, columns: list[str]) -> list[ImportRow
         source.close()  # the workbook is closed too, also when a limit stopped the reading
 
 
+def precheck(filename: str, data: bytes) -> None:
+    """The checks that cost nothing, before a large file is handed to a preview job (core/jobs.py):
+    the type, and for an XLSX its archive's declared sizes (a zip bomb is refused in the request)."""
+    name = (filename or "").lower()
+    if len(data) > max_bytes():
+        raise _too_big(max_bytes())
+    if name.endswith(".xlsx"):
+        _check_zip(data)
+    elif not name.endswith(".csv"):
+        raise TableError("只支持 .xlsx 或 .csv 文件。")
+
+
 def read_import(upload, columns: list[str]) -> list[ImportRow]:
     """The rows of an uploaded XLSX or CSV file (a FileStorage): what every import page calls."""
     return read_table(getattr(upload, "filename", "") or "", import_bytes(upload), columns)
