@@ -271,7 +271,7 @@ def save(figures: dict) -> None:
         results = {}
     results["jobs"] = figures  # only this key: bench/run.py's figures stay as they are
     tmp = path.with_suffix(".jobs.tmp")
-    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=1))  # as bench/run.py writes it
     tmp.replace(path)
 
 
