@@ -263,7 +263,8 @@ def _status_kb(field: str) -> int | None:
 class MemoryWatch:
     """The process's peak resident memory over a piece of work: Linux's VmHWM, reset at the start
     (/proc/self/clear_refs "5"); where that cannot be reset, getrusage's lifetime maximum. Jobs that
-    overlap in one worker process share its peak (the figure is then an upper bound for each)."""
+    overlap in one worker process (its threads) share one peak, and each one's start resets it: their
+    figures are then approximate (run one at a time, as bench/jobs.py does, for exact ones)."""
 
     def __init__(self):
         self.start_kb = _status_kb("VmRSS")
