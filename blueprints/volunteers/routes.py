@@ -350,6 +350,9 @@ def preview_import(user, params: dict, filename: str, data: bytes) -> dict:
         raise jobs.JobError("您已无权向该组织导入志愿者。")
     rows = services.validate_import(user, org, read_table(filename, data, services.IMPORT_COLUMNS))
     bad = [r for r in rows if r.errors]
+    # End the reading transaction first: on SQLite a reader turned writer (the stash) fails at once
+    # when another job or request committed meanwhile.
+    db.session.commit()
     token = None if bad else stash_rows(user.id, f"volunteers:{org.id}",
                                         [{"line": r.line, "values": r.values} for r in rows])
     shown = bad[:PREVIEW_SHOWN_BAD] if bad else rows[:PREVIEW_SHOWN]

@@ -107,3 +107,27 @@ def test_a_preview_answers_its_owner_only(world, as_role, small_inline):
 def test_a_small_file_is_still_previewed_at_once(world, as_role):
     resp = _upload(as_role("district_staff"), world, _rows(2))
     assert resp.status_code == 200 and "共 2 行，全部校验通过" in resp.get_data(as_text=True)
+
+
+def test_a_preview_job_stashes_its_rows_though_someone_wrote_while_it_read(world, as_role, small_inline,
+                                                                           monkeypatch):
+    """A write committed elsewhere while the job checked the rows: a read transaction turned writer
+    would fail at once on SQLite ("database is locked", a stale snapshot)."""
+    import sqlite3
+
+    from blueprints.volunteers import services
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the stale snapshot is SQLite's")
+    original = services.validate_import
+
+    def validate_then_someone_writes(*args, **kwargs):
+        rows = original(*args, **kwargs)
+        other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+        other.execute("INSERT INTO setting (key, value, updated_at) VALUES ('preview.write', '1', '2026-01-01 00:00:00')")
+        other.close()
+        return rows
+
+    monkeypatch.setattr(services, "validate_import", validate_then_someone_writes)
+    job = _job(_upload(as_role("district_staff"), world, _rows(3)))
+    assert job.status == JobStatus.DONE, job.error
