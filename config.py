@@ -113,6 +113,7 @@ class Config:
         self.IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)
         self.IMPORT_MAX_UNZIPPED_MB = _int("IMPORT_MAX_UNZIPPED_MB", 160)
         self.IMPORT_INLINE_KB = _int("IMPORT_INLINE_KB", 256)  # larger uploads are previewed by a job
+        self.IMPORT_INLINE_MAX_ROWS = _int("IMPORT_INLINE_MAX_ROWS", 20000)  # imports previewed in the request
         # Background jobs (core/jobs.py): Redis when set (shared by every server), else SQLite in instance/.
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.JOB_KEEP_DAYS = _int("JOB_KEEP_DAYS", 7)

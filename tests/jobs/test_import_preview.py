@@ -131,3 +131,20 @@ def test_a_preview_job_stashes_its_rows_though_someone_wrote_while_it_read(world
     monkeypatch.setattr(services, "validate_import", validate_then_someone_writes)
     job = _job(_upload(as_role("district_staff"), world, _rows(3)))
     assert job.status == JobStatus.DONE, job.error
+
+
+def test_a_request_reads_at_most_the_inline_rows_a_job_reads_up_to_the_import_limit(app, monkeypatch):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from core import tabular
+
+    monkeypatch.setitem(app.config, "IMPORT_INLINE_MAX_ROWS", 3)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 5)
+    data = xlsx_bytes("x", ["姓名"], [[f"人{i}"] for i in range(4)])
+    with pytest.raises(tabular.TableError, match="一次最多导入 3 行"):
+        tabular.read_import(FileStorage(io.BytesIO(data), "v.xlsx"), ["姓名"])
+    assert len(tabular.read_table("v.xlsx", data, ["姓名"])) == 4  # the worker's reading
+    with pytest.raises(tabular.TableError, match="一次最多导入 5 行"):
+        tabular.read_table("v.xlsx", xlsx_bytes("x", ["姓名"], [[f"人{i}"] for i in range(6)]), ["姓名"])
