@@ -693,6 +693,7 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
             raise JobError("导入的数据已过期删除，请重新上传文件。")
         rows = json.loads(data)
         del data
+        db.session.commit()  # the reading ends: the stage below is written before the import's own transaction
         progress(0, len(rows), "正在写入数据", force=True)
         done = kind.run(user, params, _CountedRows(rows, progress))
         progress(len(rows), len(rows), "正在保存")

@@ -3,6 +3,7 @@ files of personal data that do not outlive their hours."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
@@ -42,6 +43,16 @@ def _flaky(user, params):
         FAIL_NEXT["count"] -= 1
         raise RuntimeError("connection reset by peer at /srv/secret/path.py line 42")
     return jobs.Done("这次成功了。")
+
+
+STAGES: list[tuple] = []
+
+
+@jobs.importer("tests.import_stage")
+def _import_stage(user, params, rows):
+    with db.engine.connect() as conn:  # what the owner's status partial reads while the import runs
+        STAGES.append(tuple(conn.execute(select(Job.stage, Job.total).where(Job.id == params["me"])).one()))
+    return jobs.Done(f"{len(rows)} 行。")
 
 
 def _start(kind: str, user, params=None) -> int:
@@ -213,6 +224,17 @@ def test_an_import_job_reports_its_rows_and_links_to_the_result(world, as_role):
     assert job.status == JobStatus.DONE and (job.done, job.total) == (2, 2) and count() == before + 2
     assert job.message == "已导入 2 个组织。" and job.result_url.startswith("/orgs/")
     assert jobs.file_size(job.id, jobs.INPUT) is None  # the uploaded rows are gone once imported
+
+
+def test_an_import_shows_its_stage_and_total_while_it_writes(world):
+    job = jobs.create("tests.import_stage", "测试导入", {}, user=world["district_staff"])
+    job.params = {"me": job.id}
+    jobs.store_file(job.id, jobs.INPUT, io.BytesIO(json.dumps([{"a": 1}, {"a": 2}]).encode()), conn=db.session)
+    job_id = job.id
+    STAGES.clear()
+    jobs.submit(job)
+    assert STAGES == [("正在写入数据", 2)]
+    assert _job(job_id).status == JobStatus.DONE and jobs.file_size(job_id, jobs.INPUT) is None
 
 
 # ---- expiry -------------------------------------------------------------------------------------------------
