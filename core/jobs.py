@@ -714,6 +714,8 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
             raise JobError(str(e)) from None
         del data
         db.session.commit()
+        if isinstance(preview.get("total"), int):  # the rows read and checked
+            progress(preview["total"], preview["total"], "正在保存预览", force=True)
         store_file(job_id, PREVIEW, io.BytesIO(json.dumps(preview, ensure_ascii=False).encode()))
         return Done(preview.get("message") or "文件已校验，请查看预览并确认导入。",
                     url_for(kind.page, job_id=job_id))

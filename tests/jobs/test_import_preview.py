@@ -51,6 +51,7 @@ def test_a_large_file_is_previewed_by_a_job_then_confirmed(world, as_role, small
     c = as_role("district_staff")
     job = _job(_upload(c, world, _rows(5)))
     assert job.status == JobStatus.DONE and job.kind == "volunteers.preview" and job.pii
+    assert (job.done, job.total) == (5, 5)
     assert job.result_url == f"/volunteers/import/preview/{job.id}"
     assert jobs.file_size(job.id, jobs.INPUT) is None  # the upload is gone once read
     page = c.get(job.result_url)
