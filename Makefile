@@ -93,6 +93,8 @@ test-cluster: devsetup
 BENCH_SCALE ?= 1
 bench: setup
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py
+	@# Background jobs: a 200,000-row export and a 50,000-row import, time and peak worker memory ("jobs").
+	$(PY) bench/jobs.py
 
 # The same against a local PostgreSQL (port 55434), its cluster kept in bench/.pgdata[-<N>x]/.
 bench-pg: setup

@@ -109,12 +109,13 @@ class Config:
         # Public duplicate-name check of the application form, per client address and minute.
         self.ORG_CHECK_MAX_PER_MINUTE = _int("ORG_CHECK_MAX_PER_MINUTE", 60)
         # Imports (core/tabular.py): data rows per file, the file, an XLSX once unzipped.
-        self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20000)
+        self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 50000)
         self.IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)
-        self.IMPORT_MAX_UNZIPPED_MB = _int("IMPORT_MAX_UNZIPPED_MB", 64)
+        self.IMPORT_MAX_UNZIPPED_MB = _int("IMPORT_MAX_UNZIPPED_MB", 160)
+        self.IMPORT_INLINE_KB = _int("IMPORT_INLINE_KB", 256)  # larger uploads are previewed by a job
+        self.IMPORT_INLINE_MAX_ROWS = _int("IMPORT_INLINE_MAX_ROWS", 20000)  # imports previewed in the request
         # Background jobs (core/jobs.py): Redis when set (shared by every server), else SQLite in instance/.
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
-        self.JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR", str(INSTANCE_DIR / "job-files"))
         self.JOB_KEEP_DAYS = _int("JOB_KEEP_DAYS", 7)
         self.JOB_PII_KEEP_HOURS = _int("JOB_PII_KEEP_HOURS", 24)
         self.JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE", "0") == "1"

@@ -33,7 +33,11 @@ tests/core/test_exports.py walks every export route and fails for one that does 
     return jobs.start_import("orgs.import", "导入组织名录", rows, params={}, pii=False)
 
     # anything else: @jobs.task_kind("reports.remind") def run(user, params) -> jobs.Done, then
-    # jobs.start("reports.remind", "催报邮件", params).
+    # jobs.start("reports.remind", "催报邮件", params). A task that makes a file (a large PDF)
+    # returns jobs.File("报告.pdf", data): the job offers it for download like an export.
+
+Result files and an import's input rows are stored in the database (`job_file`, in chunks), so any
+app server serves what any worker made; each job records the worker's peak memory (peak_memory_kb).
 
 Only values (filters, ids) cross from the request to the worker; the worker loads the owner and
 re-applies the scope, so a job can never see more than its owner could. A job's routes answer only
@@ -46,6 +50,8 @@ import enum
 import json
 import logging
 import os
+import resource
+import tempfile
 import threading
 import time
 import traceback
@@ -57,7 +63,7 @@ from typing import Any, Callable, Iterable
 from flask import current_app, g, has_app_context, has_request_context, redirect, render_template, request, url_for
 from huey import RedisHuey, SqliteHuey, crontab
 from werkzeug.exceptions import HTTPException
-from sqlalchemy import JSON, ForeignKey, Integer, String, insert, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,7 +95,6 @@ def init_jobs(app) -> None:
     # (a test building a throw-away app) must not turn the tests' in-process jobs off.
     if app.config.get("JOBS_IMMEDIATE"):
         huey.immediate = True
-    Path(app.config["JOB_FILES_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 # ---- the job table ------------------------------------------------------------------------------
@@ -127,10 +132,14 @@ class Job(db.Model):
     error: Mapped[str | None] = mapped_column(String(500))  # Chinese, for the owner; the traceback goes to the log
     message: Mapped[str | None] = mapped_column(String(300))  # what a finished job did ("已导入 12 个组织。")
     result_url: Mapped[str | None] = mapped_column(String(300))  # where to look next (a list page)
-    result_file: Mapped[str | None] = mapped_column(String(120))  # a name inside JOB_FILES_DIR, never a path
+    result_file: Mapped[str | None] = mapped_column(String(120))  # set while the result's bytes are in job_file
     result_name: Mapped[str | None] = mapped_column(String(200))  # the download's file name
     pii: Mapped[bool] = mapped_column(default=False)  # the result or the input holds personal data
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The worker process's peak resident memory while the job ran (VmHWM, reset when the job starts),
+    # and how far above its resident memory at the start that peak was: kB, None outside Linux.
+    peak_memory_kb: Mapped[int | None] = mapped_column(Integer)
+    memory_growth_kb: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def seconds_left(self) -> int | None:
@@ -148,25 +157,130 @@ class Job(db.Model):
 
     @property
     def has_file(self) -> bool:
-        return bool(self.result_file) and self.status == JobStatus.DONE and file_path(self.result_file).exists()
+        # result_file is cleared in the same transaction that deletes the bytes (cleanup())
+        return bool(self.result_file) and self.status == JobStatus.DONE
 
 
-def files_dir() -> Path:
-    return Path(current_app.config["JOB_FILES_DIR"])
+# ---- the files of a job, in the database ----------------------------------------------------------
+# A result file (an export, a PDF) and an import's input rows live in `job_file`, cut in chunks of
+# FILE_CHUNK bytes (issue 16): any app server serves a file that a worker anywhere wrote, a database
+# backup holds them, and neither writing nor serving ever holds more than one chunk in memory.
+
+RESULT, INPUT, PREVIEW = "result", "input", "preview"
+FILE_CHUNK = 512 * 1024
 
 
-def file_path(name: str) -> Path:
-    return files_dir() / Path(name).name  # a bare name: nothing stored can point outside the folder
+class JobFile(db.Model):
+    __tablename__ = "job_file"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    part: Mapped[str] = mapped_column(String(8), primary_key=True)  # RESULT, INPUT or PREVIEW
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-def _open_private(path: Path, mode: str = "wb"):
-    """A result or input file readable by the app's own user only (0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, mode)
+def _chunks_of(fileobj) -> Iterable[bytes]:
+    while chunk := fileobj.read(FILE_CHUNK):
+        yield chunk
 
 
-def _input_name(job_id: int) -> str:
-    return f"job-{job_id}-input.json"
+def store_file(job_id: int, part: str, fileobj, conn=None) -> int:
+    """Copy a file object into job_file, chunk by chunk; in `conn`'s transaction (the request's
+    session for an import's input) or in a short transaction of its own. Returns the size."""
+    table, size = JobFile.__table__, 0
+
+    def write(c):
+        nonlocal size
+        c.execute(delete(table).where(table.c.job_id == job_id, table.c.part == part))
+        for seq, chunk in enumerate(_chunks_of(fileobj)):
+            c.execute(insert(table).values(job_id=job_id, part=part, seq=seq, data=chunk))
+            size += len(chunk)
+
+    if conn is not None:
+        write(conn)
+    else:
+        with db.engine.connect().execution_options(write=True) as c, c.begin():
+            write(c)
+    return size
+
+
+def file_size(job_id: int, part: str = RESULT) -> int | None:
+    """The stored file's size in bytes, None when there is none."""
+    t = JobFile.__table__
+    count, size = db.session.execute(select(func.count(), func.sum(func.length(t.c.data)))
+                                     .where(t.c.job_id == job_id, t.c.part == part)).one()
+    return int(size or 0) if count else None
+
+
+def iter_file(job_id: int, part: str = RESULT) -> Iterable[bytes]:
+    """The stored file's chunks, each read by a query of its own on a connection of its own: a
+    download streams without a session, a transaction or more than one chunk held open."""
+    engine, t = db.engine, JobFile.__table__  # now: the response is read after the app context ends
+
+    def chunks():
+        seq = 0
+        while True:
+            with engine.connect() as conn:
+                chunk = conn.execute(select(t.c.data).where(t.c.job_id == job_id, t.c.part == part,
+                                                            t.c.seq == seq)).scalar()
+            if chunk is None:
+                return
+            yield bytes(chunk)
+            seq += 1
+
+    return chunks()
+
+
+def read_file(job_id: int, part: str) -> bytes | None:
+    """The whole stored file (an import's input rows), read in the session's transaction."""
+    t = JobFile.__table__
+    chunks = [bytes(c) for c in db.session.scalars(select(t.c.data).where(t.c.job_id == job_id, t.c.part == part)
+                                                   .order_by(t.c.seq))]
+    return b"".join(chunks) if chunks else None
+
+
+def delete_files(job_id: int, part: str | None = None, session=None) -> None:
+    t = JobFile.__table__
+    stmt = delete(t).where(t.c.job_id == job_id)
+    if part is not None:
+        stmt = stmt.where(t.c.part == part)
+    (session if session is not None else db.session).execute(stmt)
+
+
+# ---- the worker's memory --------------------------------------------------------------------------
+
+def _status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class MemoryWatch:
+    """The process's peak resident memory over a piece of work: Linux's VmHWM, reset at the start
+    (/proc/self/clear_refs "5"); where that cannot be reset, getrusage's lifetime maximum. Jobs that
+    overlap in one worker process (its threads) share one peak, and each one's start resets it: their
+    figures are then approximate (run one at a time, as bench/jobs.py does, for exact ones)."""
+
+    def __init__(self):
+        self.start_kb = _status_kb("VmRSS")
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+
+    def peak(self) -> tuple[int | None, int | None]:
+        """(peak kB, growth above the start in kB)."""
+        peak = _status_kb("VmHWM")
+        if peak is None:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+        growth = max(0, peak - self.start_kb) if peak is not None and self.start_kb is not None else None
+        return peak, growth
 
 
 # ---- what a job kind does -------------------------------------------------------------------------
@@ -188,7 +302,9 @@ class Sheet:
     filename: str
     widths: list[int] | None = None
     total: int | None = None  # row count when known up front (a list's length is used otherwise)
-    audit: tuple[str, str, str] | None = None  # (entity, label, summary) of the operation log's export event
+    # (entity, label, summary) of the operation log's export event; summary may be a callable given the
+    # number of rows written (a generator's length is known only at the end)
+    audit: tuple[str, str, Any] | None = None
 
 
 @dataclass
@@ -200,15 +316,16 @@ class Done:
 @dataclass(frozen=True)
 class _Kind:
     run: Callable
-    flavour: str  # "export" | "import" | "task"
+    flavour: str  # "export" | "import" | "preview" | "task"
+    page: str | None = None  # a preview's page (an endpoint taking job_id)
 
 
 _KINDS: dict[str, _Kind] = {}
 
 
-def _register(kind: str, flavour: str):
+def _register(kind: str, flavour: str, page: str | None = None):
     def deco(fn):
-        _KINDS[kind] = _Kind(fn, flavour)
+        _KINDS[kind] = _Kind(fn, flavour, page)
         return fn
     return deco
 
@@ -226,9 +343,9 @@ def list_exporter(kind: str, rows: Callable[[Any, dict], list], *, sheet: str, f
 
     @exporter(kind)
     def build(user, args: dict) -> Sheet:
-        data = rows(user, args)
+        data = rows(user, args)  # a list, or a generator reading the database in batches
         return Sheet(sheet, headers, data, f"{file_stem}_{local_today().isoformat()}.xlsx", widths=widths,
-                     audit=(entity, file_stem, summary.format(n=len(data))))
+                     audit=(entity, file_stem, lambda n: summary.format(n=n)))
 
     return build
 
@@ -241,6 +358,14 @@ def importer(kind: str):
 def task_kind(kind: str):
     """run(user, params: dict) -> Done."""
     return _register(kind, "task")
+
+
+def previewer(kind: str, endpoint: str):
+    """run(user, params: dict, filename: str, data: bytes) -> dict: an import's preview of a large file,
+    read and checked in the worker (issue 16: no request parses 50,000 rows). The dict (JSON) is what
+    the preview page `endpoint` (a route taking job_id) shows, read back with preview_of(); the job
+    links to that page when it is done. Raise JobError for a file that cannot be read."""
+    return _register(kind, "preview", endpoint)
 
 
 # ---- starting a job (in the request) ------------------------------------------------------------
@@ -300,11 +425,44 @@ def start_import(kind: str, title: str, rows: list, params: dict | None = None, 
     """The one call of an import's confirm step: the previewed rows go to a private input file that
     the worker reads (kept for a retry until the job succeeds or expires)."""
     job = create(kind, title, params, pii=pii)
-    with _open_private(file_path(_input_name(job.id)), "w") as fh:
-        json.dump(rows, fh, ensure_ascii=False)
+    with tempfile.TemporaryFile() as fh:  # the rows as JSON, into job_file in the request's transaction
+        fh.write(json.dumps(rows, ensure_ascii=False).encode())
+        fh.seek(0)
+        store_file(job.id, INPUT, fh, conn=db.session)
     job.total = len(rows)
     submit(job)
     return respond(job)
+
+
+# An upload up to this size is previewed in the request as before (a few thousand rows at most: the
+# answer is immediate); a larger one is read and checked by a preview job (IMPORT_INLINE_KB).
+PREVIEW_INLINE_KB = 256
+
+
+def preview_in_job(data: bytes) -> bool:
+    return len(data) > int(current_app.config.get("IMPORT_INLINE_KB", PREVIEW_INLINE_KB)) * 1024
+
+
+def start_preview(kind: str, title: str, filename: str, data: bytes, params: dict | None = None):
+    """An import's upload step for a large file: the bytes go to job_file (in this request's
+    transaction), the worker reads and checks them; the answer is the job's progress."""
+    import io
+
+    job = create(kind, title, {**(params or {}), "filename": (filename or "")[:200]}, pii=True)
+    store_file(job.id, INPUT, io.BytesIO(data), conn=db.session)
+    submit(job)
+    return respond(job)
+
+
+def preview_of(job: Job, kind: str) -> dict | None:
+    """The preview a finished preview job of `kind` stored (the caller checked the owner); None when
+    it has expired. 404 for a job of another kind or one not finished."""
+    from flask import abort
+
+    if job.kind != kind or job.status != JobStatus.DONE:
+        abort(404)
+    data = read_file(job.id, PREVIEW)
+    return json.loads(data) if data is not None else None
 
 
 def respond(job: Job):
@@ -322,10 +480,11 @@ def retry(job: Job) -> None:
     """Put a failed job back in the queue, as it was first asked for."""
     if job.status != JobStatus.FAILED:
         raise JobError("只有失败的任务可以重试。")
-    if _KINDS.get(job.kind) and _KINDS[job.kind].flavour == "import" and not file_path(_input_name(job.id)).exists():
+    if _KINDS.get(job.kind) and _KINDS[job.kind].flavour in ("import", "preview") and file_size(job.id, INPUT) is None:
         raise JobError("导入的数据已过期删除，请重新上传文件。")
     job.status, job.error, job.done, job.stage = JobStatus.QUEUED, None, 0, "等待开始"
     job.started_at = job.finished_at = job.expires_at = None
+    job.peak_memory_kb = job.memory_growth_kb = None
     submit(job)
 
 
@@ -447,6 +606,7 @@ def _run(job_id: int) -> None:
     g.write_transactions = kind is not None and kind.flavour == "import"
     g.job_progress = progress
     db.session.commit()  # end the reads above: the work starts its own transaction
+    memory = MemoryWatch()
     try:
         if not usable:
             raise JobError("该任务已无法执行（账号已停用或任务类型不存在）。")
@@ -463,11 +623,14 @@ def _run(job_id: int) -> None:
         else:
             message = "任务执行失败，请稍后重试；如仍失败请联系管理员。"
             log.error("job %s (%s) failed:\n%s", job_id, kind_name, traceback.format_exc())
+        peak, growth = memory.peak()
         _write(job_id, status=JobStatus.FAILED, error=message[:500], finished_at=utcnow(), stage="失败",
-               expires_at=_expiry(pii))
+               expires_at=_expiry(pii), peak_memory_kb=peak, memory_growth_kb=growth)
         return
     g.write_transactions = False
+    peak, growth = memory.peak()
     values = dict(status=JobStatus.DONE, finished_at=utcnow(), stage="已完成", done=progress.done,
+                  peak_memory_kb=peak, memory_growth_kb=growth,
                   message=(result.message or "")[:300] if result else None,
                   result_url=result.url if result else None, expires_at=_expiry(pii))
     if progress.total is not None:
@@ -475,14 +638,23 @@ def _run(job_id: int) -> None:
     if isinstance(result, _FileResult):
         values.update(result_file=result.file, result_name=result.name[:200])
     _write(job_id, **values)
-    if kind.flavour == "import":
-        file_path(_input_name(job_id)).unlink(missing_ok=True)
+    if kind.flavour in ("import", "preview"):
+        with db.engine.connect().execution_options(write=True) as conn, conn.begin():
+            delete_files(job_id, INPUT, session=conn)
 
 
 @dataclass
 class _FileResult(Done):
     file: str = ""
     name: str = ""
+
+
+@dataclass
+class File:
+    """What a task kind returns when it makes a file (a PDF): its bytes and the download's name."""
+    name: str
+    data: bytes
+    message: str = ""
 
 
 def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) -> Done | None:
@@ -494,8 +666,16 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
         total = sheet.total if sheet.total is not None else (len(sheet.rows) if hasattr(sheet.rows, "__len__") else None)
         progress(0, total, "正在生成表格", force=True)
         name = f"job-{job_id}.xlsx"
-        with _open_private(file_path(name)) as fh:
+        # openpyxl's write-only mode streams the rows to a temporary file; the file then goes to the
+        # database chunk by chunk: memory stays flat however many rows there are.
+        with tempfile.TemporaryFile() as fh:
             xlsx_write(fh, sheet.title, sheet.headers, progress.counted(sheet.rows, total), widths=sheet.widths)
+            db.session.commit()  # the reading transaction ends before the file is written
+            if progress.total is None:  # streamed rows: their number is known now
+                progress.total = progress.done
+            progress(progress.done, progress.total, "正在保存文件", force=True)
+            fh.seek(0)
+            store_file(job_id, RESULT, fh)
         if sheet.audit:
             from core.audit import record_event
 
@@ -503,18 +683,51 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
             # long export never holds SQLite's write lock (and never upgrades a stale snapshot).
             db.session.commit()
             entity, label, summary = sheet.audit
+            if callable(summary):  # a streamed export knows its row count only now
+                summary = summary(progress.done)
             record_event("export", entity, None, label, summary, user=user, region_id=user.region_id)
         return _FileResult(f"共 {progress.done} 行。", None, file=name, name=sheet.filename)
     if kind.flavour == "import":
-        path = file_path(_input_name(job_id))
-        if not path.exists():
+        data = read_file(job_id, INPUT)
+        if data is None:
             raise JobError("导入的数据已过期删除，请重新上传文件。")
-        rows = json.loads(path.read_text())
+        rows = json.loads(data)
+        del data
+        db.session.commit()  # the reading ends: the stage below is written before the import's own transaction
         progress(0, len(rows), "正在写入数据", force=True)
         done = kind.run(user, params, _CountedRows(rows, progress))
         progress(len(rows), len(rows), "正在保存")
         return done
-    return kind.run(user, params)
+    if kind.flavour == "preview":
+        import io
+
+        from core.tabular import TableError
+
+        data = read_file(job_id, INPUT)
+        if data is None:
+            raise JobError("上传的文件已过期删除，请重新上传。")
+        db.session.commit()
+        progress(0, None, "正在读取并校验文件", force=True)
+        try:
+            preview = kind.run(user, params, params.get("filename", ""), data)
+        except TableError as e:
+            raise JobError(str(e)) from None
+        del data
+        db.session.commit()
+        if isinstance(preview.get("total"), int):  # the rows read and checked
+            progress(preview["total"], preview["total"], "正在保存预览", force=True)
+        store_file(job_id, PREVIEW, io.BytesIO(json.dumps(preview, ensure_ascii=False).encode()))
+        return Done(preview.get("message") or "文件已校验，请查看预览并确认导入。",
+                    url_for(kind.page, job_id=job_id))
+    result = kind.run(user, params)
+    if isinstance(result, File):
+        import io
+
+        db.session.commit()  # the reading transaction ends before the file is written
+        store_file(job_id, RESULT, io.BytesIO(result.data))
+        suffix = Path(result.name).suffix.lower()[:10]
+        return _FileResult(result.message or "文件已生成。", None, file=f"job-{job_id}{suffix}", name=result.name)
+    return result
 
 
 class _CountedRows(list):
@@ -552,21 +765,17 @@ def cleanup(now: datetime | None = None, session=None) -> int:
     session.execute(update(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < stale).values(
         status=JobStatus.FAILED, error="任务被中断（服务器重启或超时），请重试。", finished_at=now, stage="失败",
         expires_at=now + timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))))
-    expired = session.scalars(select(Job).where(Job.expires_at.is_not(None), Job.expires_at <= now,
-                                                   (Job.result_file.is_not(None)) | (Job.pii.is_(True))))
+    expired = list(session.scalars(select(Job).where(Job.expires_at.is_not(None), Job.expires_at <= now,
+                                                   (Job.result_file.is_not(None)) | (Job.pii.is_(True)))))
     for job in expired:
+        delete_files(job.id, session=session)  # the result and any input rows
         if job.result_file:
-            file_path(job.result_file).unlink(missing_ok=True)
             removed += 1
-        file_path(_input_name(job.id)).unlink(missing_ok=True)
-        if job.result_file:
             job.result_file = None
             job.stage = "文件已过期删除"
     cutoff = now - timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))
-    for job in session.scalars(select(Job).where(Job.created_at < cutoff)):
-        for name in (job.result_file, _input_name(job.id)):
-            if name:
-                file_path(name).unlink(missing_ok=True)
+    for job in list(session.scalars(select(Job).where(Job.created_at < cutoff))):
+        delete_files(job.id, session=session)
         session.delete(job)
     session.commit()
     return removed

@@ -162,3 +162,29 @@ def pdf_response(data: bytes, filename: str, inline: bool = False):
     resp.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# ---- the large PDFs run as background jobs (issue 16) -------------------------------------------
+# The annual assessment report, the quarterly bulletin and the themes board take seconds to build at
+# a city's size: their route serves a cached copy at once when there is one (cached_pdf_ready), and
+# otherwise answers with a job (core/jobs.py) whose worker builds the PDF — into the cache as before
+# — and offers it for download in 我的任务.
+
+def cached_pdf_ready(key: str) -> bytes | None:
+    """The cached PDF for `key` (as cached_pdf would serve it), or None when it is not built yet."""
+    path = _cache_path(key)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def pdf_or_job(key: str | None, filename: str, kind: str, title: str, params: dict):
+    """A route's answer for a large PDF: the cached file when `key` is cached, else a job of `kind`
+    (a jobs.task_kind returning jobs.File) started with `params`, answered with its progress."""
+    from core import jobs
+
+    data = cached_pdf_ready(key) if key else None
+    if data is not None:
+        return pdf_response(data, filename)
+    return jobs.start(kind, title, params)

@@ -10,13 +10,13 @@ from blueprints.assessment.forms import IndicatorForm, ReopenForm, SetupForm, Th
 from blueprints.assessment.models import AssessmentYear, Indicator
 from blueprints.regions.models import Region, RegionLevel
 from blueprints.stations.services import targets as station_targets
-from core import scope
+from core import jobs, scope
 from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
-from core.pdf import cached_pdf_lazy, pdf_response
+from core.pdf import cached_pdf_lazy, pdf_or_job, pdf_response
 from core.timeutil import local_today
 from core.templating import render_htmx
 
@@ -235,27 +235,48 @@ def _has_results(year: int) -> bool:
     return bool(services.get_year(year)) and bool(services.indicators(year))
 
 
+def _report_pdf_key(year: int) -> str:
+    return f"assessment-city:{year}:{services.data_version(year)}"
+
+
+def _report_pdf_name(year: int) -> str:
+    return f"{year}年度志愿服务工作考核报告.pdf"
+
+
 @bp.get("/report.pdf")
 @roles_required(*READERS)
 def report_pdf():
+    """The city's annual report: served from the cache when built, else built by a job (core/pdf.py)."""
     year = _year()
     if not current_user.is_city_wide:
         abort(403)  # the city report compares every district: city-wide readers only
     if not _has_results(year):
         abort(404)
+    return pdf_or_job(_report_pdf_key(year), _report_pdf_name(year), "assessment.report_pdf",
+                      f"生成{year}年度考核报告（PDF）", {"year": year})
+
+
+@jobs.task_kind("assessment.report_pdf")
+def build_report_pdf(user, params: dict) -> jobs.File:
+    """Runs in the worker for the job's owner, with the route's checks again."""
+    year = int(params["year"])
+    if not user.is_city_wide or not _has_results(year):
+        raise jobs.JobError("该年度的考核结果不存在，或您无权查看全市考核报告。")
 
     def context() -> dict:
+        jobs.progress(0, 2, "正在汇总考核结果")
         res = services.results(year)
         rows = res.ranked
-        return dict(res=res, year=year, rows=rows, title=f"{year} 年度志愿服务工作考核报告",
-                    figures=services.key_figures(year, [d.id for d in res.districts]),
-                    findings=services.findings(res),
-                    trend_chart=charts.compare_chart([(d.name, d.total, d.prev_total) for d in rows],
-                                                     res.total_weight, year, width=600))
+        ctx = dict(res=res, year=year, rows=rows, title=f"{year} 年度志愿服务工作考核报告",
+                   figures=services.key_figures(year, [d.id for d in res.districts]),
+                   findings=services.findings(res),
+                   trend_chart=charts.compare_chart([(d.name, d.total, d.prev_total) for d in rows],
+                                                    res.total_weight, year, width=600))
+        jobs.progress(1, 2, "正在排版 PDF")
+        return ctx
 
-    key = f"assessment-city:{year}:{services.data_version(year)}"
-    data = cached_pdf_lazy(key, "assessment/pdf/city.html", context)
-    return pdf_response(data, f"{year}年度志愿服务工作考核报告.pdf")
+    data = cached_pdf_lazy(_report_pdf_key(year), "assessment/pdf/city.html", context)
+    return jobs.File(_report_pdf_name(year), data, "考核报告已生成。")
 
 
 @bp.get("/districts/<int:region_id>/summary.pdf")

@@ -2,7 +2,10 @@
 Every route answers the job's owner only (404 to anyone else, by URL or otherwise)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+import re
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from blueprints.accounts.models import Role
@@ -15,6 +18,8 @@ from core.nav import register_nav
 from core.templating import is_htmx, render_htmx, vary_hx
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+MIMES = {"xlsx": XLSX_MIME, "pdf": "application/pdf"}
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 STAFF = tuple(Role)
 register_nav("我的任务", "jobs.index", STAFF, order=940, group="系统")
 
@@ -45,11 +50,14 @@ def status(job_id: int):
 @roles_required(*STAFF)
 def download(job_id: int):
     job = jobs.owned_or_404(job_id, current_user)
-    if not job.has_file:
+    size = jobs.file_size(job.id) if job.has_file else None
+    if size is None:
         abort(404)
     name = job.result_name or f"任务{job.id}.xlsx"
-    resp = send_file(jobs.file_path(job.result_file), mimetype=XLSX_MIME if name.endswith(".xlsx") else None,
-                     as_attachment=True, download_name=name, max_age=0)
+    # Streamed from the database chunk by chunk (core/jobs.py job_file): any app server serves it.
+    resp = Response(jobs.iter_file(job.id), mimetype=MIMES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream"))
+    resp.headers["Content-Length"] = str(size)
+    resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(_CONTROL.sub('', name))}"
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

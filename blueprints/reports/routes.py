@@ -19,7 +19,7 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
-from core.pdf import cached_pdf, pdf_response
+from core.pdf import cached_pdf, pdf_or_job, pdf_response
 from core.timeutil import local_today
 from core.uploads import send_stored
 from core.templating import render_htmx
@@ -513,14 +513,30 @@ def bulletin():
                            years=list(range(today.year, today.year - 4, -1)))
 
 
+def _bulletin_key(year: int, quarter: int) -> str:
+    return f"reports-bulletin-{year}-{quarter}-{local_today()}-{services.data_stamp()}"
+
+
 @bp.get("/bulletin.pdf")
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER)
 def bulletin_pdf():
+    """Served from the cache when built today for this data, else built by a job (core/pdf.py)."""
     year, quarter = _quarter_arg()
-    key = f"reports-bulletin-{year}-{quarter}-{local_today()}-{services.data_stamp()}"
-    data = cached_pdf(key, "reports/pdf/bulletin.html", title=f"{year} 年第 {quarter} 季度志愿服务工作通报",
-                      b=services.bulletin(year, quarter))
-    return pdf_response(data, f"志愿服务季度通报-{year}Q{quarter}.pdf")
+    return pdf_or_job(_bulletin_key(year, quarter), f"志愿服务季度通报-{year}Q{quarter}.pdf", "reports.bulletin_pdf",
+                      f"生成{year}年第{quarter}季度通报（PDF）", {"year": year, "quarter": quarter})
+
+
+@jobs.task_kind("reports.bulletin_pdf")
+def build_bulletin_pdf(user, params: dict) -> jobs.File:
+    year, quarter = int(params["year"]), int(params["quarter"])
+    if user.role not in (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.LEADER) or not 1 <= quarter <= 4:
+        raise jobs.JobError("您无权查看季度通报。")
+    jobs.progress(0, 2, "正在汇总通报数据")
+    b = services.bulletin(year, quarter)
+    jobs.progress(1, 2, "正在排版 PDF")
+    data = cached_pdf(_bulletin_key(year, quarter), "reports/pdf/bulletin.html",
+                      title=f"{year} 年第 {quarter} 季度志愿服务工作通报", b=b)
+    return jobs.File(f"志愿服务季度通报-{year}Q{quarter}.pdf", data, "季度通报已生成。")
 
 
 # ---- settings -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
 from core.panels import Panel, register_panel
-from core.pdf import pdf_response, render_pdf
+from core.pdf import pdf_or_job, pdf_response, render_pdf
 from core.settings import get_str, set_value
 from core.tabular import TableError, read_import, stash_rows, take_rows
 from core.timeutil import local_today
@@ -514,11 +514,24 @@ def board_xlsx():
 @bp.get("/board.pdf")
 @roles_required(*BOARD_READERS)
 def board_pdf():
-    year, today = _board_year(), local_today()
-    rows = cal.board_rows(current_user, year, today)
+    """Every unit × twelve months: built by a job (core/pdf.py), offered in 我的任务."""
+    year = _board_year()
+    return pdf_or_job(None, f"{year}年每月一主题集中活动看板.pdf", "themes.board_pdf",
+                      f"生成{year}年集中活动看板（PDF）", {"year": year})
+
+
+@jobs.task_kind("themes.board_pdf")
+def build_board_pdf(user, params: dict) -> jobs.File:
+    """Runs in the worker for the job's owner: the board as the owner's scope shows it."""
+    year, today = int(params["year"]), local_today()
+    if user.role not in BOARD_READERS:
+        raise jobs.JobError("您无权查看集中活动看板。")
+    jobs.progress(0, 2, "正在汇总各单位开展情况")
+    rows = cal.board_rows(user, year, today)
+    jobs.progress(1, 2, "正在排版 PDF")
     data = render_pdf("themes/pdf/board.html", rows=rows, year=year, today=today, states=list(cal.CellState),
                       title=f"{year}年“每月一主题”集中活动开展情况")
-    return pdf_response(data, f"{year}年每月一主题集中活动看板.pdf")
+    return jobs.File(f"{year}年每月一主题集中活动看板.pdf", data, "看板 PDF 已生成。")
 
 
 # ---- the box on an activity's page ---------------------------------------------------------------

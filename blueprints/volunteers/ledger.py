@@ -978,11 +978,11 @@ EXPORT_HEADERS = ["服务日期", "志愿者编号", "姓名", "时长（小时�
 EXPORT_WIDTHS = [12, 16, 10, 10, 40, 8, 28, 28, 8, 6, 6, 17]
 
 
-def export_rows(user, filters: dict) -> list[list]:
+def export_rows(user, filters: dict):
     """The ledger list's rows as the filters select them, in the list's order; no personal data
-    beyond the volunteer's name and number."""
+    beyond the volunteer's name and number. A generator reading EXPORT_BATCH rows at a time."""
     from blueprints.activities.models import Activity
-    from core.exports import EXPORT_ROW_LIMIT, capped_rows
+    from core.exports import EXPORT_BATCH, EXPORT_ROW_LIMIT, capped_rows
 
     stmt = (record_list_query(user, filters)
             .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
@@ -996,5 +996,5 @@ def export_rows(user, filters: dict) -> list[list]:
         [day, number, name, hours, content, quality.label, title or "", origin or org_name, status.label,
          "是" if late else "", "是" if corrected else "", recorded_at]
         for day, number, name, hours, content, quality, title, origin, org_name, status, late, corrected, recorded_at
-        in db.session.execute(stmt.limit(EXPORT_ROW_LIMIT + 1)))
+        in db.session.execute(stmt.limit(EXPORT_ROW_LIMIT + 1).execution_options(yield_per=EXPORT_BATCH)))
 

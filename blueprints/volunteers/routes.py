@@ -23,7 +23,7 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
 from core.exports import xlsx_bytes, xlsx_response
-from core.tabular import TableError, read_import, stash_rows, take_rows
+from core.tabular import ImportRow, TableError, import_bytes, precheck, read_table, stash_rows, take_rows
 from core.timeutil import local_today
 from core.validators import ValidationError as IdValidationError
 from core.validators import mask_phone, parse_id_number
@@ -84,7 +84,7 @@ def build_export(user, args: dict) -> jobs.Sheet:
     rows = services.export_rows(user, services.ListFilters.from_args(args))
     return jobs.Sheet("志愿者", services.EXPORT_HEADERS, rows, f"志愿者名册_{local_today().isoformat()}.xlsx",
                       widths=[16, 10, 6, 6, 22, 15, 12, 8, 24, 16, 28, 14, 12, 10, 14, 8, 14, 12, 20],
-                      audit=("volunteer", "志愿者名册", f"导出志愿者名册 {len(rows)} 人（证件号、电话已脱敏）"))
+                      audit=("volunteer", "志愿者名册", lambda n: f"导出志愿者名册 {n} 人（证件号、电话已脱敏）"))
 
 
 @bp.get("/export.xlsx")
@@ -412,6 +412,10 @@ def import_template():
     return xlsx_response(data, "志愿者导入模板.xlsx")
 
 
+PREVIEW_SHOWN = 200  # rows of a large file's preview shown besides every row with a problem
+PREVIEW_SHOWN_BAD = 500
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*WRITERS)
 def import_upload():
@@ -423,7 +427,13 @@ def import_upload():
         org = next(o for o in orgs if o.id == form.organization_id.data)
         upload = form.file.data
         try:
-            rows = services.validate_import(current_user, org, read_import(upload, services.IMPORT_COLUMNS))
+            data = import_bytes(upload)
+            if jobs.preview_in_job(data):  # a large file is read and checked by the worker (issue 16)
+                precheck(upload.filename or "", data)
+                return jobs.start_preview("volunteers.preview", f"预览导入志愿者（{org.name}）",
+                                          upload.filename or "", data, {"org": org.id})
+            rows = services.validate_import(current_user, org, read_table(upload.filename or "", data,
+                                                                          services.IMPORT_COLUMNS))
         except TableError as e:
             form.file.errors = [str(e)]
             rows = None
@@ -434,6 +444,47 @@ def import_upload():
     status = 422 if form.errors or (rows and any(r.errors for r in rows)) else 200
     return render_template("volunteers/import.html", form=form, rows=rows, token=token, confirm_form=EmptyForm(),
                            org=org, columns=services.IMPORT_COLUMNS, no_orgs=not orgs), status
+
+
+@jobs.previewer("volunteers.preview", "volunteers.import_preview")
+def preview_import(user, params: dict, filename: str, data: bytes) -> dict:
+    """Runs in the worker: the same reading and checks as the page's own preview, for the owner."""
+    org = next((o for o in services.registrable_orgs(user) if o.id == params.get("org")), None)
+    if org is None:
+        raise jobs.JobError("您已无权向该组织导入志愿者。")
+    rows = services.validate_import(user, org, read_table(filename, data, services.IMPORT_COLUMNS))
+    bad = [r for r in rows if r.errors]
+    # End the reading transaction first: on SQLite a reader turned writer (the stash) fails at once
+    # when another job or request committed meanwhile.
+    db.session.commit()
+    token = None if bad else stash_rows(user.id, f"volunteers:{org.id}",
+                                        [{"line": r.line, "values": r.values} for r in rows])
+    shown = bad[:PREVIEW_SHOWN_BAD] if bad else rows[:PREVIEW_SHOWN]
+    keep = ("姓名", "_masked", "手机号", "政治面貌", "服务技能", "_note")  # what the page shows (no _id_enc)
+    return {"org": org.id, "token": token, "total": len(rows), "bad": len(bad),
+            "rows": [{"line": r.line, "values": {k: r.values.get(k, "") for k in keep}, "errors": r.errors}
+                     for r in shown],
+            "message": (f"共 {len(rows)} 行，其中 {len(bad)} 行有错误，请查看。" if bad
+                        else f"共 {len(rows)} 行，全部校验通过，请查看预览并确认导入。")}
+
+
+@bp.get("/import/preview/<int:job_id>")
+@roles_required(*WRITERS)
+def import_preview(job_id: int):
+    """The preview a job made of a large file: its owner's only (404 otherwise), then confirmed as usual."""
+    job = jobs.owned_or_404(job_id, current_user)
+    preview = jobs.preview_of(job, "volunteers.preview")
+    orgs = services.registrable_orgs(current_user)
+    org = next((o for o in orgs if preview and o.id == preview["org"]), None)
+    if preview is None or org is None:
+        flash("预览已过期，请重新上传文件。", "error")
+        return redirect(url_for("volunteers.import_upload"), 303)
+    form = ImportForm(data={"organization_id": org.id})
+    form.organization_id.choices = _org_choices(orgs)
+    rows = [ImportRow(line=r["line"], values=r["values"], errors=r["errors"]) for r in preview["rows"]]
+    return render_template("volunteers/import.html", form=form, rows=rows, token=preview["token"],
+                           confirm_form=EmptyForm(), org=org, columns=services.IMPORT_COLUMNS, no_orgs=False,
+                           total=preview["total"], bad_count=preview["bad"]), 422 if preview["bad"] else 200
 
 
 @bp.post("/import/confirm")

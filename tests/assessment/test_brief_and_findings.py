@@ -9,6 +9,7 @@ import pytest
 from blueprints.assessment import services
 from blueprints.assessment.services import Cell, DistrictResult, IndicatorInfo, Results
 from core.extensions import db
+from tests.jobs import export_file
 from core.timeutil import local_today
 
 Y = 2026
@@ -98,7 +99,7 @@ def test_city_report_writes_the_findings_from_the_data(as_role, year, monkeypatc
     res = _res()
     monkeypatch.setattr(services, "results", lambda y: res if y == Y else None)
     monkeypatch.setattr(services, "data_version", lambda y: "findings-test")  # not a cached real report
-    r = as_role("city_admin").get(f"/assessment/report.pdf?year={Y}")
+    r = export_file(as_role("city_admin"), f"/assessment/report.pdf?year={Y}")
     assert r.status_code == 200
     text = _text(r.data).replace(" ", "").replace("\n", "")
     assert "主要发现" in text

@@ -10,6 +10,7 @@ from blueprints.assessment.models import AssessmentYear, Indicator
 from core.audit import AuditEntry
 from core.extensions import db
 from tests import factories
+from tests.jobs import export_file
 
 Y = 2026
 
@@ -158,7 +159,10 @@ def test_city_report_pdf_has_districts_and_no_id_numbers(as_role, world, year):
     v = factories.volunteer(world["org_a"], name="王小明", number=number)
     assert v.id
     db.session.commit()
-    r = as_role("leader").get(f"/assessment/report.pdf?year={Y}")
+    leader = as_role("leader")
+    started = leader.get(f"/assessment/report.pdf?year={Y}")  # not cached yet: built by a job
+    assert started.status_code == 303 and "/jobs/" in started.location
+    r = export_file(leader, f"/assessment/report.pdf?year={Y}")  # now cached: served at once
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     text = _pdftotext(r.data)
     for s in ("年度志愿服务工作考核报告", "赤坎区", "霞山区", "第 1 页 共", "市民对志愿服务活动认同和支持率", "湛江"):
@@ -166,6 +170,8 @@ def test_city_report_pdf_has_districts_and_no_id_numbers(as_role, world, year):
     assert number not in text and number[-4:] + "\n" not in text and "王小明" not in text
     # the second download comes from the cache and is identical
     assert as_role("city_admin").get(f"/assessment/report.pdf?year={Y}").data == r.data
+    job = export_file(leader, f"/jobs/{started.location.rsplit('/', 1)[1]}/download")
+    assert job.mimetype == "application/pdf" and job.data == r.data  # the job's file: the same PDF
 
 
 def test_district_summary_and_brief_pdfs(as_role, world, year):
@@ -189,7 +195,7 @@ def test_pdfs_print_large_figures_in_full_with_thousands_separators(as_role, wor
     db.session.commit()
     c = as_role("city_admin")
     for url in (f"/assessment/report.pdf?year={Y}", f"/assessment/districts/{world['district_a'].id}/summary.pdf?year={Y}"):
-        text = _pdftotext(c.get(url).data)
+        text = _pdftotext(export_file(c, url).data)
         assert "1,234,567" in text and "e+06" not in text and "1.23457" not in text
 
 
@@ -197,7 +203,7 @@ def test_junk_query_values_do_not_fail(as_role, year):
     c = as_role("city_admin")
     for url in ("/assessment/?year=abc", "/assessment/?year=99999", "/assessment/brief.pdf?year=x&month=13",
                 "/assessment/indicators?year=-1", "/assessment/report.pdf?year=1990"):
-        assert c.get(url).status_code in (200, 404), url
+        assert export_file(c, url).status_code in (200, 404), url  # the report: a job, then its file
 
 
 def test_leader_home_page_has_the_assessment_tile(as_role, year):

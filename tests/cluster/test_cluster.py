@@ -112,6 +112,19 @@ def test_a_photo_uploaded_on_a_is_served_by_b():
     assert status == 200 and data == photo and headers["content-type"] == "image/png"
 
 
+def _finished(user: Browser, base: str, job_id: str, seconds: float = 90) -> bytes:
+    """Poll a job's status partial on `base` until the job is done or failed; its last partial."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        status, _, part = user.request(base, "GET", f"/jobs/{job_id}/status", headers={"HX-Request": "true"})
+        assert status == 200, status
+        if b'data-status="done"' in part or b'data-status="failed"' in part or time.monotonic() > deadline:
+            return part
+        time.sleep(0.5)
+
+
 def test_an_import_previewed_on_a_is_confirmed_on_b():
     from blueprints.volunteers.services import IMPORT_COLUMNS
     from core.exports import xlsx_bytes
@@ -129,18 +142,30 @@ def test_an_import_previewed_on_a_is_confirmed_on_b():
     # The stash holds the ID number encrypted with PII_KEY: B must read what A wrote.
     status, headers, _ = user.post(B, "/volunteers/import/confirm",
                                    {"csrf_token": user.csrf, "token": token.group(1).decode(), "org": ORG})
-    assert status == 303 and "/volunteers/" in headers["location"] and "import" not in headers["location"]
+    job = re.search(r"/jobs/(\d+)$", headers.get("location", ""))
+    assert status == 303 and job, "the confirmation on B answers with the import's job"
+    part = _finished(user, A, job.group(1))  # its input rows are in the database: the worker reads them
+    assert b'data-status="done"' in part, part.decode()[-500:]
     status, _, page = user.get(A, f"/volunteers/?org={ORG}")
     assert status == 200 and "周晓燕".encode() in page
 
 
-@pytest.mark.skip(reason="export on B, fetch on A: needs the background jobs (core/jobs.py, another branch); "
-                         "enqueue an export on B, poll its status on A, download the file from A")
 def test_an_export_started_on_b_is_fetched_on_a():
-    # PLACEHOLDER (issue 16, "start an export on B and fetch it on A"): once core/jobs.py lands,
-    # POST the volunteer export on B, follow the job-status partial on A until done, then GET the
-    # download link on A and check it is an XLSX of the district's volunteers.
-    raise AssertionError("placeholder")
+    """The job runs in the one worker pool (Redis queue); its file is in the database, so A serves it."""
+    from openpyxl import load_workbook
+
+    user = Browser()
+    assert user.login(A, "district_staff")[0] == 303
+    status, headers, _ = user.get(B, "/volunteers/export.xlsx")
+    job = re.search(r"/jobs/(\d+)$", headers.get("location", ""))
+    assert status == 303 and job, "B answers the export with its job"
+    part = _finished(user, A, job.group(1))
+    link = re.search(rb'href="(/jobs/\d+/download)"', part)
+    assert link, "the worker finished the export:\n" + part.decode()[-500:]
+    status, headers, data = user.get(A, link.group(1).decode())
+    assert status == 200 and headers["content-type"].startswith("application/vnd.openxmlformats")
+    header = next(load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(max_row=1, values_only=True))
+    assert header[:2] == ("志愿者编号", "姓名")
 
 
 def test_a_lockout_on_a_is_enforced_on_b():

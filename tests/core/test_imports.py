@@ -106,7 +106,7 @@ def test_import_bytes_reads_no_more_than_the_limit_plus_one():
 
 @lru_cache(maxsize=1)
 def _zip_bomb() -> bytes:
-    """A valid workbook plus a sharedStrings part that inflates to ~70 MB from well under 1 MB."""
+    """A valid workbook plus a sharedStrings part that inflates to ~170 MB (over the 160 MB limit) from well under 1 MB."""
     base = zipfile.ZipFile(io.BytesIO(xlsx_bytes("导入", ["姓名"], [["张三"]])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
@@ -115,7 +115,7 @@ def _zip_bomb() -> bytes:
         with zf.open("xl/sharedStrings.xml", "w") as fh:
             fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
             chunk = b"<si><t>a</t></si>" * 65536
-            for _ in range(64):
+            for _ in range(152):
                 fh.write(chunk)
             fh.write(b"</sst>")
     return out.getvalue()
@@ -273,7 +273,7 @@ def _doc(**over) -> dict:
     (json.dumps(_doc(service_records=[{"content": [[[[[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]]]]]}])).encode(),
      "嵌套层数过多"),
     (b'{"format": ' + b"1" * 10_000 + b"}", "不是有效的 JSON"),
-    (json.dumps(_doc(service_records=[{}] * 20_001)).encode(), "记录过多"),
+    (json.dumps(_doc(service_records=[{}] * 50_001)).encode(), "记录过多"),  # IMPORT_MAX_ROWS + 1
 ])
 def test_hostile_transfer_file_gets_a_422_with_a_chinese_message(as_role, world, raw, message):
     resp = _transfer(as_role, world, raw)

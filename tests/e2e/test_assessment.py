@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from blueprints.assessment import services
 from core.extensions import db
@@ -50,8 +51,12 @@ def test_city_admin_sets_targets_sees_results_and_downloads_the_report(page, ass
     assert "赤坎区 2026 年度考核" in page.locator("h1").inner_text()
     assert page.locator("a:has-text('查看记录')").count() >= 5
     page.go_back()
+    page.click("text=下载考核报告（PDF）")  # built by a job: its progress, then the download link
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    status = page.locator(".job-status")
+    expect(status).to_have_attribute("data-status", "done", timeout=30000)
     with page.expect_download() as dl:
-        page.click("text=下载考核报告（PDF）")
+        status.locator("a.job-download").click()
     assert dl.value.suggested_filename == f"{Y}年度志愿服务工作考核报告.pdf"
     with open(dl.value.path(), "rb") as fh:
         assert fh.read(5) == b"%PDF-"

@@ -3,16 +3,16 @@ files of personal data that do not outlive their hours."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
 import smtplib
-import stat
 from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import jobs
 from core.extensions import db
@@ -43,6 +43,16 @@ def _flaky(user, params):
         FAIL_NEXT["count"] -= 1
         raise RuntimeError("connection reset by peer at /srv/secret/path.py line 42")
     return jobs.Done("这次成功了。")
+
+
+STAGES: list[tuple] = []
+
+
+@jobs.importer("tests.import_stage")
+def _import_stage(user, params, rows):
+    with db.engine.connect() as conn:  # what the owner's status partial reads while the import runs
+        STAGES.append(tuple(conn.execute(select(Job.stage, Job.total).where(Job.id == params["me"])).one()))
+    return jobs.Done(f"{len(rows)} 行。")
 
 
 def _start(kind: str, user, params=None) -> int:
@@ -87,15 +97,18 @@ def test_an_export_answers_at_once_with_its_job_page_or_status_partial(world, as
     assert job.total == job.done == 1 and job.pii and job.user_id == world["district_staff"].id
 
 
-def test_the_job_file_is_private_to_the_app_and_holds_the_export(app, world, as_role):
+def test_the_job_file_is_stored_in_the_database_and_holds_the_export(app, world, as_role, monkeypatch):
     factories.volunteer(world["org_a"], name="文件人", phone="13812345678")
     db.session.commit()
+    monkeypatch.setattr(jobs, "FILE_CHUNK", 1000)  # several chunks, served back in order
     c = as_role("district_staff")
     job = _job(_export(c))
-    path = jobs.file_path(job.result_file)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    size = jobs.file_size(job.id)
+    assert size > 3000 and db.session.scalar(select(func.count()).select_from(jobs.JobFile)
+                                             .where(jobs.JobFile.job_id == job.id)) == -(-size // 1000)
+    assert job.peak_memory_kb > 0 and job.memory_growth_kb is not None and job.memory_growth_kb <= job.peak_memory_kb
     resp = export_file(c, "/volunteers/export.xlsx")
-    assert resp.headers["Cache-Control"] == "no-store"
+    assert resp.headers["Cache-Control"] == "no-store" and int(resp.headers["Content-Length"]) == len(resp.data)
     cells = [v for row in load_workbook(io.BytesIO(resp.data)).active.iter_rows(values_only=True) for v in row]
     assert "文件人" in cells and "13812345678" not in cells
 
@@ -210,7 +223,18 @@ def test_an_import_job_reports_its_rows_and_links_to_the_result(world, as_role):
     job = _job(int(re.search(r"/jobs/(\d+)$", r.location).group(1)))
     assert job.status == JobStatus.DONE and (job.done, job.total) == (2, 2) and count() == before + 2
     assert job.message == "已导入 2 个组织。" and job.result_url.startswith("/orgs/")
-    assert not jobs.file_path(jobs._input_name(job.id)).exists()  # the uploaded rows are gone once imported
+    assert jobs.file_size(job.id, jobs.INPUT) is None  # the uploaded rows are gone once imported
+
+
+def test_an_import_shows_its_stage_and_total_while_it_writes(world):
+    job = jobs.create("tests.import_stage", "测试导入", {}, user=world["district_staff"])
+    job.params = {"me": job.id}
+    jobs.store_file(job.id, jobs.INPUT, io.BytesIO(json.dumps([{"a": 1}, {"a": 2}]).encode()), conn=db.session)
+    job_id = job.id
+    STAGES.clear()
+    jobs.submit(job)
+    assert STAGES == [("正在写入数据", 2)]
+    assert _job(job_id).status == JobStatus.DONE and jobs.file_size(job_id, jobs.INPUT) is None
 
 
 # ---- expiry -------------------------------------------------------------------------------------------------
@@ -219,28 +243,28 @@ def test_files_with_personal_data_expire_after_hours_others_after_days(app, worl
     c = as_role("city_admin")
     pii_job = _job(_export(c, "/volunteers/export.xlsx"))
     plain_job = _job(_export(c, "/funding/export.xlsx"))
-    pii_file, plain_file = jobs.file_path(pii_job.result_file), jobs.file_path(plain_job.result_file)
     pii_id, plain_id = pii_job.id, plain_job.id
-    assert pii_file.exists() and plain_file.exists()
+    assert jobs.file_size(pii_id) and jobs.file_size(plain_id)
     hours = app.config["JOB_PII_KEEP_HOURS"]
     jobs.cleanup(now=utcnow() + timedelta(hours=hours + 1))
-    assert not pii_file.exists() and plain_file.exists()
+    assert jobs.file_size(pii_id) is None and jobs.file_size(plain_id)
     assert _status(c, f"/jobs/{pii_id}/download") == 404
     assert "文件已过期删除" in c.get(f"/jobs/{pii_id}").get_data(as_text=True)
     assert _status(c, f"/jobs/{plain_id}/download") == 200
     jobs.cleanup(now=utcnow() + timedelta(days=app.config["JOB_KEEP_DAYS"] + 1))
-    assert not plain_file.exists()
+    assert db.session.scalars(select(jobs.JobFile.job_id)).all() == []
     assert db.session.scalars(select(Job.id)).all() == []  # older than JOB_KEEP_DAYS: the jobs themselves go
 
 
 def test_opening_my_jobs_sweeps_expired_files(world, as_role):
     c = as_role("city_admin")
     job = _job(_export(c))
-    path = jobs.file_path(job.result_file)
+    job_id = job.id
+    assert jobs.file_size(job_id)
     job.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert c.get("/jobs/").status_code == 200
-    assert not path.exists()
+    assert jobs.file_size(job_id) is None
 
 
 # ---- 催报 e-mail -------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def queue_file(tmp_path):
 
 def _consumer(app, queue_file: Path) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], JOBS_QUEUE_FILE=str(queue_file),
-               JOB_FILES_DIR=app.config["JOB_FILES_DIR"], SECRET_KEY=app.config["SECRET_KEY"],
+               SECRET_KEY=app.config["SECRET_KEY"],
                PII_KEY=app.config["PII_KEY"], JOBS_IMMEDIATE="0")
     env.pop("REDIS_URL", None)
     consumer = str(Path(sys.executable).parent / "huey_consumer")

@@ -375,7 +375,7 @@ def test_board_exports(as_role, world):
     names = [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)]
     assert names[:3] == ["湛江市", "赤坎区", "霞山区"]
     assert ws.cell(3, 4).value.startswith("已举办：三月集中学雷锋")
-    text = _pdf_text(c.get("/themes/board.pdf?year=2026").data)
+    text = _pdf_text(export_file(c, "/themes/board.pdf?year=2026").data)
     assert "赤坎区" in text and "已举办" in text
 
 

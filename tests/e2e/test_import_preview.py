@@ -1,0 +1,40 @@
+"""Browser: a district officer uploads a large volunteer file; the page answers at once with the
+preview job's progress, then a link to the preview; the preview lists the first rows and the
+officer confirms; the import job runs and the people are on the list."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from blueprints.volunteers.services import IMPORT_COLUMNS
+from core.exports import xlsx_bytes
+from tests import factories
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.e2e
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_large_import_is_previewed_by_a_job_then_confirmed(page, world, app, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_INLINE_KB", 0)  # this small file counts as large
+    rows = [[f"大文件{i}", factories.id_number(), "13800000001", "群众", "否", "扶老", "周末", "", "", "", "", ""]
+            for i in range(3)]
+    browser_login(page, "district_staff")
+    page.goto("/volunteers/import")
+    page.select_option("#organization_id", str(world["org_a"].id))
+    page.set_input_files("#file", files=[{"name": "志愿者.xlsx", "mimeType": XLSX,
+                                          "buffer": xlsx_bytes("志愿者", IMPORT_COLUMNS, rows)}])
+    page.click("button:has-text('上传并预览')")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    status = page.locator(".job-status")
+    expect(status).to_have_attribute("data-status", "done", timeout=30000)
+    status.locator("a:has-text('查看结果')").click()
+    page.wait_for_url(re.compile(r".*/volunteers/import/preview/\d+$"))
+    expect(page.locator("#import-preview")).to_contain_text("共 3 行，全部校验通过")
+    page.click("#import-preview button:has-text('确认导入')")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    status = page.locator(".job-status")
+    expect(status).to_have_attribute("data-status", "done", timeout=30000)
+    expect(status).to_contain_text("新注册 3 人")
