@@ -152,7 +152,7 @@ def volunteer(volunteer_id: int):
     v = scope.get_scoped_or_404(Volunteer, volunteer_id, current_user)
     page = paginate(services.redemptions_stmt(current_user, volunteer_id=v.id), request.args.get("page"))
     return render_template("rewards/volunteer.html", v=v, bal=services.balance(v), page=page,
-                           core=services.is_core(v))
+                           core=services.core_communities(v))
 
 
 @bp.route("/rewards/redemptions/<int:redemption_id>/reverse", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ redemptions and their reversal. Plain functions taking the session's user; they 
 - 004 / 001: "志愿者可以利用参加志愿服务的工时，适度换取一定的社区服务" — the balance derives from
   verified hours (pending or void records never count) under a rate the city sets (默认 1 小时 = 1 分).
 - 001: "骨干可以依据个人志愿服务时长兑换社区提供的爱心回馈" — an item may be for 骨干 only
-  (≥ 48 verified hours in this or last calendar year, blueprints/volunteers/ledger.is_core).
+  (≥ 48 verified hours in this or last calendar year in the provider's community: ledger.core_ids_for).
 - Star levels (004: 100/300/600/1000/1500 h) may be asked for.
 - The balance never falls below 0: a redemption locks the volunteer first (PostgreSQL row lock; SQLite
   serializes writers), then checks and inserts in the same transaction.
@@ -22,7 +22,7 @@ from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region
 from blueprints.rewards.models import Redemption, RewardItem, RewardKind
 from blueprints.volunteers import ledger
-from blueprints.volunteers.models import Volunteer, VolunteerYearHours
+from blueprints.volunteers.models import Volunteer
 from core import scope
 from core.extensions import db
 from core.settings import SETTING_NAMES, get_decimal, set_value
@@ -98,12 +98,26 @@ def balance(v: Volunteer) -> Balance:
     return Balance(hours=hours, rate=r, earned=earned, spent=used, available=earned - used)
 
 
-def is_core(v: Volunteer, today: date | None = None) -> bool:
-    """骨干 (001 第四条, ≥ 48 h in a year): this calendar year or the last one."""
+def is_core(v: Volunteer, item: RewardItem | None = None, today: date | None = None) -> bool:
+    """骨干 (001 附件4 第四条 "每年在本社区服务时长达48小时"; "骨干可以依据个人志愿服务时长兑换社区提供的爱心回馈"):
+    of the item's community (its provider: ledger.privilege_communities) — without an item, of any community —
+    in this calendar year or the last one."""
     year = (today or local_today()).year
-    best = db.session.scalar(select(func.max(VolunteerYearHours.hours)).where(
-        VolunteerYearHours.volunteer_id == v.id, VolunteerYearHours.year.in_([year, year - 1])))
-    return ledger.is_core(best or 0)
+    communities = None
+    if item is not None:
+        communities = ledger.privilege_communities(org=item.organization if item.organization_id else None,
+                                                   region=item.region if item.region_id else None)
+    return v.id in ledger.core_ids_for([v.id], (year, year - 1), communities)
+
+
+def core_communities(v: Volunteer, today: date | None = None) -> list:
+    """The communities the volunteer is 骨干 of this calendar year or the last (what is_core reads)."""
+    year = (today or local_today()).year
+    seen = {}
+    for y in (year, year - 1):
+        for c in ledger.core_communities(v, y):
+            seen.setdefault(c.id, c)
+    return list(seen.values())
 
 
 def unmet_conditions(item: RewardItem, v: Volunteer, bal: Balance | None = None,
@@ -115,8 +129,8 @@ def unmet_conditions(item: RewardItem, v: Volunteer, bal: Balance | None = None,
     star = ledger.star_level(v.total_hours or 0)
     if item.min_star and star < item.min_star:
         out.append(f"需{ledger.STAR_LABELS[item.min_star]}及以上志愿者（当前{ledger.STAR_LABELS[star]}）")
-    if item.core_only and not is_core(v, today):
-        out.append(f"仅限志愿者骨干（年度服务满 {ledger.core_hours()} 小时）")
+    if item.core_only and not is_core(v, item, today):
+        out.append(f"仅限本社区志愿者骨干（在本社区年度服务满 {ledger.core_hours()} 小时）")
     bal = bal or balance(v)
     if item.cost > bal.available:
         out.append(f"可用积分不足（需 {item.cost}，可用 {bal.available}）")
