@@ -38,7 +38,7 @@ from blueprints.volunteers.models import RecordSource, Volunteer
 from core import scope
 from core.audit import record_change, record_event
 from core.extensions import db
-from core.settings import get_int
+from core import settings
 from core.timeutil import local_today, to_local, utcnow
 
 WINDOW_SECONDS = 60
@@ -47,8 +47,16 @@ HALF_HOUR = Decimal("0.5")
 MIN_BEFORE_CHECKOUT = timedelta(minutes=5)  # a check-out sooner than this after the check-in is refused
 
 
+MARGIN_KEY = "activities.checkin_margin"
+# A policy number on the one settings page (/settings/policy; audited like every setting).
+settings.register_policy(settings.Policy(
+    MARGIN_KEY, "扫码签到：活动前后可签到的分钟数", DEFAULT_MARGIN_MINUTES, "分钟", 0, 240,
+    "系统默认值（政策文件未规定）", "", group="嘉许回馈与活动签到", order=20,
+    hint="签到码只在活动开始前、结束后的这段时间内有效（活动时间 ± 该分钟数）。"))
+
+
 def margin() -> timedelta:
-    return timedelta(minutes=get_int("activities.checkin_margin", DEFAULT_MARGIN_MINUTES))
+    return timedelta(minutes=int(settings.policy(MARGIN_KEY)))
 
 
 def window_of(now: datetime) -> int:

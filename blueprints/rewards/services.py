@@ -25,14 +25,21 @@ from blueprints.volunteers import ledger
 from blueprints.volunteers.models import Volunteer
 from core import scope
 from core.extensions import db
-from core.settings import SETTING_NAMES, get_decimal, set_value
+from core import settings
+from core.sources import cite
 from core.timeutil import local_today
 
 RATE_KEY = "rewards.points_per_hour"
 DEFAULT_RATE = Decimal("1")  # 1 verified hour = 1 point
-SETTING_NAMES[RATE_KEY] = "嘉许回馈：每小时折算积分"
 ONE_DECIMAL = Decimal("0.1")
 MAX_POINTS = Decimal("9999999.9")
+
+
+# The rate is a policy number on the one settings page (/settings/policy; audited like every setting).
+settings.register_policy(settings.Policy(
+    RATE_KEY, "嘉许回馈：每小时服务折算积分", DEFAULT_RATE, "积分/小时", Decimal("0.1"), 100, cite("001"),
+    "志愿者可以利用参加志愿服务的工时，适度换取一定的社区服务", group="嘉许回馈与活动签到", order=10, decimals=1,
+    hint="志愿者已审核服务时长按此比例折算为可兑换积分（默认 1 小时 = 1 积分，比例由市里确定）。"))
 
 
 class RewardError(ValueError):
@@ -44,7 +51,7 @@ class RewardError(ValueError):
 # ---- the rate ----------------------------------------------------------------------------------------
 
 def rate() -> Decimal:
-    return get_decimal(RATE_KEY, DEFAULT_RATE)
+    return settings.policy(RATE_KEY)
 
 
 def parse_points(text, label: str = "积分", allow_zero: bool = True) -> Decimal:
@@ -65,11 +72,13 @@ def parse_points(text, label: str = "积分", allow_zero: bool = True) -> Decima
 
 
 def set_rate(user, value) -> Decimal:
+    """Set the rate as the settings page does (same bounds; audited)."""
     scope.require_roles(user, "city_admin")
     r = parse_points(value, "折算比例", allow_zero=False)
-    if r > 100:
-        raise RewardError("折算比例应在 0.1 到 100 之间", "rate")
-    set_value(RATE_KEY, r, user)
+    try:
+        settings.save_policies({RATE_KEY: r}, user)
+    except settings.PolicyError:
+        raise RewardError("折算比例应在 0.1 到 100 之间", "rate") from None
     return r
 
 
