@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from blueprints.activities.eligibility import refusal
 from blueprints.activities.models import Activity, ActivityStatus, MakeupStatus, Participant, SignupStatus
 from blueprints.activities.recruitment import (ends_at, local_to_utc, notify_volunteers, own_participant,
                                                starts_at)
@@ -166,6 +167,9 @@ def scan(user, activity: Activity, code: str, now: datetime | None = None) -> tu
     p = own_participant(user, activity)
     if p is None or p.signup_status != SignupStatus.ACCEPTED:
         raise _refuse(user, activity, "未报名或未录用者签到", "您未报名该活动，或报名尚未被录用，不能签到")
+    if p.checkin_at is None and (found := refusal(p.volunteer, activity, p.guardian_present)):
+        # 劝退 and minors (eligibility.py): the same check as every other path onto an activity
+        raise _refuse(user, activity, f"不符合参加条件：{found}", f"不能签到：{found}")
     if p.checkin_at is None:
         p.checkin_at, p.checkin_window = now, w
         db.session.flush()

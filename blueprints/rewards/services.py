@@ -23,6 +23,7 @@ from blueprints.regions.models import Region
 from blueprints.rewards.models import Redemption, RewardItem, RewardKind
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import Volunteer
+from blueprints.volunteers.services import dismissed_by
 from core import scope
 from core.extensions import db
 from core import settings
@@ -145,6 +146,8 @@ def unmet_conditions(item: RewardItem, v: Volunteer, bal: Balance | None = None,
         out.append(f"可用积分不足（需 {item.cost}，可用 {bal.available}）")
     if v.status != "active":
         out.append("该志愿者当前不是在册状态")
+    elif item.organization_id and (m := dismissed_by(v, item.organization_id)) is not None:
+        out.append(f"该志愿者已于 {m.dismissed_on.isoformat()} 被提供组织劝退，不能兑换其回馈")
     return out
 
 
