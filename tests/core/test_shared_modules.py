@@ -292,4 +292,4 @@ def test_every_import_preview_is_the_shared_macro():
     users = [p.parent.name for p in (ROOT / "templates").rglob("import.html")
              if "import_preview(" in p.read_text(encoding="utf-8")]
     assert copies == []
-    assert sorted(users) == ["insurance", "orgs", "regions", "themes", "volunteers"]
+    assert sorted(users) == ["exchange", "insurance", "orgs", "regions", "themes", "volunteers"]
