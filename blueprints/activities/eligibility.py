@@ -2,7 +2,8 @@
 
 Paths that put a volunteer on an activity: the organizer's sign-up (services.sign_up), the
 organizer's attendance sheet (services.record_attendance / record_all), the volunteer's own sign-up
-(recruitment.sign_up_self, through recruitment.problems) and the QR check-in (checkin.scan). Each
+(recruitment.sign_up_self, through recruitment.problems), the organizer's acceptance of a pending sign-up
+(recruitment.decide) and the QR check-in (checkin.scan). Each
 calls refusal() / refusals() here, so a rule changes in one place.
 
 - Minors, seed 001 附件4 第二条: "限制民事行为能力人经其监护人同意或者由其监护人陪同，可以参加与其年龄、

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.activities.models import (HOLDS_PLACE, Activity, ActivityStatus, Category, MakeupStatus, Participant,
                                           RecruitScope, SignupStatus)
-from blueprints.activities.eligibility import ADULT_AGE, age_at, dismissal_refusal, minor_refusal
+from blueprints.activities.eligibility import ADULT_AGE, age_at, dismissal_refusal, minor_refusal, refusal
 from blueprints.activities.services import ActivityError, can_manage
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region, RegionLevel
@@ -254,6 +254,8 @@ def decide(user, p: Participant, accept: bool) -> None:
         raise ActivityError("您不能审核该活动的报名")
     if p.signup_status != SignupStatus.PENDING:
         raise ActivityError("该报名已处理")
+    if accept and (found := refusal(p.volunteer, activity, p.guardian_present)):  # e.g. 劝退 since the sign-up
+        raise ActivityError(f"不能录用：{found}")
     p.signup_status = SignupStatus.ACCEPTED if accept else SignupStatus.DECLINED
     p.decided_at = utcnow()
     if not accept:

@@ -1,6 +1,6 @@
 """Every path that puts a volunteer on an activity runs the same checks (issue 18: one rule, one home,
 blueprints/activities/eligibility.py): the organizer's sign-up, the attendance sheet (one row and all
-rows), the volunteer's own sign-up and the QR check-in."""
+rows), the volunteer's own sign-up, the organizer's acceptance of a pending sign-up and the QR check-in."""
 from __future__ import annotations
 
 from datetime import time, timedelta
@@ -49,6 +49,13 @@ def _attendance_all(w, a, v, u):
     assert made == 1
 
 
+def _accept_pending(w, a, v, u):
+    p = Participant(activity_id=a.id, volunteer_id=v.id, signup_status=SignupStatus.PENDING)
+    db.session.add(p)
+    db.session.flush()
+    recruitment.decide(w["org_leader"], p, True)
+
+
 def _self_signup(w, a, v, u):
     recruitment.sign_up_self(u, a)
 
@@ -63,7 +70,8 @@ def _checkin(w, a, v, u):
 
 
 PATHS = {"organizer_signup": _organizer_signup, "attendance_row": _attendance_row,
-         "attendance_all": _attendance_all, "self_signup": _self_signup, "checkin": _checkin}
+         "attendance_all": _attendance_all, "self_signup": _self_signup, "accept_pending": _accept_pending,
+         "checkin": _checkin}
 
 
 def _person(w, birth="19900101", consent=False):
