@@ -1,5 +1,5 @@
 """嘉许回馈: items (published by organizations and communities), redemptions recorded by staff, the
-district's view of what was redeemed where, the rate (city admin), and the volunteer's own page
+district's view of what was redeemed where, the old rate page (now on /settings/policy), and the volunteer's own page
 (/my/rewards, in the portal's layout)."""
 from __future__ import annotations
 
