@@ -145,6 +145,25 @@ class Policy:
     order: int = 0
     items: tuple[str, ...] = ()  # labels of a series' items ("一星" …); a series must strictly increase
     hint: str = ""
+    decimals: int = 0  # > 0: a Decimal with at most this many decimals (stored as its string), e.g. a rate
+
+    @property
+    def kind_words(self) -> str:
+        """How the bounds message names the value: "整数" or "数（最多 1 位小数）"."""
+        return f"数（最多 {self.decimals} 位小数）" if self.decimals else "整数"
+
+
+def _as_decimal(p: "Policy", value: Any) -> Decimal | None:
+    """A decimal policy's value (stored as a string) as a Decimal with at most p.decimals places, else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not d.is_finite() or d != d.quantize(Decimal(1).scaleb(-p.decimals)):
+        return None
+    return d
 
 
 POLICIES: dict[str, Policy] = {}
@@ -165,6 +184,9 @@ def register_policy_check(fn: Callable[[dict[str, Any]], dict[str, str]]):
 
 
 def _valid(p: Policy, value: Any) -> bool:
+    if p.decimals:
+        d = _as_decimal(p, value)
+        return d is not None and p.low <= d <= p.high
     if isinstance(p.default, tuple):
         return (isinstance(value, (list, tuple)) and len(value) == len(p.default)
                 and all(isinstance(v, int) and not isinstance(v, bool) and p.low <= v <= p.high for v in value)
@@ -179,6 +201,8 @@ def policy(key: str) -> int | tuple[int, ...]:
     value = get_value(key)
     if value is None or not _valid(p, value):
         return p.default
+    if p.decimals:
+        return _as_decimal(p, value)
     return tuple(value) if isinstance(p.default, tuple) else value
 
 
@@ -198,8 +222,10 @@ def policy_problems(values: dict[str, Any]) -> dict[str, str]:
                     problems[f"{key}.{i}"] = f"{name}应大于{p.items[i - 1] if i - 1 < len(p.items) else '上一项'}（{value[i - 1]}{p.unit}）"
         elif value is None:
             problems[key] = "请填写"
+        elif p.decimals and _as_decimal(p, value) is None:
+            problems[key] = f"应为{p.kind_words}"
         elif not p.low <= value <= p.high:
-            problems[key] = f"应为 {p.low}–{p.high} 的整数"
+            problems[key] = f"应为 {p.low}–{p.high} 的{p.kind_words}"
     if not problems:
         for check in POLICY_CHECKS:
             problems.update(check(values))

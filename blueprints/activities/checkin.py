@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from blueprints.activities.eligibility import refusal
 from blueprints.activities.models import Activity, ActivityStatus, MakeupStatus, Participant, SignupStatus
 from blueprints.activities.recruitment import (ends_at, local_to_utc, notify_volunteers, own_participant,
                                                starts_at)
@@ -38,7 +39,7 @@ from blueprints.volunteers.models import RecordSource, Volunteer
 from core import scope
 from core.audit import record_change, record_event
 from core.extensions import db
-from core.settings import get_int
+from core import settings
 from core.timeutil import local_today, to_local, utcnow
 
 WINDOW_SECONDS = 60
@@ -47,8 +48,16 @@ HALF_HOUR = Decimal("0.5")
 MIN_BEFORE_CHECKOUT = timedelta(minutes=5)  # a check-out sooner than this after the check-in is refused
 
 
+MARGIN_KEY = "activities.checkin_margin"
+# A policy number on the one settings page (/settings/policy; audited like every setting).
+settings.register_policy(settings.Policy(
+    MARGIN_KEY, "扫码签到：活动前后可签到的分钟数", DEFAULT_MARGIN_MINUTES, "分钟", 0, 240,
+    "系统默认值（政策文件未规定）", "", group="嘉许回馈与活动签到", order=20,
+    hint="签到码只在活动开始前、结束后的这段时间内有效（活动时间 ± 该分钟数）。"))
+
+
 def margin() -> timedelta:
-    return timedelta(minutes=get_int("activities.checkin_margin", DEFAULT_MARGIN_MINUTES))
+    return timedelta(minutes=int(settings.policy(MARGIN_KEY)))
 
 
 def window_of(now: datetime) -> int:
@@ -158,6 +167,9 @@ def scan(user, activity: Activity, code: str, now: datetime | None = None) -> tu
     p = own_participant(user, activity)
     if p is None or p.signup_status != SignupStatus.ACCEPTED:
         raise _refuse(user, activity, "未报名或未录用者签到", "您未报名该活动，或报名尚未被录用，不能签到")
+    if p.checkin_at is None and (found := refusal(p.volunteer, activity, p.guardian_present)):
+        # 劝退 and minors (eligibility.py): the same check as every other path onto an activity
+        raise _refuse(user, activity, f"不符合参加条件：{found}", f"不能签到：{found}")
     if p.checkin_at is None:
         p.checkin_at, p.checkin_window = now, w
         db.session.flush()

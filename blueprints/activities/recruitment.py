@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.activities.models import (HOLDS_PLACE, Activity, ActivityStatus, Category, MakeupStatus, Participant,
                                           RecruitScope, SignupStatus)
+from blueprints.activities.eligibility import ADULT_AGE, age_at, dismissal_refusal, minor_refusal, refusal
 from blueprints.activities.services import ActivityError, can_manage
 from blueprints.orgs.models import Organization
 from blueprints.regions.models import Region, RegionLevel
@@ -26,7 +27,6 @@ from core.audit import record_change
 from core.extensions import db
 from core.timeutil import LOCAL_TZ, local_today, to_local, utcnow
 
-ADULT_AGE = 18  # 001 附件4: under 18 only with a guardian's consent or a guardian present
 MAX_AGE = 100
 
 
@@ -131,11 +131,6 @@ def unpublish(user, activity: Activity) -> None:
 
 # ---- conditions -----------------------------------------------------------------------------------
 
-def age_at(volunteer: Volunteer, activity: Activity) -> int:
-    """Age in the activity's year, from the birth year (what the registry keeps in clear)."""
-    return activity.held_on.year - volunteer.birth_year
-
-
 def _district_of(region_id: int | None) -> int | None:
     if region_id is None:
         return None
@@ -154,7 +149,10 @@ def problems(volunteer: Volunteer, activity: Activity, guardian_present: bool = 
         return ["该活动未在招募"]
     if not signup_open(activity, now):
         out.append("报名已截止")
-    if volunteer.status != VolunteerStatus.ACTIVE:
+    dismissed = dismissal_refusal(volunteer, activity.organization_id)  # 劝退 (001 附件4 第五条): eligibility.py
+    if dismissed:
+        out.append(f"您{dismissed}")
+    elif volunteer.status != VolunteerStatus.ACTIVE:
         out.append("您的志愿者身份已停止，不能报名")
     if activity.recruit_open_to == RecruitScope.MEMBERS and not is_member(volunteer, activity):
         out.append("该活动仅限本组织成员报名")
@@ -167,13 +165,12 @@ def problems(volunteer: Volunteer, activity: Activity, guardian_present: bool = 
         out.append(f"该活动要求年满 {activity.recruit_min_age} 岁")
     if activity.recruit_max_age is not None and age > activity.recruit_max_age:
         out.append(f"该活动要求年龄不超过 {activity.recruit_max_age} 岁")
-    if age < ADULT_AGE:
-        if activity.risky:
-            out.append("有风险的志愿服务不接受未成年人报名")
+    if age < ADULT_AGE:  # the seed's rule in eligibility.minor_refusal; recruiting minors at all is the organizer's choice
+        minor = minor_refusal(volunteer, activity, guardian_present)
+        if minor:
+            out.append(minor)
         elif not activity.recruit_minors:
             out.append("该活动不招募未成年人")
-        elif not (volunteer.guardian_consent or guardian_present):
-            out.append("未成年人报名须有监护人同意，或由监护人陪同参加")
     missing = [s for s in activity.skill_list if s not in set(volunteer.skills)]
     if missing:
         out.append(f"该活动需要技能：{'、'.join(missing)}")
@@ -257,6 +254,8 @@ def decide(user, p: Participant, accept: bool) -> None:
         raise ActivityError("您不能审核该活动的报名")
     if p.signup_status != SignupStatus.PENDING:
         raise ActivityError("该报名已处理")
+    if accept and (found := refusal(p.volunteer, activity, p.guardian_present)):  # e.g. 劝退 since the sign-up
+        raise ActivityError(f"不能录用：{found}")
     p.signup_status = SignupStatus.ACCEPTED if accept else SignupStatus.DECLINED
     p.decided_at = utcnow()
     if not accept:

@@ -18,6 +18,7 @@ from datetime import date, time, timedelta
 import click
 from sqlalchemy import func, insert, select, update
 
+from blueprints.activities.eligibility import ADULT_AGE
 from blueprints.activities.models import Activity, ActivityStatus, Category, Participant
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region
@@ -76,7 +77,8 @@ def _bulk(ctx: dict) -> tuple[int, int]:
             .join(Volunteer, Volunteer.id == Membership.volunteer_id)
             .where(Volunteer.status == VolunteerStatus.ACTIVE)):
         members[oid].append((vid, registered))
-
+    # Minors are never at a risky activity (001 附件4 第二条; activities/eligibility.py): an activity with one is not risky.
+    birth_years = dict(db.session.execute(select(Volunteer.id, Volunteer.birth_year)).all())
     # Days on which an organization recorded service (the ledger seed): activities are held there.
     groups: dict[tuple[int, date], list[tuple[int, int]]] = defaultdict(list)
     for rid, vid, oid, day in db.session.execute(
@@ -106,7 +108,8 @@ def _bulk(ctx: dict) -> tuple[int, int]:
         capacity = None if rng.random() < 0.3 else max(len(participants) + rng.randint(0, 15), 5)
         plans.append({"row": {
             "title": title, "organization_id": oid, "region_id": org.region_id, "held_on": day, "start_time": t0,
-            "end_time": t1, "place": place, "category": category, "risky": title in RISKY,
+            "end_time": t1, "place": place, "category": category,
+            "risky": title in RISKY and all(day.year - birth_years.get(vid, 0) >= ADULT_AGE for vid, _ in participants),
             "description": f"{org.name}组织开展“{title}”志愿服务活动。", "capacity": capacity,
             "person_in_charge": rng.choice(PEOPLE) + rng.choice(["队长", "老师", "主任", "书记"]),
             "status": status, "participant_count": len(participants),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from blueprints.activities.eligibility import refusal
 from blueprints.activities.models import HOLDS_PLACE, Activity, ActivityStatus, Category, Participant, SignupStatus
 from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.orgs.services import clean_org_query, org_name_ids
@@ -362,13 +363,10 @@ def sign_up(user, activity: Activity, volunteer_ids: list[int]) -> list[Particip
     missing = [i for i in ids if i not in members]
     if missing:
         raise ActivityError("只能为组织单位的成员报名", "volunteer_id")
-    # 劝退 (001 第五条): city-wide, or by this organization (the membership ended).
-    ended = set(db.session.scalars(select(Membership.volunteer_id).where(
-        Membership.organization_id == activity.organization_id, Membership.volunteer_id.in_(ids),
-        Membership.dismissed_on.is_not(None))))
-    inactive = [v.name for v in members.values() if v.status != VolunteerStatus.ACTIVE or v.id in ended]
-    if inactive:
-        raise ActivityError(f"{'、'.join(inactive)} 已被劝退，不能报名", "volunteer_id")
+    # 劝退 (001 第五条) and minors (001 附件4 第二条): the one check every path runs (eligibility.py).
+    refused = [f"{members[i].name}：{r}" for i in ids if (r := refusal(members[i], activity))]
+    if refused:
+        raise ActivityError("；".join(refused[:5]) + (" 等" if len(refused) > 5 else ""), "volunteer_id")
     rows = {p.volunteer_id: p for p in db.session.scalars(select(Participant).where(
         Participant.activity_id == activity.id, Participant.volunteer_id.in_(ids)))}
     already = {vid for vid, p in rows.items() if p.holds_place}
@@ -437,6 +435,10 @@ def record_attendance(user, participant: Participant, hours, quality: Quality | 
         raise ActivityError("请选择服务质量", "quality") from None
     if participant.signup_status != SignupStatus.ACCEPTED:
         raise ActivityError("该报名未录用，不能记录考勤", "hours")
+    raw_hours = "" if hours is None else str(hours).strip()
+    if raw_hours not in ("", "0", "0.0") and participant.record is None:
+        if found := refusal(participant.volunteer, activity, participant.guardian_present):
+            raise ActivityError(found, "hours")
     record = participant.record
     if record is not None and record.status != RecordStatus.PENDING:
         raise ActivityError("该记录已审核，不能在考勤表中修改；如有错误请在服务台账中更正", "hours")
@@ -482,13 +484,15 @@ def record_all(user, activity: Activity, hours) -> tuple[int, dict[int, str]]:
         .order_by(Participant.id)).all()
     todo = [p for p in participants if p.record is None and p.attended is not False
             and p.signup_status == SignupStatus.ACCEPTED]
+    errors = {p.id: r for p in todo if (r := refusal(p.volunteer, activity, p.guardian_present))}
+    todo = [p for p in todo if p.id not in errors]
     # rows already recorded (or marked absent) keep what the organizer set. The ledger checks the
     # whole sheet with one 24-hour query and one flush (100 rows in one request).
     made, refused = ledger.create_records(
         user, activity.organization, activity.held_on,
         [(p.volunteer, hours, p.quality or Quality.GOOD) for p in todo], record_content(activity),
         activity=activity, source=RecordSource.ATTENDANCE)
-    errors = {todo[i].id: err.message for i, err in refused.items()}
+    errors.update({todo[i].id: err.message for i, err in refused.items()})
     for i, record in made.items():
         p = todo[i]
         p.record = record

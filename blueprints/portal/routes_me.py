@@ -65,16 +65,23 @@ def requests():
                            cert_requests=services_me.cert_requests(current_user, v))
 
 
+def _honors(v, form):
+    from blueprints.training.services import pre_service_date  # 岗前培训 done: the training feature's one rule
+
+    return render_template("portal/honors.html", v=v, form=form,
+                           certs=services_me.certificates(current_user, v),
+                           trainings=services_me.trainings(current_user, v),
+                           pre_service=pre_service_date(v),
+                           awards=services_me.awards(current_user, v))
+
+
 @bp.get("/my/certificates")
 @volunteer_only
 def honors():
     v = _me()
     form = CertRequestForm()
     form.organization_id.choices = [(o.id, o.name) for o in services_me.membership_orgs(current_user, v)]
-    return render_template("portal/honors.html", v=v, form=form,
-                           certs=services_me.certificates(current_user, v),
-                           trainings=services_me.trainings(current_user, v),
-                           awards=services_me.awards(current_user, v))
+    return _honors(v, form)
 
 
 @bp.post("/my/certificates/request")
@@ -93,10 +100,7 @@ def request_certificate():
             db.session.commit()
             flash("已向组织申请出具志愿服务记录证明。", "success")
             return redirect(url_for("portal.requests"), 303)
-    return render_template("portal/honors.html", v=v, form=form,
-                           certs=services_me.certificates(current_user, v),
-                           trainings=services_me.trainings(current_user, v),
-                           awards=services_me.awards(current_user, v)), 422
+    return _honors(v, form), 422
 
 
 @bp.get("/my/certificates/<int:cid>.pdf")

@@ -138,6 +138,8 @@ def submit(data: JoinData) -> JoinApplication:
     if existing is not None:
         if existing.status == VolunteerStatus.DISMISSED:
             raise JoinError("您的志愿者登记已被劝退，不能在线申请；如有异议请联系原登记组织", "id_number")
+        if vs.dismissed_by(existing, org.id) is not None:  # 本站劝退 (001 附件4 第五条): not taken in again online
+            raise JoinError("您已被该组织劝退，不能再次申请加入；如有异议请联系该组织", "organization_id")
         if has_account(existing.id):
             raise JoinError("您已开通志愿者账户，请直接登录后在“我的”中查看", "id_number")
         if any(m.organization_id == org.id for m in existing.memberships):
@@ -253,7 +255,7 @@ def members_without_account(user, org: Organization) -> list[Volunteer]:
     return list(db.session.scalars(scope.scoped(
         select(Volunteer).join(Membership, Membership.volunteer_id == Volunteer.id)
         .where(Membership.organization_id == org.id, Volunteer.status == VolunteerStatus.ACTIVE,
-               Volunteer.id.not_in(taken)).order_by(Volunteer.name_pinyin, Volunteer.id), Volunteer, user)))
+               Membership.dismissed_on.is_(None), Volunteer.id.not_in(taken)).order_by(Volunteer.name_pinyin, Volunteer.id), Volunteer, user)))
 
 
 @dataclass
@@ -314,7 +316,8 @@ def activate(code: str, id_text: str, password: str) -> User:
     if row is None:
         raise JoinError(CODE_REFUSED, "code")
     v = db.session.get(Volunteer, row.volunteer_id)
-    if v.status == VolunteerStatus.DISMISSED or not _id_matches(v, id_text):
+    if (v.status == VolunteerStatus.DISMISSED or vs.dismissed_by(v, row.organization_id) is not None
+            or not _id_matches(v, id_text)):
         raise JoinError(CODE_REFUSED, "code")
     if row.used_at is not None:
         raise JoinError(CODE_SPENT, "code")

@@ -33,7 +33,3 @@ class RedeemForm(FlaskForm):
 
 class ReverseForm(FlaskForm):
     reason = TextAreaField("冲销原因", validators=[DataRequired("请填写冲销原因"), Length(max=500, message="冲销原因最多 500 字")])
-
-
-class RateForm(FlaskForm):
-    rate = StringField("每 1 小时已审核服务时长折算积分", validators=[InputRequired("请填写折算比例"), Length(max=12, message="数值过长")])

@@ -1,5 +1,5 @@
 """嘉许回馈: items (published by organizations and communities), redemptions recorded by staff, the
-district's view of what was redeemed where, the rate (city admin), and the volunteer's own page
+district's view of what was redeemed where, the old rate page (now on /settings/policy), and the volunteer's own page
 (/my/rewards, in the portal's layout)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from blueprints.portal.nav import register_tab
 from blueprints.rewards import services
-from blueprints.rewards.forms import ItemForm, RateForm, RedeemForm, ReverseForm
+from blueprints.rewards.forms import ItemForm, RedeemForm, ReverseForm
 from blueprints.rewards.models import Redemption, RewardItem
 from blueprints.rewards.services import RewardError
 from blueprints.volunteers.models import Volunteer
@@ -24,7 +24,6 @@ bp = Blueprint("rewards", __name__)
 READERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER, Role.LEADER)
 WRITERS = (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER)
 register_nav("嘉许回馈", "rewards.index", READERS, order=640, group="保障")
-register_nav("回馈积分折算", "rewards.settings", (Role.CITY_ADMIN,), order=865, group="系统")
 
 
 def _error(form, e: RewardError) -> None:
@@ -152,7 +151,7 @@ def volunteer(volunteer_id: int):
     v = scope.get_scoped_or_404(Volunteer, volunteer_id, current_user)
     page = paginate(services.redemptions_stmt(current_user, volunteer_id=v.id), request.args.get("page"))
     return render_template("rewards/volunteer.html", v=v, bal=services.balance(v), page=page,
-                           core=services.is_core(v))
+                           core=services.core_communities(v))
 
 
 @bp.route("/rewards/redemptions/<int:redemption_id>/reverse", methods=["GET", "POST"])
@@ -174,22 +173,11 @@ def reverse(redemption_id: int):
 
 # ---- the rate (city admin) -------------------------------------------------------------------------------
 
-@bp.route("/rewards/settings", methods=["GET", "POST"])
+@bp.get("/rewards/settings")
 @roles_required(Role.CITY_ADMIN)
 def settings():
-    form = RateForm()
-    if request.method == "GET":
-        form.rate.data = str(services.rate())
-    if form.validate_on_submit():
-        try:
-            services.set_rate(current_user, form.rate.data)
-        except RewardError as e:
-            form.rate.errors.append(e.message)
-        else:
-            db.session.commit()
-            flash("折算比例已保存。", "success")
-            return redirect(url_for("rewards.settings"), 303)
-    return render_template("rewards/settings.html", form=form), 422 if form.errors else 200
+    """The rate moved to the one policy settings page (issue 18); old links land there."""
+    return redirect(url_for("settings.policy", _anchor="policy-rewards__points_per_hour"), 303)
 
 
 # ---- the volunteer's own page (portal layout) -----------------------------------------------------------

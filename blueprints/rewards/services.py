@@ -4,7 +4,7 @@ redemptions and their reversal. Plain functions taking the session's user; they 
 - 004 / 001: "志愿者可以利用参加志愿服务的工时，适度换取一定的社区服务" — the balance derives from
   verified hours (pending or void records never count) under a rate the city sets (默认 1 小时 = 1 分).
 - 001: "骨干可以依据个人志愿服务时长兑换社区提供的爱心回馈" — an item may be for 骨干 only
-  (≥ 48 verified hours in this or last calendar year, blueprints/volunteers/ledger.is_core).
+  (≥ 48 verified hours in this or last calendar year in the provider's community: ledger.core_ids_for).
 - Star levels (004: 100/300/600/1000/1500 h) may be asked for.
 - The balance never falls below 0: a redemption locks the volunteer first (PostgreSQL row lock; SQLite
   serializes writers), then checks and inserts in the same transaction.
@@ -22,17 +22,25 @@ from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region
 from blueprints.rewards.models import Redemption, RewardItem, RewardKind
 from blueprints.volunteers import ledger
-from blueprints.volunteers.models import Volunteer, VolunteerYearHours
+from blueprints.volunteers.models import Volunteer
+from blueprints.volunteers.services import dismissed_by
 from core import scope
 from core.extensions import db
-from core.settings import SETTING_NAMES, get_decimal, set_value
+from core import settings
+from core.sources import cite
 from core.timeutil import local_today
 
 RATE_KEY = "rewards.points_per_hour"
 DEFAULT_RATE = Decimal("1")  # 1 verified hour = 1 point
-SETTING_NAMES[RATE_KEY] = "嘉许回馈：每小时折算积分"
 ONE_DECIMAL = Decimal("0.1")
 MAX_POINTS = Decimal("9999999.9")
+
+
+# The rate is a policy number on the one settings page (/settings/policy; audited like every setting).
+settings.register_policy(settings.Policy(
+    RATE_KEY, "嘉许回馈：每小时服务折算积分", DEFAULT_RATE, "积分/小时", Decimal("0.1"), 100, cite("001"),
+    "志愿者可以利用参加志愿服务的工时，适度换取一定的社区服务", group="嘉许回馈与活动签到", order=10, decimals=1,
+    hint="志愿者已审核服务时长按此比例折算为可兑换积分（默认 1 小时 = 1 积分，比例由市里确定）。"))
 
 
 class RewardError(ValueError):
@@ -44,7 +52,7 @@ class RewardError(ValueError):
 # ---- the rate ----------------------------------------------------------------------------------------
 
 def rate() -> Decimal:
-    return get_decimal(RATE_KEY, DEFAULT_RATE)
+    return settings.policy(RATE_KEY)
 
 
 def parse_points(text, label: str = "积分", allow_zero: bool = True) -> Decimal:
@@ -65,11 +73,13 @@ def parse_points(text, label: str = "积分", allow_zero: bool = True) -> Decima
 
 
 def set_rate(user, value) -> Decimal:
+    """Set the rate as the settings page does (same bounds; audited)."""
     scope.require_roles(user, "city_admin")
     r = parse_points(value, "折算比例", allow_zero=False)
-    if r > 100:
-        raise RewardError("折算比例应在 0.1 到 100 之间", "rate")
-    set_value(RATE_KEY, r, user)
+    try:
+        settings.save_policies({RATE_KEY: r}, user)
+    except settings.PolicyError:
+        raise RewardError("折算比例应在 0.1 到 100 之间", "rate") from None
     return r
 
 
@@ -98,12 +108,26 @@ def balance(v: Volunteer) -> Balance:
     return Balance(hours=hours, rate=r, earned=earned, spent=used, available=earned - used)
 
 
-def is_core(v: Volunteer, today: date | None = None) -> bool:
-    """骨干 (001 第四条, ≥ 48 h in a year): this calendar year or the last one."""
+def is_core(v: Volunteer, item: RewardItem | None = None, today: date | None = None) -> bool:
+    """骨干 (001 附件4 第四条 "每年在本社区服务时长达48小时"; "骨干可以依据个人志愿服务时长兑换社区提供的爱心回馈"):
+    of the item's community (its provider: ledger.privilege_communities) — without an item, of any community —
+    in this calendar year or the last one."""
     year = (today or local_today()).year
-    best = db.session.scalar(select(func.max(VolunteerYearHours.hours)).where(
-        VolunteerYearHours.volunteer_id == v.id, VolunteerYearHours.year.in_([year, year - 1])))
-    return ledger.is_core(best or 0)
+    communities = None
+    if item is not None:
+        communities = ledger.privilege_communities(org=item.organization if item.organization_id else None,
+                                                   region=item.region if item.region_id else None)
+    return v.id in ledger.core_ids_for([v.id], (year, year - 1), communities)
+
+
+def core_communities(v: Volunteer, today: date | None = None) -> list:
+    """The communities the volunteer is 骨干 of this calendar year or the last (what is_core reads)."""
+    year = (today or local_today()).year
+    seen = {}
+    for y in (year, year - 1):
+        for c in ledger.core_communities(v, y):
+            seen.setdefault(c.id, c)
+    return list(seen.values())
 
 
 def unmet_conditions(item: RewardItem, v: Volunteer, bal: Balance | None = None,
@@ -115,13 +139,15 @@ def unmet_conditions(item: RewardItem, v: Volunteer, bal: Balance | None = None,
     star = ledger.star_level(v.total_hours or 0)
     if item.min_star and star < item.min_star:
         out.append(f"需{ledger.STAR_LABELS[item.min_star]}及以上志愿者（当前{ledger.STAR_LABELS[star]}）")
-    if item.core_only and not is_core(v, today):
-        out.append(f"仅限志愿者骨干（年度服务满 {ledger.core_hours()} 小时）")
+    if item.core_only and not is_core(v, item, today):
+        out.append(f"仅限本社区志愿者骨干（在本社区年度服务满 {ledger.core_hours()} 小时）")
     bal = bal or balance(v)
     if item.cost > bal.available:
         out.append(f"可用积分不足（需 {item.cost}，可用 {bal.available}）")
     if v.status != "active":
         out.append("该志愿者当前不是在册状态")
+    elif item.organization_id and (m := dismissed_by(v, item.organization_id)) is not None:
+        out.append(f"该志愿者已于 {m.dismissed_on.isoformat()} 被提供组织劝退，不能兑换其回馈")
     return out
 
 

@@ -1,7 +1,10 @@
 """The policy settings form, built from the registry of policy numbers (core/settings.py)."""
 from __future__ import annotations
 
-from wtforms.validators import InputRequired, NumberRange
+from decimal import Decimal, InvalidOperation
+
+from wtforms import StringField
+from wtforms.validators import InputRequired, NumberRange, StopValidation
 
 from core import settings
 from core.forms import FlaskForm, IntegerField
@@ -16,6 +19,41 @@ def field_name(key: str, index: int | None = None) -> str:
 def _integer(label: str, p: settings.Policy) -> IntegerField:
     return IntegerField(label, validators=[InputRequired("请填写"),
                                            NumberRange(p.low, p.high, f"应为 {p.low}–{p.high} 的整数")])
+
+
+class DecimalPolicyField(StringField):
+    """A decimal policy (e.g. the 回馈 rate): `.data` is a Decimal once it reads, what was typed stays shown."""
+
+    def __init__(self, label=None, validators=None, decimals: int = 1, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.decimals = decimals
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            d = Decimal(self.raw)
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"请填写数字（最多 {self.decimals} 位小数）") from None
+        if not d.is_finite() or d != d.quantize(Decimal(1).scaleb(-self.decimals)):
+            raise ValueError(f"请填写数字（最多 {self.decimals} 位小数）")
+        self.data = d
+
+    def pre_validate(self, form):
+        if self.process_errors and getattr(self, "raw", ""):
+            raise StopValidation()
+
+    def _value(self):
+        if getattr(self, "raw", None):
+            return self.raw
+        return format(self.data, "f") if isinstance(self.data, Decimal) else (self.data or "")
+
+
+def _decimal(label: str, p: settings.Policy) -> DecimalPolicyField:
+    return DecimalPolicyField(label, validators=[InputRequired("请填写"), NumberRange(
+        p.low, p.high, f"应为 {p.low}–{p.high} 的{p.kind_words}")], decimals=p.decimals)
 
 
 class PolicyForm(FlaskForm):
@@ -50,7 +88,7 @@ def policy_form(prefill: bool) -> PolicyForm:
                 item = p.items[i] if i < len(p.items) else f"第 {i + 1} 项"
                 attrs[field_name(p.key, i)] = _integer(f"{item}（{p.unit}）", p)
         else:
-            attrs[field_name(p.key)] = _integer(f"{p.label}（{p.unit}）", p)
+            attrs[field_name(p.key)] = (_decimal if p.decimals else _integer)(f"{p.label}（{p.unit}）", p)
     cls = type("PolicyFormFields", (PolicyForm,), attrs)
     if not prefill:
         return cls()

@@ -23,7 +23,7 @@ def _groups() -> list[tuple[str, list[settings.Policy]]]:
     groups: dict[str, list[settings.Policy]] = {}
     for p in sorted(settings.POLICIES.values(), key=lambda p: (p.group, p.order)):
         groups.setdefault(p.group, []).append(p)
-    order = ["志愿者与服务时长", "志愿服务站", "月报与保险"]
+    order = ["志愿者与服务时长", "志愿服务站", "月报与保险", "嘉许回馈与活动签到"]
     return sorted(groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else len(order))
 
 

@@ -15,7 +15,7 @@ from blueprints.orgs.models import Organization, OrgStatus
 from blueprints.regions.models import Region, RegionLevel
 from blueprints.training.models import CourseKind, TrainingAttendee, TrainingCourse, TrainingSession
 from blueprints.volunteers import ledger
-from blueprints.volunteers.models import Membership, TrainingRecord, Volunteer, VolunteerStatus, VolunteerYearHours
+from blueprints.volunteers.models import Membership, TrainingRecord, Volunteer, VolunteerStatus
 from core.extensions import db
 from core.timeutil import local_today, utcnow
 
@@ -61,8 +61,6 @@ def seed(ctx: dict) -> None:
             select(Volunteer.id, Volunteer.registered_on).join(Membership, Membership.volunteer_id == Volunteer.id)
             .where(Membership.organization_id == oid, Volunteer.status == VolunteerStatus.ACTIVE)
             .order_by(Volunteer.id).limit(400)).all())
-    core_ids = set(db.session.scalars(select(VolunteerYearHours.volunteer_id).where(
-        VolunteerYearHours.year.in_([today.year, today.year - 1]), VolunteerYearHours.hours >= ledger.core_hours())))
 
     sessions: list[tuple[TrainingSession, list[int]]] = []
 
@@ -88,9 +86,13 @@ def seed(ctx: dict) -> None:
         if i % 2 == 0:
             course = skills[i % len(skills)]
             held(org, course, today - timedelta(days=rng.randint(20, 400)), rng.sample(old or new, min(len(old or new), rng.randint(5, 20))))
-        cores = [vid for vid, _ in pool if vid in core_ids]
-        if cores and i % 3 == 0:
-            held(org, core, today - timedelta(days=rng.randint(10, 200)), rng.sample(cores, min(len(cores), 15)))
+        if i % 3 == 0:  # 骨干培训: the 骨干 of this organization's community (the rule services.may_attend applies)
+            day = today - timedelta(days=rng.randint(10, 200))
+            found = ledger.core_ids_for([vid for vid, _ in pool], (day.year, day.year - 1),
+                                        ledger.privilege_communities(org=org))
+            cores = [vid for vid, _ in pool if vid in found]
+            if cores:
+                held(org, core, day, rng.sample(cores, min(len(cores), 15)))
     db.session.flush()
 
     record_rows, keys = [], []

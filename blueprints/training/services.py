@@ -8,7 +8,8 @@
   writes one training record per person through the ledger's add_training (《办法》§8): training hours are
   kept there, never in the service ledger (001, 004: service hours are what the ledger verifies).
 - 骨干培训 is the 志愿者骨干's privilege (001 第四条 "每年在本社区服务时长达48小时"): only a 骨干 of the
-  session's year or of the year before may attend (ledger.is_core on verified year hours).
+  session's community (ledger.privilege_communities of the organizing organization), of the session's year or
+  the year before, may attend (ledger.core_ids_for: verified hours per community).
 - "岗前培训 done": the person attended a 岗前 session (derived, never stored).
 """
 from __future__ import annotations
@@ -161,17 +162,20 @@ def list_sessions(user, kind: str = "", year: int | None = None, org: int | None
 
 # ---- attendance -------------------------------------------------------------------------------------
 
-def core_ids(volunteer_ids: list[int], on: date) -> set[int]:
-    """Who is a 志愿者骨干 (001 第四条) in the year of `on` or the year before."""
-    now, before = ledger.year_hours_map(volunteer_ids, on.year), ledger.year_hours_map(volunteer_ids, on.year - 1)
-    return {vid for vid in volunteer_ids if ledger.is_core(now.get(vid)) or ledger.is_core(before.get(vid))}
+def core_ids(volunteer_ids: list[int], session: TrainingSession) -> set[int]:
+    """Who is a 志愿者骨干 (001 附件4 第四条 "凡每年在本社区服务时长达48小时以上，归入“志愿者骨干”登记注册，享有参加
+    社区组织的各类志愿者培训活动资格") of the session's community (the organizing organization's, or any within its
+    region: ledger.privilege_communities) in the year of the session or the year before."""
+    on = session.held_on
+    return ledger.core_ids_for(volunteer_ids, (on.year, on.year - 1),
+                               ledger.privilege_communities(org=session.organization))
 
 
 def may_attend(session: TrainingSession, volunteer_ids: list[int]) -> set[int]:
     """Those of `volunteer_ids` the course admits: everyone, or only 骨干 for 骨干培训."""
     if session.course.kind != CourseKind.CORE:
         return set(volunteer_ids)
-    return core_ids(volunteer_ids, session.held_on)
+    return core_ids(volunteer_ids, session)
 
 
 def roster(session: TrainingSession, q: str = "") -> list[Volunteer]:
@@ -206,7 +210,7 @@ def mark_attended(user, session: TrainingSession, volunteer_ids: list[int]) -> l
         raise TrainingError("所选志愿者均已记录参训", "volunteer_id")
     refused = [members[i].name for i in ids if i not in may_attend(session, ids)]
     if refused:
-        raise TrainingError(f"骨干培训只限志愿者骨干参加（年度服务满 {ledger.core_hours()} 小时）："
+        raise TrainingError(f"骨干培训只限志愿者骨干参加（在举办组织所在社区年度服务满 {ledger.core_hours()} 小时）："
                             + "、".join(refused[:5]) + (" 等" if len(refused) > 5 else ""), "volunteer_id")
     if session.capacity is not None and len(session.attendees) + len(ids) > session.capacity:
         raise TrainingError(f"超过人数上限（{session.capacity} 人），还可记录 "

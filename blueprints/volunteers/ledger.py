@@ -29,6 +29,7 @@ Public functions other features call (keep these signatures stable):
 - 骨干 per community (001 附件4 第四条 "每年在本社区服务时长达48小时"): community_hours(volunteer, year),
   core_communities(volunteer, year), is_core_in(volunteer, community, year), core_volunteer_ids(year)
   (a subquery), org_communities() (which community an organization's service counts for);
+  privileges of 骨干 (training, 爱心回馈): core_ids_for(ids, years, privilege_communities(org, region));
 - cached figures for pages and lists: figures_for(volunteer, year=None) -> Figures,
   year_hours_map(ids, year), refresh_figures(ids), rebuild_all_figures().
 Only VERIFIED records count in any figure; `Volunteer.total_hours` and `VolunteerYearHours` are the
@@ -669,6 +670,40 @@ def core_volunteer_ids(year: int):
     """Subquery: ids of the volunteers who are 骨干 of at least one community in `year` (lists, counts)."""
     return select(VolunteerCommunityHours.volunteer_id).where(
         VolunteerCommunityHours.year == year, VolunteerCommunityHours.hours >= core_hours())
+
+
+def privilege_communities(org: Organization | None = None, region: Region | None = None):
+    """The communities whose 骨干 a privilege offered by `org` or `region` is for (001 附件4 第四条:
+    "…归入“志愿者骨干”登记注册，享有参加社区组织的各类志愿者培训活动资格"; "骨干可以依据个人志愿服务时长兑换
+    社区提供的爱心回馈"): the community the offer belongs to. An organization counts for its community
+    (org_communities); one of no single community, or a region above a community, offers to the 骨干 of the
+    communities within its region; the city (no region) to the 骨干 of any community (None)."""
+    if org is not None:
+        cid = org_communities([org.id]).get(org.id)
+        if cid is not None:
+            return [cid]
+        region = db.session.get(Region, org.region_id) if org.region_id else None
+    if region is None or region.parent_id is None:
+        return None
+    if region.level == RegionLevel.COMMUNITY:
+        return [region.id]
+    return select(Region.id).where(Region.path.startswith(region.path, autoescape=False),
+                                   Region.level == RegionLevel.COMMUNITY)
+
+
+def core_ids_for(volunteer_ids: Iterable[int], years: Iterable[int], communities=None) -> set[int]:
+    """THE 骨干 test of a privilege: those of `volunteer_ids` who are 志愿者骨干 ("每年在本社区服务时长达48小时")
+    in one of `years` of one of `communities` (ids or a subquery, privilege_communities(); None: any community).
+    Hours of different communities never add up."""
+    ids = sorted(set(volunteer_ids))
+    if not ids:
+        return set()
+    stmt = select(VolunteerCommunityHours.volunteer_id).where(
+        VolunteerCommunityHours.volunteer_id.in_(ids), VolunteerCommunityHours.year.in_(list(years)),
+        VolunteerCommunityHours.hours >= core_hours())
+    if communities is not None:
+        stmt = stmt.where(VolunteerCommunityHours.community_id.in_(communities))
+    return set(db.session.scalars(stmt))
 
 
 def core_id_set(volunteer_ids: list[int], year: int) -> set[int]:

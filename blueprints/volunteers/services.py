@@ -414,6 +414,16 @@ def dismissal_records(volunteer_id: int) -> list[DismissalEvent]:
         .order_by(DismissalEvent.effective_on, DismissalEvent.id)))
 
 
+def dismissed_by(v: Volunteer, organization_id: int | None) -> Membership | None:
+    """The volunteer's membership of this organization if that organization dismissed them (本站劝退, 001 附件4
+    第五条) and has not reinstated them; None otherwise. Every path that lets a person act towards an
+    organization (join it, its activities, its check-in, its 回馈) asks this."""
+    if organization_id is None:
+        return None
+    return next((m for m in v.memberships if m.organization_id == organization_id and m.dismissed_on is not None),
+                None)
+
+
 def add_membership(user, v: Volunteer, org: Organization) -> Membership:
     if org.status != OrgStatus.APPROVED:
         raise VolunteerError("只有已登记（审核通过）的组织才能接收志愿者", "organization_id")

@@ -88,7 +88,7 @@ def test_a_minor_needs_consent_or_a_guardian_present(world):
     a.recruit_minors = False
     assert recruitment.problems(minor, a, guardian_present=True) == ["该活动不招募未成年人"]
     a.risky = True
-    assert recruitment.problems(minor, a, guardian_present=True) == ["有风险的志愿服务不接受未成年人报名"]
+    assert recruitment.problems(minor, a, guardian_present=True) == ["有风险的志愿服务不得安排未成年人参加"]
 
 
 def test_age_range_skills_membership_and_district_are_checked(world):

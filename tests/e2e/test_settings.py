@@ -47,3 +47,23 @@ def test_city_admin_edits_policy_numbers_and_the_board_follows(page, world):
     assert "标准化站点（县：不少于 4 个）" in row.inner_text()
     assert "tone-green" in row.locator("td[data-kind=county]").get_attribute("class")
     assert "公共场所站点（区：5–8 个）" in page.locator("tr", has_text="赤坎区").inner_text()
+
+
+def test_the_rewards_rate_is_edited_on_the_policy_page(page, world):
+    """The old 回馈 settings page sends the city admin to the one policy page, where the rate is refused next to
+    its field when it has two decimals, then saved, and the 嘉许回馈 page states the new rate."""
+    browser_login(page, "city_admin")
+    page.goto("/rewards/settings")
+    page.wait_for_url(re.compile(r".*/settings/policy#policy-rewards__points_per_hour$"))
+    assert "志愿者可以利用参加志愿服务的工时，适度换取一定的社区服务" in page.content()
+    page.fill("#rewards__points_per_hour", "1.25")
+    page.click("button:has-text('保存')")
+    assert "最多 1 位小数" in page.locator("#rewards__points_per_hour-err").inner_text()
+    assert page.input_value("#rewards__points_per_hour") == "1.25"
+    page.fill("#rewards__points_per_hour", "2")
+    page.fill("#activities__checkin_margin", "45")
+    page.click("button:has-text('保存')")
+    # the redirect keeps the fragment of the page it came from
+    assert "已保存 2 项政策参数" in page.locator(".flash-success").inner_text()
+    page.goto("/rewards/")
+    assert "每 1 小时已审核服务时长 = 2 积分" in page.content()

@@ -48,8 +48,8 @@ def data(me):
 
 def test_pages_answer_each_role(data, as_role):
     item, v = data["item"], data["v"]
-    expected = {  # role: (index, item A, redemptions, volunteer page, new item form, settings)
-        "city_admin": (200, 200, 200, 200, 200, 200),
+    expected = {  # role: (index, item A, redemptions, volunteer page, new item form, settings → /settings/policy)
+        "city_admin": (200, 200, 200, 200, 200, 303),
         "district_staff": (200, 200, 200, 200, 200, 403),
         "district_staff_2": (200, 404, 200, 404, 200, 403),
         "org_leader": (200, 200, 200, 200, 200, 403),
@@ -152,10 +152,15 @@ def test_reverse_a_redemption(data, as_role):
     assert db.session.scalar(db.select(db.func.count(Redemption.id))) == 2  # the original stays
 
 
-def test_rate_settings_page(data, as_role):
+def test_rate_is_a_policy_on_the_one_settings_page(data, as_role):
+    """The rate lives on /settings/policy; the old page sends its links there."""
+    from tests.settings.helpers import policy_data
+
     c = as_role("city_admin")
-    assert c.post("/rewards/settings", data={"rate": "abc"}).status_code == 422
-    assert c.post("/rewards/settings", data={"rate": "2"}).status_code == 303
+    resp = c.get("/rewards/settings")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/settings/policy#policy-rewards__points_per_hour")
+    assert c.post("/settings/policy", data=policy_data(**{services.RATE_KEY: "abc"})).status_code == 422
+    assert c.post("/settings/policy", data=policy_data(**{services.RATE_KEY: "2"})).status_code == 303
     assert services.balance(data["v"]).available == Decimal("50.0")  # 30 h × 2 − 10
 
 

@@ -18,7 +18,8 @@ from tests.settings.helpers import policy_data
 # What the issue lists: every one of these is on the page.
 EXPECTED = {"volunteers.star_hours", "volunteers.core_hours", "volunteers.official_hours",
             "volunteers.late_working_days", "reports.deadline_day", "insurance.warn_days", "stations.city_min",
-            "stations.public_min", "stations.public_max", "stations.county_min", "stations.monthly_activities"}
+            "stations.public_min", "stations.public_max", "stations.county_min", "stations.monthly_activities",
+            "rewards.points_per_hour", "activities.checkin_margin"}
 
 
 def test_star_thresholds_default_to_the_seed(app):
@@ -131,4 +132,34 @@ def test_pages_show_the_numbers_in_force_not_the_defaults(as_role, world):
     c = as_role("org_leader")
     assert "服务后超过 12 个工作日录入" in c.get("/volunteers/records/").get_data(as_text=True)
     html = c.get(f"/volunteers/{v.id}").get_data(as_text=True)
-    assert "在本社区年服务 ≥ 50 小时" in html and "天以上、45 小时" in html
+    assert "在本社区年服务 ≥ 50 小时" in html and "未达到倡导的 7 天以上、45 小时" in html
+
+
+def test_the_rewards_rate_and_the_checkin_margin_are_policies(as_role, world):
+    """001 第三部分（六）: "志愿者可以利用参加志愿服务的工时，适度换取一定的社区服务" — the rate of hours to points,
+    and the check-in margin (issue 17: "during the activity's time ± a margin"), are edited on the one page,
+    validated next to their fields and audited; the rules read what was saved."""
+    from datetime import timedelta
+
+    from blueprints.activities import checkin
+    from blueprints.rewards import services as rewards
+
+    c = as_role("city_admin")
+    assert rewards.rate() == Decimal("1") and checkin.margin() == timedelta(minutes=30)
+    for key, bad, message in (("rewards.points_per_hour", "1.25", "最多 1 位小数"),
+                              ("rewards.points_per_hour", "0", "应为 0.1–100 的数（最多 1 位小数）"),
+                              ("rewards.points_per_hour", "NaN", "请填写数字"),
+                              ("activities.checkin_margin", "241", "应为 0–240 的整数")):
+        resp = c.post("/settings/policy", data=policy_data(**{key: bad}))
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and message in html, (key, bad)
+        assert f'value="{bad}"' in html  # what was typed is shown again
+        assert settings.get_value(key) is None
+    resp = c.post("/settings/policy", data=policy_data(**{"rewards.points_per_hour": "1.5",
+                                                           "activities.checkin_margin": 45}))
+    assert resp.status_code == 303
+    assert rewards.rate() == Decimal("1.5") and checkin.margin() == timedelta(minutes=45)
+    labels = {e.entity_label for e in db.session.scalars(select(AuditEntry).where(AuditEntry.user_id == world["city_admin"].id))}
+    assert any("每小时服务折算积分" in (label or "") for label in labels)
+    assert any("可签到的分钟数" in (label or "") for label in labels)
+    assert 'value="1.5"' in c.get("/settings/policy").get_data(as_text=True)
