@@ -2,7 +2,8 @@
 organization, `volunteer_2` of org_leader_2's; both with the demo password. Also (issue 17) pending,
 refused and approved self-registration applications, unused activation codes (one with a known code,
 DEMO_CODE, for the README) and a certificate request in the organizations' queues. The demo `volunteer`
-also holds an issued certificate (download, /verify) and a training attended, so that 我的 shows them."""
+also holds an issued certificate (download, /verify) and a training attended, and the demo volunteers
+the messages of their sign-ups, so that 我的 and 消息 show them."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -140,6 +141,26 @@ def _demo_record(ctx: dict) -> None:
     db.session.flush()
 
 
+def _demo_notices() -> None:
+    """The demo volunteers' 消息 is not empty: the 报名成功 message of each accepted platform sign-up, as
+    signing up sends it (only for an account that has no messages yet)."""
+    from blueprints.activities import recruitment
+    from blueprints.activities.models import Activity, Participant, SignupStatus
+    from blueprints.reports.models import Notification
+
+    for username in ("volunteer", "volunteer_2"):
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None or user.volunteer_id is None or db.session.scalar(
+                select(Notification.id).where(Notification.user_id == user.id).limit(1)):
+            continue
+        for p, a in db.session.execute(
+                select(Participant, Activity).join(Activity, Activity.id == Participant.activity_id)
+                .where(Participant.volunteer_id == user.volunteer_id, Participant.via_portal.is_(True),
+                       Participant.signup_status == SignupStatus.ACCEPTED).order_by(Activity.held_on)).all():
+            recruitment.notify_volunteers([p], f"报名成功：{a.title}", recruitment._when(a), a)
+    db.session.flush()
+
+
 def seed(ctx: dict) -> None:
     _accounts(ctx)
     _applications(ctx)
@@ -149,3 +170,4 @@ def seed(ctx: dict) -> None:
     from blueprints.activities import seed_recruit  # recruitment needs the accounts above (issue 17)
 
     seed_recruit.seed(ctx)
+    _demo_notices()

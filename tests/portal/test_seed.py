@@ -51,3 +51,23 @@ def test_the_demo_volunteer_has_a_certificate_and_a_training_once(me):
         assert db.session.scalar(select(func.count(TrainingAttendee.id)).where(
             TrainingAttendee.volunteer_id == person.id)) == 1
         assert db.session.scalar(select(TrainingRecord.name).where(TrainingRecord.volunteer_id == person.id)) == course.name
+
+
+def test_the_demo_volunteers_have_the_messages_of_their_sign_ups_once(me):
+    """消息 of the demo volunteer shows the 报名成功 message of each accepted platform sign-up, once."""
+    from blueprints.activities.models import Participant, SignupStatus
+    from blueprints.reports.models import Notification
+    from core.timeutil import local_today
+
+    w = me
+    a = f.activity(w["org_v"], "社区文明劝导志愿服务", held_on=local_today())
+    b = f.activity(w["org_v"], "图书馆阅读推广", held_on=local_today())
+    db.session.add_all([Participant(activity_id=a.id, volunteer_id=w["person"].id, via_portal=True,
+                                    signup_status=SignupStatus.ACCEPTED),
+                        Participant(activity_id=b.id, volunteer_id=w["person"].id, via_portal=True,
+                                    signup_status=SignupStatus.CANCELLED)])
+    db.session.commit()
+    for _ in range(2):
+        seed.seed({"lead_orgs": [w["org_v"], w["org_b"]]})
+        titles = list(db.session.scalars(select(Notification.title).where(Notification.user_id == w["volunteer"].id)))
+        assert titles == ["报名成功：社区文明劝导志愿服务"]
