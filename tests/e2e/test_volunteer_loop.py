@@ -228,6 +228,8 @@ def test_an_existing_member_activates_by_a_printed_code_and_logs_in_by_phone(pho
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code)
     qr = card.locator("img").get_attribute("src")
     assert qr.startswith("data:image/svg+xml")
+    assert staff.evaluate("() => [...document.querySelectorAll('.code-card')].every(c => c.scrollWidth <= c.clientWidth)"), \
+        "the activation URL or code runs out of its printed card"
 
     phone.goto(f"/activate?c={code.replace('-', '')}")  # what the QR code opens
     expect(phone.locator("#code")).to_have_value(code)
