@@ -112,7 +112,7 @@ def _demo_record(ctx: dict) -> None:
     """The demo `volunteer`'s 证书 tab is not empty: a certificate of last year issued by org_leader, and a
     held training session of that organization attended (both through their services, rules apply)."""
     from blueprints.training import services as training
-    from blueprints.training.models import TrainingAttendee, TrainingSession
+    from blueprints.training.models import CourseKind, TrainingAttendee, TrainingCourse, TrainingSession
     from blueprints.volunteers import certificates
     from blueprints.volunteers.models import Certificate
 
@@ -130,9 +130,9 @@ def _demo_record(ctx: dict) -> None:
         except certificates.CertificateError:
             pass  # no verified hours last year: no certificate to show
     if not db.session.scalar(select(TrainingAttendee.id).where(TrainingAttendee.volunteer_id == v.id).limit(1)):
-        for session in db.session.scalars(select(TrainingSession).where(
+        for session in db.session.scalars(select(TrainingSession).join(TrainingCourse).where(
                 TrainingSession.organization_id == org.id, TrainingSession.held_on < today - timedelta(days=1))
-                .order_by(TrainingSession.held_on.desc())):
+                .order_by(TrainingCourse.kind == CourseKind.CORE, TrainingSession.held_on.desc())):  # not 骨干 first
             try:
                 training.mark_attended(leader, session, [v.id])
                 break
