@@ -18,7 +18,7 @@ from blueprints.awards.services import AwardError
 from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
 from core import jobs, scope
-from core.auth import roles_required
+from core.auth import allow_volunteer, roles_required
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
@@ -534,6 +534,9 @@ def _public_campaign(campaign_id: int) -> Campaign:
     if campaign is None or campaign.stage != CampaignStage.NOTICE:
         abort(404)
     return campaign
+
+
+allow_volunteer("awards.public")  # the 公示 page is public: a logged-in volunteer reads it too
 
 
 @bp.route("/public/<int:campaign_id>", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from blueprints.orgs.forms import ApplyForm, ImportForm, OptionsForm, OrgForm, T
 from blueprints.orgs.models import Organization, OrgStatus
 from core import jobs, scope
 from core.audit import record_event
-from core.auth import allow_pending, roles_required
+from core.auth import allow_pending, allow_volunteer, roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
@@ -31,6 +31,8 @@ register_nav("组织类型与服务领域", "orgs.options", (Role.CITY_ADMIN,), 
 # An applicant's pending account reaches only its application (core/auth.py gate).
 allow_pending("orgs.edit", "orgs.transition", "orgs.check_duplicate", "orgs.parent_options",
               home="orgs.application")
+# The public application pages stay open to a logged-in volunteer (apply sends any account home).
+allow_volunteer("orgs.apply", "orgs.apply_done", "orgs.check_duplicate")
 
 
 def _org(org_id: int) -> Organization:

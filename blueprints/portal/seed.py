@@ -1,7 +1,9 @@
 """Demo volunteers with accounts (README): `volunteer` is a member of the demo account org_leader's
 organization, `volunteer_2` of org_leader_2's; both with the demo password. Also (issue 17) pending,
 refused and approved self-registration applications, unused activation codes (one with a known code,
-DEMO_CODE, for the README) and a certificate request in the organizations' queues."""
+DEMO_CODE, for the README) and a certificate request in the organizations' queues. The demo `volunteer`
+also holds an issued certificate (download, /verify) and a training attended, and the demo volunteers
+the messages of their sign-ups, so that 我的 and 消息 show them."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -106,11 +108,66 @@ def _certificate_request(ctx: dict) -> None:
     db.session.flush()
 
 
+def _demo_record(ctx: dict) -> None:
+    """The demo `volunteer`'s 证书 tab is not empty: a certificate of last year issued by org_leader, and a
+    held training session of that organization attended (both through their services, rules apply)."""
+    from blueprints.training import services as training
+    from blueprints.training.models import CourseKind, TrainingAttendee, TrainingCourse, TrainingSession
+    from blueprints.volunteers import certificates
+    from blueprints.volunteers.models import Certificate
+
+    user = db.session.scalar(select(User).where(User.username == "volunteer"))
+    leader = db.session.scalar(select(User).where(User.username == "org_leader"))
+    if user is None or user.volunteer_id is None or leader is None:
+        return
+    v, org = db.session.get(Volunteer, user.volunteer_id), ctx["lead_orgs"][0]
+    today = local_today()
+    if not db.session.scalar(select(Certificate.id).where(Certificate.volunteer_id == v.id).limit(1)):
+        try:
+            last_year = today.year - 1
+            certificates.issue(leader, v, org, "王建国", max(v.registered_on, today.replace(year=last_year, month=1, day=1)),
+                               today.replace(year=last_year, month=12, day=31))
+        except certificates.CertificateError:
+            pass  # no verified hours last year: no certificate to show
+    if not db.session.scalar(select(TrainingAttendee.id).where(TrainingAttendee.volunteer_id == v.id).limit(1)):
+        for session in db.session.scalars(select(TrainingSession).join(TrainingCourse).where(
+                TrainingSession.organization_id == org.id, TrainingSession.held_on < today - timedelta(days=1))
+                .order_by(TrainingCourse.kind == CourseKind.CORE, TrainingSession.held_on.desc())):  # not 骨干 first
+            try:
+                training.mark_attended(leader, session, [v.id])
+                break
+            except training.TrainingError:
+                continue
+    db.session.flush()
+
+
+def _demo_notices() -> None:
+    """The demo volunteers' 消息 is not empty: the 报名成功 message of each accepted platform sign-up, as
+    signing up sends it (only for an account that has no messages yet)."""
+    from blueprints.activities import recruitment
+    from blueprints.activities.models import Activity, Participant, SignupStatus
+    from blueprints.reports.models import Notification
+
+    for username in ("volunteer", "volunteer_2"):
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None or user.volunteer_id is None or db.session.scalar(
+                select(Notification.id).where(Notification.user_id == user.id).limit(1)):
+            continue
+        for p, a in db.session.execute(
+                select(Participant, Activity).join(Activity, Activity.id == Participant.activity_id)
+                .where(Participant.volunteer_id == user.volunteer_id, Participant.via_portal.is_(True),
+                       Participant.signup_status == SignupStatus.ACCEPTED).order_by(Activity.held_on)).all():
+            recruitment.notify_volunteers([p], f"报名成功：{a.title}", recruitment._when(a), a)
+    db.session.flush()
+
+
 def seed(ctx: dict) -> None:
     _accounts(ctx)
     _applications(ctx)
     _codes(ctx)
     _certificate_request(ctx)
+    _demo_record(ctx)
     from blueprints.activities import seed_recruit  # recruitment needs the accounts above (issue 17)
 
     seed_recruit.seed(ctx)
+    _demo_notices()

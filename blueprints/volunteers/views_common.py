@@ -10,11 +10,12 @@ from flask_login import current_user
 from blueprints.accounts.models import Role
 from blueprints.orgs.models import Organization
 from blueprints.volunteers.models import Volunteer
-from core import scope
+from core import auth, scope
 
 bp = Blueprint("volunteers", __name__, url_prefix="/volunteers", cli_group=None)  # its commands join `flask`
 ledger_bp = Blueprint("ledger", __name__, url_prefix="/volunteers/records")
 public_bp = Blueprint("verify", __name__, url_prefix="/verify")
+auth.allow_volunteer("verify.verify_form", "verify.verify")  # a volunteer checks their own certificate too
 
 
 @bp.record_once
