@@ -3,6 +3,7 @@
     make bench                  # 1× (20,000 volunteers, 200,000 service records), SQLite
     make bench BENCH_SCALE=10   # 10× (200,000 volunteers, 2,000,000 records), seeded once and reused
     .venv/bin/python bench/run.py --quick     # fewer repetitions (a first look)
+    .venv/bin/python bench/run.py --seed-only # build the database of BENCH_SCALE and stop
 
 What it does, in order:
 1. Builds the database once per scale in its own instance folder (bench/.instance for 1×,
@@ -53,6 +54,7 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{INSTANCE / '
 PORT = int(os.environ.get("BENCH_PORT", "5091"))
 MINIMAL_PORT = PORT + 1
 QUICK = "--quick" in sys.argv
+SEED_ONLY = "--seed-only" in sys.argv
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5" if QUICK else "15"))
 PDF_REPEAT = 2 if QUICK else 3
 THROUGHPUT_SECONDS = float(os.environ.get("BENCH_SECONDS", "3" if QUICK else "6"))
@@ -389,6 +391,9 @@ def main() -> int:
     with app.app_context():
         fill_to(5000)  # the organization registry at its bench size (issue 4)
         db.session.commit()
+    if SEED_ONLY:
+        log(f"{DB_KIND} {SCALE_KEY} database ready in {INSTANCE} (seed {seed_s:.0f} s): {sizes(app)}")
+        return 0
     counts = sizes(app)
     log(f"{DB_KIND} {SCALE_KEY}: {counts}")
     load_before = os.getloadavg()
