@@ -260,3 +260,23 @@ def test_logging_in_does_not_throw_the_shared_cache_away(app, world):
     user.display_name = "新名字"  # a real change of an account does
     db.session.commit()
     assert cache.data_version() == v0 + 1
+
+
+def test_the_side_menu_is_built_once_per_role_and_page(as_role, world, monkeypatch):
+    """Every page shows the menu: it is built once per process for each (role, page), and stays exact."""
+    from core import nav
+
+    nav._SIDENAV.clear()
+    a, b = as_role("district_staff"), as_role("district_staff_2")
+    first = a.get("/orgs/").get_data(as_text=True)
+    menu = re.search(r'<nav class="sidenav".*?</nav>', first, re.S).group(0)
+    assert re.search(r'href="/orgs/" class="active"', menu) and 'class="active">首页' not in menu
+    import flask
+
+    calls, real = [], flask.url_for
+    monkeypatch.setattr(flask, "url_for", lambda *a, **k: calls.append(a) or real(*a, **k))
+    second = b.get("/orgs/").get_data(as_text=True)  # another user of the same role: the same menu
+    assert re.search(r'<nav class="sidenav".*?</nav>', second, re.S).group(0) == menu
+    assert calls == []
+    home = a.get("/").get_data(as_text=True)
+    assert 'class="active">首页' in re.search(r'<nav class="sidenav".*?</nav>', home, re.S).group(0)
