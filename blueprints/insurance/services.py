@@ -340,12 +340,12 @@ def picker_volunteers(org_id: int, q: str = "", limit: int = 300) -> list[Volunt
     return list(db.session.scalars(stmt.order_by(Volunteer.name_pinyin, Volunteer.id).limit(limit)))
 
 
-def volunteers_by_ids(ids) -> list[Volunteer]:
+def volunteers_by_ids(ids, limit: int | None = None) -> list[Volunteer]:
     ids = list(ids)
     if not ids:
         return []
     return list(db.session.scalars(select(Volunteer).where(Volunteer.id.in_(ids)).order_by(Volunteer.name_pinyin,
-                                                                                           Volunteer.id)))
+                                                                                           Volunteer.id).limit(limit)))
 
 
 # ---- who is covered on a day -------------------------------------------------------------------------------
@@ -518,11 +518,15 @@ def total_row(rows: list[CoverageRow]) -> CoverageRow:
     return CoverageRow(0, "合计", sum(r.active for r in rows), sum(r.covered for r in rows))
 
 
-def org_uncovered(org: Organization, day: date | None = None) -> tuple[CoverageRow, list[Volunteer]]:
+def org_uncovered(org: Organization, day: date | None = None,
+                  limit: int | None = None) -> tuple[CoverageRow, list[Volunteer]]:
+    """The organization's coverage and its uncovered members (the first `limit` by name: a large
+    organization has thousands; the row's counts are always complete)."""
     day = day or local_today()
     members = org_member_ids(org.id)
     covered = covered_ids(day, members)
-    return CoverageRow(org.id, org.name, len(members), len(members & covered)), volunteers_by_ids(members - covered)
+    return (CoverageRow(org.id, org.name, len(members), len(members & covered)),
+            volunteers_by_ids(members - covered, limit))
 
 
 # ---- warnings --------------------------------------------------------------------------------------------------
