@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar as pycal
 import enum
+import functools
 import io
 import logging
 import smtplib
@@ -97,8 +98,13 @@ def shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
 
 def due_date(year: int, month: int, day: int | None = None) -> date:
     """The report of a month is due on a configurable day of the next month (default the 5th)."""
+    return _due_date(year, month, day or deadline_day())
+
+
+@functools.lru_cache(maxsize=4096)
+def _due_date(year: int, month: int, day: int) -> date:
+    # The matrix asks 12 times per unit (26,000 cells for the city's organizations): computed once.
     ny, nm = shift_month(year, month, 1)
-    day = day or deadline_day()
     return date(ny, nm, min(day, pycal.monthrange(ny, nm)[1]))
 
 
