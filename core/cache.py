@@ -189,12 +189,12 @@ def _full_key(namespace: str, key: str) -> str:
 
 
 def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int | None = None,
-           stale: tuple | None = None) -> Any:
+           stale: tuple | None = None, stale_group: str | None = None) -> Any:
     """`make()` for `namespace:key` at `version` (default: the data version), shared by all workers.
 
     `stale=(refresher, *args)`: a GET request that finds only a value of an older version gets that
     one at once (is_stale() then says so), and `refresher(*args)` (registered with @refresher) runs
-    in the job worker to compute the current one; nothing is computed inside the request unless no
+    in the job worker to compute the current one (queued once per `stale_group`, default the key); nothing is computed inside the request unless no
     value was ever stored. With JOBS_IMMEDIATE (tests) the refresh runs at once and its value is used."""
     version = str(data_version() if version is None else version)
     full = _full_key(namespace, key)
@@ -207,7 +207,7 @@ def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int
     if value is None and stale is not None and cacheable and _may_defer() and not _queue_runs_at_once():
         old = _load_any(full)
         if old is not None:
-            _refresh_later(full, version, stale)
+            _refresh_later(stale_group or full, version, stale)
             request_memo().setdefault("stale", set()).add(full)
             memo[(full, version)] = old
             return old
@@ -258,6 +258,12 @@ def _queue_runs_at_once() -> bool:
 
 def _load_any(full: str):
     """The last stored value under `full`, of whatever version (one row per key)."""
+    older = request_memo().get("older", {})
+    if full in older:  # read by prefetch() with the current ones
+        try:
+            return pickle.loads(older[full])
+        except (pickle.PickleError, EOFError, AttributeError, ImportError):
+            return None
     try:
         r = _redis()
         if r is not None:
@@ -274,6 +280,10 @@ def _refresh_later(full: str, version: str, stale: tuple) -> None:
     """Queue stale[0](*stale[1:]) once per (key, version): a marker row says it was asked for."""
     name, args = stale[0], tuple(stale[1:])
     marker = f"refresh:{full}"
+    asked = request_memo().setdefault("refresh_asked", set())
+    if (marker, version) in asked:
+        return
+    asked.add((marker, version))
     try:
         r = _redis()
         if r is not None:
@@ -345,12 +355,16 @@ def prefetch(namespace: str, prefix: str, version: str | int) -> None:
         # order by code point, so a plain prefix match is the safe form.
         where = ((FigureCache.key >= start) & (FigureCache.key < start + "\uffff")
                  if db.engine.dialect.name == "sqlite" else FigureCache.key.startswith(start, autoescape=True))
-        rows = db.session.execute(select(FigureCache.key, FigureCache.value).where(
-            where, FigureCache.version == version)).all()
+        # Every version: the older values serve a page view while the worker computes the new ones.
+        rows = db.session.execute(select(FigureCache.key, FigureCache.version, FigureCache.value).where(where)).all()
     except SQLAlchemyError:
         return
     shared_memo = memo.setdefault("shared", {})
-    for key, blob in rows:
+    older = memo.setdefault("older", {})
+    for key, row_version, blob in rows:
+        if row_version != version:
+            older[key] = blob
+            continue
         try:
             shared_memo[(key, version)] = pickle.loads(blob)
         except (pickle.PickleError, EOFError, AttributeError, ImportError):

@@ -60,7 +60,7 @@ def test_a_change_is_computed_by_the_worker_not_by_the_page_view(as_role, world,
     assert "正在按最新数据更新" in body and "截至" in body
     assert _tile_figure(body, "assessment.volunteers") == before  # the last computed figures meanwhile
     kinds = sorted({name for name, _ in queue})
-    assert kinds == ["assessment.key", "assessment.results"], queue
+    assert kinds == ["assessment.key", "assessment.results", "home.render"], queue
     # Asked once per change: a second page view does not queue the same work again.
     n = len(queue)
     assert c.get("/").status_code == 200 and len(queue) == n
@@ -102,3 +102,31 @@ def test_write_requests_and_immediate_queues_never_answer_stale(app, world):
         assert res is not None and not res.stale and res.computed_at >= first.computed_at
     with app.test_request_context(method="POST"):
         assert not services.results(year).stale
+
+
+def test_home_figures_after_a_change_come_from_the_worker(as_role, world, queue, monkeypatch):
+    """The home page's figures too: the last values at once, one refresh per scope, the worker's render."""
+    from core import figures
+
+    c = as_role("district_staff")
+    before = _tile_figure(c.get("/").get_data(as_text=True), "volunteers.registered")
+    org = db.session.merge(world["org_a"])
+    factories.volunteer(org, name="又来一位", registered_on=date.today() - timedelta(days=3))
+    db.session.commit()
+    real = dict(figures._REGISTRY)
+
+    def boom(user):
+        raise AssertionError("a figure was computed inside the page view")
+
+    for key in real:
+        monkeypatch.setitem(figures._REGISTRY, key, boom)
+    assert _tile_figure(c.get("/").get_data(as_text=True), "volunteers.registered") == before
+    assert [name for name, _ in queue].count("home.render") == 1  # once per scope, not per figure
+    for key, fn in real.items():
+        monkeypatch.setitem(figures._REGISTRY, key, fn)
+    for name, args in list(queue):
+        cache._run_refresh(name, list(args))
+    for key in real:
+        monkeypatch.setitem(figures._REGISTRY, key, boom)
+    after = _tile_figure(c.get("/").get_data(as_text=True), "volunteers.registered")
+    assert int(after) == int(before) + 1
