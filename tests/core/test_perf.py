@@ -280,3 +280,18 @@ def test_the_side_menu_is_built_once_per_role_and_page(as_role, world, monkeypat
     assert calls == []
     home = a.get("/").get_data(as_text=True)
     assert 'class="active">首页' in re.search(r'<nav class="sidenav".*?</nav>', home, re.S).group(0)
+
+
+def test_accounts_list_loads_the_leaders_organizations_in_one_query(as_role, world):
+    c = as_role("city_admin")
+    c.get("/accounts")
+    with counted() as few:
+        c.get("/accounts")
+    for i in range(6):
+        u = factories.user(Role.ORG_LEADER, f"leader_extra_{i}", world["district_a"])
+        u.organizations.append(db.session.merge(world["org_a"]))
+    db.session.commit()
+    with counted() as many:
+        body = c.get("/accounts").get_data(as_text=True)
+    assert "leader_extra_5" in body and world["org_a"].name in body
+    assert many[0] <= few[0], counted.last
