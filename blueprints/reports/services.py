@@ -885,8 +885,17 @@ def quarter_months(year: int, quarter: int) -> list[tuple[int, int]]:
 
 def bulletin(year: int, quarter: int, today: date | None = None) -> dict:
     """每季度通报: districts and organizations ranked by on-time reporting, then hours per volunteer,
-    then theme months held (002), with a short generated summary. City-wide by nature."""
+    then theme months held (002), with a short generated summary. City-wide by nature, so computed once
+    per data version and day for every user and worker (core/cache.py): it aggregates every record of
+    the quarter (seconds at 10×). Callers must not change the returned dict."""
+    from core import cache
+
     today = today or local_today()
+    return cache.shared("reports", f"bulletin:{year}-{quarter}-{today.isoformat()}",
+                        lambda: _bulletin(year, quarter, today))
+
+
+def _bulletin(year: int, quarter: int, today: date) -> dict:
     months = quarter_months(year, quarter)
     start, end = month_bounds(*months[0])[0], month_bounds(*months[-1])[1]
     orgs = list(db.session.scalars(select(Organization).where(Organization.status == OrgStatus.APPROVED)))

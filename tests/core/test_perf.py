@@ -295,3 +295,24 @@ def test_accounts_list_loads_the_leaders_organizations_in_one_query(as_role, wor
         body = c.get("/accounts").get_data(as_text=True)
     assert "leader_extra_5" in body and world["org_a"].name in body
     assert many[0] <= few[0], counted.last
+
+
+def test_the_quarterly_bulletin_is_computed_once_per_data_version(app, world, monkeypatch):
+    from blueprints.reports import services as reports
+
+    real, calls = reports._bulletin, []
+    monkeypatch.setattr(reports, "_bulletin", lambda *a: calls.append(a) or real(*a))
+    day = date(2026, 7, 10)
+    with app.test_request_context():
+        first = reports.bulletin(2026, 2, today=day)
+    db.session.remove()
+    with app.test_request_context():
+        assert reports.bulletin(2026, 2, today=day) == first
+    db.session.remove()
+    assert len(calls) == 1
+    factories.org(db.session.merge(world["community_a"]) if "community_a" in world else
+                  db.session.merge(world["org_a"]).region, "新成立的服务队")
+    db.session.commit()
+    with app.test_request_context():
+        reports.bulletin(2026, 2, today=day)
+    assert len(calls) == 2  # a committed change is computed again
