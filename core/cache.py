@@ -183,24 +183,159 @@ def _redis():
     return _REDIS[url]
 
 
-def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int | None = None) -> Any:
-    """`make()` for `namespace:key` at `version` (default: the data version), shared by all workers."""
-    version = str(data_version() if version is None else version)
+def _full_key(namespace: str, key: str) -> str:
     full = f"{namespace}:{key}"
-    if len(full) > 200:
-        full = f"{namespace}:sha1:{hashlib.sha1(key.encode()).hexdigest()}"
+    return f"{namespace}:sha1:{hashlib.sha1(key.encode()).hexdigest()}" if len(full) > 200 else full
+
+
+def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int | None = None,
+           stale: tuple | None = None, stale_group: str | None = None) -> Any:
+    """`make()` for `namespace:key` at `version` (default: the data version), shared by all workers.
+
+    `stale=(refresher, *args)`: a GET request that finds only a value of an older version gets that
+    one at once (is_stale() then says so), and `refresher(*args)` (registered with @refresher) runs
+    in the job worker to compute the current one (queued once per `stale_group`, default the key); nothing is computed inside the request unless no
+    value was ever stored. With JOBS_IMMEDIATE (tests) the refresh runs at once and its value is used."""
+    version = str(data_version() if version is None else version)
+    full = _full_key(namespace, key)
     memo = request_memo().setdefault("shared", {})
     if (full, version) in memo:
         return memo[(full, version)]
     cacheable = version != "-1"
     prefetched = any(full.startswith(p) and v == version for p, v in request_memo().get("prefetched", ()))
     value = _load(full, version) if cacheable and not prefetched else None
+    if value is None and stale is not None and cacheable and _may_defer() and not _queue_runs_at_once():
+        old = _load_any(full)
+        if old is not None:
+            _refresh_later(stale_group or full, version, stale)
+            request_memo().setdefault("stale", set()).add(full)
+            memo[(full, version)] = old
+            return old
     if value is None:
+        before = len(request_memo().get("stale", ()))
         value = make()
-        if cacheable:
+        if len(request_memo().get("stale", ())) > before:
+            # Made from an older value of another key (answered stale): not kept under this version.
+            request_memo()["stale"].add(full)
+        elif cacheable:
             _store(full, version, value)
     memo[(full, version)] = value
     return value
+
+
+def is_stale(namespace: str, key: str) -> bool:
+    """Whether shared(namespace, key, …, stale=…) answered this request with an older version's value."""
+    return _full_key(namespace, key) in request_memo().get("stale", ())
+
+
+# ---- refreshing in the background (stale-while-revalidate) ------------------------------------------
+
+_REFRESHERS: dict[str, Callable] = {}
+REFRESH_RETRY_SECONDS = 300  # a refresh asked for but never done (no worker running) is asked again
+
+
+def refresher(name: str):
+    """Register `fn(*args)` that recomputes (and stores) a shared value: the job worker calls it."""
+    def deco(fn: Callable) -> Callable:
+        _REFRESHERS[name] = fn
+        return fn
+
+    return deco
+
+
+def _may_defer() -> bool:
+    # Only a page view answers with an older value; a write request (and a job) computes what it needs.
+    from flask import g
+
+    return has_request_context() and request.method in ("GET", "HEAD") and not g.get("in_job_worker")
+
+
+def _queue_runs_at_once() -> bool:
+    from core.jobs import huey
+
+    return bool(huey.immediate)
+
+
+def _load_any(full: str):
+    """The last stored value under `full`, of whatever version (one row per key)."""
+    older = request_memo().get("older", {})
+    if full in older:  # read by prefetch() with the current ones
+        try:
+            return pickle.loads(older[full])
+        except (pickle.PickleError, EOFError, AttributeError, ImportError):
+            return None
+    try:
+        r = _redis()
+        if r is not None:
+            last = r.get(f"zhiyuan-last:{full}")
+            blob = None if last is None else r.get(f"zhiyuan:{full}:{last.decode()}")
+        else:
+            blob = db.session.execute(select(FigureCache.value).where(FigureCache.key == full)).scalar()
+        return None if blob is None else pickle.loads(blob)
+    except (SQLAlchemyError, OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def _refresh_later(full: str, version: str, stale: tuple) -> None:
+    """Queue stale[0](*stale[1:]) once per (key, version): a marker row says it was asked for."""
+    name, args = stale[0], tuple(stale[1:])
+    marker = f"refresh:{full}"
+    asked = request_memo().setdefault("refresh_asked", set())
+    if (marker, version) in asked:
+        return
+    asked.add((marker, version))
+    try:
+        r = _redis()
+        if r is not None:
+            if not r.set(f"zhiyuan:{marker}:{version}", b"1", nx=True, ex=REFRESH_RETRY_SECONDS):
+                return
+        else:
+            with db.engine.connect().execution_options(write=True) as conn, conn.begin():
+                row = conn.execute(select(FigureCache.version, FigureCache.created_at)
+                                   .where(FigureCache.key == marker)).first()
+                if row is not None and row.version == version and (
+                        utcnow() - row.created_at).total_seconds() < REFRESH_RETRY_SECONDS:
+                    return
+                conn.execute(delete(FigureCache).where(FigureCache.key == marker))
+                conn.execute(insert(FigureCache).values(key=marker, version=version, value=b"", created_at=utcnow()))
+    except (SQLAlchemyError, OSError):
+        return  # a busy store: the next page view asks again
+    _enqueue(name, args)
+
+
+def _enqueue(name: str, args: tuple) -> None:
+    try:
+        refresh_task(name, list(args))
+    except Exception:  # noqa: BLE001 (a queue that cannot be reached: the value stays stale, the page works)
+        import logging
+
+        logging.getLogger("zhiyuan.cache").warning("cache refresh %s not queued", name, exc_info=True)
+
+
+def _run_refresh(name: str, args: list) -> None:
+    from flask import g
+
+    from core import jobs
+
+    fn = _REFRESHERS.get(name)
+    if fn is None:
+        return
+    app = jobs._app()  # the worker's app (the web request's own one when run at once, in tests)
+    with app.app_context(), app.test_request_context("/"):
+        g.in_job_worker = True
+        try:
+            fn(*args)
+        finally:
+            db.session.remove()
+
+
+def _make_refresh_task():
+    from core.jobs import huey
+
+    return huey.task()(_run_refresh)
+
+
+refresh_task = _make_refresh_task()
 
 
 def prefetch(namespace: str, prefix: str, version: str | int) -> None:
@@ -220,12 +355,16 @@ def prefetch(namespace: str, prefix: str, version: str | int) -> None:
         # order by code point, so a plain prefix match is the safe form.
         where = ((FigureCache.key >= start) & (FigureCache.key < start + "\uffff")
                  if db.engine.dialect.name == "sqlite" else FigureCache.key.startswith(start, autoescape=True))
-        rows = db.session.execute(select(FigureCache.key, FigureCache.value).where(
-            where, FigureCache.version == version)).all()
+        # Every version: the older values serve a page view while the worker computes the new ones.
+        rows = db.session.execute(select(FigureCache.key, FigureCache.version, FigureCache.value).where(where)).all()
     except SQLAlchemyError:
         return
     shared_memo = memo.setdefault("shared", {})
-    for key, blob in rows:
+    older = memo.setdefault("older", {})
+    for key, row_version, blob in rows:
+        if row_version != version:
+            older[key] = blob
+            continue
         try:
             shared_memo[(key, version)] = pickle.loads(blob)
         except (pickle.PickleError, EOFError, AttributeError, ImportError):
@@ -253,6 +392,7 @@ def _store(full: str, version: str, value) -> None:
         r = _redis()
         if r is not None:
             r.set(f"zhiyuan:{full}:{version}", blob, ex=TTL_SECONDS)
+            r.set(f"zhiyuan-last:{full}", version.encode(), ex=TTL_SECONDS)
             return
         # Its own short transaction: the request's session may be read-only or be rolled back.
         # (BEGIN IMMEDIATE on SQLite: a writer from the start, never a reader turned writer.)
@@ -273,8 +413,9 @@ def clear() -> None:
         memo.clear()
     r = _redis()
     if r is not None:
-        for k in r.scan_iter("zhiyuan:*"):
-            r.delete(k)
+        for pattern in ("zhiyuan:*", "zhiyuan-last:*"):
+            for k in r.scan_iter(pattern):
+                r.delete(k)
     with db.engine.begin() as conn:
         conn.execute(delete(FigureCache))
     request_memo().pop("shared", None)

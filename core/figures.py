@@ -91,7 +91,10 @@ def figure(key: str, user) -> Figure:
         else:
             scope, stamp = scope_key(user), f"{version}-{local_today().isoformat()}"
             cache.prefetch("figure", f"{scope}#", stamp)  # all of this scope's figures in one query
-            f = cache.shared("figure", f"{scope}#{key}", make, version=stamp)
+            # After a change: the last value at once, and the worker renders this user's home page
+            # again (blueprints/home: the "home.render" refresher), which computes the new ones.
+            f = cache.shared("figure", f"{scope}#{key}", make, version=stamp,
+                             stale=("home.render", user.id), stale_group=f"figure:{scope}")
     else:
         f = Figure(**{**fn(user).__dict__, "key": key})
     memo[(key, getattr(user, "id", None))] = f

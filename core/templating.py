@@ -179,6 +179,9 @@ def init_templating(app: Flask) -> None:
     from core.figures import figure
 
     app.jinja_env.globals["figure"] = lambda key: figure(key, current_user)
+    from core.nav import sidenav
+
+    app.jinja_env.globals["sidenav"] = sidenav  # base.html's menu, built once per role and page
 
     @app.context_processor
     def globals_():

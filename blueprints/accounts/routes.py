@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from blueprints.accounts import services
 from blueprints.accounts.commands import create_user, demo_accounts
@@ -136,7 +137,8 @@ def index():
     q = request.args.get("q", "").strip()[:64]
     role = request.args.get("role", "")
     status = request.args.get("status", "")
-    stmt = _visible_users().order_by(User.role, User.username)
+    # Each row's scope names the leader's organizations: loaded for the page in one query, not per row.
+    stmt = _visible_users().order_by(User.role, User.username).options(selectinload(User.organizations))
     if q:
         stmt = stmt.where(or_(User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)))
     if role in [r.value for r in Role]:

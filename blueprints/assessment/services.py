@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
 
@@ -34,6 +34,8 @@ from blueprints.volunteers import ledger
 from blueprints.volunteers.models import PoliticalStatus, ServiceRecord, Volunteer, VolunteerStatus, VolunteerYearHours
 from core import scope
 from core.audit import record_change
+from core.cache import refresher as cache_refresher
+from core.cache import request_memo
 from core.extensions import db
 from core.timeutil import local_today, to_local, utcnow
 
@@ -553,6 +555,14 @@ class Results:
     snapshot_id: int | None = None
     frozen_at: str = ""
     computed_at: str = ""
+    stale: bool = False  # the last computed results, shown while the new ones are computed
+
+    @property
+    def computed_local(self) -> str:
+        """When these results were computed, local time (the 截至 of stale results)."""
+        if not self.computed_at:
+            return ""
+        return to_local(datetime.fromisoformat(self.computed_at)).strftime("%Y-%m-%d %H:%M")
 
     def district(self, did: int) -> DistrictResult | None:
         return next((d for d in self.districts if d.id == did), None)
@@ -670,7 +680,9 @@ def _register_memo() -> None:
         LOCAL_MEMOS.append(_MEMO)
 
 
-def _memo(key: tuple, make):
+def _memo(key: tuple, make, stale: tuple | None = None):
+    """key = (kind, database, year, …, versions…): kept per version; `stale`: a page view may be
+    answered with the last computed value while the job worker computes the current one (core/cache.py)."""
     from core import cache
 
     if any(isinstance(k, str) and k.startswith("uncommitted") for k in key):
@@ -678,18 +690,43 @@ def _memo(key: tuple, make):
     _register_memo()
     if key in _MEMO:
         return _MEMO[key]
-    value = cache.shared("assessment", repr(key[:1] + key[2:]), make, version="shared")
+    what, versions = _split(key)
+    value = cache.shared("assessment", what, make, version=versions, stale=stale)
+    if cache.is_stale("assessment", what):
+        request_memo().setdefault("assessment_stale", set()).add(key)
+        return value  # an older version's value: not kept under this version
     if len(_MEMO) >= _MEMO_SIZE:
         _MEMO.pop(next(iter(_MEMO)))
     _MEMO[key] = value
     return value
 
 
+def _split(key: tuple) -> tuple[str, str]:
+    """(what is computed, at which data versions): one stored row per `what`, replaced by newer versions."""
+    versions = [k for k in key[2:] if isinstance(k, str) and k.startswith(("live", "snap"))]
+    what = tuple(k for k in key[:1] + key[2:] if k not in versions)
+    return repr(what), "|".join(versions)
+
+
+@cache_refresher("assessment.results")
+def _refresh_results(year: int) -> None:
+    results(year)
+
+
+@cache_refresher("assessment.key")
+def _refresh_key(year: int, district_ids: list[int]) -> None:
+    key_figures(year, list(district_ids))
+
+
 def results(year: int) -> Results | None:
     """A frozen year's snapshot, or the live computation; with the previous year's totals for comparison.
-    Callers must not change the returned object (it may be shared through the memo)."""
+    In a page view, after a change, the last computed results (res.stale, res.computed_at) while the
+    job worker computes the new ones. Callers must not change the returned object (it may be shared)."""
     key = ("results", str(db.engine.url), year, data_version(year), data_version(year - 1))
-    return copy.deepcopy(_memo(key, lambda: _results(year)))
+    res = copy.deepcopy(_memo(key, lambda: _results(year), stale=("assessment.results", year)))
+    if res is not None and key in request_memo().get("assessment_stale", ()):
+        res.stale = True
+    return res
 
 
 def _results(year: int) -> Results | None:
@@ -882,7 +919,8 @@ class KeyFigures:
 def key_figures(year: int, district_ids: list[int]) -> KeyFigures:
     """The key figures of some districts; a frozen year's come from its snapshot."""
     key = ("key", str(db.engine.url), year, tuple(sorted(district_ids)), data_version(year))
-    return _memo(key, lambda: _frozen_figures(year, district_ids) or _key_figures(year, district_ids))
+    return _memo(key, lambda: _frozen_figures(year, district_ids) or _key_figures(year, district_ids),
+                 stale=("assessment.key", year, sorted(district_ids)))
 
 
 def _frozen_figures(year: int, district_ids: list[int]) -> KeyFigures | None:

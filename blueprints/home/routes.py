@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import Role, User
 from blueprints.regions.models import RegionLevel
-from core import scope
+from core import cache, scope
 from core.dashboard import Tile, register_tile, tiles_for
 from core.extensions import db
 
@@ -17,6 +17,19 @@ bp = Blueprint("home", __name__)
 @login_required
 def index():
     return render_template("home/index.html", tiles=tiles_for(current_user))
+
+
+@cache.refresher("home.render")
+def render_for(user_id: int) -> None:
+    """In the job worker, after a change: the home page of this user, rendered and thrown away, so that its
+    figures (core/figures.py) and the assessment are computed and stored for every user of the scope."""
+    from flask import g
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return
+    g._login_user = user  # flask_login's current_user for the templates' figure() calls
+    render_template("home/index.html", tiles=tiles_for(user))
 
 
 @register_tile(order=900)

@@ -396,11 +396,14 @@ def coverage():
     return render_htmx("insurance/coverage.html", "insurance/_coverage_orgs.html", **ctx)
 
 
+UNCOVERED_SHOWN = 200  # a page lists this many uncovered members (by name); the heading counts all
+
+
 @bp.get("/coverage/orgs/<int:org_id>")
 @roles_required(*READERS)
 def org_coverage(org_id: int):
     org = scope.get_scoped_or_404(Organization, org_id, current_user)
-    row, uncovered = services.org_uncovered(org)
+    row, uncovered = services.org_uncovered(org, limit=UNCOVERED_SHOWN)
     policies = list(db.session.scalars(select(InsurancePolicy).where(
         InsurancePolicy.organization_id == org.id, services.valid_on(local_today()))
         .order_by(InsurancePolicy.end_date)))

@@ -346,12 +346,12 @@ def picker_volunteers(org_id: int, q: str = "", limit: int = 300) -> list[Volunt
     return list(db.session.scalars(stmt.order_by(Volunteer.name_pinyin, Volunteer.id).limit(limit)))
 
 
-def volunteers_by_ids(ids) -> list[Volunteer]:
+def volunteers_by_ids(ids, limit: int | None = None) -> list[Volunteer]:
     ids = list(ids)
     if not ids:
         return []
     return list(db.session.scalars(select(Volunteer).where(Volunteer.id.in_(ids)).order_by(Volunteer.name_pinyin,
-                                                                                           Volunteer.id)))
+                                                                                           Volunteer.id).limit(limit)))
 
 
 # ---- who is covered on a day -------------------------------------------------------------------------------
@@ -381,6 +381,36 @@ def covered_ids(day: date, volunteer_ids) -> set[int]:
     ids = set(volunteer_ids)
     if not ids:
         return set()
+    if len(ids) > MANY:
+        # A question about thousands (a large organization, a district, the city): everyone covered on
+        # the day, computed once per data version for all workers (core/cache.py), then intersected.
+        return _everyone_covered(day) & ids
+    return _covered_ids(day, ids)
+
+
+MANY = 500  # more ids than this: answered from everyone covered on the day (shared, per data version)
+_COVERED_MEMO: dict[tuple, frozenset] = {}
+
+
+def _everyone_covered(day: date) -> frozenset:
+    from core import cache
+
+    if _COVERED_MEMO not in cache.LOCAL_MEMOS:
+        cache.LOCAL_MEMOS.append(_COVERED_MEMO)
+    version = cache.data_version()
+    key = (str(db.engine.url), version, day)
+    if version >= 0 and key in _COVERED_MEMO:
+        return _COVERED_MEMO[key]
+    value = cache.shared("insurance", f"covered:{day.isoformat()}",
+                         lambda: frozenset(_covered_ids(day, set(db.session.scalars(select(Volunteer.id))))),
+                         version=version)
+    if version >= 0:
+        _COVERED_MEMO.clear()  # only the current version is worth keeping
+        _COVERED_MEMO[key] = value
+    return value
+
+
+def _covered_ids(day: date, ids: set[int]) -> set[int]:
     # A city-wide question (thousands of ids) reads every policy in force instead of a huge IN list.
     big = len(ids) > 500
     named_q = (select(InsuredPerson.volunteer_id).join(InsurancePolicy, InsurancePolicy.id == InsuredPerson.policy_id)
@@ -539,11 +569,15 @@ def total_row(rows: list[CoverageRow]) -> CoverageRow:
     return CoverageRow(0, "合计", sum(r.active for r in rows), sum(r.covered for r in rows))
 
 
-def org_uncovered(org: Organization, day: date | None = None) -> tuple[CoverageRow, list[Volunteer]]:
+def org_uncovered(org: Organization, day: date | None = None,
+                  limit: int | None = None) -> tuple[CoverageRow, list[Volunteer]]:
+    """The organization's coverage and its uncovered members (the first `limit` by name: a large
+    organization has thousands; the row's counts are always complete)."""
     day = day or local_today()
     members = org_member_ids(org.id)
     covered = covered_ids(day, members)
-    return CoverageRow(org.id, org.name, len(members), len(members & covered)), volunteers_by_ids(members - covered)
+    return (CoverageRow(org.id, org.name, len(members), len(members & covered)),
+            volunteers_by_ids(members - covered, limit))
 
 
 # ---- warnings --------------------------------------------------------------------------------------------------

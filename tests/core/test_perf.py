@@ -260,3 +260,59 @@ def test_logging_in_does_not_throw_the_shared_cache_away(app, world):
     user.display_name = "新名字"  # a real change of an account does
     db.session.commit()
     assert cache.data_version() == v0 + 1
+
+
+def test_the_side_menu_is_built_once_per_role_and_page(as_role, world, monkeypatch):
+    """Every page shows the menu: it is built once per process for each (role, page), and stays exact."""
+    from core import nav
+
+    nav._SIDENAV.clear()
+    a, b = as_role("district_staff"), as_role("district_staff_2")
+    first = a.get("/orgs/").get_data(as_text=True)
+    menu = re.search(r'<nav class="sidenav".*?</nav>', first, re.S).group(0)
+    assert re.search(r'href="/orgs/" class="active"', menu) and 'class="active">首页' not in menu
+    import flask
+
+    calls, real = [], flask.url_for
+    monkeypatch.setattr(flask, "url_for", lambda *a, **k: calls.append(a) or real(*a, **k))
+    second = b.get("/orgs/").get_data(as_text=True)  # another user of the same role: the same menu
+    assert re.search(r'<nav class="sidenav".*?</nav>', second, re.S).group(0) == menu
+    assert calls == []
+    home = a.get("/").get_data(as_text=True)
+    assert 'class="active">首页' in re.search(r'<nav class="sidenav".*?</nav>', home, re.S).group(0)
+
+
+def test_accounts_list_loads_the_leaders_organizations_in_one_query(as_role, world):
+    c = as_role("city_admin")
+    c.get("/accounts")
+    with counted() as few:
+        c.get("/accounts")
+    for i in range(6):
+        u = factories.user(Role.ORG_LEADER, f"leader_extra_{i}", world["district_a"])
+        u.organizations.append(db.session.merge(world["org_a"]))
+    db.session.commit()
+    with counted() as many:
+        body = c.get("/accounts").get_data(as_text=True)
+    assert "leader_extra_5" in body and world["org_a"].name in body
+    assert many[0] <= few[0], counted.last
+
+
+def test_the_quarterly_bulletin_is_computed_once_per_data_version(app, world, monkeypatch):
+    from blueprints.reports import services as reports
+
+    real, calls = reports._bulletin, []
+    monkeypatch.setattr(reports, "_bulletin", lambda *a: calls.append(a) or real(*a))
+    day = date(2026, 7, 10)
+    with app.test_request_context():
+        first = reports.bulletin(2026, 2, today=day)
+    db.session.remove()
+    with app.test_request_context():
+        assert reports.bulletin(2026, 2, today=day) == first
+    db.session.remove()
+    assert len(calls) == 1
+    factories.org(db.session.merge(world["community_a"]) if "community_a" in world else
+                  db.session.merge(world["org_a"]).region, "新成立的服务队")
+    db.session.commit()
+    with app.test_request_context():
+        reports.bulletin(2026, 2, today=day)
+    assert len(calls) == 2  # a committed change is computed again

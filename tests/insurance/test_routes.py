@@ -300,3 +300,15 @@ def test_scan_as_image_then_removed(as_role, world):
     db.session.refresh(p)
     assert p.scan is None
     assert c.get(f"/insurance/{p.id}/scan").status_code == 404
+
+
+def test_org_coverage_lists_a_page_of_uncovered_members_and_counts_all(as_role, world, monkeypatch):
+    """Issue 16: an organization with thousands of uncovered members (10× data) gets a bounded page."""
+    from blueprints.insurance import routes
+
+    vols = [f.activity_volunteer(world["org_a"], name=f"未保{i}") for i in range(3)]
+    db.session.commit()
+    monkeypatch.setattr(routes, "UNCOVERED_SHOWN", 2)
+    html = as_role("district_staff").get(f"/insurance/coverage/orgs/{world['org_a'].id}").get_data(as_text=True)
+    assert "未覆盖的在册志愿者（3 人）" in html and "按姓名列出前 2 人" in html
+    assert sum(f"<td>{v.name}</td>" in html for v in vols) == 2

@@ -251,3 +251,24 @@ def test_a_one_year_policy_renews_for_one_year_across_a_leap_day(world):
     half = f.insurance_policy(world["org_a"], start=date(2026, 1, 31), end=date(2026, 7, 30))
     assert services.whole_months(half.start_date, half.end_date) == 6
     assert services.renewal_data(half).end_date == date(2027, 1, 30)
+
+
+def test_large_questions_use_everyone_covered_and_follow_changes(world, app, monkeypatch):
+    """Issue 16: thousands of ids (a large organization at 10×) are answered from everyone covered on the
+    day, computed once per data version; the answer is the same as the exact one, and follows a change."""
+    vols = _vols(world["org_a"], 5)
+    vols[1].status = VolunteerStatus.DISMISSED
+    f.insurance_policy(world["org_a"], start=date(2026, 1, 1), end=date(2026, 12, 31), volunteers=[vols[0]])
+    f.insurance_policy(world["org_a"], start=date(2026, 1, 1), end=date(2026, 12, 31), head_count=2)
+    db.session.commit()
+    ids, day = [v.id for v in vols], date(2026, 6, 1)
+    exact = services.covered_ids(day, ids)
+    monkeypatch.setattr(services, "MANY", 0)
+    with app.test_request_context():
+        assert services.covered_ids(day, ids) == exact == {vols[0].id, vols[2].id, vols[3].id}
+    db.session.remove()
+    f.insurance_policy(db.session.merge(world["org_a"]), start=date(2026, 1, 1), end=date(2026, 12, 31),
+                       volunteers=[db.session.merge(vols[4])])
+    db.session.commit()
+    with app.test_request_context():
+        assert services.covered_ids(day, ids) == exact | {vols[4].id}

@@ -1,0 +1,41 @@
+"""Browser: after a change in the data the leader's home page answers at once with the last results,
+says so (截至 …，正在按最新数据更新), and shows the new ones once the job worker has computed them."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from blueprints.assessment import services
+from core import cache
+from core.extensions import db
+from tests import factories
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_leader_sees_the_last_results_then_the_new_ones(page, world, monkeypatch):
+    services.ensure_year(date.today().year)
+    db.session.commit()
+    queued: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(cache, "_queue_runs_at_once", lambda: False)  # as under `make run`: a worker process
+    monkeypatch.setattr(cache, "_enqueue", lambda name, args: queued.append((name, tuple(args))))
+    browser_login(page, "leader")
+    page.goto("/")
+    caption = page.locator("caption", has_text="年度考核")
+    assert "（实时）" in caption.inner_text()
+
+    org = db.session.merge(world["org_a"])
+    factories.volunteer(org, name="新报到", registered_on=date.today() - timedelta(days=2), region_id=org.region_id)
+    db.session.commit()
+    services._MEMO.clear()
+    page.goto("/")
+    assert "正在按最新数据更新" in caption.inner_text() and "截至" in caption.inner_text()
+    assert {name for name, _ in queued} >= {"assessment.results", "home.render"}
+
+    for name, args in queued:  # the job worker's turn
+        cache._run_refresh(name, list(args))
+    services._MEMO.clear()
+    page.goto("/")
+    assert "（实时）" in caption.inner_text()
