@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from blueprints.assessment import services as assessment
 from blueprints.reports import services as reports
@@ -96,10 +97,15 @@ def test_the_four_daily_tasks(page, world, tmp_path):
     # 4. A leader downloads the annual report and the brief of a chosen month.
     browser_login(page, "leader")
     page.goto(f"/assessment/?year={Y}")
+    page.click("text=下载考核报告")  # built by a job (issue 16): its progress, then the download link
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    status = page.locator(".job-status")
+    expect(status).to_have_attribute("data-status", "done", timeout=30000)
     with page.expect_download() as report:
-        page.click("text=下载考核报告")
+        status.locator("a.job-download").click()
     with open(report.value.path(), "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+    page.goto(f"/assessment/?year={Y}")
     page.fill("#brief-month", f"{Y}-03")
     with page.expect_download() as brief:
         page.click("button:has-text('下载月度简报（PDF）')")
