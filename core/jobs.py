@@ -816,3 +816,116 @@ def jobs_of(user, limit: int = 100) -> list[Job]:
     return list(db.session.scalars(select(Job).where(Job.user_id == user.id)
                                    .order_by(Job.id.desc()).limit(limit)))
 
+
+
+# ---- an import's upload step, the same for every import (issue 16) --------------------------------
+# One call in a route, one check per import, used both in the request (a small file) and in the
+# worker (a file over IMPORT_INLINE_KB, previewed by a job on the shared page /jobs/<id>/preview):
+#
+#     @jobs.upload_importer("orgs.preview", back="orgs.import_upload")
+#     def check_orgs(user, params, read) -> jobs.Checked:      # read(columns) gives the file's rows
+#         rows = importing.validate_import(user, read(importing.IMPORT_COLUMNS))
+#         ok = not any(r.errors for r in rows)
+#         return jobs.Checked(rows, "orgs", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+#                             {"heading": "导入组织", "columns": [...], "confirm": url_for("orgs.import_confirm")})
+#
+#     got = jobs.import_upload("orgs.preview", "预览导入组织名录", form.file.data)   # TableError as before
+#     if got.response is not None:
+#         return got.response                                 # a large file: the job's progress
+#     rows, token = got.rows, got.token                       # a small file: previewed here, as before
+
+PREVIEW_ROWS = 200  # a job's preview shows the first rows of a clean file …
+PREVIEW_BAD_ROWS = 500  # … or the rows with problems
+
+
+@dataclass
+class Checked:
+    """An import's check of the rows read from a file. rows: ImportRow with their problems; payload:
+    what waits for the confirmation under stash_kind (None: nothing to import). page: how a job's
+    preview shows them — heading, columns (as _macros/imports.html takes them), confirm (url), and
+    optionally hidden, all_or_nothing (True), unit ("行"), done_text."""
+    rows: list
+    stash_kind: str
+    payload: list | None
+    page: dict
+
+
+@dataclass
+class Upload:
+    rows: list | None = None
+    token: str | None = None
+    response: Any = None
+
+
+def _stash(user, checked: Checked) -> str | None:
+    from core.tabular import stash_rows
+
+    return stash_rows(user.id, checked.stash_kind, checked.payload) if checked.payload else None
+
+
+def upload_importer(kind: str, back: str):
+    """check(user, params, read) -> Checked, where read(columns) returns the file's ImportRows. Runs in
+    the request for a small file and in the worker for a large one (for the owner, re-applying the
+    scope from `params`: ids only). `back` is the upload page's endpoint (taking params)."""
+
+    def deco(check):
+        def run(user, params: dict, filename: str, data: bytes) -> dict:
+            from core.tabular import read_table
+
+            args = {k: v for k, v in params.items() if k != "filename"}
+            checked = check(user, args, lambda columns: read_table(filename, data, columns))
+            # End the reading transaction first: on SQLite a reader turned writer (the stash) fails
+            # at once when another job or request committed meanwhile.
+            db.session.commit()
+            token = _stash(user, checked)
+            return preview_dict(checked, token, url_for(back, **args))
+
+        _KINDS[kind] = _Kind(run, "preview", "jobs.preview")
+        _CHECKS[kind] = check
+        return check
+
+    return deco
+
+
+_CHECKS: dict[str, Callable] = {}
+
+
+def preview_dict(checked: Checked, token: str | None, back: str) -> dict:
+    """What a job keeps of a checked file for its preview page: counts, and the first rows (or the
+    rows with problems) with only the values the page shows (masked ones, never a raw ID number)."""
+    rows = checked.rows
+    bad = [r for r in rows if r.errors]
+    page = dict(checked.page)
+    keys = [c if isinstance(c, str) else c[1] for c in page["columns"]]
+    shown = bad[:PREVIEW_BAD_ROWS] if bad else rows[:PREVIEW_ROWS]
+    all_or_nothing = page.get("all_or_nothing", True)
+    return {**page, "back": back, "token": token, "total": len(rows), "bad": len(bad),
+            "all_or_nothing": all_or_nothing,
+            "rows": [{"line": r.line, "values": {k: r.values.get(k, "") for k in keys}, "errors": r.errors}
+                     for r in shown],
+            "message": (f"共 {len(rows)} 行，其中 {len(bad)} 行有问题，请查看。" if bad
+                        else f"共 {len(rows)} 行，全部校验通过，请查看预览并确认导入。")}
+
+
+def import_upload(kind: str, title: str, upload, params: dict | None = None) -> Upload:
+    """An import's upload step (see above): a file over IMPORT_INLINE_KB goes to a preview job at once
+    (only the free checks run here: type, size, an XLSX's declared sizes); a smaller one is read with
+    the inline row limit, checked and stashed in the request. Raises TableError (Chinese)."""
+    from flask_login import current_user
+
+    from core.tabular import import_bytes, precheck, read_import_bytes
+
+    params = params or {}
+    filename = getattr(upload, "filename", "") or ""
+    data = import_bytes(upload)
+    if preview_in_job(data):
+        precheck(filename, data)
+        return Upload(response=start_preview(kind, title, filename, data, params))
+    checked = _CHECKS[kind](current_user, params, lambda columns: read_import_bytes(filename, data, columns))
+    return Upload(rows=checked.rows, token=_stash(current_user, checked))
+
+
+def kind_page(kind: str) -> str | None:
+    """The page a preview kind's job links to (None for an unknown kind or another flavour)."""
+    k = _KINDS.get(kind)
+    return k.page if k is not None and k.flavour == "preview" else None

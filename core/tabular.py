@@ -192,6 +192,11 @@ def precheck(filename: str, data: bytes) -> None:
         raise TableError("只支持 .xlsx 或 .csv 文件。")
 
 
+def read_import_bytes(filename: str, data: bytes, columns: list[str]) -> list[ImportRow]:
+    """read_import() of bytes already read (core/jobs.py import_upload): the inline row limit."""
+    return read_table(filename, data, columns, limit=_limit("IMPORT_INLINE_MAX_ROWS", IMPORT_INLINE_MAX_ROWS))
+
+
 def read_import(upload, columns: list[str]) -> list[ImportRow]:
     """The rows of an uploaded XLSX or CSV file (a FileStorage), read and previewed in the request:
     what the import pages call. At most IMPORT_INLINE_MAX_ROWS rows, so that no request parses more
