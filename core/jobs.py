@@ -24,7 +24,9 @@ Adopting it — one call in a route:
 Rows may be a generator (memory stays flat); give Sheet(total=…) then, for the progress bar.
 tests/core/test_exports.py walks every export route and fails for one that does not answer with a job.
 
-    # an import's confirm step (the preview stays in the request, bounded by core/tabular.py):
+    # an import's upload step: jobs.import_upload + @jobs.upload_importer (at the end of this module):
+    # a small file is previewed in the request, a large one by a preview job.
+    # an import's confirm step:
     @jobs.importer("orgs.import")
     def apply_org_import(user, params: dict, rows: list) -> jobs.Done:
         ...  # raise jobs.JobError("中文说明") for a refusal the user should read
