@@ -43,7 +43,7 @@ def test_a_file_over_the_inline_limit_is_answered_with_a_job_and_no_row_is_read(
     def no_rows_in_the_request(*a, **kw):
         raise AssertionError(f"{endpoint} read the rows of a large file inside the request")
 
-    monkeypatch.setattr(tabular, "_collect", no_rows_in_the_request)
+    monkeypatch.setattr(tabular, "_iter_collect", no_rows_in_the_request)
     data = xlsx_bytes("导入", columns, [["甲"] * len(columns)] * 3)
     job = _job(_post(c, url, extra, data))
     assert queued == [job.id]
