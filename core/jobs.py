@@ -272,9 +272,12 @@ def iter_rows(job_id: int, part: str = INPUT) -> Iterable:
         if chunk is None:
             break
         chunk = bytes(chunk)
-        if seq == 0 and chunk[:1] == b"[":  # an input stored by an older version: a JSON array
-            yield from json.loads(read_file(job_id, part))
-            return
+        if seq == 0 and chunk[:1] == b"[":  # one JSON array (an older version's input) or a list row?
+            last = bytes(db.session.execute(select(t.c.data).where(t.c.job_id == job_id, t.c.part == part)
+                                            .order_by(t.c.seq.desc()).limit(1)).scalar())
+            if not last.endswith(b"\n"):  # JSON Lines always end with one
+                yield from json.loads(read_file(job_id, part))
+                return
         seq += 1
         lines = (rest + chunk).split(b"\n")
         rest = lines.pop()

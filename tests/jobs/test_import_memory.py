@@ -44,6 +44,12 @@ def test_iter_rows_reads_json_lines_across_chunk_boundaries(world, monkeypatch):
     out.store(job.id, jobs.INPUT, conn=db.session)
     out.close()
     assert list(jobs.iter_rows(job.id, jobs.INPUT)) == rows
+    listed = jobs.RowsFile()  # rows that are lists are lines too, not an older version's array
+    for r in ([1, "甲"], [2, "乙"]):
+        listed.add(r)
+    listed.store(job.id, jobs.RESULT, conn=db.session)
+    listed.close()
+    assert list(jobs.iter_rows(job.id, jobs.RESULT)) == [[1, "甲"], [2, "乙"]]
     # an input stored by an older version (one JSON array) still reads
     jobs.store_file(job.id, jobs.PREVIEW, io.BytesIO(json.dumps(rows, ensure_ascii=False).encode()), conn=db.session)
     assert list(jobs.iter_rows(job.id, jobs.PREVIEW)) == rows
