@@ -10,7 +10,6 @@ import re
 
 import pytest
 
-from blueprints.volunteers.services import IMPORT_COLUMNS
 from core import jobs, tabular
 from core.exports import xlsx_bytes
 from core.extensions import db
