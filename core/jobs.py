@@ -24,7 +24,9 @@ Adopting it — one call in a route:
 Rows may be a generator (memory stays flat); give Sheet(total=…) then, for the progress bar.
 tests/core/test_exports.py walks every export route and fails for one that does not answer with a job.
 
-    # an import's confirm step (the preview stays in the request, bounded by core/tabular.py):
+    # an import's upload step: jobs.import_upload + @jobs.upload_importer (at the end of this module):
+    # a small file is previewed in the request, a large one by a preview job.
+    # an import's confirm step:
     @jobs.importer("orgs.import")
     def apply_org_import(user, params: dict, rows: list) -> jobs.Done:
         ...  # raise jobs.JobError("中文说明") for a refusal the user should read
@@ -63,7 +65,7 @@ from typing import Any, Callable, Iterable
 from flask import current_app, g, has_app_context, has_request_context, redirect, render_template, request, url_for
 from huey import RedisHuey, SqliteHuey, crontab
 from werkzeug.exceptions import HTTPException
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, delete, func, insert, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, delete, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -167,6 +169,7 @@ class Job(db.Model):
 # backup holds them, and neither writing nor serving ever holds more than one chunk in memory.
 
 RESULT, INPUT, PREVIEW = "result", "input", "preview"
+ROWS = "rows"  # a preview job's checked rows, waiting for the confirmation (JSON Lines)
 FILE_CHUNK = 512 * 1024
 
 
@@ -237,6 +240,52 @@ def read_file(job_id: int, part: str) -> bytes | None:
     chunks = [bytes(c) for c in db.session.scalars(select(t.c.data).where(t.c.job_id == job_id, t.c.part == part)
                                                    .order_by(t.c.seq))]
     return b"".join(chunks) if chunks else None
+
+
+class RowsFile:
+    """Rows written away one at a time as JSON Lines into a temporary file, then into job_file: a
+    job that checks 50,000 rows keeps none of them in memory (issue 16). Read back with iter_rows()."""
+
+    def __init__(self):
+        self.fh = tempfile.TemporaryFile()
+        self.count = 0
+
+    def add(self, row) -> None:
+        self.fh.write(json.dumps(row, ensure_ascii=False).encode() + b"\n")
+        self.count += 1
+
+    def store(self, job_id: int, part: str, conn=None) -> None:
+        self.fh.seek(0)
+        store_file(job_id, part, self.fh, conn=conn)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def iter_rows(job_id: int, part: str = INPUT) -> Iterable:
+    """The rows of a stored JSON Lines file, one chunk read (in the session's transaction) at a time.
+    A file written before JSON Lines (one JSON array) is read whole."""
+    t, seq, rest = JobFile.__table__, 0, b""
+    while True:
+        chunk = db.session.execute(select(t.c.data).where(t.c.job_id == job_id, t.c.part == part,
+                                                          t.c.seq == seq)).scalar()
+        if chunk is None:
+            break
+        chunk = bytes(chunk)
+        if seq == 0 and chunk[:1] == b"[":  # one JSON array (an older version's input) or a list row?
+            last = bytes(db.session.execute(select(t.c.data).where(t.c.job_id == job_id, t.c.part == part)
+                                            .order_by(t.c.seq.desc()).limit(1)).scalar())
+            if not last.endswith(b"\n"):  # JSON Lines always end with one
+                yield from json.loads(read_file(job_id, part))
+                return
+        seq += 1
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line:
+                yield json.loads(line)
+    if rest.strip():
+        yield json.loads(rest)
 
 
 def delete_files(job_id: int, part: str | None = None, session=None) -> None:
@@ -425,13 +474,46 @@ def start_import(kind: str, title: str, rows: list, params: dict | None = None, 
     """The one call of an import's confirm step: the previewed rows go to a private input file that
     the worker reads (kept for a retry until the job succeeds or expires)."""
     job = create(kind, title, params, pii=pii)
-    with tempfile.TemporaryFile() as fh:  # the rows as JSON, into job_file in the request's transaction
-        fh.write(json.dumps(rows, ensure_ascii=False).encode())
-        fh.seek(0)
-        store_file(job.id, INPUT, fh, conn=db.session)
-    job.total = len(rows)
+    ref = rows_ref_of(rows)
+    if ref is not None:  # a preview job's checked rows: copied inside the database, never parsed here
+        t = JobFile.__table__
+        copied = db.session.execute(insert(t).from_select(
+            ["job_id", "part", "seq", "data"],
+            select(literal(job.id), literal(INPUT), t.c.seq, t.c.data).where(t.c.job_id == ref[0], t.c.part == ROWS))).rowcount
+        delete_files(ref[0], ROWS)  # taken once
+        job.total = ref[1] if copied else 0  # none: the job fails with "导入的数据已过期删除…"
+    else:
+        out = RowsFile()  # the rows as JSON Lines, into job_file in the request's transaction
+        try:
+            for row in rows:
+                out.add(row)
+            out.store(job.id, INPUT, conn=db.session)
+        finally:
+            out.close()
+        job.total = len(rows)
     submit(job)
     return respond(job)
+
+
+_ROWS_REF = "_job_rows"
+
+
+def rows_ref(job_id: int, total: int) -> list:
+    """What a preview job stashes (core/tabular.stash_rows) instead of its rows, which wait in its own
+    job_file (ROWS): the confirm route hands it to start_import() as if it were the rows."""
+    return [{_ROWS_REF: job_id, "total": total}]
+
+
+def rows_ref_of(payload) -> tuple[int, int] | None:
+    """(preview job id, row count) of a rows_ref() payload, None for rows."""
+    if isinstance(payload, list) and len(payload) == 1 and isinstance(payload[0], dict) and _ROWS_REF in payload[0]:
+        return int(payload[0][_ROWS_REF]), int(payload[0].get("total") or 0)
+    return None
+
+
+def current_job_id() -> int | None:
+    """The id of the job running in this context (inside a job's work), else None."""
+    return g.get("job_id") if has_app_context() else None
 
 
 # An upload up to this size is previewed in the request as before (a few thousand rows at most: the
@@ -605,6 +687,7 @@ def _run(job_id: int) -> None:
     # snapshot to upgrade); exports only read and must not hold the lock while they build the file.
     g.write_transactions = kind is not None and kind.flavour == "import"
     g.job_progress = progress
+    g.job_id = job_id
     db.session.commit()  # end the reads above: the work starts its own transaction
     memory = MemoryWatch()
     try:
@@ -688,15 +771,16 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
             record_event("export", entity, None, label, summary, user=user, region_id=user.region_id)
         return _FileResult(f"共 {progress.done} 行。", None, file=name, name=sheet.filename)
     if kind.flavour == "import":
-        data = read_file(job_id, INPUT)
-        if data is None:
+        if file_size(job_id, INPUT) is None:
             raise JobError("导入的数据已过期删除，请重新上传文件。")
-        rows = json.loads(data)
-        del data
+        total = db.session.scalar(select(Job.total).where(Job.id == job_id))
+        if total is None:  # an input stored without its count (start_import stores it): count the rows
+            total = sum(1 for _ in iter_rows(job_id, INPUT))
         db.session.commit()  # the reading ends: the stage below is written before the import's own transaction
-        progress(0, len(rows), "正在写入数据", force=True)
-        done = kind.run(user, params, _CountedRows(rows, progress))
-        progress(len(rows), len(rows), "正在保存")
+        progress(0, total, "正在写入数据", force=True)
+        # The rows are read from the database a chunk at a time as the import walks through them.
+        done = kind.run(user, params, _StreamedRows(job_id, total, progress))
+        progress(total, total, "正在保存")
         return done
     if kind.flavour == "preview":
         import io
@@ -730,18 +814,20 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
     return result
 
 
-class _CountedRows(list):
-    """The previewed rows, reporting progress as the import walks through them."""
+class _StreamedRows:
+    """An import's input rows, read from job_file as they are walked through (reporting progress);
+    len() is the count stored when the job started. An importer that needs a list calls list()."""
 
-    def __init__(self, rows: list, progress: Progress):
-        super().__init__(rows)
-        self._progress = progress
+    def __init__(self, job_id: int, total: int, progress: Progress):
+        self._job_id, self._total, self._progress = job_id, total, progress
+
+    def __len__(self) -> int:
+        return self._total
 
     def __iter__(self):
-        total = len(self)
-        for i, row in enumerate(super().__iter__(), start=1):
+        for i, row in enumerate(iter_rows(self._job_id, INPUT), start=1):
             yield row
-            self._progress(i, total)
+            self._progress(i, self._total)
 
 
 def _expiry(pii: bool) -> datetime:
@@ -816,3 +902,116 @@ def jobs_of(user, limit: int = 100) -> list[Job]:
     return list(db.session.scalars(select(Job).where(Job.user_id == user.id)
                                    .order_by(Job.id.desc()).limit(limit)))
 
+
+
+# ---- an import's upload step, the same for every import (issue 16) --------------------------------
+# One call in a route, one check per import, used both in the request (a small file) and in the
+# worker (a file over IMPORT_INLINE_KB, previewed by a job on the shared page /jobs/<id>/preview):
+#
+#     @jobs.upload_importer("orgs.preview", back="orgs.import_upload")
+#     def check_orgs(user, params, read) -> jobs.Checked:      # read(columns) gives the file's rows
+#         rows = importing.validate_import(user, read(importing.IMPORT_COLUMNS))
+#         ok = not any(r.errors for r in rows)
+#         return jobs.Checked(rows, "orgs", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+#                             {"heading": "导入组织", "columns": [...], "confirm": url_for("orgs.import_confirm")})
+#
+#     got = jobs.import_upload("orgs.preview", "预览导入组织名录", form.file.data)   # TableError as before
+#     if got.response is not None:
+#         return got.response                                 # a large file: the job's progress
+#     rows, token = got.rows, got.token                       # a small file: previewed here, as before
+
+PREVIEW_ROWS = 200  # a job's preview shows the first rows of a clean file …
+PREVIEW_BAD_ROWS = 500  # … or the rows with problems
+
+
+@dataclass
+class Checked:
+    """An import's check of the rows read from a file. rows: ImportRow with their problems; payload:
+    what waits for the confirmation under stash_kind (None: nothing to import). page: how a job's
+    preview shows them — heading, columns (as _macros/imports.html takes them), confirm (url), and
+    optionally hidden, all_or_nothing (True), unit ("行"), done_text."""
+    rows: list
+    stash_kind: str
+    payload: list | None
+    page: dict
+
+
+@dataclass
+class Upload:
+    rows: list | None = None
+    token: str | None = None
+    response: Any = None
+
+
+def _stash(user, checked: Checked) -> str | None:
+    from core.tabular import stash_rows
+
+    return stash_rows(user.id, checked.stash_kind, checked.payload) if checked.payload else None
+
+
+def upload_importer(kind: str, back: str):
+    """check(user, params, read) -> Checked, where read(columns) returns the file's ImportRows. Runs in
+    the request for a small file and in the worker for a large one (for the owner, re-applying the
+    scope from `params`: ids only). `back` is the upload page's endpoint (taking params)."""
+
+    def deco(check):
+        def run(user, params: dict, filename: str, data: bytes) -> dict:
+            from core.tabular import read_table
+
+            args = {k: v for k, v in params.items() if k != "filename"}
+            checked = check(user, args, lambda columns: read_table(filename, data, columns))
+            # End the reading transaction first: on SQLite a reader turned writer (the stash) fails
+            # at once when another job or request committed meanwhile.
+            db.session.commit()
+            token = _stash(user, checked)
+            return preview_dict(checked, token, url_for(back, **args))
+
+        _KINDS[kind] = _Kind(run, "preview", "jobs.preview")
+        _CHECKS[kind] = check
+        return check
+
+    return deco
+
+
+_CHECKS: dict[str, Callable] = {}
+
+
+def preview_dict(checked: Checked, token: str | None, back: str) -> dict:
+    """What a job keeps of a checked file for its preview page: counts, and the first rows (or the
+    rows with problems) with only the values the page shows (masked ones, never a raw ID number)."""
+    rows = checked.rows
+    bad = [r for r in rows if r.errors]
+    page = dict(checked.page)
+    keys = [c if isinstance(c, str) else c[1] for c in page["columns"]]
+    shown = bad[:PREVIEW_BAD_ROWS] if bad else rows[:PREVIEW_ROWS]
+    all_or_nothing = page.get("all_or_nothing", True)
+    return {**page, "back": back, "token": token, "total": len(rows), "bad": len(bad),
+            "all_or_nothing": all_or_nothing,
+            "rows": [{"line": r.line, "values": {k: r.values.get(k, "") for k in keys}, "errors": r.errors}
+                     for r in shown],
+            "message": (f"共 {len(rows)} 行，其中 {len(bad)} 行有问题，请查看。" if bad
+                        else f"共 {len(rows)} 行，全部校验通过，请查看预览并确认导入。")}
+
+
+def import_upload(kind: str, title: str, upload, params: dict | None = None) -> Upload:
+    """An import's upload step (see above): a file over IMPORT_INLINE_KB goes to a preview job at once
+    (only the free checks run here: type, size, an XLSX's declared sizes); a smaller one is read with
+    the inline row limit, checked and stashed in the request. Raises TableError (Chinese)."""
+    from flask_login import current_user
+
+    from core.tabular import import_bytes, precheck, read_import_bytes
+
+    params = params or {}
+    filename = getattr(upload, "filename", "") or ""
+    data = import_bytes(upload)
+    if preview_in_job(data):
+        precheck(filename, data)
+        return Upload(response=start_preview(kind, title, filename, data, params))
+    checked = _CHECKS[kind](current_user, params, lambda columns: read_import_bytes(filename, data, columns))
+    return Upload(rows=checked.rows, token=_stash(current_user, checked))
+
+
+def kind_page(kind: str) -> str | None:
+    """The page a preview kind's job links to (None for an unknown kind or another flavour)."""
+    k = _KINDS.get(kind)
+    return k.page if k is not None and k.flavour == "preview" else None

@@ -25,7 +25,7 @@ from itertools import accumulate
 
 from flask import current_app, has_app_context
 from openpyxl import load_workbook
-from sqlalchemy import JSON, Integer, String, delete
+from sqlalchemy import JSON, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -180,6 +180,26 @@ def read_table(filename: str, data: bytes, columns: list[str], limit: int | None
         source.close()  # the workbook is closed too, also when a limit stopped the reading
 
 
+def iter_table(filename: str, data: bytes, columns: list[str], limit: int | None = None):
+    """read_table() as a generator: one ImportRow at a time (a preview job that keeps only counts,
+    the rows with problems and the first rows holds no more than that: issue 16). The same checks
+    and refusals (TableError), raised when the reading reaches them."""
+    if len(data) > max_bytes():
+        raise _too_big(max_bytes())
+    name = (filename or "").lower()
+    limit = max_rows() if limit is None else min(limit, max_rows())
+    if name.endswith(".xlsx"):
+        source = _xlsx_rows(data, columns)
+    elif name.endswith(".csv"):
+        source = _csv_rows(data)
+    else:
+        raise TableError("只支持 .xlsx 或 .csv 文件。")
+    try:
+        yield from _iter_collect(source, columns, limit)
+    finally:
+        source.close()
+
+
 def precheck(filename: str, data: bytes) -> None:
     """The checks that cost nothing, before a large file is handed to a preview job (core/jobs.py):
     the type, and for an XLSX its archive's declared sizes (a zip bomb is refused in the request)."""
@@ -192,6 +212,11 @@ def precheck(filename: str, data: bytes) -> None:
         raise TableError("只支持 .xlsx 或 .csv 文件。")
 
 
+def read_import_bytes(filename: str, data: bytes, columns: list[str]) -> list[ImportRow]:
+    """read_import() of bytes already read (core/jobs.py import_upload): the inline row limit."""
+    return read_table(filename, data, columns, limit=_limit("IMPORT_INLINE_MAX_ROWS", IMPORT_INLINE_MAX_ROWS))
+
+
 def read_import(upload, columns: list[str]) -> list[ImportRow]:
     """The rows of an uploaded XLSX or CSV file (a FileStorage), read and previewed in the request:
     what the import pages call. At most IMPORT_INLINE_MAX_ROWS rows, so that no request parses more
@@ -202,7 +227,11 @@ def read_import(upload, columns: list[str]) -> list[ImportRow]:
 
 
 def _collect(source, columns: list[str], limit: int) -> list[ImportRow]:
-    header, rows = None, []
+    return list(_iter_collect(source, columns, limit))
+
+
+def _iter_collect(source, columns: list[str], limit: int):
+    header, count = None, 0
     for n, cells in enumerate(source, start=1):
         if n > 2 * limit + 1:  # blank rows included: "row 1,048,576" alone would be a million of them
             raise TableError(f"文件行数过多（含空行最多 {2 * limit + 1} 行），请删除多余的行后重试。")
@@ -215,14 +244,14 @@ def _collect(source, columns: list[str], limit: int) -> list[ImportRow]:
             continue
         if not any(cells):
             continue
-        if len(rows) >= limit:
+        if count >= limit:
             raise TableError(f"一次最多导入 {limit} 行，请拆分文件后分批导入。")
-        rows.append(ImportRow(line=n, values={c: (cells[i] if i < len(cells) else "") for c, i in index.items()}))
+        count += 1
+        yield ImportRow(line=n, values={c: (cells[i] if i < len(cells) else "") for c, i in index.items()})
     if header is None:
         raise TableError("文件是空的。")
-    if not rows:
+    if not count:
         raise TableError("文件中没有数据行。")
-    return rows
 
 
 # ---- JSON ---------------------------------------------------------------------------------------
@@ -283,8 +312,22 @@ def _valid_token(token: str) -> bool:
 
 def sweep_pending(max_age: int = PENDING_MAX_AGE) -> int:
     """Delete pending imports older than max_age (in the current transaction); returns how many went."""
+    from core.jobs import ROWS, Job, JobFile
+
     cutoff = utcnow() - timedelta(seconds=max_age)
+    # A preview job's checked rows (core/jobs.py rows_ref) expire with the stash that names them.
+    db.session.execute(delete(JobFile).where(JobFile.part == ROWS, JobFile.job_id.in_(
+        select(Job.id).where(Job.finished_at < cutoff))))
     return db.session.execute(delete(PendingImport).where(PendingImport.created_at < cutoff)).rowcount or 0
+
+
+def _drop_job_rows(payload) -> None:
+    """The rows a stash names instead of holding them (a preview job's), deleted with the stash."""
+    from core.jobs import ROWS, delete_files, rows_ref_of
+
+    ref = rows_ref_of(payload)
+    if ref is not None:
+        delete_files(ref[0], ROWS)
 
 
 def stash_rows(user_id: int, kind: str, rows: list[dict]) -> str:
@@ -305,6 +348,8 @@ def take_rows(token: str, user_id: int, kind: str, max_age: int = PENDING_MAX_AG
         return None
     rows, expired = row.payload, row.created_at < utcnow() - timedelta(seconds=max_age)
     db.session.delete(row)  # taken once, expired or not
+    if expired:
+        _drop_job_rows(rows)
     db.session.flush()
     return None if expired else rows
 
@@ -314,6 +359,7 @@ def drop_rows(token: str, user_id: int) -> bool:
     row = db.session.get(PendingImport, token) if _valid_token(token) else None
     if row is None or row.user_id != user_id:
         return False
+    _drop_job_rows(row.payload)
     db.session.delete(row)
     db.session.flush()
     return True

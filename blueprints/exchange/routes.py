@@ -20,7 +20,7 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
 from core.roles import Role
-from core.tabular import TableError, read_import, stash_rows, take_rows
+from core.tabular import TableError, take_rows
 from core.timeutil import local_today
 from core.validators import parse_int
 
@@ -129,16 +129,29 @@ def import_upload():
     rows, token = None, None
     if form.validate_on_submit():
         try:
-            rows = services.check_import(current_user, read_import(form.file.data, services.import_columns(m)), m)
+            got = jobs.import_upload("exchange.preview", f"预览回读{m.system}志愿者编号", form.file.data)
         except TableError as e:
             form.file.errors.append(str(e))
         else:
-            good = [{"volunteer_id": r.values["volunteer_id"], "external_id": r.values["external_id"]}
-                    for r in rows if not r.errors]
-            token = stash_rows(current_user.id, IMPORT_KIND, [{"system": m.system, "rows": good}]) if good else None
+            if got.response is not None:  # a large file: checked by a job (issue 16)
+                return got.response
+            rows, token = got.rows, got.token
     good_count = sum(1 for r in rows or [] if not r.errors)
     return render_template("exchange/import.html", form=form, rows=rows, token=token, m=m, good=good_count,
                            columns=services.import_columns(m)), 422 if form.errors else 200
+
+
+@jobs.upload_importer("exchange.preview", back="exchange.import_upload")
+def check_import(user, params: dict, read) -> jobs.Checked:
+    m = services.mapping()
+    rows = services.check_import(user, read(services.import_columns(m)), m)
+    good = [{"volunteer_id": r.values["volunteer_id"], "external_id": r.values["external_id"]}
+            for r in rows if not r.errors]
+    return jobs.Checked(rows, IMPORT_KIND, [{"system": m.system, "rows": good}] if good else None,
+                        {"heading": f"回读{m.system}志愿者编号", "confirm": url_for("exchange.import_confirm"),
+                         "columns": [["证件号码", "id_masked", "pii"], ["匹配到的志愿者", "name", "note"],
+                                     ["对方系统编号", "external_id", "text"]],
+                         "all_or_nothing": False, "unit": "人"})
 
 
 @bp.post("/import/confirm")

@@ -25,7 +25,7 @@ from core.nav import register_nav
 from core.pagination import paginate
 from core.panels import Panel, register_panel
 from core.exports import xlsx_bytes, xlsx_response
-from core.tabular import TableError, read_import, stash_rows, take_rows
+from core.tabular import TableError, take_rows
 from core.timeutil import local_today
 from core.uploads import IMAGES, UploadError, delete_stored, read_upload, send_stored, store_bytes
 from core.templating import render_htmx, vary_hx
@@ -343,15 +343,31 @@ def import_insured(policy_id: int):
             form.file.errors.append("请选择文件")
         else:
             try:
-                rows = services.check_import_rows(policy, read_import(upload, services.IMPORT_COLUMNS))
+                got = jobs.import_upload("insurance.preview", f"预览导入被保险人（{policy.policy_no}）", upload,
+                                         {"policy_id": policy.id})
             except TableError as e:
                 form.file.errors.append(str(e))
             else:
-                good = [r.values["volunteer_id"] for r in rows if not r.errors]
-                token = stash_rows(current_user.id, IMPORT_KIND, [{"policy": policy.id, "ids": good}]) if good else None
+                if got.response is not None:  # a large file: checked by a job (issue 16)
+                    return got.response
+                rows, token = got.rows, got.token
     status = 422 if form.errors else 200
     return render_template("insurance/import.html", policy=policy, form=form, rows=rows, token=token,
                            good=sum(1 for r in rows or [] if not r.errors)), status
+
+
+@jobs.upload_importer("insurance.preview", back="insurance.import_insured")
+def check_import(user, params: dict, read) -> jobs.Checked:
+    policy = scope.get_scoped_or_404(InsurancePolicy, params.get("policy_id"), user, write=True)
+    if policy.is_headcount:
+        raise jobs.JobError("不记名保单没有被保险人名单。")
+    rows = services.check_import_rows(policy, read(services.IMPORT_COLUMNS))
+    good = [r.values["volunteer_id"] for r in rows if not r.errors]
+    return jobs.Checked(rows, IMPORT_KIND, [{"policy": policy.id, "ids": good}] if good else None,
+                        {"heading": f"导入被保险人：{policy.insurer} {policy.policy_no}",
+                         "confirm": url_for("insurance.import_confirm", policy_id=policy.id),
+                         "columns": ["姓名", ["身份证号", "masked", "pii"]], "done_text": "",
+                         "all_or_nothing": False, "unit": "人"})
 
 
 @bp.post("/<int:policy_id>/import/confirm")

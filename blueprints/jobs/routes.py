@@ -15,6 +15,7 @@ from core.exports import XLSX_MIME
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
+from core.tabular import ImportRow
 from core.templating import is_htmx, render_htmx, vary_hx
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -77,3 +78,20 @@ def retry(job_id: int):
             return vary_hx(render_template("jobs/_status.html", job=job), 409)
         return redirect(url_for("jobs.detail", job_id=job.id), 303)
     return jobs.respond(job)
+
+
+@bp.get("/<int:job_id>/preview")
+@roles_required(*STAFF)
+def preview(job_id: int):
+    """The preview a job made of a large import file (core/jobs.py upload_importer): its owner's only
+    (404 otherwise), then confirmed on the import's own confirm route as a small file's preview is."""
+    job = jobs.owned_or_404(job_id, current_user)
+    if jobs.kind_page(job.kind) != "jobs.preview":
+        abort(404)
+    data = jobs.preview_of(job, job.kind)
+    if data is None:
+        flash("预览已过期，请重新上传文件。", "error")
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
+    rows = [ImportRow(line=r["line"], values=r["values"], errors=r["errors"]) for r in data["rows"]]
+    status = 422 if data["bad"] and data["all_or_nothing"] else 200
+    return render_template("jobs/preview.html", job=job, p=data, rows=rows), status

@@ -18,7 +18,7 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
 from core.exports import xlsx_bytes, xlsx_response
-from core.tabular import TableError, read_import, stash_rows, take_rows
+from core.tabular import TableError, take_rows
 from core.templating import is_htmx
 from core.validators import parse_id
 
@@ -399,18 +399,27 @@ def import_upload():
     form = ImportForm()
     rows, token = None, None
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            rows = importing.validate_import(current_user, read_import(upload, importing.IMPORT_COLUMNS))
+            got = jobs.import_upload("orgs.preview", "预览导入志愿服务组织名录", form.file.data)
         except TableError as e:
             form.file.errors.append(str(e))
             rows = None
         else:
-            if not any(r.errors for r in rows):
-                token = stash_rows(current_user.id, "orgs", [{"line": r.line, "values": r.values} for r in rows])
+            if got.response is not None:  # a large file: checked by a job (issue 16)
+                return got.response
+            rows, token = got.rows, got.token
     status = 422 if form.errors or (rows and any(r.errors for r in rows)) else 200
     return render_template("orgs/import.html", form=form, rows=rows, token=token, confirm_form=EmptyForm(),
                            kinds=services.kinds(), fields=services.service_field_options()), status
+
+
+@jobs.upload_importer("orgs.preview", back="orgs.import_upload")
+def check_import(user, params: dict, read) -> jobs.Checked:
+    rows = importing.validate_import(user, read(importing.IMPORT_COLUMNS))
+    ok = not any(r.errors for r in rows)
+    return jobs.Checked(rows, "orgs", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+                        {"heading": "从表格导入志愿服务组织", "confirm": url_for("orgs.import_confirm"),
+                         "columns": ["名称", "类型", "所属区域", "登记类型", "统一社会信用代码", "联系人"]})
 
 
 @bp.post("/import/confirm")

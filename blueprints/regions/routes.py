@@ -14,7 +14,7 @@ from core.nav import register_nav
 from core.auth import roles_required
 from core.pdf import pdf_response, render_pdf
 from core.exports import xlsx_bytes, xlsx_response
-from core.tabular import TableError, read_import, stash_rows, take_rows
+from core.tabular import TableError, take_rows
 from core.timeutil import local_today
 
 bp = Blueprint("regions", __name__, url_prefix="/regions")
@@ -205,18 +205,27 @@ def import_upload():
     form = ImportForm()
     rows, token, error = None, None, None
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            rows = services.validate_import(current_user, read_import(upload, services.IMPORT_COLUMNS))
+            got = jobs.import_upload("regions.preview", "预览导入区域", form.file.data)
         except TableError as e:
             form.file.errors.append(str(e))
             rows = None
         else:
-            if not any(r.errors for r in rows):
-                token = stash_rows(current_user.id, "regions", [{"line": r.line, "values": r.values} for r in rows])
+            if got.response is not None:  # a large file: checked by a job (issue 16)
+                return got.response
+            rows, token = got.rows, got.token
     status = 422 if form.errors or (rows and any(r.errors for r in rows)) else 200
     return render_template("regions/import.html", form=form, rows=rows, token=token,
                            confirm_form=EmptyForm(), error=error), status
+
+
+@jobs.upload_importer("regions.preview", back="regions.import_upload")
+def check_import(user, params: dict, read) -> jobs.Checked:
+    rows = services.validate_import(user, read(services.IMPORT_COLUMNS))
+    ok = not any(r.errors for r in rows)
+    return jobs.Checked(rows, "regions", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+                        {"heading": "导入区域", "confirm": url_for("regions.import_confirm"),
+                         "columns": ["名称", "级别", "行政区划代码", ["上级代码", "上级行政区划代码", "text"]]})
 
 
 @bp.post("/import/confirm")

@@ -21,7 +21,7 @@ from core.nav import register_nav
 from core.panels import Panel, register_panel
 from core.pdf import pdf_or_job, pdf_response, render_pdf
 from core.settings import get_str, set_value
-from core.tabular import TableError, read_import, stash_rows, take_rows
+from core.tabular import TableError, take_rows
 from core.timeutil import local_today
 from core.templating import is_htmx, render_htmx
 
@@ -335,18 +335,30 @@ def import_upload(plan_id: int):
     form = ImportForm()
     rows, token = None, None
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            rows = services.validate_import(read_import(upload, services.IMPORT_COLUMNS))
+            got = jobs.import_upload("themes.preview", f"预览导入{plan.title}", form.file.data, {"plan_id": plan.id})
         except TableError as e:
             form.file.errors.append(str(e))
         else:
-            if not any(r.errors for r in rows):
-                token = stash_rows(current_user.id, f"themes-{plan.id}",
-                                   [{"line": r.line, "values": r.values} for r in rows])
+            if got.response is not None:  # a large file: checked by a job (issue 16)
+                return got.response
+            rows, token = got.rows, got.token
     status = 422 if form.errors or (rows and any(r.errors for r in rows)) else 200
     return render_template("themes/import.html", plan=plan, form=form, rows=rows, token=token,
                            confirm_form=EmptyForm()), status
+
+
+@jobs.upload_importer("themes.preview", back="themes.import_upload")
+def check_import(user, params: dict, read) -> jobs.Checked:
+    plan = scope.get_scoped_or_404(ThemePlan, params.get("plan_id"), user)
+    if not services.can_edit_plan(user, plan):
+        raise jobs.JobError("该主题计划已不能修改。")
+    rows = services.validate_import(read(services.IMPORT_COLUMNS))
+    ok = not any(r.errors for r in rows)
+    return jobs.Checked(rows, f"themes-{plan.id}", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+                        {"heading": f"导入主题：{plan.title}", "done_text": "确认后替换本计划的主题。",
+                         "confirm": url_for("themes.import_confirm", plan_id=plan.id),
+                         "columns": ["月份", "活动名称", "活动内容", "牵头单位", "责任单位"]})
 
 
 @bp.post("/<int:plan_id>/import/confirm")

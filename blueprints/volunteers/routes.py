@@ -23,7 +23,7 @@ from core.forms import EmptyForm
 from core.nav import register_nav
 from core.pagination import paginate
 from core.exports import xlsx_bytes, xlsx_response
-from core.tabular import ImportRow, TableError, import_bytes, precheck, read_table, stash_rows, take_rows
+from core.tabular import ImportRow, TableError, import_bytes, iter_table, precheck, read_table, stash_rows, take_rows
 from core.timeutil import local_today
 from core.validators import ValidationError as IdValidationError
 from core.validators import mask_phone, parse_id_number
@@ -448,24 +448,41 @@ def import_upload():
 
 @jobs.previewer("volunteers.preview", "volunteers.import_preview")
 def preview_import(user, params: dict, filename: str, data: bytes) -> dict:
-    """Runs in the worker: the same reading and checks as the page's own preview, for the owner."""
+    """Runs in the worker: the same reading and checks as the page's own preview, for the owner. The
+    rows are read, checked and written away one at a time (issue 16: memory stays flat): only the
+    counts and the rows the page shows stay in memory; the checked rows wait in the job's own file."""
     org = next((o for o in services.registrable_orgs(user) if o.id == params.get("org")), None)
     if org is None:
         raise jobs.JobError("您已无权向该组织导入志愿者。")
-    rows = services.validate_import(user, org, read_table(filename, data, services.IMPORT_COLUMNS))
-    bad = [r for r in rows if r.errors]
-    # End the reading transaction first: on SQLite a reader turned writer (the stash) fails at once
-    # when another job or request committed meanwhile.
-    db.session.commit()
-    token = None if bad else stash_rows(user.id, f"volunteers:{org.id}",
-                                        [{"line": r.line, "values": r.values} for r in rows])
-    shown = bad[:PREVIEW_SHOWN_BAD] if bad else rows[:PREVIEW_SHOWN]
     keep = ("姓名", "_masked", "手机号", "政治面貌", "服务技能", "_note")  # what the page shows (no _id_enc)
-    return {"org": org.id, "token": token, "total": len(rows), "bad": len(bad),
-            "rows": [{"line": r.line, "values": {k: r.values.get(k, "") for k in keep}, "errors": r.errors}
-                     for r in shown],
-            "message": (f"共 {len(rows)} 行，其中 {len(bad)} 行有错误，请查看。" if bad
-                        else f"共 {len(rows)} 行，全部校验通过，请查看预览并确认导入。")}
+    total, bad, first, bad_rows, out = 0, 0, [], [], jobs.RowsFile()
+    try:
+        for r in services.check_import_rows(user, org, iter_table(filename, data, services.IMPORT_COLUMNS)):
+            total += 1
+            shown = {"line": r.line, "values": {k: r.values.get(k, "") for k in keep}, "errors": r.errors}
+            if r.errors:
+                bad += 1
+                if len(bad_rows) < PREVIEW_SHOWN_BAD:
+                    bad_rows.append(shown)
+            elif len(first) < PREVIEW_SHOWN:
+                first.append(shown)
+            if not bad:  # nothing is stashed once a row has a problem
+                out.add({"line": r.line, "values": r.values})
+            if total % 1000 == 0:
+                db.session.expire_all()  # people looked up for the checks are not kept
+                jobs.progress(total)
+        # End the reading transaction first: on SQLite a reader turned writer (the stash) fails at once
+        # when another job or request committed meanwhile.
+        db.session.commit()
+        token = None
+        if not bad:
+            out.store(jobs.current_job_id(), jobs.ROWS)
+            token = stash_rows(user.id, f"volunteers:{org.id}", jobs.rows_ref(jobs.current_job_id(), total))
+    finally:
+        out.close()
+    return {"org": org.id, "token": token, "total": total, "bad": bad, "rows": bad_rows if bad else first,
+            "message": (f"共 {total} 行，其中 {bad} 行有错误，请查看。" if bad
+                        else f"共 {total} 行，全部校验通过，请查看预览并确认导入。")}
 
 
 @bp.get("/import/preview/<int:job_id>")

@@ -740,36 +740,46 @@ def _row_data(row: ImportRow, regions_by_code: dict[str, int]) -> tuple[str, Vol
 
 def validate_import(user, org: Organization, rows: list[ImportRow]) -> list[ImportRow]:
     """Check every row; rows of people already on record are not errors: they join the organization."""
+    return list(check_import_rows(user, org, rows))
+
+
+def check_import_rows(user, org: Organization, rows):
+    """validate_import() one row at a time (a generator over any iterable of rows): a preview job reads,
+    checks and writes the rows away one by one (issue 16: its memory stays flat)."""
     regions_by_code = {r.code: r.id for r in residence_regions(user) if r.code}
     seen: dict[str, int] = {}
     for row in rows:
-        number, data = _row_data(row, regions_by_code)
-        row.values["_masked"] = mask_id_number(number) if number else mask_id_number(row.values["身份证号"])
-        row.values["身份证号"] = ""  # the preview and the pending file never hold the full number
-        if not number:
-            continue
-        if number in seen:
-            row.errors.append(f"与第 {seen[number]} 行的身份证号重复")
-            continue
-        seen[number] = row.line
-        existing = find_person(number)
-        if existing is not None:
-            mine = next((m for m in existing.memberships if m.organization_id == org.id), None)
-            if mine is not None and not mine.is_active:
-                row.errors.append(f"已被本组织劝退（编号 {existing.number}）")
-            elif mine is not None:
-                row.errors.append(f"已是本组织成员（编号 {existing.number}）")
-            elif existing.status == VolunteerStatus.DISMISSED:
-                row.errors.append("该志愿者已被劝退，不能加入新的组织")
-            else:
-                row.values["_note"] = "已在 " + "；".join(where_registered(existing)) + " 注册，将加入本组织"
-        elif not row.errors:
-            try:
-                check_person(data, parse_id_number(number, local_today()).birth_date)
-            except VolunteerError as e:
-                row.errors.append(e.message)
-        row.values["_id_enc"] = pii.encrypt(number)
-    return rows
+        _check_import_row(org, row, regions_by_code, seen)
+        yield row
+
+
+def _check_import_row(org: Organization, row: ImportRow, regions_by_code: dict, seen: dict) -> None:
+    number, data = _row_data(row, regions_by_code)
+    row.values["_masked"] = mask_id_number(number) if number else mask_id_number(row.values["身份证号"])
+    row.values["身份证号"] = ""  # the preview and the pending file never hold the full number
+    if not number:
+        return
+    if number in seen:
+        row.errors.append(f"与第 {seen[number]} 行的身份证号重复")
+        return
+    seen[number] = row.line
+    existing = find_person(number)
+    if existing is not None:
+        mine = next((m for m in existing.memberships if m.organization_id == org.id), None)
+        if mine is not None and not mine.is_active:
+            row.errors.append(f"已被本组织劝退（编号 {existing.number}）")
+        elif mine is not None:
+            row.errors.append(f"已是本组织成员（编号 {existing.number}）")
+        elif existing.status == VolunteerStatus.DISMISSED:
+            row.errors.append("该志愿者已被劝退，不能加入新的组织")
+        else:
+            row.values["_note"] = "已在 " + "；".join(where_registered(existing)) + " 注册，将加入本组织"
+    elif not row.errors:
+        try:
+            check_person(data, parse_id_number(number, local_today()).birth_date)
+        except VolunteerError as e:
+            row.errors.append(e.message)
+    row.values["_id_enc"] = pii.encrypt(number)
 
 
 def apply_import(user, org: Organization, stashed: list[dict]) -> tuple[int, int]:

@@ -38,3 +38,27 @@ def test_a_large_import_is_previewed_by_a_job_then_confirmed(page, world, app, m
     status = page.locator(".job-status")
     expect(status).to_have_attribute("data-status", "done", timeout=30000)
     expect(status).to_contain_text("新注册 3 人")
+
+
+def test_a_large_org_file_is_previewed_on_the_shared_page_then_confirmed(page, world, app, monkeypatch):
+    """Every other import takes the same path (core/jobs.py upload_importer): here the organizations."""
+    from blueprints.orgs.importing import IMPORT_COLUMNS as ORG_COLUMNS
+    from tests.orgs.test_import import row
+
+    monkeypatch.setitem(app.config, "IMPORT_INLINE_KB", 0)
+    browser_login(page, "district_staff")
+    page.goto("/orgs/import")
+    page.set_input_files("#file", files=[{"name": "组织.xlsx", "mimeType": XLSX, "buffer": xlsx_bytes(
+        "组织", ORG_COLUMNS, [row(name=f"赤坎区大文件服务队{i}") for i in range(2)])}])
+    page.click("button:has-text('上传并预览')")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    status = page.locator(".job-status")
+    expect(status).to_have_attribute("data-status", "done", timeout=30000)
+    status.locator("a:has-text('查看结果')").click()
+    page.wait_for_url(re.compile(r".*/jobs/\d+/preview$"))
+    expect(page.locator("#import-preview")).to_contain_text("共 2 行，全部校验通过")
+    page.click("#import-preview button:has-text('确认导入')")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    status = page.locator(".job-status")
+    expect(status).to_have_attribute("data-status", "done", timeout=30000)
+    expect(status).to_contain_text("已导入 2 个组织")

@@ -120,16 +120,15 @@ def test_a_preview_job_stashes_its_rows_though_someone_wrote_while_it_read(world
 
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the stale snapshot is SQLite's")
-    original = services.validate_import
+    original = services.check_import_rows
 
-    def validate_then_someone_writes(*args, **kwargs):
-        rows = original(*args, **kwargs)
+    def check_then_someone_writes(*args, **kwargs):
+        yield from original(*args, **kwargs)
         other = sqlite3.connect(db.engine.url.database, isolation_level=None)
         other.execute("INSERT INTO setting (key, value, updated_at) VALUES ('preview.write', '1', '2026-01-01 00:00:00')")
         other.close()
-        return rows
 
-    monkeypatch.setattr(services, "validate_import", validate_then_someone_writes)
+    monkeypatch.setattr(services, "check_import_rows", check_then_someone_writes)
     job = _job(_upload(as_role("district_staff"), world, _rows(3)))
     assert job.status == JobStatus.DONE, job.error
 
