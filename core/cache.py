@@ -183,6 +183,14 @@ def _redis():
     return _REDIS[url]
 
 
+def _version_text(version) -> str:
+    """A version as stored (figure_cache.version holds 64 characters; a composite version — several data
+    versions joined — longer than that is stored as its digest, which PostgreSQL would otherwise refuse
+    and SQLite silently keep)."""
+    text = str(version)
+    return text if len(text) <= 64 else "sha1:" + hashlib.sha1(text.encode()).hexdigest()
+
+
 def _full_key(namespace: str, key: str) -> str:
     full = f"{namespace}:{key}"
     return f"{namespace}:sha1:{hashlib.sha1(key.encode()).hexdigest()}" if len(full) > 200 else full
@@ -196,7 +204,7 @@ def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int
     one at once (is_stale() then says so), and `refresher(*args)` (registered with @refresher) runs
     in the job worker to compute the current one (queued once per `stale_group`, default the key); nothing is computed inside the request unless no
     value was ever stored. With JOBS_IMMEDIATE (tests) the refresh runs at once and its value is used."""
-    version = str(data_version() if version is None else version)
+    version = _version_text(data_version() if version is None else version)
     full = _full_key(namespace, key)
     memo = request_memo().setdefault("shared", {})
     if (full, version) in memo:
@@ -341,7 +349,7 @@ refresh_task = _make_refresh_task()
 def prefetch(namespace: str, prefix: str, version: str | int) -> None:
     """Load every stored value under `namespace:prefix` at `version` into this request's memo in one
     query (a home page shows some 40 figures of one scope). Redis answers single keys fast enough."""
-    version = str(version)
+    version = _version_text(version)
     memo = request_memo()
     done = memo.setdefault("prefetched", set())
     start = f"{namespace}:{prefix}"

@@ -20,6 +20,24 @@ def feature_seeders():
     return feature_modules("seed")
 
 
+def sync_id_sequences() -> None:
+    """PostgreSQL: move each table's id sequence past the highest id. The bulk seeders insert rows with
+    their ids given (fast, and the same ids on both databases), which leaves the sequence behind; the next
+    row the ORM adds — a later seeder, or a user — would collide with id 1. SQLite needs nothing."""
+    from sqlalchemy import Integer, text
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.Model.metadata.sorted_tables:
+        pk = list(table.primary_key.columns)
+        if len(pk) != 1 or pk[0].name != "id" or not isinstance(pk[0].type, Integer):
+            continue
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), COALESCE(MAX(id), 0) + 1, false) "
+            f"FROM \"{table.name}\" HAVING pg_get_serial_sequence('\"{table.name}\"', 'id') IS NOT NULL"))
+    db.session.commit()
+
+
 def run_seed(verbose: bool = True) -> dict:
     """Build (or complete) the demo city. Idempotent: each seeder skips what exists."""
     ctx: dict = {}
@@ -32,6 +50,7 @@ def run_seed(verbose: bool = True) -> dict:
                 click.echo(f"  · {name} …")
             module.seed(ctx)
             session.commit()
+            sync_id_sequences()
     finally:
         session.info.pop("actor", None)
         session.info.pop("audit_off", None)

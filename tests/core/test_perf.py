@@ -316,3 +316,19 @@ def test_the_quarterly_bulletin_is_computed_once_per_data_version(app, world, mo
     with app.test_request_context():
         reports.bulletin(2026, 2, today=day)
     assert len(calls) == 2  # a committed change is computed again
+
+
+def test_a_long_composite_version_fits_the_shared_store(app):
+    """figure_cache.version holds 64 characters: PostgreSQL refuses a longer value (the store then silently
+    keeps nothing and every page view recomputes), SQLite would keep it whole. Long versions are digested."""
+    calls = []
+    version = "|".join(str(n) for n in range(40))  # several data versions joined: > 64 characters
+    with app.test_request_context():
+        assert cache.shared("t", "k", lambda: calls.append(1) or 42, version=version) == 42
+    db.session.remove()  # as at the end of a request: its read transaction ends
+    with app.test_request_context():
+        assert cache.shared("t", "k", lambda: calls.append(1) or 43, version=version) == 42
+    db.session.remove()
+    assert calls == [1]
+    stored = db.session.scalars(select(cache.FigureCache.version).where(cache.FigureCache.key == "t:k")).all()
+    assert stored and all(len(v) <= 64 for v in stored)
