@@ -160,20 +160,24 @@ def _csv_rows(data: bytes):
         raise TableError("无法读取该 CSV 文件：格式不正确或单元格过长。") from None
 
 
-def read_table(filename: str, data: bytes, columns: list[str], limit: int | None = None) -> list[ImportRow]:
-    """Rows of an XLSX or CSV upload as dicts keyed by the expected Chinese column headers.
-    Streams the rows and stops at the row limit (IMPORT_MAX_ROWS unless `limit` is lower); `data`
-    is at most import_bytes()'s limit."""
+def _open_table(filename: str, data: bytes, columns: list[str], limit: int | None):
+    """The raw rows of an XLSX or CSV upload (a generator to close) and the row limit that applies."""
     if len(data) > max_bytes():
         raise _too_big(max_bytes())
     name = (filename or "").lower()
     limit = max_rows() if limit is None else min(limit, max_rows())
     if name.endswith(".xlsx"):
-        source = _xlsx_rows(data, columns)
-    elif name.endswith(".csv"):
-        source = _csv_rows(data)
-    else:
-        raise TableError("只支持 .xlsx 或 .csv 文件。")
+        return _xlsx_rows(data, columns), limit
+    if name.endswith(".csv"):
+        return _csv_rows(data), limit
+    raise TableError("只支持 .xlsx 或 .csv 文件。")
+
+
+def read_table(filename: str, data: bytes, columns: list[str], limit: int | None = None) -> list[ImportRow]:
+    """Rows of an XLSX or CSV upload as dicts keyed by the expected Chinese column headers.
+    Streams the rows and stops at the row limit (IMPORT_MAX_ROWS unless `limit` is lower); `data`
+    is at most import_bytes()'s limit."""
+    source, limit = _open_table(filename, data, columns, limit)
     try:
         return _collect(source, columns, limit)
     finally:
@@ -184,16 +188,7 @@ def iter_table(filename: str, data: bytes, columns: list[str], limit: int | None
     """read_table() as a generator: one ImportRow at a time (a preview job that keeps only counts,
     the rows with problems and the first rows holds no more than that: issue 16). The same checks
     and refusals (TableError), raised when the reading reaches them."""
-    if len(data) > max_bytes():
-        raise _too_big(max_bytes())
-    name = (filename or "").lower()
-    limit = max_rows() if limit is None else min(limit, max_rows())
-    if name.endswith(".xlsx"):
-        source = _xlsx_rows(data, columns)
-    elif name.endswith(".csv"):
-        source = _csv_rows(data)
-    else:
-        raise TableError("只支持 .xlsx 或 .csv 文件。")
+    source, limit = _open_table(filename, data, columns, limit)
     try:
         yield from _iter_collect(source, columns, limit)
     finally:

@@ -172,9 +172,9 @@ def browser():
     pw.stop()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="zh-CN")
+def _browser_page(browser, live_server, **context_options):
+    """A page of a new browser context on the live server; at the end, no script error may have occurred."""
+    context = browser.new_context(base_url=live_server, locale="zh-CN", **context_options)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -185,6 +185,18 @@ def page(browser, live_server):
     yield pg
     context.close()
     assert not errors, f"browser errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    yield from _browser_page(browser, live_server)
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A phone (390 × 844, touch) for the volunteers' pages (issue 17)."""
+    yield from _browser_page(browser, live_server, viewport={"width": 390, "height": 844}, is_mobile=True,
+                             has_touch=True)
 
 
 def htmx_settled(page) -> None:

@@ -30,21 +30,6 @@ PASSWORD = "Loop2026ok"
 
 
 @pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 390, "height": 844},
-                                  is_mobile=True, has_touch=True)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error"
-          and "responded with a status of 4" not in m.text else None)
-    pg.set_default_timeout(10000)
-    yield pg
-    context.close()
-    assert not errors, f"browser errors: {errors}"
-
-
-@pytest.fixture
 def staff(browser, live_server):
     """The organization's leader at a desktop."""
     context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900})
