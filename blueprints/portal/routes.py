@@ -26,7 +26,7 @@ def home():
 
 
 auth.allow_volunteer("portal.home", home="portal.home")
-register_tab("我的", "portal.home", order=900)
+register_tab("我的", "portal.home", order=10)
 
 
 # The other pages of the portal register on this blueprint (imported last: they import `bp`).

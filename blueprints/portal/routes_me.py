@@ -156,6 +156,6 @@ def my_data():
 
 auth.allow_volunteer("portal.records", "portal.correct", "portal.requests", "portal.honors",
                      "portal.request_certificate", "portal.certificate_pdf", "portal.profile", "portal.my_data")
-register_tab("记录", "portal.records", order=910)
-register_tab("证书", "portal.honors", order=920)
-register_tab("资料", "portal.profile", order=930)
+register_tab("记录", "portal.records", order=910, in_bar=False, title="服务记录与更正")
+register_tab("证书", "portal.honors", order=920, in_bar=False, title="证书、培训与表彰")
+register_tab("资料", "portal.profile", order=930, in_bar=False, title="我的资料与个人信息")

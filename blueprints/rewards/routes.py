@@ -196,4 +196,4 @@ def my():
 
 
 auth.allow_volunteer("rewards.my")
-register_tab("回馈", "rewards.my", order=500)
+register_tab("回馈", "rewards.my", order=500, in_bar=False, title="嘉许回馈（积分与兑换）")

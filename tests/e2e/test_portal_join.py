@@ -56,8 +56,10 @@ def test_a_resident_registers_the_organization_approves_and_the_volunteer_sees_m
     expect(phone.locator("main h1")).to_have_text("林晓雨")
     assert "星级" in phone.locator("main").inner_text()
     _no_sideways_scroll(phone)
-    for tab in ("记录", "证书", "资料"):
-        phone.locator(".portal-tabs a", has_text=tab).click()
+    assert phone.locator(".portal-tabs a").count() <= 5  # a phone's bottom bar: the daily pages only
+    for link in ("服务记录与更正", "证书、培训与表彰", "我的资料与个人信息"):  # the others: links on 我的
+        phone.goto("/my/")
+        phone.locator("nav.me-links a", has_text=link).click()
         phone.wait_for_load_state()
         _no_sideways_scroll(phone)
     phone.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones of the issue

@@ -47,7 +47,7 @@ def test_publish_redeem_and_the_balance_falls(page, me):
     page.click("button:has-text('退出')")
 
     browser_login(page, "volunteer")
-    page.click(".portal-tabs >> text=回馈")
+    page.click("nav.me-links >> text=嘉许回馈")
     page.wait_for_url(re.compile(r".*/my/rewards$"))
     assert page.inner_text("#my-balance") == "5.0"
     assert "义剪：免费理发一次" in page.inner_text("main")
