@@ -109,42 +109,40 @@ def cancel_signup(activity_id: int):
     return redirect(url_for("portal.activity", activity_id=a.id), 303)
 
 
+def _own_form_post(activity_id: int, form, form_key: str, fallback: str, act, done: str):
+    """A volunteer's form about their own sign-up (a rating, a 补签 request): the service's refusal goes
+    next to its field (else next to `fallback`), and the activity page is shown again with what was typed."""
+    a = recruitment.public_activity_or_404(activity_id, current_user)
+    p = _own_or_404(a)
+    if form.validate_on_submit():
+        try:
+            act(p)
+        except ActivityError as e:
+            db.session.rollback()
+            getattr(form, e.field if e.field in form else fallback).errors.append(e.message)
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for("portal.activity", activity_id=a.id), 303)
+    return render_template("portal/activity.html", **_page_context(a, **{form_key: form})), 422
+
+
 @bp.post("/recruit/<int:activity_id>/rate")
 @roles_required(Role.VOLUNTEER)
 def rate(activity_id: int):
-    a = recruitment.public_activity_or_404(activity_id, current_user)
-    p = _own_or_404(a)
     form = RateForm()
-    if form.validate_on_submit():
-        try:
-            recruitment.rate(current_user, p, form.rating.data, form.comment.data)
-        except ActivityError as e:
-            db.session.rollback()
-            getattr(form, "comment" if e.field == "comment" else "rating").errors.append(e.message)
-        else:
-            db.session.commit()
-            flash("感谢您的评价。", "success")
-            return redirect(url_for("portal.activity", activity_id=a.id), 303)
-    return render_template("portal/activity.html", **_page_context(a, rate_form=form)), 422
+    return _own_form_post(activity_id, form, "rate_form", "rating",
+                          lambda p: recruitment.rate(current_user, p, form.rating.data, form.comment.data),
+                          "感谢您的评价。")
 
 
 @bp.post("/recruit/<int:activity_id>/makeup")
 @roles_required(Role.VOLUNTEER)
 def request_makeup(activity_id: int):
-    a = recruitment.public_activity_or_404(activity_id, current_user)
-    p = _own_or_404(a)
     form = MakeupForm()
-    if form.validate_on_submit():
-        try:
-            checkin.request_makeup(current_user, p, form.left_at.data, form.note.data)
-        except ActivityError as e:
-            db.session.rollback()
-            getattr(form, "note" if e.field == "note" else "left_at").errors.append(e.message)
-        else:
-            db.session.commit()
-            flash("补签申请已提交，等待组织确认。", "success")
-            return redirect(url_for("portal.activity", activity_id=a.id), 303)
-    return render_template("portal/activity.html", **_page_context(a, makeup_form=form)), 422
+    return _own_form_post(activity_id, form, "makeup_form", "left_at",
+                          lambda p: checkin.request_makeup(current_user, p, form.left_at.data, form.note.data),
+                          "补签申请已提交，等待组织确认。")
 
 
 # ---- check-in: the QR's URL, and a typed code -------------------------------------------------------
