@@ -92,11 +92,12 @@ test-cluster: devsetup
 # Real HTTP against gunicorn as `run` starts it; BENCH_SCALE=10 builds (once) and measures the 10× city.
 BENCH_SCALE ?= 1
 bench: setup
+	$(call apt_ensure,wrk)
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py
 	@# Background jobs: a 200,000-row export and a 50,000-row import, time and peak worker memory ("jobs").
 	$(PY) bench/jobs.py
 
 # The same against a local PostgreSQL (port 55434), its cluster kept in bench/.pgdata[-<N>x]/.
 bench-pg: setup
-	$(call apt_ensure,$(PG_PKGS))
+	$(call apt_ensure,$(PG_PKGS) wrk)
 	BENCH_SCALE=$(BENCH_SCALE) bash .ci/bench-pg

@@ -67,8 +67,11 @@ class Config:
         )
         # hide_parameters: a database error in the log never prints the values (names, phone numbers);
         # create_app turns it off under TESTING/DEBUG.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            # A server restart must not fail the next request of each pooled connection. (SQLite has no
+            # server to lose: no ping, one round trip less per request, issue 16.)
+            self.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] = True
             # Wait at most this long for a row lock, then answer 503 "系统繁忙" (core/security.py);
             # SQLite's counterpart is the busy timeout (core/extensions.py).
             self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {

@@ -350,6 +350,25 @@ def measure(cookie: str, url: str, n: int, warm: bool = True) -> dict:
 
 
 def throughput(port: int, cookie: str, url: str, seconds: float) -> dict:
+    """CONCURRENCY clients for `seconds`: wrk (Debian's, installed by `make bench`) when present — a C load
+    tool takes little of the 2 cores the server needs — else Python threads (which take much of them)."""
+    if shutil.which("wrk"):
+        # wrk counts a redirect as an answer: the page must answer this cookie 200 before and after.
+        checks = [get(port, url, cookie).status]
+        cmd = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{max(1, round(seconds))}s", f"http://127.0.0.1:{port}{url}"]
+        if cookie:
+            cmd[1:1] = ["-H", f"Cookie: {cookie}"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        total = int(re.search(r"(\d+) requests in", out).group(1))
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, errs.groups())) if errs else 0)
+        checks.append(get(port, url, cookie).status)
+        if checks != [200, 200]:
+            return {"rps": 0.0, "requests": total, "errors": total, "url": url, "tool": "wrk",
+                    "http_status": checks}
+        return {"rps": round(rps, 1), "requests": total, "errors": errors, "url": url, "tool": "wrk"}
     done, errors, stop = [0], [0], time.time() + seconds
     lock = threading.Lock()
 
@@ -371,7 +390,8 @@ def throughput(port: int, cookie: str, url: str, seconds: float) -> dict:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
-    return {"rps": round(done[0] / elapsed, 1), "requests": done[0], "errors": errors[0], "url": url}
+    return {"rps": round(done[0] / elapsed, 1), "requests": done[0], "errors": errors[0], "url": url,
+            "tool": "python threads"}
 
 
 def kind_of(endpoint: str, url: str) -> tuple[str, int | None]:

@@ -58,8 +58,9 @@ def _unauthorized():
 @login_manager.user_loader
 def _load_user(user_id: str):
     """A cookie is good only while its UserSession row is: not ended, within the idle timeout and
-    the absolute lifetime, of an active account. The row is read (and at most once a minute
-    touched) on a connection of its own, in short transactions that never hold the request's."""
+    the absolute lifetime, of an active account. The row and its user are read in one query of the
+    request's own session (one round trip per request, issue 16); the row is touched at most once a
+    minute beside the request's work (core.extensions.side_writes: a GET's reader stays a reader)."""
     User, UserSession = ACCOUNTS.user, ACCOUNTS.session
     row_id, _, secret = str(session.get("sid", "")).partition(".")
     if not row_id.isdigit() or not secret or len(row_id) > 9:
@@ -67,29 +68,29 @@ def _load_user(user_id: str):
     t = UserSession.__table__
     now = utcnow()
     ended_reason = None
-    with db.engine.connect() as conn:
-        row = conn.execute(select(t.c.user_id, t.c.secret_hash, t.c.created_at, t.c.last_seen_at, t.c.ended_at)
-                           .where(t.c.id == int(row_id))).first()
-        conn.commit()
-        if (row is None or row.ended_at is not None or str(row.user_id) != user_id
-                or not hmac.compare_digest(row.secret_hash, _hash_secret(secret))):
-            return None
-        if now - row.last_seen_at > timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"]):
-            ended_reason = "idle"
-        elif now - row.created_at > timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"]):
-            ended_reason = "expired"
-        if ended_reason or now - row.last_seen_at > SEEN_RESOLUTION:
-            values = {"ended_at": now, "end_reason": ended_reason} if ended_reason else {"last_seen_at": now}
-            try:  # bookkeeping only: a busy database must not turn a page into an error
-                conn.execute(update(t).where(t.c.id == int(row_id), t.c.ended_at.is_(None)).values(**values))
-                conn.commit()
-            except OperationalError:
-                conn.rollback()
-                log.warning("could not update session %s", row_id)
+    found = db.session.execute(
+        select(t.c.user_id, t.c.secret_hash, t.c.created_at, t.c.last_seen_at, t.c.ended_at, User)
+        .join(User, User.id == t.c.user_id).where(t.c.id == int(row_id))).first()
+    if (found is None or found.ended_at is not None or str(found.user_id) != user_id
+            or not hmac.compare_digest(found.secret_hash, _hash_secret(secret))):
+        return None
+    if now - found.last_seen_at > timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"]):
+        ended_reason = "idle"
+    elif now - found.created_at > timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"]):
+        ended_reason = "expired"
+    if ended_reason or now - found.last_seen_at > SEEN_RESOLUTION:
+        values = {"ended_at": now, "end_reason": ended_reason} if ended_reason else {"last_seen_at": now}
+        from core.extensions import side_writes
+
+        try:  # bookkeeping only: a busy database must not turn a page into an error
+            with side_writes() as writes:
+                writes.execute(update(t).where(t.c.id == int(row_id), t.c.ended_at.is_(None)).values(**values))
+        except OperationalError:
+            log.warning("could not update session %s", row_id)
     if ended_reason:
         g.session_timed_out = True
         return None
-    user = db.session.get(User, row.user_id)
+    user = found[-1]
     if user is None or not user.is_active:
         return None
     g.user_session_id = int(row_id)

@@ -19,7 +19,7 @@ import hashlib
 import os
 import pickle
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app, has_request_context, request
@@ -231,6 +231,55 @@ def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int
     return value
 
 
+def scalar(stmt, namespace: str = "count"):
+    """`db.session.scalar(stmt)` kept per data version and day in the shared store: a list's total,
+    which would otherwise count tens of thousands of rows on every page view (issue 16). The key is the
+    statement's SQL and its parameters, so whatever decides the answer (the user's scope, the filters)
+    is in the key by construction. Rows of this namespace are swept a day after they were stored."""
+    return shared_for_day(namespace, digest(statement_text(stmt)), lambda: db.session.scalar(stmt))
+
+
+def digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def shared_for_day(namespace: str, key: str, make: Callable[[], Any]) -> Any:
+    """shared() at the data version and today's date (what is shown may depend on the day)."""
+    from core.timeutil import local_today
+
+    version = data_version()
+    return shared(namespace, key, make, version="-1" if version < 0 else f"{version}-{local_today().isoformat()}")
+
+
+_SQL_TEXT: dict = {}  # a statement's structure (SQLAlchemy's cache key) → its SQL, in this process
+
+
+def statement_text(stmt) -> str:
+    """The SQL of `stmt` with its parameter values: compiled once per statement shape (compiling costs
+    about a millisecond), the values taken from SQLAlchemy's own cache key."""
+    ck = stmt._generate_cache_key()
+    if ck is None:  # a statement SQLAlchemy cannot cache: compile it each time
+        compiled = stmt.compile(dialect=db.engine.dialect)
+        return f"{compiled}|{sorted((k, repr(v)) for k, v in compiled.params.items())}"
+    sql = _SQL_TEXT.get(ck.key)
+    if sql is None:
+        if len(_SQL_TEXT) > 2000:
+            _SQL_TEXT.clear()
+        sql = _SQL_TEXT[ck.key] = str(stmt.compile(dialect=db.engine.dialect))
+    return f"{sql}|{[repr(b.effective_value) for b in ck.bindparams]}"
+
+
+SWEPT_NAMESPACES = ("count", "rows")  # values cheap to make again, and one key per distinct query
+
+
+def sweep(session, now, keep=timedelta(days=1)) -> None:
+    """Delete shared values of SWEPT_NAMESPACES stored more than `keep` ago (run hourly by the job
+    worker's cleanup); the figures keep their last value (it serves a page view after a change)."""
+    for namespace in SWEPT_NAMESPACES:
+        session.execute(delete(FigureCache).where(FigureCache.key.startswith(f"{namespace}:"),
+                                                  FigureCache.created_at < now - keep))
+
+
 def is_stale(namespace: str, key: str) -> bool:
     """Whether shared(namespace, key, …, stale=…) answered this request with an older version's value."""
     return _full_key(namespace, key) in request_memo().get("stale", ())
@@ -399,8 +448,9 @@ def _store(full: str, version: str, value) -> None:
     try:
         r = _redis()
         if r is not None:
-            r.set(f"zhiyuan:{full}:{version}", blob, ex=TTL_SECONDS)
-            r.set(f"zhiyuan-last:{full}", version.encode(), ex=TTL_SECONDS)
+            ttl = 24 * 3600 if full.split(":", 1)[0] in SWEPT_NAMESPACES else TTL_SECONDS
+            r.set(f"zhiyuan:{full}:{version}", blob, ex=ttl)
+            r.set(f"zhiyuan-last:{full}", version.encode(), ex=ttl)
             return
         # Its own short transaction: the request's session may be read-only or be rolled back.
         # (BEGIN IMMEDIATE on SQLite: a writer from the start, never a reader turned writer.)
@@ -413,6 +463,25 @@ def _store(full: str, version: str, value) -> None:
 
 # In-process copies of shared values (a module's own memo, keyed by the data version): emptied by clear().
 LOCAL_MEMOS: list[dict] = []
+
+
+_LOCAL_ROWS: dict = {}
+LOCAL_MEMOS.append(_LOCAL_ROWS)
+
+
+def local_rows(stmt) -> list:
+    """The rows of a small column select (a filter's choices: regions, organizations), read once per data
+    version in this process. Plain rows, not ORM objects: safe to keep beyond the request's session."""
+    version = data_version()
+    if version < 0:
+        return list(db.session.execute(stmt))
+    if _LOCAL_ROWS.get("version") != version or len(_LOCAL_ROWS) > 500:
+        _LOCAL_ROWS.clear()
+        _LOCAL_ROWS["version"] = version
+    key = statement_text(stmt)
+    if key not in _LOCAL_ROWS:
+        _LOCAL_ROWS[key] = list(db.session.execute(stmt))
+    return _LOCAL_ROWS[key]
 
 
 def clear() -> None:

@@ -860,6 +860,9 @@ def cleanup(now: datetime | None = None, session=None) -> int:
             job.result_file = None
             job.stage = "文件已过期删除"
     cutoff = now - timedelta(days=current_app.config.get("JOB_KEEP_DAYS", 7))
+    from core import cache
+
+    cache.sweep(session, now)  # the lists' shared totals of earlier days
     for job in list(session.scalars(select(Job).where(Job.created_at < cutoff))):
         delete_files(job.id, session=session)
         session.delete(job)

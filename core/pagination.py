@@ -1,11 +1,21 @@
-"""Pagination of a select() with a count; page size fixed per list."""
+"""Pagination of a select() with a count; page size fixed per list.
+
+A busy list (the ledger, the volunteers, the activities) renders its rows with `cached_rows`: the
+rows of one page, as HTML, are kept per data version and day in the shared cache (core/cache.py),
+keyed by the page's own SQL and parameters (so by the user's scope and every filter) plus the
+template and the flags the rows depend on. A page view then reads one value instead of loading and
+rendering 30–50 rows (issue 16: rendering was half of a list request)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import ceil
+from typing import Callable
 
+from flask import render_template
+from markupsafe import Markup
 from sqlalchemy import Select, func, literal_column, select
 
+from core import cache
 from core.extensions import db
 
 
@@ -15,6 +25,7 @@ class Page:
     page: int
     per_page: int
     total: int
+    stmt: Select | None = field(default=None, repr=False)  # the page's own statement (LIMIT/OFFSET)
 
     @property
     def pages(self) -> int:
@@ -39,17 +50,20 @@ class Page:
         return out
 
 
-def paginate(stmt: Select, page, per_page: int = 30, scalars: bool = True) -> Page:
+def paginate(stmt: Select, page, per_page: int = 30, scalars: bool = True, load: bool = True) -> Page:
+    """`load=False`: the items are not read (the rows come from cached_rows)."""
     try:
         page = max(1, int(page or 1))
     except (TypeError, ValueError):
         page = 1
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = cache.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, ceil(total / per_page))
     page = min(page, pages)
     q = stmt.limit(per_page).offset((page - 1) * per_page)
+    if not load:
+        return Page([], page, per_page, total, q)
     items = list(db.session.scalars(q)) if scalars else list(db.session.execute(q))
-    return Page(items, page, per_page, total)
+    return Page(items, page, per_page, total, q)
 
 
 COUNT_CAP = 10_000  # beyond this a list says "10,000+": no exact count(*) over millions of rows
@@ -65,7 +79,7 @@ class CappedPage(Page):
         return f"{self.total:,}+" if self.capped else f"{self.total}"
 
 
-def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None) -> Page:
+def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None, load: bool = True) -> Page:
     """Like paginate(), but counts at most `cap` + 1 rows (LIMIT inside the count), so the cost of the
     count stays flat however many rows match; pages beyond the cap are not offered."""
     try:
@@ -75,10 +89,37 @@ def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = No
     cap = COUNT_CAP if cap is None else cap
     limited = (stmt.order_by(None).with_only_columns(literal_column("1"), maintain_column_froms=True)
                .limit(cap + 1).subquery())
-    total = db.session.scalar(select(func.count()).select_from(limited))
+    total = cache.scalar(select(func.count()).select_from(limited))
     capped = total > cap
     total = min(total, cap)
     pages = max(1, ceil(total / per_page))
     page = min(page, pages)
-    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return CappedPage(items, page, per_page, total, capped)
+    q = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = list(db.session.scalars(q)) if load else []
+    return CappedPage(items, page, per_page, total, q, capped)
+
+
+@dataclass
+class Rows:
+    """A page's rows as HTML, and what the page needs to know about them (`info`)."""
+    html: Markup
+    info: dict
+
+
+def cached_rows(page: Page, template: str, prepare: Callable[[list], dict] | None = None, **flags) -> Rows:
+    """The rows of `page` rendered by `template` (its items as `items`, plus `flags` and what
+    `prepare(items)` adds; `prepare` may put an "info" dict in its answer for the page itself), kept per
+    data version and day in the shared cache. `flags` are what the rows depend on besides the data
+    (the user's rights, the year shown): plain values, part of the key. Nothing personal beyond what
+    the page shows is kept, and the rows' namespace is swept a day after it was stored."""
+    key = "|".join((template, repr(sorted(flags.items())), cache.statement_text(page.stmt)))
+
+    def make() -> dict:
+        items = list(db.session.scalars(page.stmt))
+        extra = prepare(items) if prepare else {}
+        info = extra.pop("info", {})
+        html = render_template(template, items=items, **flags, **extra)
+        return {"html": Markup(html), "info": {"count": len(items), **info}}
+
+    value = cache.shared_for_day("rows", cache.digest(key), make)
+    return Rows(value["html"], value["info"])

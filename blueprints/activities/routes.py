@@ -15,7 +15,7 @@ from core.panels import Panel, register_panel
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
-from core.pagination import paginate
+from core.pagination import cached_rows, paginate
 from core.timeutil import local_today
 from core.templating import is_htmx
 from core.validators import parse_id
@@ -44,8 +44,8 @@ def _participant(activity: Activity, pid: int) -> Participant:
 @roles_required(*READERS)
 def index():
     f = services.ListFilters.from_args(request.args)
-    page = paginate(services.list_query(current_user, f), request.args.get("page"), per_page=30)
-    ctx = dict(page=page, f=f, args=f.args())
+    page = paginate(services.list_query(current_user, f), request.args.get("page"), per_page=30, load=False)
+    ctx = dict(page=page, f=f, args=f.args(), rows=cached_rows(page, "activities/_row_items.html"))
     if is_htmx():
         return render_template("activities/_rows.html", **ctx)
     return render_template(

@@ -21,7 +21,7 @@ from blueprints.regions.models import Region
 from blueprints.volunteers import ledger
 from blueprints.volunteers.models import (Membership, Quality, RecordSource, RecordStatus, Volunteer,
                                           VolunteerStatus)
-from core import scope
+from core import cache, scope
 from core.audit import record_change
 from core.extensions import db
 from core.timeutil import local_today, utcnow
@@ -68,7 +68,7 @@ def filter_regions(user) -> list[tuple[int, str, str]]:
     """(id, name, level) of districts and towns for the list filter (communities would make it unreadable)."""
     stmt = scope.scoped(select(Region.id, Region.name, Region.level)
                         .where(Region.level.in_(["city", "district", "town"])), Region, user)
-    return [(rid, name, str(level)) for rid, name, level in db.session.execute(stmt.order_by(Region.path))]
+    return [(rid, name, str(level)) for rid, name, level in cache.local_rows(stmt.order_by(Region.path))]
 
 
 def can_manage_org(user, org: Organization) -> bool:

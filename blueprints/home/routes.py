@@ -7,7 +7,7 @@ from sqlalchemy import select
 from blueprints.accounts.models import Role, User
 from blueprints.regions.models import RegionLevel
 from core import cache, scope
-from core.dashboard import Tile, register_tile, tiles_for
+from core.dashboard import Tile, home_tiles, register_tile
 from core.extensions import db
 
 bp = Blueprint("home", __name__)
@@ -16,20 +16,21 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index():
-    return render_template("home/index.html", tiles=tiles_for(current_user))
+    return render_template("home/index.html", home=home_tiles(current_user))
 
 
 @cache.refresher("home.render")
 def render_for(user_id: int) -> None:
     """In the job worker, after a change: the home page of this user, rendered and thrown away, so that its
-    figures (core/figures.py) and the assessment are computed and stored for every user of the scope."""
+    tiles (core/dashboard.py), figures (core/figures.py) and the assessment are computed and stored for
+    every user of the scope."""
     from flask import g
 
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         return
     g._login_user = user  # flask_login's current_user for the templates' figure() calls
-    render_template("home/index.html", tiles=tiles_for(user))
+    render_template("home/index.html", home=home_tiles(user))
 
 
 @register_tile(order=900)
@@ -51,7 +52,7 @@ def users_tile(user):
     return Tile("账户", "home/_tile_users.html", {"keys": keys}, url="/accounts")
 
 
-@register_tile(order=990)
+@register_tile(order=990, live=True)  # the audit log does not move the data version
 def audit_tile(user):
     if user.role not in (Role.CITY_ADMIN, Role.DISTRICT_STAFF, Role.ORG_LEADER):
         return None

@@ -15,7 +15,7 @@ from blueprints.accounts.models import Role, User, UserStatus, user_organization
 from blueprints.orgs.models import ApplyAttempt, Organization, OrgServiceField, OrgStatus, RegistrationType
 from blueprints.orgs.workflow import is_office, is_own_leader, record_step, transition
 from blueprints.regions.models import Region, RegionLevel
-from core import scope, settings
+from core import cache, scope, settings
 from core.extensions import db, side_writes
 from core.timeutil import local_today, utcnow
 from core.validators import ValidationError, validate_credit_code, validate_phone
@@ -667,9 +667,9 @@ class OrgFilter:
 
 def org_filter(user: User, selected_id: int | None) -> OrgFilter:
     base = scope.scoped(select(Organization.id, Organization.name), Organization, user)
-    count = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    count = cache.scalar(select(func.count()).select_from(base.subquery()))
     if count <= ORG_SELECT_LIMIT:
-        return OrgFilter([(oid, name) for oid, name in db.session.execute(base.order_by(Organization.name_pinyin))])
+        return OrgFilter([(oid, name) for oid, name in cache.local_rows(base.order_by(Organization.name_pinyin))])
     name = db.session.scalar(base.with_only_columns(Organization.name).where(Organization.id == selected_id)) \
         if selected_id else None
     return OrgFilter(None, name)

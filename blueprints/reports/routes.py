@@ -561,7 +561,7 @@ def unread_notifications_count():
 
 # ---- dashboard ----------------------------------------------------------------------------------
 
-@register_tile(order=400)
+@register_tile(order=400, live=True)  # the person's unread notifications
 def reports_tile(user):
     if user.role == Role.ORG_LEADER or (user.role == Role.DISTRICT_STAFF):
         today = local_today()

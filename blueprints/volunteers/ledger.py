@@ -52,7 +52,7 @@ from blueprints.regions.models import Region, RegionLevel
 from blueprints.volunteers.models import (AwardReceived, CorrectionRequest, Quality, RecordCorrection,
                                           RecordSource, RecordStatus, RequestStatus, ServiceRecord,
                                           TrainingRecord, Volunteer, VolunteerCommunityHours, VolunteerYearHours)
-from core import scope
+from core import cache, scope
 from core.audit import record_change
 from core import settings, workdays
 from core.sources import cite
@@ -993,7 +993,7 @@ def listed_hours(user, filters: dict, capped: bool = False) -> Decimal | None:
     if capped:
         return None
     listed = record_list_query(user, filters).order_by(None).with_only_columns(ServiceRecord.hours).subquery()
-    return quantize(db.session.scalar(select(func.coalesce(func.sum(listed.c.hours), 0))) or 0)
+    return quantize(cache.scalar(select(func.coalesce(func.sum(listed.c.hours), 0)), namespace="count") or 0)
 
 
 def verified_hours(where, start: date, end: date) -> Decimal:

@@ -21,7 +21,7 @@ from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
-from core.pagination import paginate
+from core.pagination import cached_rows, paginate
 from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import ImportRow, TableError, import_bytes, iter_table, precheck, read_table, stash_rows, take_rows
 from core.timeutil import local_today
@@ -69,8 +69,10 @@ def _data_from(form) -> services.VolunteerData:
 def index():
     f = services.ListFilters.from_args(request.args)
     stmt = services.with_details(services.list_query(current_user, f))
-    page = paginate(stmt, request.args.get("page"), per_page=30)
-    ctx = dict(page=page, rows=services.decorate(page.items, f.year), f=f, args=f.args(), is_htmx=is_htmx())
+    page = paginate(stmt, request.args.get("page"), per_page=30, load=False)
+    rows = cached_rows(page, "volunteers/_row_items.html",
+                       prepare=lambda items: {"rows": services.decorate(items, f.year)}, year=f.year)
+    ctx = dict(page=page, rows=rows, f=f, args=f.args(), is_htmx=is_htmx())
     return render_htmx("volunteers/index.html", "volunteers/_rows.html", page_context=lambda: dict(
         of=org_filter(current_user, f.org), regions=services.filter_regions(current_user),
         can_write=current_user.can_write, statuses=list(VolunteerStatus), politicals=list(PoliticalStatus),

@@ -17,6 +17,7 @@ from blueprints.orgs.services import org_filter
 from blueprints.volunteers import certificates, ledger, services, transfer
 from blueprints.volunteers.forms import (AnswerForm, AwardForm, CertificateForm, CorrectionForm, RecordEditForm,
                                          RecordForm, RequestForm, RevokeForm, TrainingForm, TransferImportForm)
+from blueprints.activities.models import Activity
 from blueprints.volunteers.models import (AwardReceived, Certificate, CorrectionRequest, Quality, RecordStatus,
                                           RequestStatus, ServiceRecord, TrainingRecord, Volunteer)
 from blueprints.volunteers.views_common import READERS, WRITERS, bp, ledger_bp, public_bp
@@ -28,7 +29,7 @@ from core.auth import roles_required
 from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
-from core.pagination import paginate, paginate_capped
+from core.pagination import cached_rows, paginate, paginate_capped
 from core.panels import Panel, register_panel
 from core.pdf import pdf_response
 from core.tabular import stash_rows, take_rows
@@ -52,12 +53,15 @@ def _require_verifier() -> None:
 
 def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None = None) -> dict:
     stmt = ledger.record_list_query(current_user, filters).options(
-        selectinload(ServiceRecord.volunteer), selectinload(ServiceRecord.organization),
-        selectinload(ServiceRecord.activity))
-    page = paginate_capped(stmt, page_arg, per_page=50)
+        selectinload(ServiceRecord.volunteer).load_only(Volunteer.name, Volunteer.number),
+        selectinload(ServiceRecord.organization).load_only(Organization.name),
+        selectinload(ServiceRecord.activity).load_only(Activity.title))
+    page = paginate_capped(stmt, page_arg, per_page=50, load=False)
     total_hours = ledger.listed_hours(current_user, filters, capped=page.capped)
-    return dict(page=page, total_hours=total_hours, filters=filters, can_verify=ledger.can_verify(current_user), message=message,
-                has_pending=any(r.status == RecordStatus.PENDING for r in page.items))
+    can_verify = ledger.can_verify(current_user)
+    rows = cached_rows(page, T + "_row_items.html", can_verify=can_verify, prepare=lambda items: {
+        "info": {"has_pending": any(r.status == RecordStatus.PENDING for r in items)}})
+    return dict(page=page, rows=rows, total_hours=total_hours, filters=filters, can_verify=can_verify, message=message)
 
 
 @ledger_bp.get("/")

@@ -17,7 +17,7 @@ from blueprints.volunteers.models import (AVAILABILITY, SKILLS, DismissalAction,
                                           DismissReason, Membership, PoliticalStatus, ReportStatus, ServiceRecord,
                                           Volunteer, VolunteerSequence, VolunteerSkill, VolunteerStatus,
                                           VolunteerYearHours, identity_columns)
-from core import pii, scope
+from core import cache, pii, scope
 from core.audit import record_change
 from core.extensions import db
 from core.tabular import ImportRow
@@ -89,10 +89,12 @@ def residence_regions(user) -> list[Region]:
     return list(db.session.scalars(stmt))
 
 
-def filter_regions(user) -> list[Region]:
-    stmt = scope.scoped(select(Region).where(Region.level.in_([RegionLevel.DISTRICT, RegionLevel.TOWN])),
+def filter_regions(user) -> list:
+    """(id, name, level) of the districts and towns in the user's scope: the list's region filter."""
+    stmt = scope.scoped(select(Region.id, Region.name, Region.level)
+                        .where(Region.level.in_([RegionLevel.DISTRICT, RegionLevel.TOWN])),
                         Region, user).order_by(Region.path)
-    return list(db.session.scalars(stmt))
+    return cache.local_rows(stmt)
 
 
 # ---- identity -------------------------------------------------------------------------------------

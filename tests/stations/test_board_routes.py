@@ -160,18 +160,19 @@ def test_dashboard_tile_shows_district_coverage(app, world, station):
     from flask_login import login_user
 
     from blueprints.stations.routes import coverage_tile
+    from core.dashboard import Tiles, render_tile
 
     assert coverage_tile(world["org_leader"]) is None and coverage_tile(world["reviewer"]) is None
     with app.test_request_context("/"):
         login_user(world["district_staff"])
         tile = coverage_tile(world["district_staff"])
-        html = render_template("home/index.html", tiles=[tile])
+        html = render_template("home/index.html", home=Tiles([render_tile(tile)]))
     assert "志愿服务站" in html and "社区覆盖" in html and "公共场所站点" in html
     assert 'data-figure="stations.covered" data-value="1"' in html and 'data-figure="stations.communities" data-value="2"' in html
     assert "全市站点" not in html  # a district user gets the district's figures only
     with app.test_request_context("/"):
         login_user(world["city_admin"])
-        html = render_template("home/index.html", tiles=[coverage_tile(world["city_admin"])])
+        html = render_template("home/index.html", home=Tiles([render_tile(coverage_tile(world["city_admin"]))]))
     assert "全市站点" in html and "目标 30" in html
 
 
