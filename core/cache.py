@@ -126,6 +126,7 @@ def _committed(_session: Session) -> None:
     memo.pop("shared", None)
     memo.pop("prefetched", None)
     memo.pop("figures", None)
+    memo.pop("unread", None)  # blueprints/reports: the person's unread notifications
     for name in _PER_REQUEST:
         memo.pop(name, None)
 

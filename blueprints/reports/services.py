@@ -771,8 +771,15 @@ def notify(users: list[User], title: str, body: str = "", url: str = "") -> None
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    """The person's unread notifications (the header and the reports tile ask: read once per request;
+    marking read forgets it)."""
+    from core import cache
+
+    memo = cache.request_memo().setdefault("unread", {})
+    if user.id not in memo:
+        memo[user.id] = db.session.scalar(select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return memo[user.id]
 
 
 def notifications_for(user: User):
@@ -781,6 +788,9 @@ def notifications_for(user: User):
 
 
 def mark_read(user: User, note: Notification | None = None) -> int:
+    from core import cache
+
+    cache.request_memo().pop("unread", None)
     stmt = scope.scoped(select(Notification), Notification, user).where(Notification.read_at.is_(None))
     if note is not None:
         stmt = stmt.where(Notification.id == note.id)
