@@ -512,6 +512,16 @@ def main() -> int:
             after[name] = {"ms": round(r.server_ms or r.ms, 1), "status": r.status,
                            "stale_shown": "正在按最新数据更新".encode() in r.body, "worker_done_after_s": waited}
             log(f"  after a change, {name}: {after[name]['ms']} ms (worker done after {waited} s)")
+        # Lists keep each page's rows and total per data version (core/pagination.cached_rows): the first
+        # view after a change reads and renders them (what the steady-state figures above do not show).
+        for name, role, url in (("ledger list", "district_staff", "/volunteers/records/"),
+                                ("ledger pending", "district_staff", "/volunteers/records/?status=pending"),
+                                ("volunteers list", "city_admin", "/volunteers/"),
+                                ("activities list", "city_admin", "/activities/")):
+            bump_version(app)
+            r = get(PORT, url, cookies[role])
+            after[name] = {"ms": round(r.server_ms or r.ms, 1), "status": r.status, "url": url}
+            log(f"  after a change, {name}: {after[name]['ms']} ms")
 
         # The crawl of every page as each role (bench/crawl.py), exports included.
         from bench import crawl as crawler
