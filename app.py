@@ -70,6 +70,9 @@ def create_app(config: dict | None = None) -> Flask:
     from core.timing import init_timing
 
     init_timing(app)  # first: Server-Timing covers the other hooks too
+    from core.extensions import init_read_only_requests
+
+    init_read_only_requests(app)  # before the session check's query
     app.before_request(enforce_session_limits)
     init_security(app)
     init_templating(app)

@@ -96,6 +96,20 @@ def _sqlite_on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def init_read_only_requests(app) -> None:
+    """PostgreSQL: a page view (GET/HEAD) reads in autocommit, without BEGIN and ROLLBACK — two round
+    trips of a dozen, and a page view never writes through the request's session (bookkeeping goes
+    through side_writes(), the shared cache through its own connection). Under PostgreSQL's READ
+    COMMITTED every statement takes its own snapshot either way, so what a page reads is unchanged."""
+    from flask import request
+
+    @app.before_request
+    def _autocommit_reads() -> None:
+        if (request.method in ("GET", "HEAD") and request.endpoint not in (None, "static")
+                and db.engine.dialect.name == "postgresql"):
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @contextmanager
 def side_writes():
     """The session for what a request records beside its work (a throttle counter, a cleanup).
