@@ -148,3 +148,19 @@ def test_the_session_check_is_one_query(as_role):
     session_reads = [s for s in seen if "FROM user_session" in s]
     assert len(session_reads) == 1 and "JOIN user" in session_reads[0], seen
     assert not [s for s in seen if s.startswith("SELECT user.id") and re.search(r"WHERE user\.id = \S+$", s)], seen
+
+
+def test_page_views_on_postgresql_read_without_a_transaction(app, world):
+    """PostgreSQL: a GET reads in autocommit (no BEGIN/ROLLBACK round trips); a POST keeps its transaction."""
+    import pytest
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (make test-pg)")
+    with app.test_request_context("/orgs/", method="GET"):
+        app.preprocess_request()
+        assert db.session.connection().get_isolation_level() == "AUTOCOMMIT"
+    db.session.remove()
+    with app.test_request_context("/orgs/", method="POST"):
+        app.preprocess_request()
+        assert db.session.connection().get_isolation_level() != "AUTOCOMMIT"
+    db.session.remove()
