@@ -361,6 +361,28 @@ def _refresh_later(full: str, version: str, stale: tuple) -> None:
     _enqueue(name, args)
 
 
+_WARMERS: list[Callable] = []
+
+
+def warmer(fn: Callable) -> Callable:
+    """Register `fn()`: a value that pages keep fresh on purpose (never answered stale: whether a volunteer
+    is insured today), computed by the job worker right after a change, when it renders the home page
+    again (`home.render`), so that the first page that needs it finds it stored."""
+    if fn not in _WARMERS:
+        _WARMERS.append(fn)
+    return fn
+
+
+def warm() -> None:
+    import logging
+
+    for fn in _WARMERS:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 (a warmer that fails leaves the page to compute it, as before)
+            logging.getLogger("zhiyuan.cache").warning("cache warmer %s failed", fn.__name__, exc_info=True)
+
+
 def _enqueue(name: str, args: tuple) -> None:
     try:
         refresh_task(name, list(args))

@@ -31,6 +31,7 @@ def render_for(user_id: int) -> None:
         return
     g._login_user = user  # flask_login's current_user for the templates' figure() calls
     render_template("home/index.html", home=home_tiles(user))
+    cache.warm()  # what pages keep fresh on purpose (the insured today), ready before a page asks
 
 
 @register_tile(order=900)

@@ -25,6 +25,7 @@ from blueprints.orgs.models import Organization
 from blueprints.orgs.services import clean_org_query, org_name_ids
 from blueprints.regions.models import Region
 from blueprints.volunteers.models import Membership, Volunteer, VolunteerStatus
+from core import cache as _cache
 from core import pii, scope
 from core.audit import record_change
 from core.collation import pinyin_key, pinyin_sorted
@@ -408,6 +409,15 @@ def _everyone_covered(day: date) -> frozenset:
         _COVERED_MEMO.clear()  # only the current version is worth keeping
         _COVERED_MEMO[key] = value
     return value
+
+
+def _warm_coverage() -> None:
+    from core.timeutil import local_today
+
+    _everyone_covered(local_today())
+
+
+_cache.warmer(_warm_coverage)  # computed by the job worker right after a change (core/cache.py)
 
 
 def _covered_ids(day: date, ids: set[int]) -> set[int]:

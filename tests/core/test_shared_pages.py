@@ -164,3 +164,20 @@ def test_page_views_on_postgresql_read_without_a_transaction(app, world):
         app.preprocess_request()
         assert db.session.connection().get_isolation_level() != "AUTOCOMMIT"
     db.session.remove()
+
+
+def test_the_worker_renders_the_home_page_and_warms_what_pages_keep_fresh(app, world, monkeypatch):
+    """After a change the worker's `home.render` also computes who is insured today (never answered stale),
+    so that the first coverage page after a change finds it stored instead of computing it itself."""
+    from blueprints.insurance import services as insurance
+    from core.cache import FigureCache
+    from core.timeutil import local_today
+
+    assert insurance._warm_coverage in cache._WARMERS
+    key = f"insurance:covered:{local_today().isoformat()}"
+    db.session.query(FigureCache).delete()
+    db.session.commit()
+    insurance._COVERED_MEMO.clear()
+    cache._run_refresh("home.render", [world["city_admin"].id])
+    db.session.remove()
+    assert db.session.get(FigureCache, key) is not None
