@@ -62,6 +62,12 @@ def _resolve_region(text: str, regions: list[Region], labels: dict[int, str]) ->
 def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
     """Check every row (against the database and the rows above it) and attach Chinese errors;
     each valid row gets its parsed data in `row.values["_data"]`."""
+    return list(check_rows(user, rows))
+
+
+def check_rows(user: User, rows):
+    """validate_import() one row at a time (a generator over any iterable of rows): a preview job reads,
+    checks and writes the rows away one by one (issue 16); only keys of the rows above are kept."""
     regions = list(db.session.scalars(scope.scoped(select(Region).where(Region.active), Region, user)))
     labels = region_labels(regions)
     kind_opts, field_opts = set(kinds()), set(service_field_options())
@@ -145,16 +151,20 @@ def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
                               contact_name=v["联系人"].strip(), contact_phone=phone, address=v["地址"].strip(),
                               founded_on=founded.isoformat() if founded else None, service_fields=flds,
                               parent=parent_name)
-    return rows
+        yield row
 
 
 def apply_import(user: User, rows: list[dict]) -> int:
     """Save validated rows as registered organizations (re-validated: the database may have
-    changed since the preview). All or nothing: the route commits once."""
+    changed since the preview). All or nothing for the rows given: the caller commits once — the
+    import job calls it a chunk at a time (core/jobs.py chunked_importer), each chunk re-validated
+    against the database, which holds the chunks before it (so a parent or a duplicate in an earlier
+    chunk is found there)."""
     checked = validate_import(user, [ImportRow(line=r["line"], values={k: v for k, v in r["values"].items()
                                                                          if k != "_data"}) for r in rows])
-    if any(r.errors for r in checked):
-        raise OrgError("数据在预览后发生了变化，请重新上传文件。")
+    bad = next((r for r in checked if r.errors), None)
+    if bad is not None:
+        raise OrgError(f"第 {bad.line} 行：{'；'.join(bad.errors)}（数据在预览后发生了变化，请重新上传文件）")
     by_name = {o.name: o for o in db.session.scalars(scope.scoped(select(Organization).where(
         Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])), Organization, user))}
     for row in checked:

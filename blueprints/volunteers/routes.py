@@ -521,16 +521,25 @@ def import_confirm():
     return jobs.start_import("volunteers.import", f"导入志愿者（{org.name}）", rows, {"org": org.id}, pii=True)
 
 
-@jobs.importer("volunteers.import")
-def apply_import(user, params: dict, rows: list) -> jobs.Done:
-    org = next((o for o in services.registrable_orgs(user) if o.id == params.get("org")), None)
+def _import_done(user, params: dict, counts: dict) -> jobs.Done:
+    return jobs.Done(f"已导入：新注册 {counts.get('created', 0)} 人，已有档案加入本组织 {counts.get('joined', 0)} 人。",
+                     url_for("volunteers.index", org=params.get("org")))
+
+
+@jobs.chunked_importer("volunteers.import", done=_import_done)
+def apply_import(user, params: dict, rows: list, counts: dict) -> None:
+    """One chunk of the confirmed rows (core/jobs.py chunked_importer: committed chunk by chunk, the
+    session cleared between chunks). One person, one record across chunks too: a person registered by
+    an earlier chunk is in the database, so the same ID number later joins or is refused, never doubled."""
+    org = services.registrable_org(user, params.get("org"))
     if org is None:
         raise jobs.JobError("您已无权向该组织导入志愿者。")
     try:
         created, joined = services.apply_import(user, org, rows)
     except services.VolunteerError as e:
-        raise jobs.JobError(e.message + "（未导入任何数据）") from None
-    return jobs.Done(f"已导入：新注册 {created} 人，已有档案加入本组织 {joined} 人。", url_for("volunteers.index", org=org.id))
+        raise jobs.JobError(e.message) from None
+    counts["created"] = counts.get("created", 0) + created
+    counts["joined"] = counts.get("joined", 0) + joined
 
 
 # ---- home tiles -----------------------------------------------------------------------------------
