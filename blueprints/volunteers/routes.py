@@ -412,10 +412,6 @@ def import_template():
     return xlsx_response(data, "志愿者导入模板.xlsx")
 
 
-PREVIEW_SHOWN = 200  # rows of a large file's preview shown besides every row with a problem
-PREVIEW_SHOWN_BAD = 500
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*WRITERS)
 def import_upload():
@@ -462,9 +458,9 @@ def preview_import(user, params: dict, filename: str, data: bytes) -> dict:
             shown = {"line": r.line, "values": {k: r.values.get(k, "") for k in keep}, "errors": r.errors}
             if r.errors:
                 bad += 1
-                if len(bad_rows) < PREVIEW_SHOWN_BAD:
+                if len(bad_rows) < jobs.PREVIEW_BAD_ROWS:  # the same bounds as every import's
                     bad_rows.append(shown)
-            elif len(first) < PREVIEW_SHOWN:
+            elif len(first) < jobs.PREVIEW_ROWS:
                 first.append(shown)
             if not bad:  # nothing is stashed once a row has a problem
                 out.add({"line": r.line, "values": r.values})
