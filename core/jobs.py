@@ -898,21 +898,23 @@ def _run_chunked(job_id: int, params: dict, spec: _Chunked, user, progress: Prog
             break
         owner = db.session.get(ACCOUNTS.user, user_id)
         got = dict(counts)
+        line = chunk[-1].get("line") if isinstance(chunk[-1], dict) else None
+        line = line if isinstance(line, int) else last_line
         try:
             spec.apply(owner, dict(params), chunk, got)
+            # Where a retry starts, with the counts so far: in the chunk's own transaction, so that the
+            # resume point is exactly what is committed (a worker killed in between loses neither).
+            db.session.execute(update(Job).where(Job.id == job_id).values(
+                done=committed + len(chunk),
+                params={**params, "_resume": {"rows": committed + len(chunk), "counts": got, "line": line}}))
             db.session.commit()
         except Exception as exc:
             db.session.rollback()
             db.session.expunge_all()
             raise _PartialImport(_partial_message(exc, committed, total, last_line)) from exc
-        committed, counts = committed + len(chunk), got
-        if isinstance(chunk[-1], dict) and isinstance(chunk[-1].get("line"), int):
-            last_line = chunk[-1]["line"]
+        committed, counts, last_line = committed + len(chunk), got, line
         del chunk
         db.session.expunge_all()  # nothing of this chunk stays in the session (nor in memory)
-        # Where a retry starts, with the counts so far: written with the progress, after the commit.
-        _write(job_id, params={**params, "_resume": {"rows": committed, "counts": counts,
-                                                          "line": last_line}})
         progress(committed, total, _saved_stage(committed, total), force=True)
     owner = db.session.get(ACCOUNTS.user, user_id)
     result = spec.done(owner, dict(params), counts)

@@ -79,7 +79,11 @@ def _case(kind: str, world) -> Case:
         from tests.orgs.test_import import row
 
         url, extra, columns = urls["orgs.import_upload"]
-        return Case("district_staff", url, extra, columns, lambda n: [row(name=f"赤坎区分块服务队{i}") for i in range(n)],
+        def rows(n):  # the last one's parent is the first one (saved by the first chunk)
+            out = [row(name=f"赤坎区分块服务队{i}") for i in range(n - 1)]
+            return out + [row(name="赤坎区分块服务队下属队", parent="赤坎区分块服务队0")]
+
+        return Case("district_staff", url, extra, columns, rows,
                     lambda token: ("/orgs/import/confirm", {"token": token}),
                     select(func.count(Organization.id)), lambda n: f"已导入 {n} 个组织")
     if kind == "regions":
