@@ -263,7 +263,7 @@ def _people(n: int) -> list[list]:
     for i in range(n):
         birth = first + timedelta(days=i // 400)
         seq = (i % 400) * 2 + 101  # odd: men; distinct per birth date
-        body = f"440802{birth:%Y%m%d}{seq:03d}"
+        body = f"440899{birth:%Y%m%d}{seq:03d}"  # an area code no demo person has: never someone on record
         out.append([f"测试{i:05d}", body + id_check_char(body), f"17{i:09d}", "群众", "否", "扶老", "周末", "", "", "",
                     "", ""])
     return out
