@@ -611,7 +611,8 @@ def respond(job: Job):
 
 
 def retry(job: Job) -> None:
-    """Put a failed job back in the queue, as it was first asked for."""
+    """Put a failed job back in the queue, as it was first asked for (a chunked import continues after
+    the rows it already saved: its params keep the resume point)."""
     if job.status != JobStatus.FAILED:
         raise JobError("只有失败的任务可以重试。")
     if _KINDS.get(job.kind) and _KINDS[job.kind].flavour in IMPORT_FLAVOURS and file_size(job.id, INPUT) is None:
