@@ -26,13 +26,14 @@ tests/core/test_exports.py walks every export route and fails for one that does 
 
     # an import's upload step: jobs.import_upload + @jobs.upload_importer (at the end of this module):
     # a small file is previewed in the request, a large one by a preview job.
-    # an import's confirm step:
-    @jobs.importer("orgs.import")
-    def apply_org_import(user, params: dict, rows: list) -> jobs.Done:
-        ...  # raise jobs.JobError("中文说明") for a refusal the user should read
-        return jobs.Done("已导入 12 个组织。", url_for("orgs.index"))
+    # an import's confirm step: written a chunk at a time, each chunk committed (chunked_importer):
+    @jobs.chunked_importer("orgs.import", done=lambda user, params, counts: jobs.Done(f"已导入 {counts['n']} 个组织。"))
+    def import_chunk(user, params: dict, rows: list, counts: dict) -> None:
+        ...  # raise jobs.JobError("中文说明") for a refusal the user should read (earlier chunks stay saved)
+        counts["n"] = counts.get("n", 0) + len(rows)
 
     return jobs.start_import("orgs.import", "导入组织名录", rows, params={}, pii=False)
+    # (@jobs.importer: the whole import in one transaction, for an import that must be all or nothing)
 
     # anything else: @jobs.task_kind("reports.remind") def run(user, params) -> jobs.Done, then
     # jobs.start("reports.remind", "催报邮件", params). A task that makes a file (a large PDF)
@@ -169,6 +170,7 @@ class Job(db.Model):
 # backup holds them, and neither writing nor serving ever holds more than one chunk in memory.
 
 RESULT, INPUT, PREVIEW = "result", "input", "preview"
+IMPORT_FLAVOURS = ("import", "chunked", "preview")  # jobs whose input waits in job_file (INPUT)
 ROWS = "rows"  # a preview job's checked rows, waiting for the confirmation (JSON Lines)
 FILE_CHUNK = 512 * 1024
 
@@ -400,8 +402,48 @@ def list_exporter(kind: str, rows: Callable[[Any, dict], list], *, sheet: str, f
 
 
 def importer(kind: str):
-    """apply(user, params: dict, rows: list) -> Done; runs in one transaction, committed at the end."""
+    """apply(user, params: dict, rows) -> Done; runs in one transaction, committed at the end (rows are
+    read from the job's file as they are walked through). For an import that must be all or nothing
+    (a theme plan replaced as a whole); every other import is a chunked_importer."""
     return _register(kind, "import")
+
+
+# An import's confirm step writes its rows a chunk at a time (issue 16: memory stays flat): each chunk in
+# a transaction of its own, committed, then the session is cleared before the next one is read.
+IMPORT_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class _Chunked:
+    apply: Callable  # apply(user, params, rows: list, counts: dict) -> None, one chunk
+    done: Callable  # done(user, params, counts: dict) -> Done, once every chunk is in
+    size: int | None = None  # rows per chunk (IMPORT_CHUNK unless set)
+
+
+def chunked_importer(kind: str, *, done: Callable, size: int | None = None):
+    """An import's confirm step, written a chunk at a time:
+
+        @jobs.chunked_importer("orgs.import", done=lambda user, params, counts: jobs.Done(...))
+        def import_chunk(user, params: dict, rows: list, counts: dict) -> None:
+            ...  # add counts[...]; raise jobs.JobError("第 12 行：…") to stop
+
+    Each chunk (`size` rows, IMPORT_CHUNK by default) is applied and committed in a transaction of its
+    own, then the session is cleared (expunge_all: nothing of a chunk stays in memory) and the job's
+    progress written ("已保存 3000 / 50000 行"). Objects loaded by one chunk are not valid in the
+    next: `user` is loaded again for each one, and so must be whatever the chunk needs (its
+    organization, its policy) — from `params` (ids), re-applying the scope as usual.
+
+    A failure half-way (a refused row, the database gone) rolls back only the chunk it happened in.
+    The chunks before it stay committed, and the job's Chinese message says exactly how many rows
+    were saved and from which row on nothing was ("已保存前 2000 行…"). The job remembers that point
+    (params["_resume"]: rows committed and the counts so far): 重试 continues after the rows already
+    imported instead of importing them twice, and the final message counts both runs."""
+
+    def deco(apply):
+        _KINDS[kind] = _Kind(_Chunked(apply, done, size), "chunked")
+        return apply
+
+    return deco
 
 
 def task_kind(kind: str):
@@ -498,10 +540,20 @@ def start_import(kind: str, title: str, rows: list, params: dict | None = None, 
 _ROWS_REF = "_job_rows"
 
 
-def rows_ref(job_id: int, total: int) -> list:
+def rows_ref(job_id: int, total: int, **meta) -> list:
     """What a preview job stashes (core/tabular.stash_rows) instead of its rows, which wait in its own
-    job_file (ROWS): the confirm route hands it to start_import() as if it were the rows."""
-    return [{_ROWS_REF: job_id, "total": total}]
+    job_file (ROWS): the confirm route hands it to start_import() as if it were the rows. `meta`: what
+    the stash carries besides the rows (see unstash())."""
+    return [{**meta, _ROWS_REF: job_id, "total": total}]
+
+
+def unstash(stash: list) -> tuple[dict, list]:
+    """(meta, rows) of a stash made by upload_importer with Checked.meta: rows is the list of items
+    (a file previewed in the request) or a rows_ref (a preview job's), either handed to start_import()."""
+    if rows_ref_of(stash) is not None:
+        return {k: v for k, v in stash[0].items() if k not in (_ROWS_REF, "total")}, stash
+    head = stash[0] if stash and isinstance(stash[0], dict) else {}
+    return {k: v for k, v in head.items() if k != "rows"}, list(head.get("rows", []))
 
 
 def rows_ref_of(payload) -> tuple[int, int] | None:
@@ -559,10 +611,11 @@ def respond(job: Job):
 
 
 def retry(job: Job) -> None:
-    """Put a failed job back in the queue, as it was first asked for."""
+    """Put a failed job back in the queue, as it was first asked for (a chunked import continues after
+    the rows it already saved: its params keep the resume point)."""
     if job.status != JobStatus.FAILED:
         raise JobError("只有失败的任务可以重试。")
-    if _KINDS.get(job.kind) and _KINDS[job.kind].flavour in ("import", "preview") and file_size(job.id, INPUT) is None:
+    if _KINDS.get(job.kind) and _KINDS[job.kind].flavour in IMPORT_FLAVOURS and file_size(job.id, INPUT) is None:
         raise JobError("导入的数据已过期删除，请重新上传文件。")
     job.status, job.error, job.done, job.stage = JobStatus.QUEUED, None, 0, "等待开始"
     job.started_at = job.finished_at = job.expires_at = None
@@ -685,7 +738,7 @@ def _run(job_id: int) -> None:
     usable = kind is not None and user is not None and user.is_active
     # An import writes thousands of rows: on SQLite its transaction starts IMMEDIATE (no stale
     # snapshot to upgrade); exports only read and must not hold the lock while they build the file.
-    g.write_transactions = kind is not None and kind.flavour == "import"
+    g.write_transactions = kind is not None and kind.flavour in ("import", "chunked")
     g.job_progress = progress
     g.job_id = job_id
     db.session.commit()  # end the reads above: the work starts its own transaction
@@ -721,7 +774,7 @@ def _run(job_id: int) -> None:
     if isinstance(result, _FileResult):
         values.update(result_file=result.file, result_name=result.name[:200])
     _write(job_id, **values)
-    if kind.flavour in ("import", "preview"):
+    if kind.flavour in IMPORT_FLAVOURS:
         with db.engine.connect().execution_options(write=True) as conn, conn.begin():
             delete_files(job_id, INPUT, session=conn)
 
@@ -782,6 +835,8 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
         done = kind.run(user, params, _StreamedRows(job_id, total, progress))
         progress(total, total, "正在保存")
         return done
+    if kind.flavour == "chunked":
+        return _run_chunked(job_id, params, kind.run, user, progress)
     if kind.flavour == "preview":
         import io
 
@@ -812,6 +867,81 @@ def _dispatch(job_id: int, params: dict, kind: _Kind, user, progress: Progress) 
         suffix = Path(result.name).suffix.lower()[:10]
         return _FileResult(result.message or "文件已生成。", None, file=f"job-{job_id}{suffix}", name=result.name)
     return result
+
+
+class _PartialImport(JobError):
+    pass
+
+
+def _run_chunked(job_id: int, params: dict, spec: _Chunked, user, progress: Progress) -> Done:
+    """A chunked import (chunked_importer): read IMPORT_CHUNK rows, apply, commit, clear the session,
+    report; resume after the rows a failed run already committed."""
+    from itertools import islice
+
+    from core.auth import ACCOUNTS
+
+    if file_size(job_id, INPUT) is None:
+        raise JobError("导入的数据已过期删除，请重新上传文件。")
+    total = db.session.scalar(select(Job.total).where(Job.id == job_id))
+    if total is None:
+        total = sum(1 for _ in iter_rows(job_id, INPUT))
+    resume = params.pop("_resume", None) or {}
+    committed, counts = int(resume.get("rows", 0)), dict(resume.get("counts", {}))
+    last_line = resume.get("line")  # the file's row number of the last row saved, when the rows carry one
+    user_id, size = user.id, max(1, int(spec.size or IMPORT_CHUNK))
+    db.session.commit()
+    progress(committed, total, _saved_stage(committed, total), force=True)
+    rows = islice(iter_rows(job_id, INPUT), committed, None)  # a retry skips what is already in
+    while True:
+        # Reading the chunk opens its transaction (on SQLite IMMEDIATE: the write lock, held for one chunk only).
+        chunk = list(islice(rows, size))
+        if not chunk:
+            break
+        owner = db.session.get(ACCOUNTS.user, user_id)
+        got = dict(counts)
+        line = chunk[-1].get("line") if isinstance(chunk[-1], dict) else None
+        line = line if isinstance(line, int) else last_line
+        try:
+            spec.apply(owner, dict(params), chunk, got)
+            # Where a retry starts, with the counts so far: in the chunk's own transaction, so that the
+            # resume point is exactly what is committed (a worker killed in between loses neither).
+            db.session.execute(update(Job).where(Job.id == job_id).values(
+                done=committed + len(chunk),
+                params={**params, "_resume": {"rows": committed + len(chunk), "counts": got, "line": line}}))
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            db.session.expunge_all()
+            raise _PartialImport(_partial_message(exc, committed, total, last_line)) from exc
+        committed, counts, last_line = committed + len(chunk), got, line
+        del chunk
+        db.session.expunge_all()  # nothing of this chunk stays in the session (nor in memory)
+        progress(committed, total, _saved_stage(committed, total), force=True)
+    owner = db.session.get(ACCOUNTS.user, user_id)
+    result = spec.done(owner, dict(params), counts)
+    db.session.commit()
+    progress(committed, total, "正在保存", force=True)
+    return result
+
+
+def _saved_stage(done: int, total: int) -> str:
+    return f"正在写入数据（已保存 {done} / {total} 行）"
+
+
+def _partial_message(exc: Exception, committed: int, total: int, last_line: int | None = None) -> str:
+    """The Chinese message of a chunked import that stopped: why, and exactly what is saved."""
+    if isinstance(exc, JobError):
+        why = exc.message.rstrip("。")
+    elif isinstance(exc, HTTPException):
+        why = "找不到要处理的记录，或您已无权查看"
+    else:
+        log.error("chunked import %s failed:\n%s", current_job_id(), traceback.format_exc())
+        why = "导入中途出错"
+    if not committed:
+        return f"{why}。未导入任何数据。"
+    where = f"（至表格第 {last_line} 行）" if last_line else ""
+    return (f"{why}。已保存前 {committed} 条{where}，其余 {total - committed} 条（共 {total} 条）未导入；"
+            f"点“重试”将从第 {committed + 1} 条继续，已保存的不会重复导入。")
 
 
 class _StreamedRows:
@@ -913,30 +1043,38 @@ def jobs_of(user, limit: int = 100) -> list[Job]:
 #
 #     @jobs.upload_importer("orgs.preview", back="orgs.import_upload")
 #     def check_orgs(user, params, read) -> jobs.Checked:      # read(columns) gives the file's rows
-#         rows = importing.validate_import(user, read(importing.IMPORT_COLUMNS))
-#         ok = not any(r.errors for r in rows)
-#         return jobs.Checked(rows, "orgs", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+#         rows = importing.check_rows(user, read(importing.IMPORT_COLUMNS))   # a generator: row by row
+#         return jobs.Checked(rows, "orgs", lambda r: {"line": r.line, "values": r.values},
 #                             {"heading": "导入组织", "columns": [...], "confirm": url_for("orgs.import_confirm")})
 #
 #     got = jobs.import_upload("orgs.preview", "预览导入组织名录", form.file.data)   # TableError as before
 #     if got.response is not None:
 #         return got.response                                 # a large file: the job's progress
 #     rows, token = got.rows, got.token                       # a small file: previewed here, as before
+#
+# In a job the rows are read, checked and written away one at a time (read() is a generator there):
+# the job keeps counts, the first PREVIEW_ROWS rows and the first PREVIEW_BAD_ROWS rows with problems,
+# never the file's rows; what waits for the confirmation is in its own job_file (ROWS), the stash only
+# names it (rows_ref). A check must therefore consume its rows lazily (a generator, cross-row state in
+# sets and dicts of keys only) and never hold on to the rows it has yielded.
 
 PREVIEW_ROWS = 200  # a job's preview shows the first rows of a clean file …
-PREVIEW_BAD_ROWS = 500  # … or the rows with problems
+PREVIEW_BAD_ROWS = 200  # … or the first rows with problems (the page counts them all)
 
 
 @dataclass
 class Checked:
-    """An import's check of the rows read from a file. rows: ImportRow with their problems; payload:
-    what waits for the confirmation under stash_kind (None: nothing to import). page: how a job's
-    preview shows them — heading, columns (as _macros/imports.html takes them), confirm (url), and
-    optionally hidden, all_or_nothing (True), unit ("行"), done_text."""
-    rows: list
+    """An import's check of the rows read from a file. rows: ImportRow with their problems (a list in the
+    request, a generator in a job); item(row): what one good row waits for the confirmation as, under
+    stash_kind; meta: what the stash carries besides the rows (the policy, the system: unstash()).
+    page: how a job's preview shows them — heading, columns (as _macros/imports.html takes them),
+    confirm (url), and optionally hidden, all_or_nothing (True: nothing is stashed once a row has a
+    problem; False: the good rows are), unit ("行"), done_text."""
+    rows: Iterable
     stash_kind: str
-    payload: list | None
+    item: Callable[[Any], Any]
     page: dict
+    meta: dict | None = None
 
 
 @dataclass
@@ -946,10 +1084,17 @@ class Upload:
     response: Any = None
 
 
-def _stash(user, checked: Checked) -> str | None:
+def _stash_inline(user, checked: Checked) -> tuple[list, str | None]:
+    """A small file checked in the request: (its rows, the stash's token or None)."""
     from core.tabular import stash_rows
 
-    return stash_rows(user.id, checked.stash_kind, checked.payload) if checked.payload else None
+    rows = list(checked.rows)
+    good = [r for r in rows if not r.errors]
+    if not good or (checked.page.get("all_or_nothing", True) and len(good) < len(rows)):
+        return rows, None
+    items = [checked.item(r) for r in good]
+    payload = items if checked.meta is None else [{**checked.meta, "rows": items}]
+    return rows, stash_rows(user.id, checked.stash_kind, payload)
 
 
 def upload_importer(kind: str, back: str):
@@ -959,15 +1104,45 @@ def upload_importer(kind: str, back: str):
 
     def deco(check):
         def run(user, params: dict, filename: str, data: bytes) -> dict:
-            from core.tabular import read_table
+            from core.tabular import iter_table, stash_rows
 
             args = {k: v for k, v in params.items() if k != "filename"}
-            checked = check(user, args, lambda columns: read_table(filename, data, columns))
-            # End the reading transaction first: on SQLite a reader turned writer (the stash) fails
-            # at once when another job or request committed meanwhile.
-            db.session.commit()
-            token = _stash(user, checked)
-            return preview_dict(checked, token, url_for(back, **args))
+            checked = check(user, args, lambda columns: iter_table(filename, data, columns))
+            page = dict(checked.page)
+            keys = [c if isinstance(c, str) else c[1] for c in page["columns"]]
+            all_or_nothing = page.get("all_or_nothing", True)
+            total = bad = kept = 0
+            first, bad_rows, out = [], [], RowsFile()
+            try:
+                for r in checked.rows:
+                    total += 1
+                    if r.errors:
+                        bad += 1
+                        if len(bad_rows) < PREVIEW_BAD_ROWS:
+                            bad_rows.append(_shown(r, keys))
+                    else:
+                        if len(first) < PREVIEW_ROWS:
+                            first.append(_shown(r, keys))
+                        if not (all_or_nothing and bad):
+                            out.add(checked.item(r))
+                            kept += 1
+                    if total % IMPORT_CHUNK == 0:
+                        db.session.expire_all()  # what the checks looked up is not kept
+                        progress(total)
+                # End the reading transaction first: on SQLite a reader turned writer (the stash) fails
+                # at once when another job or request committed meanwhile.
+                db.session.commit()
+                token = None
+                if kept and not (all_or_nothing and bad):
+                    job_id = current_job_id()
+                    out.store(job_id, ROWS)
+                    token = stash_rows(user.id, checked.stash_kind, rows_ref(job_id, kept, **(checked.meta or {})))
+            finally:
+                out.close()
+            return {**page, "back": url_for(back, **args), "token": token, "total": total, "bad": bad,
+                    "all_or_nothing": all_or_nothing, "rows": bad_rows if bad else first,
+                    "message": (f"共 {total} 行，其中 {bad} 行有问题，请查看。" if bad
+                                else f"共 {total} 行，全部校验通过，请查看预览并确认导入。")}
 
         _KINDS[kind] = _Kind(run, "preview", "jobs.preview")
         _CHECKS[kind] = check
@@ -979,21 +1154,9 @@ def upload_importer(kind: str, back: str):
 _CHECKS: dict[str, Callable] = {}
 
 
-def preview_dict(checked: Checked, token: str | None, back: str) -> dict:
-    """What a job keeps of a checked file for its preview page: counts, and the first rows (or the
-    rows with problems) with only the values the page shows (masked ones, never a raw ID number)."""
-    rows = checked.rows
-    bad = [r for r in rows if r.errors]
-    page = dict(checked.page)
-    keys = [c if isinstance(c, str) else c[1] for c in page["columns"]]
-    shown = bad[:PREVIEW_BAD_ROWS] if bad else rows[:PREVIEW_ROWS]
-    all_or_nothing = page.get("all_or_nothing", True)
-    return {**page, "back": back, "token": token, "total": len(rows), "bad": len(bad),
-            "all_or_nothing": all_or_nothing,
-            "rows": [{"line": r.line, "values": {k: r.values.get(k, "") for k in keys}, "errors": r.errors}
-                     for r in shown],
-            "message": (f"共 {len(rows)} 行，其中 {len(bad)} 行有问题，请查看。" if bad
-                        else f"共 {len(rows)} 行，全部校验通过，请查看预览并确认导入。")}
+def _shown(r, keys: list[str]) -> dict:
+    """A row as a job's preview keeps it: only the values the page shows (masked, never a raw ID number)."""
+    return {"line": r.line, "values": {k: r.values.get(k, "") for k in keys}, "errors": list(r.errors)}
 
 
 def import_upload(kind: str, title: str, upload, params: dict | None = None) -> Upload:
@@ -1011,7 +1174,8 @@ def import_upload(kind: str, title: str, upload, params: dict | None = None) -> 
         precheck(filename, data)
         return Upload(response=start_preview(kind, title, filename, data, params))
     checked = _CHECKS[kind](current_user, params, lambda columns: read_import_bytes(filename, data, columns))
-    return Upload(rows=checked.rows, token=_stash(current_user, checked))
+    rows, token = _stash_inline(current_user, checked)
+    return Upload(rows=rows, token=token)
 
 
 def kind_page(kind: str) -> str | None:

@@ -1,7 +1,8 @@
 """Every import reads its upload here: XLSX, CSV (read_table) and JSON (read_json). Writing is core/exports.py.
 
 Imports follow one pattern: parse the upload → validate every row → show a preview with row-level
-errors → the user confirms → save all rows in one transaction. The parsed rows wait between preview
+errors → the user confirms → save the rows, as a job, a chunk of rows per transaction (core/jobs.py
+chunked_importer: a failure half-way says exactly which rows were saved, and a retry continues after them). The parsed rows wait between preview
 and confirmation in the database (`pending_import`), named by a random token and bound to the user.
 
 An upload must never take a worker down, so each limit is checked before the work it bounds:

@@ -144,14 +144,13 @@ def import_upload():
 @jobs.upload_importer("exchange.preview", back="exchange.import_upload")
 def check_import(user, params: dict, read) -> jobs.Checked:
     m = services.mapping()
-    rows = services.check_import(user, read(services.import_columns(m)), m)
-    good = [{"volunteer_id": r.values["volunteer_id"], "external_id": r.values["external_id"]}
-            for r in rows if not r.errors]
-    return jobs.Checked(rows, IMPORT_KIND, [{"system": m.system, "rows": good}] if good else None,
+    rows = services.iter_check_import(user, read(services.import_columns(m)), m)
+    return jobs.Checked(rows, IMPORT_KIND, lambda r: {"volunteer_id": r.values["volunteer_id"],
+                                                      "external_id": r.values["external_id"]},
                         {"heading": f"回读{m.system}志愿者编号", "confirm": url_for("exchange.import_confirm"),
                          "columns": [["证件号码", "id_masked", "pii"], ["匹配到的志愿者", "name", "note"],
                                      ["对方系统编号", "external_id", "text"]],
-                         "all_or_nothing": False, "unit": "人"})
+                         "all_or_nothing": False, "unit": "人"}, meta={"system": m.system})
 
 
 @bp.post("/import/confirm")
@@ -163,15 +162,29 @@ def import_confirm():
     if not stash:
         flash("导入预览已过期，请重新上传。", "error")
         return redirect(url_for("exchange.import_upload"), 303)
-    return jobs.start_import("exchange.import", f"回读{stash[0]['system']}志愿者编号", stash[0]["rows"],
-                             {"system": stash[0]["system"]})
+    meta, rows = jobs.unstash(stash)
+    system = str(meta.get("system") or services.DEFAULT_SYSTEM)[:32]
+    return jobs.start_import("exchange.import", f"回读{system}志愿者编号", rows, {"system": system})
 
 
-@jobs.importer("exchange.import")
-def apply_import(user, params: dict, rows: list) -> jobs.Done:
+def _import_done(user, params: dict, counts: dict) -> jobs.Done:
     system = str(params.get("system") or services.DEFAULT_SYSTEM)[:32]
-    updated, skipped = services.apply_import(user, list(rows), system)
+    updated, skipped = counts.get("updated", 0), counts.get("skipped", 0)
     record_event("import", "exchange_batch", None, f"回读{system}", f"匹配 {updated} 人，跳过 {skipped} 人",
                  user=user, region_id=user.region_id)
     return jobs.Done(f"已匹配并更新 {updated} 名志愿者" + (f"，{skipped} 人已不在管理范围内未更新" if skipped else "") + "。",
                      url_for("exchange.index"))
+
+
+@jobs.chunked_importer("exchange.import", done=_import_done)
+def apply_import(user, params: dict, rows: list, counts: dict) -> None:
+    """One chunk of the read-back (core/jobs.py chunked_importer: committed chunk by chunk); every
+    chunk adds to the one batch the first chunk opened."""
+    system = str(params.get("system") or services.DEFAULT_SYSTEM)[:32]
+    batch = db.session.get(services.ExchangeBatch, counts["batch"]) if counts.get("batch") else None
+    if batch is None:
+        batch = services.import_batch(user, system)
+        counts["batch"] = batch.id
+    updated, skipped = services.apply_import(user, rows, system, batch)
+    counts["updated"] = counts.get("updated", 0) + updated
+    counts["skipped"] = counts.get("skipped", 0) + skipped

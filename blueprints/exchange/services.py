@@ -331,6 +331,11 @@ def import_columns(m: Mapping | None = None) -> list[str]:
 def check_import(user, rows: list[ImportRow], m: Mapping | None = None) -> list[ImportRow]:
     """Each row matched by ID number within the user's scope. A row's values are replaced by what the
     preview may show (masked number, the matched name) plus the ids the confirmation needs."""
+    return list(iter_check_import(user, rows, m))
+
+
+def iter_check_import(user, rows, m: Mapping | None = None):
+    """check_import() one row at a time (a generator: a preview job keeps no row, issue 16)."""
     m = m or mapping()
     id_col, ext_col = import_columns(m)
     seen: dict[int, int] = {}
@@ -344,28 +349,40 @@ def check_import(user, rows: list[ImportRow], m: Mapping | None = None) -> list[
             number = parse_id_number(raw).number
         except ValidationError as e:
             row.errors.append(f"证件号码：{e.message}")
+            yield row
             continue
         v = find_person(number)
         if v is None or not scope.in_scope(user, v):
             row.errors.append("未找到该证件号码的志愿者（本平台或您的管理范围内没有登记），未导入")
+            yield row
             continue
         if row.errors:
+            yield row
             continue
         if v.id in seen:
             row.errors.append(f"与第 {seen[v.id]} 行是同一人")
+            yield row
             continue
         seen[v.id] = row.line
         row.values.update(name=v.name, volunteer_id=v.id)
-    return rows
+        yield row
 
 
-def apply_import(user, rows: list[dict], system: str) -> tuple[int, int]:
-    """Store the target's id and the confirmation for each matched person (re-checked in scope).
-    Returns (updated, skipped)."""
+def import_batch(user, system: str) -> ExchangeBatch:
+    """The batch a read-back is recorded in (flushed: it has its id)."""
     batch = ExchangeBatch(system=system, direction=Direction.IMPORT, dataset=Dataset.VOLUNTEERS, rows=0,
-                          region_id=user.region_id, created_by_id=user.id)
+                          skipped=0, region_id=user.region_id, created_by_id=user.id)
     db.session.add(batch)
     db.session.flush()
+    return batch
+
+
+def apply_import(user, rows: list[dict], system: str, batch: ExchangeBatch | None = None) -> tuple[int, int]:
+    """Store the target's id and the confirmation for each matched person (re-checked in scope).
+    Returns (updated, skipped). The import job calls it a chunk at a time (core/jobs.py
+    chunked_importer), every chunk adding to the batch the first one opened."""
+    if batch is None:
+        batch = import_batch(user, system)
     now, updated, skipped = utcnow(), 0, 0
     for row in rows:
         v = db.session.get(Volunteer, row.get("volunteer_id") or 0)
@@ -380,6 +397,6 @@ def apply_import(user, rows: list[dict], system: str) -> tuple[int, int]:
             mk.external_id = row["external_id"][:64]
         mk.confirmed_at, mk.batch_id = now, batch.id
         updated += 1
-    batch.rows, batch.skipped = updated, skipped
+    batch.rows, batch.skipped = (batch.rows or 0) + updated, (batch.skipped or 0) + skipped
     db.session.flush()
     return updated, skipped

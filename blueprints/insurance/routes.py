@@ -361,13 +361,12 @@ def check_import(user, params: dict, read) -> jobs.Checked:
     policy = scope.get_scoped_or_404(InsurancePolicy, params.get("policy_id"), user, write=True)
     if policy.is_headcount:
         raise jobs.JobError("不记名保单没有被保险人名单。")
-    rows = services.check_import_rows(policy, read(services.IMPORT_COLUMNS))
-    good = [r.values["volunteer_id"] for r in rows if not r.errors]
-    return jobs.Checked(rows, IMPORT_KIND, [{"policy": policy.id, "ids": good}] if good else None,
+    rows = services.iter_check_import_rows(policy, read(services.IMPORT_COLUMNS))
+    return jobs.Checked(rows, IMPORT_KIND, lambda r: r.values["volunteer_id"],
                         {"heading": f"导入被保险人：{policy.insurer} {policy.policy_no}",
                          "confirm": url_for("insurance.import_confirm", policy_id=policy.id),
                          "columns": ["姓名", ["身份证号", "masked", "pii"]], "done_text": "",
-                         "all_or_nothing": False, "unit": "人"})
+                         "all_or_nothing": False, "unit": "人"}, meta={"policy": policy.id})
 
 
 @bp.post("/<int:policy_id>/import/confirm")
@@ -377,21 +376,23 @@ def import_confirm(policy_id: int):
     if not EmptyForm().validate():
         abort(400)
     stash = take_rows(request.form.get("token", ""), current_user.id, IMPORT_KIND)
-    if not stash or stash[0].get("policy") != policy.id:
+    meta, ids = jobs.unstash(stash) if stash else ({}, [])
+    if not stash or meta.get("policy") != policy.id:
         flash("导入预览已过期，请重新上传。", "error")
         return redirect(url_for("insurance.import_insured", policy_id=policy.id), 303)
-    ids = [int(i) for i in stash[0].get("ids", [])]
     return jobs.start_import("insurance.import", f"导入被保险人（{policy.policy_no}）", ids, {"policy": policy.id})
 
 
-@jobs.importer("insurance.import")
-def apply_import(user, params: dict, ids: list) -> jobs.Done:
+@jobs.chunked_importer("insurance.import", done=lambda user, params, counts: jobs.Done(
+        f"已导入 {counts.get('added', 0)} 名被保险人。", url_for("insurance.detail", policy_id=params.get("policy"))))
+def apply_import(user, params: dict, ids: list, counts: dict) -> None:
+    """One chunk of the confirmed people (core/jobs.py chunked_importer: committed chunk by chunk); one
+    already insured (by an earlier chunk, or meanwhile) is not added twice."""
     policy = scope.get_scoped_or_404(InsurancePolicy, params.get("policy"), user, write=True)
     try:
-        added = services.add_insured(policy, list(ids), action="import")
+        counts["added"] = counts.get("added", 0) + services.add_insured(policy, [int(i) for i in ids], action="import")
     except InsuranceError as e:
         raise jobs.JobError(e.message) from None
-    return jobs.Done(f"已导入 {added} 名被保险人。", url_for("insurance.detail", policy_id=policy.id))
 
 
 # ---- coverage and risky activities ---------------------------------------------------------------------------

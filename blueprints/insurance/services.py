@@ -623,6 +623,11 @@ def expiring_policies(user, today: date | None = None, limit: int = 5) -> list[I
 
 def check_import_rows(policy: InsurancePolicy, rows: list[ImportRow]) -> list[ImportRow]:
     """Match each row to a volunteer of the policy's organization by ID number (keyed hash, never stored)."""
+    return list(iter_check_import_rows(policy, rows))
+
+
+def iter_check_import_rows(policy: InsurancePolicy, rows):
+    """check_import_rows() one row at a time (a generator: a preview job keeps no row, issue 16)."""
     already = {p.volunteer_id for p in policy.insured}
     members = org_member_ids(policy.organization_id, active_only=False)
     seen: dict[str, int] = {}
@@ -634,15 +639,18 @@ def check_import_rows(policy: InsurancePolicy, rows: list[ImportRow]) -> list[Im
             info = parse_id_number(raw)
         except ValueError as e:
             row.errors.append(getattr(e, "message", "身份证号不正确"))
+            yield row
             continue
         h = pii.lookup_hash(info.number)
         if h in seen:
             row.errors.append(f"与第 {seen[h]} 行重复")
+            yield row
             continue
         seen[h] = row.line
         v = db.session.scalar(select(Volunteer).where(Volunteer.id_hash == h))
         if v is None or v.id not in members:
             row.errors.append("该身份证号不是本组织的志愿者")
+            yield row
             continue
         row.values.update({"volunteer_id": v.id, "masked": v.id_masked, "number": v.number})
         if name and name != v.name:
@@ -651,18 +659,26 @@ def check_import_rows(policy: InsurancePolicy, rows: list[ImportRow]) -> list[Im
             row.errors.append("该志愿者已劝退")
         elif v.id in already:
             row.errors.append("已在被保险人名单中")
-    return rows
+        yield row
 
 
 def add_insured(policy: InsurancePolicy, volunteer_ids: list[int], action: str = "update") -> int:
     if policy.is_headcount:
         raise InsuranceError("不记名保单没有被保险人名单")
     members = org_member_ids(policy.organization_id, volunteer_ids)
-    have = {p.volunteer_id for p in policy.insured}
+    # Only the ids asked about are looked up, and the rows added without loading the policy's list: an
+    # import adds thousands a chunk at a time (issue 16), each chunk as cheap as the first.
+    have: set[int] = set()
+    asked = sorted(members)
+    for start in range(0, len(asked), 900):
+        have.update(db.session.scalars(select(InsuredPerson.volunteer_id).where(
+            InsuredPerson.policy_id == policy.id, InsuredPerson.volunteer_id.in_(asked[start:start + 900]))))
     new = sorted(members - have)
     for vid in new:
-        policy.insured.append(InsuredPerson(volunteer_id=vid))
+        db.session.add(InsuredPerson(policy_id=policy.id, volunteer_id=vid))
     db.session.flush()
+    if new and "insured" in policy.__dict__:
+        db.session.expire(policy, ["insured"])  # a list loaded before shows the new rows
     if new:
         record_change(action, policy, summary=f"被保险人名单：新增 {len(new)} 人")
     return len(new)

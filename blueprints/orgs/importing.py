@@ -61,14 +61,43 @@ def _resolve_region(text: str, regions: list[Region], labels: dict[int, str]) ->
 
 def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
     """Check every row (against the database and the rows above it) and attach Chinese errors;
-    each valid row gets its parsed data in `row.values["_data"]`."""
+    each valid row gets its parsed data in `row.values["_data"]`. The database is asked only about
+    the names, codes and parents these rows mention (an import job's chunk costs what its rows do,
+    however many organizations are on record)."""
+    return list(check_rows(user, rows, only_these=True))
+
+
+def _in_chunks(column, values: set, stmt):
+    for part in _parts(sorted(values)):
+        yield from db.session.execute(stmt.where(column.in_(part)))
+
+
+def _parts(values: list, size: int = 500):
+    return (values[i:i + size] for i in range(0, len(values), size))
+
+
+def check_rows(user: User, rows, only_these: bool = False):
+    """validate_import() one row at a time (a generator over any iterable of rows): a preview job reads,
+    checks and writes the rows away one by one (issue 16); only keys of the rows above are kept.
+    only_these (rows is a list): look up only what these rows mention."""
     regions = list(db.session.scalars(scope.scoped(select(Region).where(Region.active), Region, user)))
     labels = region_labels(regions)
     kind_opts, field_opts = set(kinds()), set(service_field_options())
-    codes_db = set(db.session.scalars(select(Organization.credit_code).where(Organization.credit_code.isnot(None))))
-    names_db = {(k, d) for k, d in db.session.execute(select(Organization.name_key, Organization.district_id))}
-    parents = {o.name: o for o in db.session.scalars(scope.scoped(select(Organization).where(
-        Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])), Organization, user))}
+    code_stmt = select(Organization.credit_code).where(Organization.credit_code.isnot(None))
+    name_stmt = select(Organization.name_key, Organization.district_id)
+    parent_stmt = scope.scoped(select(Organization.name).where(
+        Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])), Organization, user)
+    if only_these:
+        codes_db = {c for (c,) in _in_chunks(Organization.credit_code, {
+            r.values["统一社会信用代码"].strip().upper() for r in rows} - {""}, code_stmt)}
+        names_db = {(k, d) for k, d in _in_chunks(Organization.name_key, {
+            name_key(r.values["名称"].strip()) for r in rows} - {""}, name_stmt)}
+        parents = {n for (n,) in _in_chunks(Organization.name, {r.values["上级组织"].strip() for r in rows} - {""},
+                                            parent_stmt)}
+    else:
+        codes_db = set(db.session.scalars(code_stmt))
+        names_db = {(k, d) for k, d in db.session.execute(name_stmt)}
+        parents = set(db.session.scalars(parent_stmt))  # names only: nothing else of them is needed
     seen_codes: set[str] = set()
     seen_names: dict[tuple[str, int | None], int] = {}
     file_names: dict[str, int | None] = {}
@@ -145,18 +174,26 @@ def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
                               contact_name=v["联系人"].strip(), contact_phone=phone, address=v["地址"].strip(),
                               founded_on=founded.isoformat() if founded else None, service_fields=flds,
                               parent=parent_name)
-    return rows
+        yield row
 
 
 def apply_import(user: User, rows: list[dict]) -> int:
     """Save validated rows as registered organizations (re-validated: the database may have
-    changed since the preview). All or nothing: the route commits once."""
+    changed since the preview). All or nothing for the rows given: the caller commits once — the
+    import job calls it a chunk at a time (core/jobs.py chunked_importer), each chunk re-validated
+    against the database, which holds the chunks before it (so a parent or a duplicate in an earlier
+    chunk is found there)."""
     checked = validate_import(user, [ImportRow(line=r["line"], values={k: v for k, v in r["values"].items()
                                                                          if k != "_data"}) for r in rows])
-    if any(r.errors for r in checked):
-        raise OrgError("数据在预览后发生了变化，请重新上传文件。")
-    by_name = {o.name: o for o in db.session.scalars(scope.scoped(select(Organization).where(
-        Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])), Organization, user))}
+    bad = next((r for r in checked if r.errors), None)
+    if bad is not None:
+        raise OrgError(f"第 {bad.line} 行：{'；'.join(bad.errors)}（数据在预览后发生了变化，请重新上传文件）")
+    wanted = {row.values["_data"]["parent"] for row in checked} - {""}
+    by_name = {}
+    for part in _parts(sorted(wanted)):
+        by_name.update((o.name, o) for o in db.session.scalars(scope.scoped(select(Organization).where(
+            Organization.name.in_(part), Organization.status.in_([OrgStatus.APPROVED, OrgStatus.SUSPENDED])),
+            Organization, user)))
     for row in checked:
         d = row.values["_data"]
         org = Organization(

@@ -415,9 +415,8 @@ def import_upload():
 
 @jobs.upload_importer("orgs.preview", back="orgs.import_upload")
 def check_import(user, params: dict, read) -> jobs.Checked:
-    rows = importing.validate_import(user, read(importing.IMPORT_COLUMNS))
-    ok = not any(r.errors for r in rows)
-    return jobs.Checked(rows, "orgs", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+    return jobs.Checked(importing.check_rows(user, read(importing.IMPORT_COLUMNS)), "orgs",
+                        lambda r: {"line": r.line, "values": r.values},
                         {"heading": "从表格导入志愿服务组织", "confirm": url_for("orgs.import_confirm"),
                          "columns": ["名称", "类型", "所属区域", "登记类型", "统一社会信用代码", "联系人"]})
 
@@ -434,12 +433,17 @@ def import_confirm():
     return jobs.start_import("orgs.import", "导入志愿服务组织名录", rows, pii=True)  # contact names and phones
 
 
-@jobs.importer("orgs.import")
-def apply_import(user, params: dict, rows: list) -> jobs.Done:
-    try:
-        n = importing.apply_import(user, rows)
-    except services.OrgError as e:
-        raise jobs.JobError(e.message) from None
+def _import_done(user, params: dict, counts: dict) -> jobs.Done:
+    n = counts.get("orgs", 0)
     record_event("import", "organization", None, "志愿服务组织名录", f"导入 {n} 个组织", user=user, region_id=user.region_id)
     return jobs.Done(f"已导入 {n} 个组织。", url_for("orgs.index", sort="-created"))
+
+
+@jobs.chunked_importer("orgs.import", done=_import_done)
+def apply_import(user, params: dict, rows: list, counts: dict) -> None:
+    """One chunk of the confirmed rows (core/jobs.py chunked_importer: committed chunk by chunk)."""
+    try:
+        counts["orgs"] = counts.get("orgs", 0) + importing.apply_import(user, rows)
+    except services.OrgError as e:
+        raise jobs.JobError(e.message) from None
 

@@ -221,9 +221,8 @@ def import_upload():
 
 @jobs.upload_importer("regions.preview", back="regions.import_upload")
 def check_import(user, params: dict, read) -> jobs.Checked:
-    rows = services.validate_import(user, read(services.IMPORT_COLUMNS))
-    ok = not any(r.errors for r in rows)
-    return jobs.Checked(rows, "regions", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+    return jobs.Checked(services.check_rows(user, read(services.IMPORT_COLUMNS)), "regions",
+                        lambda r: {"line": r.line, "values": r.values},
                         {"heading": "导入区域", "confirm": url_for("regions.import_confirm"),
                          "columns": ["名称", "级别", "行政区划代码", ["上级代码", "上级行政区划代码", "text"]]})
 
@@ -240,13 +239,14 @@ def import_confirm():
     return jobs.start_import("regions.import", "导入区域", rows)
 
 
-@jobs.importer("regions.import")
-def apply_import(user, params: dict, rows: list) -> jobs.Done:
+@jobs.chunked_importer("regions.import", done=lambda user, params, counts: jobs.Done(
+        f"已导入 {counts.get('regions', 0)} 个区域。", url_for("regions.index")))
+def apply_import(user, params: dict, rows: list, counts: dict) -> None:
+    """One chunk of the confirmed rows (core/jobs.py chunked_importer: committed chunk by chunk)."""
     try:
-        n = services.apply_import(user, rows)
+        counts["regions"] = counts.get("regions", 0) + services.apply_import(user, rows)
     except services.RegionError as e:
         raise jobs.JobError(e.message) from None
-    return jobs.Done(f"已导入 {n} 个区域。", url_for("regions.index"))
 
 
 @bp.get("/report.pdf")

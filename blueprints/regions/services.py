@@ -282,6 +282,11 @@ def parse_level(text: str) -> RegionLevel | None:
 
 def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
     """Check every row against the database and the rows above it; errors are attached to rows."""
+    return list(check_rows(user, rows))
+
+
+def check_rows(user: User, rows):
+    """validate_import() one row at a time (a generator: a preview job keeps no row, issue 16)."""
     codes_in_db = {c: (rid, lvl) for c, rid, lvl in db.session.execute(select(Region.code, Region.id, Region.level).where(Region.code.isnot(None)))}
     in_file: dict[str, RegionLevel] = {}
     for row in rows:
@@ -317,14 +322,17 @@ def validate_import(user: User, rows: list[ImportRow]) -> list[ImportRow]:
             row.errors.append(f"上级区域的级别应为{LEVEL_LABELS[list(RegionLevel)[level.depth - 1]]}")
         if not row.errors and level is not None:
             in_file[code] = level
-    return rows
+        yield row
 
 
 def apply_import(user: User, rows: list[dict]) -> int:
-    """Save validated rows (re-validated: the database may have changed since the preview)."""
+    """Save validated rows (re-validated: the database may have changed since the preview). The import
+    job calls it a chunk at a time (core/jobs.py chunked_importer): a parent saved by an earlier chunk
+    is in the database by then."""
     checked = validate_import(user, [ImportRow(line=r["line"], values=r["values"]) for r in rows])
-    if any(r.errors for r in checked):
-        raise RegionError("数据在预览后发生了变化，请重新上传文件。")
+    bad = next((r for r in checked if r.errors), None)
+    if bad is not None:
+        raise RegionError(f"第 {bad.line} 行：{'；'.join(bad.errors)}（数据在预览后发生了变化，请重新上传文件）")
     by_code = {}
     for row in checked:
         v = row.values

@@ -353,9 +353,8 @@ def check_import(user, params: dict, read) -> jobs.Checked:
     plan = scope.get_scoped_or_404(ThemePlan, params.get("plan_id"), user)
     if not services.can_edit_plan(user, plan):
         raise jobs.JobError("该主题计划已不能修改。")
-    rows = services.validate_import(read(services.IMPORT_COLUMNS))
-    ok = not any(r.errors for r in rows)
-    return jobs.Checked(rows, f"themes-{plan.id}", [{"line": r.line, "values": r.values} for r in rows] if ok else None,
+    return jobs.Checked(services.check_rows(read(services.IMPORT_COLUMNS)), f"themes-{plan.id}",
+                        lambda r: {"line": r.line, "values": r.values},
                         {"heading": f"导入主题：{plan.title}", "done_text": "确认后替换本计划的主题。",
                          "confirm": url_for("themes.import_confirm", plan_id=plan.id),
                          "columns": ["月份", "活动名称", "活动内容", "牵头单位", "责任单位"]})
@@ -371,6 +370,8 @@ def import_confirm(plan_id: int):
     if rows is None:
         flash("预览已过期，请重新上传文件。", "error")
         return redirect(url_for("themes.import_upload", plan_id=plan.id), 303)
+    if jobs.rows_ref_of(rows) is not None:  # a large file's rows, in its preview job's file: the worker replaces
+        return jobs.start_import("themes.import", f"导入{plan.title}", rows, {"plan": plan.id})
     try:
         n = services.apply_import(plan, rows)
     except (services.ThemeError, services.RowInvalid) as e:
@@ -381,6 +382,20 @@ def import_confirm(plan_id: int):
     flash(f"已导入 {n} 行主题。", "success")
     return redirect(url_for("themes.detail", plan_id=plan.id), 303)
 
+
+
+@jobs.importer("themes.import")
+def apply_import(user, params: dict, rows) -> jobs.Done:
+    """A large file's rows replace the plan's in one transaction, by design (all or nothing: a plan half
+    replaced would be worse than none); the rows are read from the job's file as they are written."""
+    plan = scope.get_scoped_or_404(ThemePlan, params.get("plan"), user)
+    if not services.can_edit_plan(user, plan):
+        raise jobs.JobError("该主题计划已不能修改（未导入任何数据）。")
+    try:
+        n = services.apply_import(plan, rows)
+    except (services.ThemeError, services.RowInvalid) as e:
+        raise jobs.JobError(getattr(e, "message", None) or "数据在预览后发生了变化，请重新上传文件（未导入任何数据）。") from None
+    return jobs.Done(f"已导入 {n} 行主题。", url_for("themes.detail", plan_id=plan.id))
 
 
 # ---- calendar ----------------------------------------------------------------------------------

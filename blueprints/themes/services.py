@@ -404,6 +404,11 @@ def export_rows(plan: ThemePlan) -> list[list[str]]:
 def validate_import(rows: list[ImportRow]) -> list[ImportRow]:
     """Each row checked like a typed one; an empty 月份 continues the month above (as May's second row
     in the 附件)."""
+    return list(check_rows(rows))
+
+
+def check_rows(rows):
+    """validate_import() one row at a time (a generator: a preview job keeps no row, issue 16)."""
     previous = ""
     for r in rows:
         v = r.values
@@ -416,11 +421,13 @@ def validate_import(rows: list[ImportRow]) -> list[ImportRow]:
         else:
             v["月份"] = month
             previous = month
-    return rows
+        yield r
 
 
-def apply_import(plan: ThemePlan, rows: list[dict]) -> int:
-    """Replace the plan's rows with the confirmed ones, all or nothing."""
+def apply_import(plan: ThemePlan, rows) -> int:
+    """Replace the plan's rows with the confirmed ones (any iterable of them), all or nothing: one
+    transaction by design — a plan half replaced would be worse than none (a year's plan is a few
+    dozen rows; a large file's rows are read from its preview job's file, core/jobs.py iter_rows)."""
     if db.session.scalar(select(func.count()).select_from(ThemeActivity).join(
             ThemePlanRow, ThemePlanRow.id == ThemeActivity.theme_row_id).where(ThemePlanRow.plan_id == plan.id)):
         raise ThemeError("已有活动关联到该计划的主题，不能整表替换；请逐行修改")

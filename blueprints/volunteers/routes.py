@@ -414,10 +414,6 @@ def import_template():
     return xlsx_response(data, "志愿者导入模板.xlsx")
 
 
-PREVIEW_SHOWN = 200  # rows of a large file's preview shown besides every row with a problem
-PREVIEW_SHOWN_BAD = 500
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*WRITERS)
 def import_upload():
@@ -464,9 +460,9 @@ def preview_import(user, params: dict, filename: str, data: bytes) -> dict:
             shown = {"line": r.line, "values": {k: r.values.get(k, "") for k in keep}, "errors": r.errors}
             if r.errors:
                 bad += 1
-                if len(bad_rows) < PREVIEW_SHOWN_BAD:
+                if len(bad_rows) < jobs.PREVIEW_BAD_ROWS:  # the same bounds as every import's
                     bad_rows.append(shown)
-            elif len(first) < PREVIEW_SHOWN:
+            elif len(first) < jobs.PREVIEW_ROWS:
                 first.append(shown)
             if not bad:  # nothing is stashed once a row has a problem
                 out.add({"line": r.line, "values": r.values})
@@ -523,16 +519,25 @@ def import_confirm():
     return jobs.start_import("volunteers.import", f"导入志愿者（{org.name}）", rows, {"org": org.id}, pii=True)
 
 
-@jobs.importer("volunteers.import")
-def apply_import(user, params: dict, rows: list) -> jobs.Done:
-    org = next((o for o in services.registrable_orgs(user) if o.id == params.get("org")), None)
+def _import_done(user, params: dict, counts: dict) -> jobs.Done:
+    return jobs.Done(f"已导入：新注册 {counts.get('created', 0)} 人，已有档案加入本组织 {counts.get('joined', 0)} 人。",
+                     url_for("volunteers.index", org=params.get("org")))
+
+
+@jobs.chunked_importer("volunteers.import", done=_import_done)
+def apply_import(user, params: dict, rows: list, counts: dict) -> None:
+    """One chunk of the confirmed rows (core/jobs.py chunked_importer: committed chunk by chunk, the
+    session cleared between chunks). One person, one record across chunks too: a person registered by
+    an earlier chunk is in the database, so the same ID number later joins or is refused, never doubled."""
+    org = services.registrable_org(user, params.get("org"))
     if org is None:
         raise jobs.JobError("您已无权向该组织导入志愿者。")
     try:
         created, joined = services.apply_import(user, org, rows)
     except services.VolunteerError as e:
-        raise jobs.JobError(e.message + "（未导入任何数据）") from None
-    return jobs.Done(f"已导入：新注册 {created} 人，已有档案加入本组织 {joined} 人。", url_for("volunteers.index", org=org.id))
+        raise jobs.JobError(e.message) from None
+    counts["created"] = counts.get("created", 0) + created
+    counts["joined"] = counts.get("joined", 0) + joined
 
 
 # ---- home tiles -----------------------------------------------------------------------------------

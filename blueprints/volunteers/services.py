@@ -72,6 +72,14 @@ def registrable_orgs(user) -> list[Organization]:
     return list(db.session.scalars(stmt))
 
 
+def registrable_org(user, org_id) -> Organization | None:
+    """One of registrable_orgs(user) by id (None if it is not one): without loading them all."""
+    if not user.can_write or not isinstance(org_id, int):
+        return None
+    return db.session.scalar(scope.scoped(select(Organization).where(
+        Organization.id == org_id, Organization.status == OrgStatus.APPROVED), Organization, user))
+
+
 def registrable_org_rows(user) -> list:
     """(id, name) rows of registrable_orgs — for a select on a page that only offers them."""
     if not user.can_write:

@@ -45,9 +45,7 @@ def _job(resp) -> Job:
 
 
 def test_a_large_file_is_previewed_by_a_job_then_confirmed(world, as_role, small_inline, monkeypatch):
-    import blueprints.volunteers.routes as routes
-
-    monkeypatch.setattr(routes, "PREVIEW_SHOWN", 3)
+    monkeypatch.setattr(jobs, "PREVIEW_ROWS", 3)
     c = as_role("district_staff")
     job = _job(_upload(c, world, _rows(5)))
     assert job.status == JobStatus.DONE and job.kind == "volunteers.preview" and job.pii
