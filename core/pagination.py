@@ -65,9 +65,12 @@ class CappedPage(Page):
         return f"{self.total:,}+" if self.capped else f"{self.total}"
 
 
-def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None) -> Page:
+def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None, load=None) -> Page:
     """Like paginate(), but counts at most `cap` + 1 rows (LIMIT inside the count), so the cost of the
-    count stays flat however many rows match; pages beyond the cap are not offered."""
+    count stays flat however many rows match; pages beyond the cap are not offered.
+    With `load`, `stmt` selects only the rows' keys (in the list's order) and `load(keys)` returns the
+    page's items in that order: the filters, the sort and the offset then run on an index that holds
+    them (no full row read for every row skipped or sorted), and only the page's rows are read."""
     try:
         page = max(1, int(page or 1))
     except (TypeError, ValueError):
@@ -81,4 +84,6 @@ def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = No
     pages = max(1, ceil(total / per_page))
     page = min(page, pages)
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    if load is not None:
+        items = load(items)
     return CappedPage(items, page, per_page, total, capped)

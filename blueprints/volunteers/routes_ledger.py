@@ -51,11 +51,17 @@ def _require_verifier() -> None:
 # ---- the ledger: filters and batch verification -----------------------------------------------------
 
 def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None = None) -> dict:
-    stmt = ledger.record_list_query(current_user, filters).options(
-        selectinload(ServiceRecord.volunteer), selectinload(ServiceRecord.organization),
-        selectinload(ServiceRecord.activity))
-    page = paginate_capped(stmt, page_arg, per_page=50)
-    total_hours = ledger.listed_hours(current_user, filters, capped=page.capped)
+    stmt = ledger.record_list_query(current_user, filters)
+
+    def load(ids: list[int]) -> list[ServiceRecord]:
+        rows = {r.id: r for r in db.session.scalars(select(ServiceRecord).where(ServiceRecord.id.in_(ids)).options(
+            selectinload(ServiceRecord.volunteer), selectinload(ServiceRecord.organization),
+            selectinload(ServiceRecord.activity)))}
+        return [rows[i] for i in ids if i in rows]
+
+    # The page's ids first (index-only under every filter), then its 50 rows.
+    page = paginate_capped(stmt.with_only_columns(ServiceRecord.id), page_arg, per_page=50, load=load)
+    total_hours = ledger.listed_hours(current_user, filters, capped=page.capped, stmt=stmt)
     return dict(page=page, total_hours=total_hours, filters=filters, can_verify=ledger.can_verify(current_user), message=message,
                 has_pending=any(r.status == RecordStatus.PENDING for r in page.items))
 

@@ -1,0 +1,46 @@
+"""perf at 10x: one person's records index also covers the ledger's sort and scope
+
+Revision ID: 0028_slow10x
+Revises: 0020_job_files
+Create Date: 2026-12-07 07:00:00
+
+ix_service_record_volunteer_day (volunteer_id, service_date) becomes (volunteer_id, service_date, id,
+organization_id): a ledger name search reads the records of the matching people through it and checks the
+district's or organization's scope and the newest-first order in the index itself (no row read per record).
+Plain DROP/CREATE INDEX: the same on SQLite and PostgreSQL. On SQLite the planner's statistics of the
+dropped index go with it: where the database has statistics (`flask seed-demo` runs ANALYZE), the new index
+gets its own at once, else the planner would misjudge it against the others (PostgreSQL's statistics are
+per column and stay).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0028_slow10x'
+down_revision = '0020_job_files'  # the lead re-chains at merge
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.drop_index('ix_service_record_volunteer_day', table_name='service_record')
+    op.create_index('ix_service_record_volunteer_day', 'service_record',
+                    ['volunteer_id', 'service_date', 'id', 'organization_id'])
+    _analyze()
+
+
+def downgrade():
+    op.drop_index('ix_service_record_volunteer_day', table_name='service_record')
+    op.create_index('ix_service_record_volunteer_day', 'service_record', ['volunteer_id', 'service_date'])
+    _analyze()
+
+
+def _analyze():
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        return
+    has_stats = bind.execute(sa.text(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")).first()
+    if has_stats and bind.execute(sa.text(
+            "SELECT 1 FROM sqlite_stat1 WHERE tbl = 'service_record' LIMIT 1")).first():
+        op.execute("ANALYZE ix_service_record_volunteer_day")
