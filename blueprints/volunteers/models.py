@@ -106,10 +106,13 @@ class Volunteer(PinyinSorted, db.Model):
     # The encrypted number, its hash and search keys never enter the log; the masked form does.
     __audit_exclude__ = {"id_number_enc", "id_hash", "id_last4_hash", "phone_last4", "birth_year", "total_hours", "name_pinyin",
                          "updated_at"}
+    # A name search (`name LIKE '%张%'`) scans this narrow index instead of the wide table; with the id in
+    # it PostgreSQL answers from the index alone (SQLite's indexes hold the rowid anyway).
+    __table_args__ = (Index("ix_volunteer_name", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)  # 志愿者编号: region code + sequence
-    name: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
     # From the ID number. Only the sex and the birth year are kept in clear (statistics, age shown by
     # year); the full birth date is read from the encrypted number (see birth_date, docs/security-pii.md).
     sex: Mapped[str] = mapped_column(String(2))

@@ -1,4 +1,4 @@
-"""perf at 10x: one person's records index also covers the ledger's sort and scope
+"""perf at 10x: one person's records index also covers the ledger's sort and scope; volunteer names with ids
 
 Revision ID: 0028_slow10x
 Revises: 0020_job_files
@@ -7,6 +7,8 @@ Create Date: 2026-12-07 07:00:00
 ix_service_record_volunteer_day (volunteer_id, service_date) becomes (volunteer_id, service_date, id,
 organization_id): a ledger name search reads the records of the matching people through it and checks the
 district's or organization's scope and the newest-first order in the index itself (no row read per record).
+ix_volunteer_name (name) becomes (name, id): a name search scans the narrow index, not the wide table, and
+on PostgreSQL answers from the index alone (an index-only scan; SQLite's indexes hold the rowid anyway).
 Plain DROP/CREATE INDEX: the same on SQLite and PostgreSQL. On SQLite the planner's statistics of the
 dropped index go with it: where the database has statistics (`flask seed-demo` runs ANALYZE), the new index
 gets its own at once, else the planner would misjudge it against the others (PostgreSQL's statistics are
@@ -23,6 +25,8 @@ depends_on = None
 
 
 def upgrade():
+    op.drop_index('ix_volunteer_name', table_name='volunteer')
+    op.create_index('ix_volunteer_name', 'volunteer', ['name', 'id'])
     op.drop_index('ix_service_record_volunteer_day', table_name='service_record')
     op.create_index('ix_service_record_volunteer_day', 'service_record',
                     ['volunteer_id', 'service_date', 'id', 'organization_id'])
@@ -30,6 +34,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_volunteer_name', table_name='volunteer')
+    op.create_index('ix_volunteer_name', 'volunteer', ['name'])
     op.drop_index('ix_service_record_volunteer_day', table_name='service_record')
     op.create_index('ix_service_record_volunteer_day', 'service_record', ['volunteer_id', 'service_date'])
     _analyze()
@@ -41,6 +47,8 @@ def _analyze():
         return
     has_stats = bind.execute(sa.text(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")).first()
-    if has_stats and bind.execute(sa.text(
-            "SELECT 1 FROM sqlite_stat1 WHERE tbl = 'service_record' LIMIT 1")).first():
-        op.execute("ANALYZE ix_service_record_volunteer_day")
+    if not has_stats:
+        return
+    for table, index in (('volunteer', 'ix_volunteer_name'), ('service_record', 'ix_service_record_volunteer_day')):
+        if bind.execute(sa.text("SELECT 1 FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {'t': table}).first():
+            op.execute(f"ANALYZE {index}")
