@@ -87,3 +87,15 @@ def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = No
     if load is not None:
         items = load(items)
     return CappedPage(items, page, per_page, total, capped)
+
+
+def paginate_list(items: list, page, per_page: int = 30) -> Page:
+    """A page of a list already computed in full (e.g. the reports matrix: its filters and totals need
+    every row, the page renders only its own)."""
+    try:
+        page = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        page = 1
+    pages = max(1, ceil(len(items) / per_page))
+    page = min(page, pages)
+    return Page(items[(page - 1) * per_page:page * per_page], page, per_page, len(items))
