@@ -446,6 +446,8 @@ class ServiceRecord(db.Model):
         Index("ix_service_record_org_status_day", "organization_id", "status", "service_date", "id"),
         Index("ix_service_record_late_day", "late_entry", "service_date", "id", "organization_id"),
         Index("ix_service_record_org_late_day", "organization_id", "late_entry", "service_date", "id"),
+        # "已更正" (a few hundred of 2,000,000 at 10×): without it the filter read every record (1 s).
+        Index("ix_service_record_corrected_day", "corrected", "service_date", "id", "organization_id"),
         UniqueConstraint("volunteer_id", "external_uid"),
         hours_check("hours"),
     )
