@@ -360,3 +360,23 @@ def test_a_districts_scope_names_its_path_for_the_planner(app, world):
         assert town.id not in set(db.session.scalars(scope.region_subtree_ids(district.id)))
         assert town.id in set(db.session.scalars(scope.region_subtree_ids(town.id)))  # at its new path
         db.session.rollback()
+
+
+def test_the_recruitment_figures_are_computed_once_per_data_version(app, world, monkeypatch):
+    """平台招募统计 sums a year of the city's records (~1 s at 10×): once per data version and scope,
+    shared by the page, its tile and every user of the scope."""
+    from blueprints.activities import recruitment
+
+    real, calls = recruitment._district_figures, []
+    monkeypatch.setattr(recruitment, "_district_figures", lambda *a: calls.append(a) or real(*a))
+    year = date.today().year
+    for name in ("district_staff", "district_staff", "city_admin"):
+        with app.test_request_context():
+            recruitment.district_figures(db.session.merge(world[name]), year)
+        db.session.remove()
+    assert len(calls) == 2  # one per scope
+    factories.org(db.session.merge(world["community_a"]), "新成立的招募队")
+    db.session.commit()
+    with app.test_request_context():
+        recruitment.district_figures(db.session.merge(world["district_staff"]), year)
+    assert len(calls) == 3  # a committed change is computed again
