@@ -73,7 +73,9 @@ def _queries(client, url: str) -> tuple[int, Counter]:
 
 PAGES = [("city_admin", "/"), ("district_staff", "/"), ("org_leader", "/"), ("leader", "/"),
          ("city_admin", "/volunteers/records/"), ("district_staff", "/volunteers/records/?status=pending"),
-         ("org_leader", "/volunteers/records/"), ("city_admin", "/themes/board"), ("city_admin", "/assessment/")]
+         ("org_leader", "/volunteers/records/"), ("city_admin", "/themes/board"), ("city_admin", "/assessment/"),
+         ("org_leader", "/join/codes"), ("district_staff", "/reports/matrix"), ("city_admin", "/reports/matrix?level=org"),
+         ("city_admin", "/activities/recruitment")]
 
 
 @pytest.mark.parametrize("role,url", PAGES)
