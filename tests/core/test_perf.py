@@ -382,3 +382,17 @@ def test_the_recruitment_figures_are_computed_once_per_data_version(app, world, 
     with app.test_request_context():
         recruitment.district_figures(db.session.merge(world["district_staff"]), year)
     assert len(calls) == 3  # a committed change is computed again
+
+
+@pytest.mark.parametrize("url,button", [("/projects/", "项目立项"), ("/training/", "新建培训场次")])
+def test_a_list_asks_whether_the_user_may_create_without_reading_every_organization(as_role, world, url, button):
+    """The 新建 button needs one organization the user may organize for, not all of them (the city's
+    4,000 organizations loaded as objects on every page view at 10×)."""
+    c = as_role("city_admin")
+    c.get(url)
+    with counted():
+        body = c.get(url).get_data(as_text=True)
+    assert button in body
+    whole = [s for s in counted.last if re.search(r"FROM organization\s+WHERE organization\.status", s)
+             and "LIMIT" not in s]
+    assert not whole, whole
