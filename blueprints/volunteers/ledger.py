@@ -1022,11 +1022,7 @@ def listed_hours(user, filters: dict, capped: bool = False, stmt=None) -> Decima
     if capped:
         return None
     stmt = record_list_query(user, filters) if stmt is None else stmt
-    # The rows' ids first, as the count found them (from the indexes that hold the filters), then the hours
-    # of those rows only (at most COUNT_CAP): a sum over the filters directly read the hours of every
-    # candidate row before testing its scope (a name search: every record of the matching people).
-    ids = stmt.order_by(None).with_only_columns(ServiceRecord.id)
-    listed = select(ServiceRecord.hours).where(ServiceRecord.id.in_(ids)).subquery()
+    listed = stmt.order_by(None).with_only_columns(ServiceRecord.hours).subquery()
     return quantize(db.session.scalar(select(func.coalesce(func.sum(listed.c.hours), 0))) or 0)
 
 

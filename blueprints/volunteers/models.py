@@ -433,9 +433,10 @@ class RecordSource(enum.StrEnum):
 class ServiceRecord(db.Model):
     __tablename__ = "service_record"
     __table_args__ = (
-        # One person's records newest first; the trailing organization_id lets a name search of the ledger
-        # (the records of the matching people) check the list's scope in the index, without reading rows.
-        Index("ix_service_record_volunteer_day", "volunteer_id", "service_date", "id", "organization_id"),
+        # One person's records newest first; the trailing organization_id and hours let a name search of the
+        # ledger (the records of the matching people) check the list's scope and sum the hours in the index,
+        # without reading rows.
+        Index("ix_service_record_volunteer_day", "volunteer_id", "service_date", "id", "organization_id", "hours"),
         # The ledger lists newest first (service_date, id) under any filter of organization and status:
         # each index below serves one such filter in sort order, so no temporary B-tree sort is needed.
         # The trailing organization_id lets a district's or an organization's list check its scope in the

@@ -6,8 +6,9 @@ Revises: 0020_job_files
 Create Date: 2026-12-07 07:00:00
 
 ix_service_record_volunteer_day (volunteer_id, service_date) becomes (volunteer_id, service_date, id,
-organization_id): a ledger name search reads the records of the matching people through it and checks the
-district's or organization's scope and the newest-first order in the index itself (no row read per record).
+organization_id, hours): a ledger name search reads the records of the matching people through it and checks
+the district's or organization's scope, the newest-first order and the hours in the index itself (no row read
+per record).
 ix_volunteer_name (name) becomes (name, id): a name search scans the narrow index, not the wide table, and
 on PostgreSQL answers from the index alone (an index-only scan; SQLite's indexes hold the rowid anyway).
 ix_service_record_corrected_day (corrected, service_date, id, organization_id): the ledger's 已更正 filter in
@@ -32,7 +33,7 @@ def upgrade():
     op.create_index('ix_volunteer_name', 'volunteer', ['name', 'id'])
     op.drop_index('ix_service_record_volunteer_day', table_name='service_record')
     op.create_index('ix_service_record_volunteer_day', 'service_record',
-                    ['volunteer_id', 'service_date', 'id', 'organization_id'])
+                    ['volunteer_id', 'service_date', 'id', 'organization_id', 'hours'])
     op.create_index('ix_service_record_corrected_day', 'service_record',
                     ['corrected', 'service_date', 'id', 'organization_id'])
     _analyze(('volunteer', 'ix_volunteer_name'), ('service_record', 'ix_service_record_volunteer_day'),
