@@ -26,6 +26,7 @@ class Page:
     per_page: int
     total: int
     stmt: Select | None = field(default=None, repr=False)  # the page's own statement (LIMIT/OFFSET)
+    loader: Callable[[list], list] | None = field(default=None, repr=False)  # keys → items (paginate_capped)
 
     @property
     def pages(self) -> int:
@@ -66,6 +67,11 @@ def paginate(stmt: Select, page, per_page: int = 30, scalars: bool = True, load:
     return Page(items, page, per_page, total, q)
 
 
+def _read(stmt: Select, loader: Callable[[list], list] | None) -> list:
+    items = list(db.session.scalars(stmt))
+    return loader(items) if loader is not None else items
+
+
 COUNT_CAP = 10_000  # beyond this a list says "10,000+": no exact count(*) over millions of rows
 
 
@@ -79,9 +85,14 @@ class CappedPage(Page):
         return f"{self.total:,}+" if self.capped else f"{self.total}"
 
 
-def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None, load: bool = True) -> Page:
+def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = None, load: bool = True,
+                    loader: Callable[[list], list] | None = None) -> Page:
     """Like paginate(), but counts at most `cap` + 1 rows (LIMIT inside the count), so the cost of the
-    count stays flat however many rows match; pages beyond the cap are not offered."""
+    count stays flat however many rows match; pages beyond the cap are not offered.
+    With `loader`, `stmt` selects only the rows' keys (in the list's order) and `loader(keys)` returns the
+    page's items in that order: the filters, the sort and the offset then run on an index that holds
+    them (no full row read for every row skipped or sorted), and only the page's rows are read.
+    `load=False`: the items are not read here (cached_rows reads them, through the loader)."""
     try:
         page = max(1, int(page or 1))
     except (TypeError, ValueError):
@@ -95,8 +106,8 @@ def paginate_capped(stmt: Select, page, per_page: int = 30, cap: int | None = No
     pages = max(1, ceil(total / per_page))
     page = min(page, pages)
     q = stmt.limit(per_page).offset((page - 1) * per_page)
-    items = list(db.session.scalars(q)) if load else []
-    return CappedPage(items, page, per_page, total, q, capped)
+    items = _read(q, loader) if load else []
+    return CappedPage(items, page, per_page, total, stmt=q, loader=loader, capped=capped)
 
 
 @dataclass
@@ -115,7 +126,7 @@ def cached_rows(page: Page, template: str, prepare: Callable[[list], dict] | Non
     key = "|".join((template, repr(sorted(flags.items())), cache.statement_text(page.stmt)))
 
     def make() -> dict:
-        items = list(db.session.scalars(page.stmt))
+        items = _read(page.stmt, page.loader)
         extra = prepare(items) if prepare else {}
         info = extra.pop("info", {})
         html = render_template(template, items=items, **flags, **extra)
@@ -123,3 +134,15 @@ def cached_rows(page: Page, template: str, prepare: Callable[[list], dict] | Non
 
     value = cache.shared_for_day("rows", cache.digest(key), make)
     return Rows(value["html"], value["info"])
+
+
+def paginate_list(items: list, page, per_page: int = 30) -> Page:
+    """A page of a list already computed in full (e.g. the reports matrix: its filters and totals need
+    every row, the page renders only its own)."""
+    try:
+        page = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        page = 1
+    pages = max(1, ceil(len(items) / per_page))
+    page = min(page, pages)
+    return Page(items[(page - 1) * per_page:page * per_page], page, per_page, len(items))

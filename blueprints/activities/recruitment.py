@@ -24,6 +24,7 @@ from blueprints.regions.models import Region, RegionLevel
 from blueprints.volunteers.models import SKILLS, Volunteer, VolunteerStatus
 from core import scope
 from core.audit import record_change
+from core.cache import refresher as cache_refresher
 from core.extensions import db
 from core.timeutil import LOCAL_TZ, local_today, to_local, utcnow
 
@@ -486,9 +487,17 @@ def local_time_label(value: datetime | None) -> str:
 
 # ---- the district's figures (per organization, scoped) -----------------------------------------
 
+@dataclass(frozen=True)
+class OrgRef:
+    """An organization as the figures list it (plain values: the figures are kept in the shared cache)."""
+    id: int
+    name: str
+    name_pinyin: str | None = None
+
+
 @dataclass
 class OrgFigures:
-    org: Organization
+    org: OrgRef
     recruited: int = 0
     signups: int = 0
     checkin_hours: Decimal = Decimal(0)
@@ -504,11 +513,33 @@ class OrgFigures:
 
 def district_figures(user, year: int) -> list[OrgFigures]:
     """Per organization in the user's scope, for one year: activities recruited through the platform,
-    sign-ups made there, hours from check-ins vs hand entries (not void), and the average rating."""
+    sign-ups made there, hours from check-ins vs hand entries (not void), and the average rating.
+    Computed once per data version and scope, in the cache all workers share (a sum over a year of the
+    city's records: ~1 s at 10×); after a change a page view gets the last value at once and the job
+    worker computes the new one (core/cache.py, like the home page's figures)."""
+    from core import cache
+    from core.figures import scope_key
+
+    scope_of = scope_key(user)
+    return cache.shared("recruitment", f"{scope_of}#{year}", lambda: _district_figures(user, year),
+                        stale=("activities.recruitment", user.id, year), stale_group=f"recruitment:{scope_of}#{year}")
+
+
+@cache_refresher("activities.recruitment")
+def _refresh_district_figures(user_id: int, year: int) -> None:
+    from blueprints.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    if user is not None and user.is_active:
+        district_figures(user, year)
+
+
+def _district_figures(user, year: int) -> list[OrgFigures]:
     from blueprints.volunteers.models import RecordSource, RecordStatus, ServiceRecord
 
     start, end = date(year, 1, 1), date(year, 12, 31)
-    orgs = {o.id: OrgFigures(o) for o in db.session.scalars(scope.scoped(select(Organization), Organization, user))}
+    orgs = {oid: OrgFigures(OrgRef(oid, name, pinyin)) for oid, name, pinyin in db.session.execute(
+        scope.scoped(select(Organization.id, Organization.name, Organization.name_pinyin), Organization, user))}
     if not orgs:
         return []
     acts = scope.scoped(select(Activity.organization_id, func.count(Activity.id))

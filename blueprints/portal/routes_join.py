@@ -221,7 +221,7 @@ def cert_request_done(req_id: int):
 # ---- staff: activation codes ----------------------------------------------------------------------------
 
 def _leader_orgs() -> list[Organization]:
-    return [o for o in sj.joinable_orgs() if scope.in_scope(current_user, o)]
+    return sj.joinable_orgs(current_user)
 
 
 @bp.get("/join/codes")

@@ -69,10 +69,13 @@ class JoinData:
 
 # ---- what the public form offers ---------------------------------------------------------------------
 
-def joinable_orgs() -> list[Organization]:
-    """Approved organizations (and stations' teams) anyone may ask to join."""
-    return list(db.session.scalars(select(Organization).where(Organization.status == OrgStatus.APPROVED)
-                                   .order_by(Organization.name_pinyin)))
+def joinable_orgs(user=None) -> list[Organization]:
+    """Approved organizations (and stations' teams) anyone may ask to join; with `user`, those in their
+    scope (one query: a test per organization was 4,000 queries at 10×)."""
+    stmt = select(Organization).where(Organization.status == OrgStatus.APPROVED)
+    if user is not None:
+        stmt = scope.scoped(stmt, Organization, user)
+    return list(db.session.scalars(stmt.order_by(Organization.name_pinyin)))
 
 
 def org_choices() -> list[tuple[int, str]]:

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from blueprints.activities.models import Activity
-from blueprints.activities.services import organizer_orgs
+from blueprints.activities.services import can_organize, organizer_orgs
 from blueprints.orgs.services import service_field_options
 from blueprints.projects import services
 from blueprints.projects.forms import EvaluationForm, LinkActivityForm, ProjectForm, ReturnForm, TargetGroupsForm
@@ -50,7 +50,7 @@ def index():
     args = {k: v for k, v in {"status": status, "q": q}.items() if v}
     return render_htmx("projects/index.html", "projects/_rows.html", page=page, status=status, q=q, args=args,
                        statuses=list(ProjectStatus),
-                       can_create=current_user.role in EDITORS and bool(organizer_orgs(current_user)))
+                       can_create=current_user.role in EDITORS and can_organize(current_user))
 
 
 def _choices(form: ProjectForm, project: VolunteerProject | None = None) -> None:

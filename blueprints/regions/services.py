@@ -203,6 +203,7 @@ def move_region(user: User, region: Region, new_parent: Region) -> None:
         if d.level not in (RegionLevel.CITY, RegionLevel.DISTRICT):
             d.district_id = region.district_id
     db.session.flush()
+    scope.forget_region_paths()  # the paths core/scope.py looked up in this request
 
 
 def references_to(region: Region) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from blueprints.activities.services import organizer_orgs
+from blueprints.activities.services import can_organize, organizer_orgs
 from blueprints.training import services
 from blueprints.training.forms import CourseForm, SessionForm
 from blueprints.training.models import CourseKind, TrainingAttendee, TrainingCourse, TrainingSession
@@ -50,7 +50,7 @@ def index():
     page = paginate(services.list_sessions(current_user, kind, year), request.args.get("page"), per_page=30)
     args = {k: v for k, v in {"kind": kind, "year": year}.items() if v}
     return render_htmx("training/index.html", "training/_rows.html", page=page, kind=kind, year=year, args=args,
-                       kinds=list(CourseKind), can_create=current_user.role in EDITORS and bool(organizer_orgs(current_user)),
+                       kinds=list(CourseKind), can_create=current_user.role in EDITORS and can_organize(current_user),
                        this_year=local_today().year)
 
 

@@ -52,12 +52,19 @@ def _require_verifier() -> None:
 # ---- the ledger: filters and batch verification -----------------------------------------------------
 
 def _rows_context(filters: dict, page_arg=None, message: tuple[str, str] | None = None) -> dict:
-    stmt = ledger.record_list_query(current_user, filters).options(
-        selectinload(ServiceRecord.volunteer).load_only(Volunteer.name, Volunteer.number),
-        selectinload(ServiceRecord.organization).load_only(Organization.name),
-        selectinload(ServiceRecord.activity).load_only(Activity.title))
-    page = paginate_capped(stmt, page_arg, per_page=50, load=False)
-    total_hours = ledger.listed_hours(current_user, filters, capped=page.capped)
+    stmt = ledger.record_list_query(current_user, filters)
+
+    def load(ids: list[int]) -> list[ServiceRecord]:
+        rows = {r.id: r for r in db.session.scalars(select(ServiceRecord).where(ServiceRecord.id.in_(ids)).options(
+            selectinload(ServiceRecord.volunteer).load_only(Volunteer.name, Volunteer.number),
+            selectinload(ServiceRecord.organization).load_only(Organization.name),
+            selectinload(ServiceRecord.activity).load_only(Activity.title)))}
+        return [rows[i] for i in ids if i in rows]
+
+    # The page's ids first (index-only under every filter), then its 50 rows — read and rendered once per
+    # data version for everyone with the same scope and filters (core/pagination.cached_rows).
+    page = paginate_capped(stmt.with_only_columns(ServiceRecord.id), page_arg, per_page=50, load=False, loader=load)
+    total_hours = ledger.listed_hours(current_user, filters, capped=page.capped, stmt=stmt)
     can_verify = ledger.can_verify(current_user)
     rows = cached_rows(page, T + "_row_items.html", can_verify=can_verify, prepare=lambda items: {
         "info": {"has_pending": any(r.status == RecordStatus.PENDING for r in items)}})

@@ -73,7 +73,9 @@ def _queries(client, url: str) -> tuple[int, Counter]:
 
 PAGES = [("city_admin", "/"), ("district_staff", "/"), ("org_leader", "/"), ("leader", "/"),
          ("city_admin", "/volunteers/records/"), ("district_staff", "/volunteers/records/?status=pending"),
-         ("org_leader", "/volunteers/records/"), ("city_admin", "/themes/board"), ("city_admin", "/assessment/")]
+         ("org_leader", "/volunteers/records/"), ("city_admin", "/themes/board"), ("city_admin", "/assessment/"),
+         ("org_leader", "/join/codes"), ("district_staff", "/reports/matrix"), ("city_admin", "/reports/matrix?level=org"),
+         ("city_admin", "/activities/recruitment")]
 
 
 @pytest.mark.parametrize("role,url", PAGES)
@@ -333,3 +335,65 @@ def test_a_long_composite_version_fits_the_shared_store(app):
     assert calls == [1]
     stored = db.session.scalars(select(cache.FigureCache.version).where(cache.FigureCache.key == "t:k")).all()
     assert stored and all(len(v) <= 64 for v in stored)
+
+
+def test_a_districts_scope_names_its_path_for_the_planner(app, world):
+    """The district's subtree goes into SQL as a literal prefix (`path LIKE '/1/2/%'`), not a prefix computed
+    by a subquery: PostgreSQL estimates the first from its statistics and misjudged the second (a district of
+    557 organizations taken for 22 at 10×: the ledger's name search walked 136,000 records). A region moved
+    in the same request is seen at its new place."""
+    from blueprints.regions import services as regions
+    from blueprints.volunteers.models import ServiceRecord
+    from core import scope
+
+    with app.test_request_context():
+        user = db.session.merge(world["district_staff"])
+        sql = str(scope.scoped(select(ServiceRecord.id), ServiceRecord, user).compile(
+            db.engine, compile_kwargs={"literal_binds": True}))
+        district = db.session.merge(world["district_a"])
+        assert re.search(rf"LIKE '{district.path}' \|\| '%+'", sql), sql
+        assert "SELECT region.path" not in sql
+        town = db.session.merge(world["town_a"])
+        assert town.id in set(db.session.scalars(scope.region_subtree_ids(district.id)))
+        assert town.id in set(db.session.scalars(scope.region_subtree_ids(town.id)))  # its path looked up
+        other = db.session.merge(world["district_b"])
+        assert town.id not in set(db.session.scalars(scope.region_subtree_ids(other.id)))
+        regions.move_region(db.session.merge(world["city_admin"]), town, other)
+        assert town.id in set(db.session.scalars(scope.region_subtree_ids(other.id)))
+        assert town.id not in set(db.session.scalars(scope.region_subtree_ids(district.id)))
+        assert town.id in set(db.session.scalars(scope.region_subtree_ids(town.id)))  # at its new path
+        db.session.rollback()
+
+
+def test_the_recruitment_figures_are_computed_once_per_data_version(app, world, monkeypatch):
+    """平台招募统计 sums a year of the city's records (~1 s at 10×): once per data version and scope,
+    shared by the page, its tile and every user of the scope."""
+    from blueprints.activities import recruitment
+
+    real, calls = recruitment._district_figures, []
+    monkeypatch.setattr(recruitment, "_district_figures", lambda *a: calls.append(a) or real(*a))
+    year = date.today().year
+    for name in ("district_staff", "district_staff", "city_admin"):
+        with app.test_request_context():
+            recruitment.district_figures(db.session.merge(world[name]), year)
+        db.session.remove()
+    assert len(calls) == 2  # one per scope
+    factories.org(db.session.merge(world["community_a"]), "新成立的招募队")
+    db.session.commit()
+    with app.test_request_context():
+        recruitment.district_figures(db.session.merge(world["district_staff"]), year)
+    assert len(calls) == 3  # a committed change is computed again
+
+
+@pytest.mark.parametrize("url,button", [("/projects/", "项目立项"), ("/training/", "新建培训场次")])
+def test_a_list_asks_whether_the_user_may_create_without_reading_every_organization(as_role, world, url, button):
+    """The 新建 button needs one organization the user may organize for, not all of them (the city's
+    4,000 organizations loaded as objects on every page view at 10×)."""
+    c = as_role("city_admin")
+    c.get(url)
+    with counted():
+        body = c.get(url).get_data(as_text=True)
+    assert button in body
+    whole = [s for s in counted.last if re.search(r"FROM organization\s+WHERE organization\.status", s)
+             and "LIMIT" not in s]
+    assert not whole, whole
