@@ -96,8 +96,10 @@ bench: setup
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/run.py
 	@# Background jobs: a 200,000-row export and a 50,000-row import, time and peak worker memory ("jobs").
 	$(PY) bench/jobs.py
+	@$(PY) bench/verdict.py >/dev/null  # each target met or not, into results.json ("verdict")
 
 # The same against a local PostgreSQL (port 55434), its cluster kept in bench/.pgdata[-<N>x]/.
 bench-pg: setup
 	$(call apt_ensure,$(PG_PKGS) wrk)
 	BENCH_SCALE=$(BENCH_SCALE) bash .ci/bench-pg
+	@$(PY) bench/verdict.py >/dev/null
