@@ -50,6 +50,15 @@ def main() -> int:
             v["crawl_3s"][f"{db} {scale}"] = {"pages": c.get("pages"), "over_3s": c.get("over_limit"),
                                              "errors": c.get("errors"), "met": not c.get("over_limit") and not c.get("errors")}
     v["after_a_change"] = r.get("after_a_change", {})
+    # Background jobs: a 200,000-row export and a 50,000-row import complete, with peak worker memory.
+    jobs = r.get("jobs") or {}
+    runs = {"export": jobs.get("export") or {}, **{f"import {k}": x.get("import_job") or {}
+                                                 for k, x in (jobs.get("imports") or {}).items()}}
+    v["jobs"] = {
+        "met": (runs["export"].get("status") == "done" and (runs["export"].get("rows") or 0) >= 200_000
+                and any(k.startswith("import volunteers_50000") and x.get("status") == "done" for k, x in runs.items())),
+        **{k: {"status": x.get("status"), "rows": x.get("rows"), "job_seconds": x.get("job_seconds"),
+               "peak_worker_memory_mb": x.get("peak_worker_memory_mb")} for k, x in runs.items() if x}}
     r["verdict"] = v
     PATH.write_text(json.dumps(r, ensure_ascii=False, indent=1))
     json.dump(v, sys.stdout, ensure_ascii=False, indent=1)

@@ -61,3 +61,28 @@ def test_seeded_demo_has_no_event_in_the_future(app, monkeypatch):
             future[f"{table.name}.{column.name}"] = (n, db.session.scalar(select(func.max(column))))
     assert future == {}
     assert db.session.scalar(select(func.count()).select_from(db.Model.metadata.tables["service_record"])) > 100
+
+
+def test_the_seed_leaves_the_planner_its_statistics(app, monkeypatch):
+    """The ledger's plans depend on statistics (SQLite: ANALYZE) and, on PostgreSQL, on a vacuumed
+    table: its index-only scans read the heap for every row until the visibility map exists."""
+    from sqlalchemy import text
+
+    from blueprints.activities import seed as activities_seed
+    from blueprints.orgs import seed as orgs_seed
+    from blueprints.volunteers import seed as volunteers_seed
+    from blueprints.volunteers import seed_ledger
+    from core.cli import run_seed
+
+    monkeypatch.setattr(orgs_seed, "TARGET", 10)
+    monkeypatch.setattr(volunteers_seed, "TARGET", 50)
+    monkeypatch.setattr(seed_ledger, "TARGET", 200)
+    monkeypatch.setattr(activities_seed, "TARGET", 10)
+    run_seed(verbose=False)
+    if db.engine.dialect.name == "postgresql":
+        vacuumed = db.session.execute(text(
+            "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname = 'service_record'")).one()
+        assert tuple(vacuumed) == (True, True)
+    else:
+        assert db.session.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'service_record'")) > 0
