@@ -77,14 +77,17 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
+# pytest, then the two-server scenario (about a minute: it fits CI's time, so `.ci/run` proves it too).
 test: devsetup testdeps
 	$(VENV)/bin/pytest
+	$(call apt_ensure,$(CLUSTER_PKGS))
+	bash .ci/test-cluster
 
 test-pg: devsetup testdeps
 	$(call apt_ensure,$(PG_PKGS))
 	bash .ci/test-pg
 
-# Two app servers on one throw-away PostgreSQL and Redis, a scenario across them (issue 16; on demand).
+# Two app servers on one throw-away PostgreSQL and Redis, a scenario across them (issue 16; also the end of `test`).
 test-cluster: devsetup
 	$(call apt_ensure,$(CLUSTER_PKGS))
 	bash .ci/test-cluster
