@@ -7,6 +7,15 @@ from __future__ import annotations
 
 from app import create_app
 from core import jobs
+from core.heap import freeze_startup_heap
 
 jobs.set_app_factory(create_app)
 huey = jobs.huey
+
+
+@huey.on_startup()
+def build_app_then_freeze() -> None:
+    """Each consumer thread at start: the app is built once (the first thread), then the start-up objects
+    leave the garbage collector's walks (core/heap.py), as in gunicorn's workers."""
+    jobs._app()
+    freeze_startup_heap()
