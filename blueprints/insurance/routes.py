@@ -400,15 +400,10 @@ def apply_import(user, params: dict, ids: list, counts: dict) -> None:
 @bp.get("/coverage")
 @roles_required(*READERS)
 def coverage():
-    today = local_today()
     district = request.args.get("district", "")
-    district_id = int(district) if district.isdigit() and len(district) <= 9 else None
-    covered = services.covered_in_scope(current_user, today)
-    districts = services.coverage_by_district(current_user, today, covered)
-    if district_id and district_id not in {d.key for d in districts}:
-        district_id = None
-    orgs = services.coverage_by_org(current_user, today, district_id, covered)
-    ctx = dict(today=today, districts=districts, orgs=orgs, district_id=district_id,
+    districts, orgs, district_id = services.coverage_tables(
+        current_user, int(district) if district.isdigit() and len(district) <= 9 else None)
+    ctx = dict(today=local_today(), districts=districts, orgs=orgs, district_id=district_id,
                total=services.total_row(districts))
     return render_htmx("insurance/coverage.html", "insurance/_coverage_orgs.html", **ctx)
 

@@ -312,3 +312,30 @@ def test_org_coverage_lists_a_page_of_uncovered_members_and_counts_all(as_role, 
     html = as_role("district_staff").get(f"/insurance/coverage/orgs/{world['org_a'].id}").get_data(as_text=True)
     assert "未覆盖的在册志愿者（3 人）" in html and "按姓名列出前 2 人" in html
     assert sum(f"<td>{v.name}</td>" in html for v in vols) == 2
+
+
+def test_coverage_tables_are_kept_per_scope_and_follow_every_change(as_role, world):
+    """The coverage tables come from the shared cache (per data version, day and scope): another
+    district never sees them, a new policy shows on the next view, and a district id outside the
+    user's scope neither shows nor gets a cache entry of its own."""
+    from sqlalchemy import select
+
+    from core.cache import FigureCache
+
+    vols = [f.activity_volunteer(world["org_a"], name=f"覆盖{i}") for i in range(4)]
+    f.insurance_policy(world["org_a"], volunteers=vols[:3])
+    db.session.commit()
+    staff, other = as_role("district_staff"), as_role("district_staff_2")
+    assert "75.0%" in staff.get("/insurance/coverage").get_data(as_text=True)
+    html = other.get("/insurance/coverage").get_data(as_text=True)
+    assert "赤坎区" not in html and "霞山区" in html and "75.0%" not in html
+    keys = set(db.session.scalars(select(FigureCache.key).where(FigureCache.key.like("insurance:coverage:%"))))
+    assert len([k for k in keys if k.endswith(":districts")]) == 2  # one per scope
+    f.insurance_policy(world["org_a"], volunteers=vols[3:])
+    db.session.commit()
+    assert "100.0%" in staff.get("/insurance/coverage").get_data(as_text=True)
+    foreign = world["org_b"].district_id
+    html = staff.get(f"/insurance/coverage?district={foreign}").get_data(as_text=True)
+    assert "霞山区" not in html and world["org_b"].name not in html
+    keys = set(db.session.scalars(select(FigureCache.key).where(FigureCache.key.like("insurance:coverage:%"))))
+    assert not any(k.endswith(f":orgs:{foreign}") for k in keys)
