@@ -198,13 +198,17 @@ def _full_key(namespace: str, key: str) -> str:
 
 
 def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int | None = None,
-           stale: tuple | None = None, stale_group: str | None = None) -> Any:
+           stale: tuple | None = None, stale_group: str | None = None,
+           pending: Callable[[], Any] | None = None) -> Any:
     """`make()` for `namespace:key` at `version` (default: the data version), shared by all workers.
 
     `stale=(refresher, *args)`: a GET request that finds only a value of an older version gets that
     one at once (is_stale() then says so), and `refresher(*args)` (registered with @refresher) runs
     in the job worker to compute the current one (queued once per `stale_group`, default the key); nothing is computed inside the request unless no
-    value was ever stored. With JOBS_IMMEDIATE (tests) the refresh runs at once and its value is used."""
+    value was ever stored. `pending=placeholder`: not even then: a page view that finds no value of any version
+    (a new database, a scope nobody looked at, an emptied Redis) queues the refresh too and gets `placeholder()`
+    (is_pending() then says so), so that no page view does the whole computation (issue 16: ~2 s at most).
+    With JOBS_IMMEDIATE (tests) the refresh runs at once and its value is used."""
     version = _version_text(data_version() if version is None else version)
     full = _full_key(namespace, key)
     memo = request_memo().setdefault("shared", {})
@@ -220,6 +224,10 @@ def shared(namespace: str, key: str, make: Callable[[], Any], version: str | int
             request_memo().setdefault("stale", set()).add(full)
             memo[(full, version)] = old
             return old
+        if pending is not None:
+            _refresh_later(stale_group or full, version, stale)
+            request_memo().setdefault("pending", set()).add(full)
+            return pending()
     if value is None:
         before = len(request_memo().get("stale", ()))
         value = make()
@@ -279,6 +287,11 @@ def sweep(session, now, keep=timedelta(days=1)) -> None:
     for namespace in SWEPT_NAMESPACES:
         session.execute(delete(FigureCache).where(FigureCache.key.startswith(f"{namespace}:"),
                                                   FigureCache.created_at < now - keep))
+
+
+def is_pending(namespace: str, key: str) -> bool:
+    """Whether shared(namespace, key, …, pending=…) answered this request with its placeholder."""
+    return _full_key(namespace, key) in request_memo().get("pending", ())
 
 
 def is_stale(namespace: str, key: str) -> bool:

@@ -39,10 +39,12 @@ class RenderedTile:
 @dataclass
 class Tiles:
     """What the home page shows: the tiles in order, and when the cached ones were rendered if they
-    are an earlier data version's (`stale`: the worker is rendering the current ones)."""
+    are an earlier data version's (`stale`: the worker is rendering the current ones); `pending`: none were
+    ever rendered for this scope, the worker is rendering them (the page shows the live tiles and waits)."""
     tiles: list[RenderedTile]
     stale: bool = False
     rendered_at: datetime | None = None
+    pending: bool = False
 
 
 _PROVIDERS: list[tuple[int, Callable, bool]] = []
@@ -84,17 +86,20 @@ def home_tiles(user) -> Tiles:
 
     version = cache.data_version()
     cached: list[tuple[int, RenderedTile]]
-    stale, rendered_at = False, None
+    stale, rendered_at, pending = False, None, False
     if version < 0 or not getattr(user, "is_authenticated", False):
         cached = _render(_providers(live=False), user)
     else:
         scope = figures.scope_key(user)
         key = f"{scope}#tiles"
+        # Never rendered for this scope (a new database, an emptied Redis): the worker renders them; at
+        # 10× on SQLite that is 4–5 s of work that no page view should do (issue 16).
         value = cache.shared("tiles", key, lambda: {"at": utcnow(), "tiles": _render(_providers(live=False), user)},
                              version=f"{version}-{local_today().isoformat()}",
-                             stale=("home.render", user.id), stale_group=f"figure:{scope}")
+                             stale=("home.render", user.id), stale_group=f"figure:{scope}",
+                             pending=lambda: {"at": None, "tiles": []})
         cached, rendered_at = value["tiles"], value["at"]
-        stale = cache.is_stale("tiles", key)
+        stale, pending = cache.is_stale("tiles", key), cache.is_pending("tiles", key)
     live = _render(_providers(live=True), user)
     ordered = sorted(cached + live, key=lambda p: p[0])
-    return Tiles([t for _, t in ordered], stale=stale, rendered_at=rendered_at)
+    return Tiles([t for _, t in ordered], stale=stale, rendered_at=rendered_at, pending=pending)

@@ -36,7 +36,15 @@ def test_a_change_is_computed_by_the_worker_not_by_the_page_view(as_role, world,
     services._MEMO.clear()
     c = as_role("leader")
     body = c.get("/").get_data(as_text=True)
-    assert "（实时）" in body  # nothing stored yet: computed once, in the request
+    # Nothing stored yet: not even then does the page view render the tiles. It shows that they are being
+    # computed and asks again every 2 s; the worker renders them.
+    assert "首页统计正在首次计算" in body and 'hx-trigger="every 2s"' in body and 'hx-select="#home-tiles"' in body
+    assert 'data-figure="assessment.volunteers"' not in body
+    assert [name for name, _ in queue] == ["home.render"], queue
+    assert c.get("/").status_code == 200 and len(queue) == 1  # the poll does not queue it again
+    cache._run_refresh(*queue.pop())
+    body = c.get("/").get_data(as_text=True)
+    assert "（实时）" in body and "首页统计正在首次计算" not in body and "every 2s" not in body
     before = _tile_figure(body, "assessment.volunteers")
     assert c.get(f"/assessment/?year={year}").status_code == 200
     assert queue == []
@@ -111,6 +119,8 @@ def test_home_figures_after_a_change_come_from_the_worker(as_role, world, queue,
     from core import figures
 
     c = as_role("district_staff")
+    assert "首页统计正在首次计算" in c.get("/").get_data(as_text=True)  # a new scope: the worker renders it
+    cache._run_refresh(*queue.pop())
     before = _tile_figure(c.get("/").get_data(as_text=True), "volunteers.registered")
     org = db.session.merge(world["org_a"])
     factories.volunteer(org, name="又来一位", registered_on=date.today() - timedelta(days=3))

@@ -1,5 +1,6 @@
-"""Browser: after a change in the data the leader's home page answers at once with the last tiles and
-results, says so (以下统计截至 …，正在按最新数据更新), and shows the new ones once the job worker has computed them."""
+"""Browser: the leader's first home page ever says its figures are being computed and shows them by itself
+once the job worker has rendered them; after a change in the data it answers at once with the last tiles
+and results, says so (以下统计截至 …，正在按最新数据更新), and shows the new ones once the worker is done."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -23,8 +24,15 @@ def test_leader_sees_the_last_results_then_the_new_ones(page, world, monkeypatch
     monkeypatch.setattr(cache, "_enqueue", lambda name, args: queued.append((name, tuple(args))))
     browser_login(page, "leader")
     page.goto("/")
+    # Never rendered for this scope: the page says the figures are being computed and the worker renders them.
+    pending = page.get_by_role("status").filter(has_text="首页统计正在首次计算")
+    assert pending.is_visible()
+    assert [name for name, _ in queued] == ["home.render"]
+    cache._run_refresh(*queued.pop())
+    # No reload: the page asks again every 2 s and swaps the finished tiles in.
     caption = page.locator("caption", has_text="年度考核")
-    assert "（实时）" in caption.inner_text()
+    caption.wait_for(timeout=10_000)
+    assert "（实时）" in caption.inner_text() and pending.count() == 0
 
     org = db.session.merge(world["org_a"])
     factories.volunteer(org, name="新报到", registered_on=date.today() - timedelta(days=2), region_id=org.region_id)
