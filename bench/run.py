@@ -568,7 +568,10 @@ def main() -> int:
     results["about"] = ("Server time (Server-Timing: app;dur) p50/p95 in ms per page, per database, per scale, "
                         "after one unmeasured request (cold figures: see 'cold'); exports: one request; "
                         "target: p95 < 200 ms for list, detail and home pages at 10×; ratio_10x_1x = p95(10×)/p95(1×). "
-                        "Figures taken on a 2-core machine: runs.*.loadavg shows how busy it was during each run.")
+                        "Figures taken on a 2-core machine: runs.*.loadavg shows how busy it was during each run. "
+                        "cold.home*: since 2026-12-07 (session 6) the cold home page answers 'being computed' and "
+                        "the worker renders its tiles: ms is that answer, tiles_shown_after_s when the tiles were "
+                        "on the page (earlier figures were the whole render in the request).")
     run_key = f"{DB_KIND} {SCALE_KEY}"
     results.setdefault("runs", {})[run_key] = {
         "generated_at": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(time.time() - t_start),

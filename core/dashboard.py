@@ -79,8 +79,10 @@ def _render(providers, user) -> list[tuple[int, RenderedTile]]:
     return [(order, render_tile(t)) for order, fn, _ in providers if (t := fn(user)) is not None]
 
 
-def home_tiles(user) -> Tiles:
-    """The home page's tiles for `user`: the scope's cached ones (one shared value) and the live ones."""
+def home_tiles(user, wait: bool = True) -> Tiles:
+    """The home page's tiles for `user`: the scope's cached ones (one shared value) and the live ones.
+    `wait=False`: if none were ever rendered for the scope, render them in this request (the page has
+    waited long enough for the worker: it is not running, or busy with long jobs)."""
     from core import cache, figures
     from core.timeutil import local_today, utcnow
 
@@ -97,7 +99,7 @@ def home_tiles(user) -> Tiles:
         value = cache.shared("tiles", key, lambda: {"at": utcnow(), "tiles": _render(_providers(live=False), user)},
                              version=f"{version}-{local_today().isoformat()}",
                              stale=("home.render", user.id), stale_group=f"figure:{scope}",
-                             pending=lambda: {"at": None, "tiles": []})
+                             pending=(lambda: {"at": None, "tiles": []}) if wait else None)
         cached, rendered_at = value["tiles"], value["at"]
         stale, pending = cache.is_stale("tiles", key), cache.is_pending("tiles", key)
     live = _render(_providers(live=True), user)

@@ -14,10 +14,19 @@ are still freed when their reference count drops to zero."""
 from __future__ import annotations
 
 import gc
+import threading
+
+_lock = threading.Lock()
+_frozen = False
 
 
 def freeze_startup_heap() -> int:
-    """Collect once, then freeze what is left; returns how many objects were frozen."""
-    gc.collect()
-    gc.freeze()
+    """Collect once, then freeze what is left; returns how many objects are frozen. Once per process: the
+    job worker's threads each call it at start, and a second freeze could catch a job's garbage."""
+    global _frozen
+    with _lock:
+        if not _frozen:
+            gc.collect()
+            gc.freeze()
+            _frozen = True
     return gc.get_freeze_count()

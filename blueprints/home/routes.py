@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -13,10 +13,17 @@ from core.extensions import db
 bp = Blueprint("home", __name__)
 
 
+# A page whose tiles were never rendered for its scope asks again every 2 s (templates/home/index.html);
+# after this many polls (~30 s: no worker running, or busy with long exports) it renders them itself.
+HOME_POLLS = 15
+
+
 @bp.get("/")
 @login_required
 def index():
-    return render_template("home/index.html", home=home_tiles(current_user))
+    waited = request.args.get("waited", "")
+    polls = int(waited) if waited.isdigit() and len(waited) <= 3 else 0
+    return render_template("home/index.html", home=home_tiles(current_user, wait=polls < HOME_POLLS), polls=polls)
 
 
 @cache.refresher("home.render")

@@ -16,10 +16,10 @@ from core.dashboard import Tile, register_tile
 from core.extensions import db
 from core.forms import EmptyForm
 from core.nav import register_nav
-from core.pagination import paginate
+from core.pagination import cached_rows, paginate
 from core.exports import xlsx_bytes, xlsx_response
 from core.tabular import TableError, take_rows
-from core.templating import is_htmx
+from core.templating import is_htmx, render_htmx
 from core.validators import parse_id
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
@@ -47,16 +47,14 @@ def _org(org_id: int) -> Organization:
 def index():
     f = services.RegistryFilters.from_args(request.args)
     stmt = services.registry_stmt(current_user, f).options(joinedload(Organization.region))
-    page = paginate(stmt, request.args.get("page"))
-    ctx = dict(page=page, f=f, args=f.as_args(), districts=services.district_choices(current_user),
-               district_names=services.district_names(), mask_name=services.mask_name,
-               kinds=services.kind_filter_options(current_user),
-               fields=services.service_field_options(), statuses=list(OrgStatus), flags=services.FLAGS,
-               sorts=services.SORT_LABELS, can_create=services.can_create(current_user),
-               can_import=current_user.role in OFFICE)
-    if is_htmx():
-        return render_template("orgs/_rows.html", **ctx)
-    return render_template("orgs/index.html", **ctx)
+    page = paginate(stmt, request.args.get("page"), load=False)
+    rows = cached_rows(page, "orgs/_row_items.html", prepare=lambda items: {
+        "district_names": services.district_names(), "mask_name": services.mask_name})
+    return render_htmx("orgs/index.html", "orgs/_rows.html", page_context=lambda: dict(
+        districts=services.district_choices(current_user), kinds=services.kind_filter_options(current_user),
+        fields=services.service_field_options(), statuses=list(OrgStatus), flags=services.FLAGS,
+        sorts=services.SORT_LABELS, can_create=services.can_create(current_user),
+        can_import=current_user.role in OFFICE), page=page, rows=rows, f=f, args=f.as_args(), is_htmx=is_htmx())
 
 
 @jobs.exporter("orgs.export")

@@ -12,8 +12,12 @@
     }
   }, true);
   // htmx: confirm via the same attribute on buttons, and show server errors instead of silence.
+  // A background poll ([data-poll]: a job's progress, the home page waiting for its tiles) asks again
+  // by itself: an error there is not the user's action and would alert on every poll.
   document.addEventListener("htmx:responseError", function (ev) {
     var xhr = ev.detail.xhr;
+    var elt = ev.detail.requestConfig && ev.detail.requestConfig.elt;
+    if (elt && elt.closest && elt.closest("[data-poll]")) return;
     if (xhr && xhr.status === 503) {
       window.alert("系统繁忙，请稍后重试。");
     } else if (xhr && xhr.status >= 500) {

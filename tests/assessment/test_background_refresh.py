@@ -142,3 +142,21 @@ def test_home_figures_after_a_change_come_from_the_worker(as_role, world, queue,
         monkeypatch.setitem(figures._REGISTRY, key, boom)
     after = _tile_figure(c.get("/").get_data(as_text=True), "volunteers.registered")
     assert int(after) == int(before) + 1
+
+
+def test_a_home_page_waiting_for_its_tiles_renders_them_itself_after_about_30_s(as_role, world, queue):
+    """No worker running (or one busy with long jobs): the polls count up in their URL and the page stops
+    waiting after HOME_POLLS of them, rendering the tiles itself as before there was a worker."""
+    from blueprints.home.routes import HOME_POLLS
+
+    c = as_role("district_staff")
+    body = c.get("/").get_data(as_text=True)
+    assert "首页统计正在首次计算" in body and 'hx-get="/?waited=1"' in body and "data-poll" in body
+    body = c.get(f"/?waited={HOME_POLLS - 1}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'hx-get="/?waited={HOME_POLLS}"' in body and 'data-figure="volunteers.registered"' not in body
+    body = c.get(f"/?waited={HOME_POLLS}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "首页统计正在首次计算" not in body and "data-poll" not in body
+    assert 'data-figure="volunteers.registered"' in body
+    assert [name for name, _ in queue] == ["home.render"]  # asked for once, whatever the polls
+    for junk in ("-1", "99999", "abc", "1e3"):
+        assert c.get(f"/?waited={junk}").status_code == 200

@@ -14,10 +14,17 @@ from core import heap
 
 
 @pytest.fixture
-def unfrozen():
+def unfrozen(monkeypatch):
     gc.unfreeze()
+    monkeypatch.setattr(heap, "_frozen", False)
     yield
     gc.unfreeze()  # the rest of the test session collects as before
+
+
+def test_a_process_freezes_once(unfrozen):
+    first = heap.freeze_startup_heap()
+    gc.unfreeze()  # as if a job had run since: a second call must not freeze its objects
+    assert first > 0 and heap.freeze_startup_heap() == gc.get_freeze_count() == 0
 
 
 def _walked() -> int:

@@ -181,3 +181,21 @@ def test_the_worker_renders_the_home_page_and_warms_what_pages_keep_fresh(app, w
     cache._run_refresh("home.render", [world["city_admin"].id])
     db.session.remove()
     assert db.session.get(FigureCache, key) is not None
+
+
+def test_the_organization_list_rows_are_shared_within_a_scope_only(app, world, as_role):
+    a = as_role("district_staff")
+    twin = _twin(world, Role.DISTRICT_STAFF, "district_a", "district_staff_twin4", app)
+    name_a, name_b = world["org_a"].name, world["org_b"].name
+    html = a.get("/orgs/").get_data(as_text=True)
+    assert name_a in html and name_b not in html
+    seen = _statements(twin, "/orgs/")
+    assert not [s for s in seen if s.startswith("SELECT organization.id")], seen  # the page's rows: cached
+    assert name_a in twin.get("/orgs/").get_data(as_text=True)
+    assert name_a not in as_role("district_staff_2").get("/orgs/").get_data(as_text=True)
+    org = db.session.merge(world["org_a"])
+    org.name = "赤坎区改名后的协会"
+    db.session.commit()
+    assert "赤坎区改名后的协会" in twin.get("/orgs/").get_data(as_text=True)
+    part = twin.get("/orgs/?page=1", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "赤坎区改名后的协会" in part and "<html" not in part and 'id="org-export"' in part
