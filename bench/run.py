@@ -579,6 +579,17 @@ def main() -> int:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "loadavg": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
+    # This database and scale: only what this run measured (a page no longer reached, or reached first
+    # by another role, would otherwise keep an older run's figures).
+    for name in list(results["pages"]):
+        entry = results["pages"][name]
+        if name not in pages and isinstance(entry.get(DB_KIND), dict):
+            entry[DB_KIND].pop(SCALE_KEY, None)
+            entry[DB_KIND].pop("ratio_10x_1x", None)
+            if not any(k.endswith("x") and isinstance(v, dict) for k, v in entry[DB_KIND].items()):
+                entry.pop(DB_KIND)
+            if not any(isinstance(entry.get(db), dict) for db in ("sqlite", "postgresql")):
+                results["pages"].pop(name)
     for name, stats in pages.items():
         entry = results["pages"].setdefault(name, {})
         entry.update({k: stats[k] for k in ("kind", "role", "endpoint", "target_ms")})

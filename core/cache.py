@@ -250,6 +250,12 @@ def scalar(stmt, namespace: str = "count"):
     return shared_for_day(namespace, digest(statement_text(stmt)), lambda: db.session.scalar(stmt))
 
 
+def choices(stmt) -> list:
+    """`db.session.scalars(stmt)` as a list, kept like scalar(): a picker's suggestions that read every row
+    of the scope (the 工作单位 of a district's volunteers: ~50 ms at 10× on PostgreSQL)."""
+    return shared_for_day("choices", digest(statement_text(stmt)), lambda: list(db.session.scalars(stmt)))
+
+
 def digest(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
@@ -280,7 +286,7 @@ def statement_text(stmt) -> str:
     return f"{sql}|{[repr(b.effective_value) for b in ck.bindparams]}"
 
 
-SWEPT_NAMESPACES = ("count", "rows")  # values cheap to make again, and one key per distinct query
+SWEPT_NAMESPACES = ("count", "rows", "choices")  # values cheap to make again, and one key per distinct query
 
 
 def sweep(session, now, keep=timedelta(days=1)) -> None:

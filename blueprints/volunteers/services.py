@@ -849,7 +849,7 @@ class UnitReport:
 def work_units(user, limit: int = 500) -> list[str]:
     """The 工作单位 entered for volunteers in the user's scope (the picker's suggestions)."""
     stmt = scope.scoped(select(Volunteer.work_unit).distinct(), Volunteer, user).where(Volunteer.work_unit != "")
-    return list(db.session.scalars(stmt.order_by(Volunteer.work_unit).limit(limit)))
+    return cache.choices(stmt.order_by(Volunteer.work_unit).limit(limit))
 
 
 def work_unit_report(user, unit: str, year: int) -> UnitReport:
