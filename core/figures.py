@@ -69,6 +69,14 @@ def scope_key(user) -> str:
     return f"{role}|{getattr(user, 'region_id', None)}|{orgs}|{personal}"
 
 
+def shared_for_scope(user, namespace: str, name: str, part: str, make):
+    """`make()` kept per data version, day and the user's scope (scope_key) in the shared cache, under
+    `namespace:name:<scope>:part`: a page's table that counts every row of the scope (core/cache.py)."""
+    from core import cache
+
+    return cache.shared_for_day(namespace, f"{name}:{scope_key(user)}:{part}", make)
+
+
 def figure(key: str, user) -> Figure:
     """The figure `key` for `user`: computed once per data version and scope, in the cache all workers
     share (core/cache.py), and once per request."""

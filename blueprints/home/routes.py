@@ -9,6 +9,7 @@ from blueprints.regions.models import RegionLevel
 from core import cache, scope
 from core.dashboard import Tile, home_tiles, register_tile
 from core.extensions import db
+from core.validators import parse_int
 
 bp = Blueprint("home", __name__)
 
@@ -21,8 +22,7 @@ HOME_POLLS = 15
 @bp.get("/")
 @login_required
 def index():
-    waited = request.args.get("waited", "")
-    polls = int(waited) if waited.isdigit() and len(waited) <= 3 else 0
+    polls = parse_int(request.args.get("waited"), 0, HOME_POLLS) or 0
     return render_template("home/index.html", home=home_tiles(current_user, wait=polls < HOME_POLLS), polls=polls)
 
 

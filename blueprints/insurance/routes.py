@@ -400,9 +400,7 @@ def apply_import(user, params: dict, ids: list, counts: dict) -> None:
 @bp.get("/coverage")
 @roles_required(*READERS)
 def coverage():
-    district = request.args.get("district", "")
-    districts, orgs, district_id = services.coverage_tables(
-        current_user, int(district) if district.isdigit() and len(district) <= 9 else None)
+    districts, orgs, district_id = services.coverage_tables(current_user, parse_id(request.args.get("district")))
     ctx = dict(today=local_today(), districts=districts, orgs=orgs, district_id=district_id,
                total=services.total_row(districts))
     return render_htmx("insurance/coverage.html", "insurance/_coverage_orgs.html", **ctx)

@@ -534,16 +534,14 @@ def _active_members(user, district_id: int | None = None) -> list[tuple[int, int
     return list(db.session.execute(stmt).all())
 
 
-def coverage_by_org(user, day: date | None = None, district_id: int | None = None,
-                    covered: set[int] | None = None) -> list[CoverageRow]:
+def coverage_by_org(user, day: date | None = None, district_id: int | None = None) -> list[CoverageRow]:
     day = day or local_today()
     orgs_q = scope.scoped(select(Organization.id, Organization.name), Organization, user)
     if district_id:
         orgs_q = orgs_q.where(Organization.district_id == district_id)
     orgs = db.session.execute(orgs_q.order_by(Organization.name_pinyin)).all()
     pairs = _active_members(user, district_id)
-    if covered is None:
-        covered = covered_ids(day, {v for _, v in pairs})
+    covered = covered_ids(day, {v for _, v in pairs})
     counts: dict[int, list[int]] = {}
     for oid, vid in pairs:
         c = counts.setdefault(oid, [0, 0])
@@ -552,15 +550,14 @@ def coverage_by_org(user, day: date | None = None, district_id: int | None = Non
     return [CoverageRow(o.id, o.name, *counts.get(o.id, [0, 0])) for o in orgs]
 
 
-def coverage_by_district(user, day: date | None = None, covered: set[int] | None = None) -> list[CoverageRow]:
+def coverage_by_district(user, day: date | None = None) -> list[CoverageRow]:
     day = day or local_today()
     pairs = db.session.execute(
         select(Organization.district_id, Membership.volunteer_id)
         .join(Membership, Membership.organization_id == Organization.id)
         .join(Volunteer, Volunteer.id == Membership.volunteer_id)
         .where(scope.scope_filter(Organization, user), Volunteer.status == VolunteerStatus.ACTIVE)).all()
-    if covered is None:
-        covered = covered_ids(day, {v for _, v in pairs})
+    covered = covered_ids(day, {v for _, v in pairs})
     people: dict[int, set[int]] = {}
     for did, vid in pairs:
         if did is not None:
@@ -575,15 +572,14 @@ def coverage_tables(user, district_id: int | None = None) -> tuple[list[Coverage
     one of the user's districts, else of the whole scope); the district actually shown is returned too.
     Each table reads every active membership of the scope (at 10×: ~70,000 for a district, 85–160 ms), so
     both are kept per data version, day and scope in the shared cache (core/cache.py)."""
-    from core import figures
+    from core.figures import shared_for_scope
 
-    day, scope_key = local_today(), figures.scope_key(user)
-    districts = _cache.shared_for_day("insurance", f"coverage:{scope_key}:districts",
-                                      lambda: coverage_by_district(user, day))
+    day = local_today()
+    districts = shared_for_scope(user, "insurance", "coverage", "districts", lambda: coverage_by_district(user, day))
     if district_id not in {d.key for d in districts}:
         district_id = None  # only a district shown above gets a table (and a cache entry) of its own
-    orgs = _cache.shared_for_day("insurance", f"coverage:{scope_key}:orgs:{district_id or 0}",
-                                 lambda: coverage_by_org(user, day, district_id))
+    orgs = shared_for_scope(user, "insurance", "coverage", f"orgs:{district_id or 0}",
+                            lambda: coverage_by_org(user, day, district_id))
     return districts, orgs, district_id
 
 

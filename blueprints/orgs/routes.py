@@ -54,7 +54,7 @@ def index():
         districts=services.district_choices(current_user), kinds=services.kind_filter_options(current_user),
         fields=services.service_field_options(), statuses=list(OrgStatus), flags=services.FLAGS,
         sorts=services.SORT_LABELS, can_create=services.can_create(current_user),
-        can_import=current_user.role in OFFICE), page=page, rows=rows, f=f, args=f.as_args(), is_htmx=is_htmx())
+        can_import=current_user.role in OFFICE), page=page, rows=rows, f=f, args=f.as_args())
 
 
 @jobs.exporter("orgs.export")

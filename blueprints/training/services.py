@@ -288,10 +288,9 @@ def coverage(user, year: int) -> tuple[list[CoverageRow], CoverageRow]:
     """Per district (of residence): new volunteers of the year and those among them with 岗前培训 done.
     Counts every new volunteer of the scope (50–110 ms for a district at 10×): kept per data version, day
     and scope in the shared cache (core/cache.py)."""
-    from core import cache, figures
+    from core.figures import shared_for_scope
 
-    return cache.shared_for_day("training", f"coverage:{figures.scope_key(user)}:{year}",
-                                lambda: _coverage(user, year))
+    return shared_for_scope(user, "training", "coverage", str(year), lambda: _coverage(user, year))
 
 
 def _coverage(user, year: int) -> tuple[list[CoverageRow], CoverageRow]:
